@@ -1,0 +1,287 @@
+"""``cdt action``: follow-up actions, their owners, due dates and notes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from ..models import Action, ActionStatus, Level, Priority, parse_choice
+from .common import (
+    confirm,
+    parse_user_day,
+    print_json,
+    reading,
+    say,
+    state,
+    writing,
+)
+
+app = typer.Typer(help="Follow-up actions: who does what by when.", no_args_is_help=True)
+
+STATUSES = "|".join(s.value for s in ActionStatus)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON to stdout.")]
+PartyOpt = Annotated[str | None, typer.Option("--party", help="MX, US or joint.")]
+OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Office or person in charge.")]
+DueOpt = Annotated[str | None, typer.Option("--due", help="Due date, e.g. 2023-06-30 or +30d.")]
+PriorityOpt = Annotated[str | None, typer.Option("--priority", help="low|normal|high")]
+LevelOpt = Annotated[str | None, typer.Option("--level", help="public|internal|restricted")]
+
+
+def _level(text: str | None) -> Level | None:
+    return parse_choice(Level, text, "level") if text else None
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Argument(help="What must be done.")],
+    meeting: Annotated[int | None, typer.Option("--meeting", help="Meeting it arose from.")] = None,
+    item: Annotated[int | None, typer.Option("--item", help="Agenda item it arose from.")] = None,
+    party: Annotated[str, typer.Option("--party", help="MX, US or joint.")] = "joint",
+    owner: OwnerOpt = None,
+    due: DueOpt = None,
+    priority: PriorityOpt = None,
+    level: LevelOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Record a follow-up action from a meeting (--item alone implies its meeting).
+
+    Example: cdt action add "Share H-2 visa statistics" --item 4 --party US --owner "CA/VO" --due "30 de junio de 2023"
+    """
+    from ..services.actions import add_action
+
+    settings = state(ctx).settings
+    due_day = parse_user_day(ctx, due) if due else None
+    with writing(ctx) as repo:
+        action = add_action(
+            repo,
+            title=title,
+            meeting_id=meeting,
+            item_id=item,
+            party=party,
+            owner=owner,
+            due=due_day,
+            priority=parse_choice(Priority, priority, "priority") if priority else None,
+            level=_level(level),
+            now=settings.now,
+        )
+    say(ctx, f"Added action {action.id}")
+    if json_out:
+        print_json(action.to_json(settings.today))
+
+
+def action_filter(
+    ctx: typer.Context,
+    *,
+    status: str | None,
+    overdue: bool,
+    due_before: str | None,
+    party: str | None,
+    owner: str | None,
+    meeting: int | None,
+    topic: str | None,
+) -> Any:
+    """The filter shared by ``action list`` and ``export actions``."""
+    from ..services.actions import ActionFilter
+
+    all_statuses = status is not None and status.strip().lower() == "all"
+    return ActionFilter(
+        status=(
+            parse_choice(ActionStatus, status, "action status")
+            if status and not all_statuses
+            else None
+        ),
+        all_statuses=all_statuses,
+        overdue=overdue,
+        due_before=parse_user_day(ctx, due_before) if due_before else None,
+        party=party,
+        owner=owner,
+        meeting_id=meeting,
+        topic=topic.strip().lower() if topic else None,
+    )
+
+
+StatusFilterOpt = Annotated[
+    str | None, typer.Option("--status", help=f"{STATUSES}|all (default: unfinished).")
+]
+OverdueOpt = Annotated[bool, typer.Option("--overdue", help="Only overdue actions.")]
+DueBeforeOpt = Annotated[str | None, typer.Option("--due-before", help="Due before this date.")]
+MeetingFilterOpt = Annotated[int | None, typer.Option("--meeting", help="Only this meeting.")]
+TopicFilterOpt = Annotated[str | None, typer.Option("--topic", help="Only this topic.")]
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: StatusFilterOpt = None,
+    overdue: OverdueOpt = False,
+    due_before: DueBeforeOpt = None,
+    party: PartyOpt = None,
+    owner: OwnerOpt = None,
+    meeting: MeetingFilterOpt = None,
+    topic: TopicFilterOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List actions by due date (undated last); by default the unfinished ones.
+
+    Example: cdt action list --overdue --party MX
+    """
+    from ..services.actions import list_actions
+
+    st = state(ctx)
+    flt = action_filter(
+        ctx,
+        status=status,
+        overdue=overdue,
+        due_before=due_before,
+        party=party,
+        owner=owner,
+        meeting=meeting,
+        topic=topic,
+    )
+    today = st.settings.today
+    with reading(ctx) as repo:
+        actions = list_actions(repo, flt, today=today)
+    if json_out:
+        print_json([a.to_json(today) for a in actions])
+        return
+    from ..render import actions_table
+
+    st.out.print(actions_table(actions, today, st.settings.lang))
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    action_id: Annotated[int, typer.Argument(help="Action id.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Show an action with its notes and every change of status, owner or due date.
+
+    Example: cdt action show 7
+    """
+    st = state(ctx)
+    today = st.settings.today
+    with reading(ctx) as repo:
+        action = repo.get(Action, action_id)
+    if json_out:
+        print_json(action.to_json(today))
+        return
+    from ..render import action_detail
+
+    st.out.print(action_detail(action, today, st.settings.lang))
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    action_id: Annotated[int, typer.Argument(help="Action id.")],
+    status: Annotated[str | None, typer.Option("--status", help=STATUSES)] = None,
+    due: Annotated[
+        str | None, typer.Option("--due", help="New due date ('none' clears it).")
+    ] = None,
+    owner: OwnerOpt = None,
+    party: PartyOpt = None,
+    priority: PriorityOpt = None,
+    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
+    level: LevelOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Change an action; status, owner and due changes are kept in its history.
+
+    Example: cdt action set 7 --due 2023-09-30 --owner "Dirección General de Protección Consular"
+    """
+    from ..services.actions import ActionFields, set_action
+
+    settings = state(ctx).settings
+    clear_due = due is not None and due.strip().lower() in ("none", "-")
+    fields = ActionFields(
+        status=parse_choice(ActionStatus, status, "action status") if status else None,
+        due=parse_user_day(ctx, due) if due and not clear_due else None,
+        clear_due=clear_due,
+        owner=owner,
+        party=party,
+        priority=parse_choice(Priority, priority, "priority") if priority else None,
+        title=title,
+        level=_level(level),
+    )
+    with writing(ctx) as repo:
+        action = set_action(repo, action_id, fields, now=settings.now)
+    say(ctx, f"Updated action {action.id}")
+    if json_out:
+        print_json(action.to_json(settings.today))
+
+
+@app.command("done")
+def done(
+    ctx: typer.Context,
+    action_ids: Annotated[list[int], typer.Argument(help="One or more action ids.")],
+) -> None:
+    """Mark actions done, recording today as their completion date.
+
+    Example: cdt action done 3 4
+    """
+    from ..services.actions import complete_actions
+
+    settings = state(ctx).settings
+    with writing(ctx) as repo:
+        actions = complete_actions(repo, action_ids, now=settings.now)
+    for action in actions:
+        say(ctx, f"Completed action {action.id}")
+
+
+@app.command("reopen")
+def reopen(
+    ctx: typer.Context,
+    action_id: Annotated[int, typer.Argument(help="Action id.")],
+) -> None:
+    """Reopen a finished action.
+
+    Example: cdt action reopen 3
+    """
+    from ..services.actions import reopen_action
+
+    settings = state(ctx).settings
+    with writing(ctx) as repo:
+        action = reopen_action(repo, action_id, now=settings.now)
+    say(ctx, f"Reopened action {action.id}")
+
+
+@app.command("note")
+def note(
+    ctx: typer.Context,
+    action_id: Annotated[int, typer.Argument(help="Action id.")],
+    text: Annotated[str, typer.Argument(help="The note.")],
+    level: LevelOpt = None,
+) -> None:
+    """Add a dated note to an action.
+
+    Example: cdt action note 3 "Draft shared with the Embassy"
+    """
+    from ..services.actions import add_note
+
+    settings = state(ctx).settings
+    with writing(ctx) as repo:
+        action = add_note(repo, action_id, text, level=_level(level), now=settings.now)
+    say(ctx, f"Added a note to action {action.id}")
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    action_id: Annotated[int, typer.Argument(help="Action id.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+) -> None:
+    """Delete an action (asks first on a terminal).
+
+    Example: cdt action delete 9 --yes
+    """
+    from ..services.actions import delete_action
+
+    with reading(ctx) as repo:
+        action = repo.get(Action, action_id)
+    confirm(ctx, f"Delete action {action_id} ({action.title})?", yes)
+    with writing(ctx) as repo:
+        delete_action(repo, action_id)
+    say(ctx, f"Deleted action {action_id}")

@@ -1,0 +1,1 @@
+"""Export formats: pure functions returning text or bytes, and their registry."""

@@ -1,0 +1,483 @@
+"""The records the tracker keeps, as typed dataclasses, and their validation.
+
+Records travel to storage and to JSON as plain dicts (``to_record`` /
+``from_record``); dates are ISO strings there and ``PartialDate``/``date`` here.
+Nothing in this module knows about TinyDB, Typer or Rich.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+import uuid as uuid_module
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar, Self, TypeVar
+
+from .dates import PartialDate
+from .errors import InputError
+
+
+class MeetingKind(StrEnum):
+    ANNUAL = "annual"
+    INTERMEDIATE = "intermediate"
+    WORKING_GROUP = "working-group"
+    EXTRAORDINARY = "extraordinary"
+    OTHER = "other"
+
+
+class MeetingStatus(StrEnum):
+    PLANNED = "planned"
+    HELD = "held"
+    POSTPONED = "postponed"
+    CANCELLED = "cancelled"
+
+
+class AgendaStatus(StrEnum):
+    PENDING = "pending"
+    DISCUSSED = "discussed"
+    AGREED = "agreed"
+    IN_PROGRESS = "in-progress"
+    REFERRED = "referred"
+    DEFERRED = "deferred"
+    RESOLVED = "resolved"
+    DROPPED = "dropped"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (AgendaStatus.RESOLVED, AgendaStatus.DROPPED)
+
+
+class ActionStatus(StrEnum):
+    OPEN = "open"
+    IN_PROGRESS = "in-progress"
+    BLOCKED = "blocked"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_finished(self) -> bool:
+        return self in (ActionStatus.DONE, ActionStatus.CANCELLED)
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+class Level(StrEnum):
+    """Sensitivity: what may leave the office."""
+
+    PUBLIC = "public"
+    INTERNAL = "internal"
+    RESTRICTED = "restricted"
+
+    @property
+    def rank(self) -> int:
+        return list(Level).index(self)
+
+
+JOINT = "joint"
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def parse_choice(enum: type[E], text: str, what: str) -> E:
+    """Read one of an enum's values, or say which values exist."""
+    try:
+        return enum(text.strip().lower())
+    except ValueError:
+        choices = ", ".join(member.value for member in enum)
+        raise InputError(f"Unknown {what} {text!r}; use one of: {choices}.") from None
+
+
+def new_uuid() -> str:
+    return str(uuid_module.uuid4())
+
+
+def iso_time(moment: dt.datetime) -> str:
+    """Times are stored as ISO 8601 with offset, to the second."""
+    return moment.isoformat(timespec="seconds")
+
+
+def fold_text(text: str) -> str:
+    """Lower-case and strip accents, so ``accion`` finds ``acción``."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def require_text(value: str, what: str, *, max_length: int = 2000) -> str:
+    """Refuse empty or absurdly long user text; keep everything else as typed."""
+    cleaned = value.strip()
+    if not cleaned:
+        raise InputError(f"The {what} is empty; give some text.")
+    if len(cleaned) > max_length:
+        raise InputError(
+            f"The {what} is {len(cleaned)} characters long; keep it under {max_length}."
+        )
+    if "\x00" in cleaned:
+        raise InputError(f"The {what} contains a NUL byte; remove it.")
+    return cleaned
+
+
+def optional_text(value: str | None, what: str, *, max_length: int = 10000) -> str | None:
+    if value is None or not value.strip():
+        return None
+    return require_text(value, what, max_length=max_length)
+
+
+def _date(value: Any) -> PartialDate | None:
+    return None if value is None else PartialDate.from_iso(value)
+
+
+def _day(value: Any) -> dt.date | None:
+    return None if value is None else dt.date.fromisoformat(value)
+
+
+def _iso(value: PartialDate | dt.date | None) -> str | None:
+    if value is None:
+        return None
+    return value.iso if isinstance(value, PartialDate) else value.isoformat()
+
+
+@dataclass
+class Record:
+    """Fields every stored record has: a short per-kind id and a stable UUID."""
+
+    KIND: ClassVar[str] = ""
+    TABLE: ClassVar[str] = ""
+
+    id: int = 0
+    uuid: str = field(default_factory=new_uuid)
+    updated: str | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.KIND} {self.id}"
+
+    def to_record(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Self:
+        raise NotImplementedError
+
+
+@dataclass
+class Dialogue(Record):
+    KIND: ClassVar[str] = "dialogue"
+    TABLE: ClassVar[str] = "dialogues"
+
+    key: str = ""
+    name: str = ""
+    parties: list[str] = field(default_factory=list)
+    established: PartialDate | None = None
+    notes: str | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "key": self.key,
+            "uuid": self.uuid,
+            "name": self.name,
+            "parties": list(self.parties),
+            "established": _iso(self.established),
+            "notes": self.notes,
+            "updated": self.updated,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Self:
+        return cls(
+            id=record["id"],
+            uuid=record["uuid"],
+            updated=record.get("updated"),
+            key=record["key"],
+            name=record["name"],
+            parties=list(record["parties"]),
+            established=_date(record.get("established")),
+            notes=record.get("notes"),
+        )
+
+
+@dataclass
+class Topic(Record):
+    KIND: ClassVar[str] = "topic"
+    TABLE: ClassVar[str] = "topics"
+
+    slug: str = ""
+    name_es: str = ""
+    name_en: str = ""
+
+    def name(self, lang: str) -> str:
+        return self.name_es if lang == "es" else self.name_en
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "slug": self.slug,
+            "uuid": self.uuid,
+            "name_es": self.name_es,
+            "name_en": self.name_en,
+            "updated": self.updated,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Self:
+        return cls(
+            id=record["id"],
+            uuid=record["uuid"],
+            updated=record.get("updated"),
+            slug=record["slug"],
+            name_es=record["name_es"],
+            name_en=record["name_en"],
+        )
+
+
+@dataclass
+class Delegation:
+    party: str
+    head: str | None = None
+    title: str | None = None
+    members: list[str] = field(default_factory=list)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "party": self.party,
+            "head": self.head,
+            "title": self.title,
+            "members": list(self.members),
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Delegation:
+        return cls(
+            party=record["party"],
+            head=record.get("head"),
+            title=record.get("title"),
+            members=list(record.get("members") or []),
+        )
+
+
+@dataclass
+class Meeting(Record):
+    KIND: ClassVar[str] = "meeting"
+    TABLE: ClassVar[str] = "meetings"
+
+    dialogue: str = ""
+    title: str = ""
+    kind: MeetingKind = MeetingKind.OTHER
+    date: PartialDate = field(default_factory=lambda: PartialDate(2000))
+    end_date: PartialDate | None = None
+    location: str | None = None
+    host: str | None = None
+    status: MeetingStatus = MeetingStatus.PLANNED
+    ref_text: str | None = None
+    summary: str | None = None
+    delegations: list[Delegation] = field(default_factory=list)
+    level: Level = Level.INTERNAL
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple[dt.date, int]:
+        return (self.date.first_day(), self.id)
+
+    def delegation(self, party: str) -> Delegation | None:
+        return next((d for d in self.delegations if d.party == party), None)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "uuid": self.uuid,
+            "dialogue": self.dialogue,
+            "title": self.title,
+            "kind": self.kind.value,
+            "date": self.date.iso,
+            "end_date": _iso(self.end_date),
+            "location": self.location,
+            "host": self.host,
+            "status": self.status.value,
+            "ref": self.ref_text,
+            "summary": self.summary,
+            "delegations": [d.to_record() for d in self.delegations],
+            "level": self.level.value,
+            "sources": dict(self.sources),
+            "updated": self.updated,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Self:
+        return cls(
+            id=record["id"],
+            uuid=record["uuid"],
+            updated=record.get("updated"),
+            dialogue=record["dialogue"],
+            title=record["title"],
+            kind=MeetingKind(record["kind"]),
+            date=PartialDate.from_iso(record["date"]),
+            end_date=_date(record.get("end_date")),
+            location=record.get("location"),
+            host=record.get("host"),
+            status=MeetingStatus(record["status"]),
+            ref_text=record.get("ref"),
+            summary=record.get("summary"),
+            delegations=[Delegation.from_record(d) for d in record.get("delegations") or []],
+            level=Level(record.get("level", "internal")),
+            sources=dict(record.get("sources") or {}),
+        )
+
+
+@dataclass
+class AgendaItem(Record):
+    KIND: ClassVar[str] = "agenda"
+    TABLE: ClassVar[str] = "agenda_items"
+
+    meeting_id: int = 0
+    position: int = 1
+    title: str = ""
+    topic: str | None = None
+    status: AgendaStatus = AgendaStatus.PENDING
+    outcome: str | None = None
+    lead: str | None = None
+    carried_from: int | None = None
+    level: Level = Level.INTERNAL
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "uuid": self.uuid,
+            "meeting_id": self.meeting_id,
+            "position": self.position,
+            "title": self.title,
+            "topic": self.topic,
+            "status": self.status.value,
+            "outcome": self.outcome,
+            "lead": self.lead,
+            "carried_from": self.carried_from,
+            "level": self.level.value,
+            "updated": self.updated,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Self:
+        return cls(
+            id=record["id"],
+            uuid=record["uuid"],
+            updated=record.get("updated"),
+            meeting_id=record["meeting_id"],
+            position=record["position"],
+            title=record["title"],
+            topic=record.get("topic"),
+            status=AgendaStatus(record["status"]),
+            outcome=record.get("outcome"),
+            lead=record.get("lead"),
+            carried_from=record.get("carried_from"),
+            level=Level(record.get("level", "internal")),
+        )
+
+
+@dataclass
+class Note:
+    at: str
+    text: str
+    level: Level = Level.INTERNAL
+
+    def to_record(self) -> dict[str, Any]:
+        return {"at": self.at, "text": self.text, "level": self.level.value}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Note:
+        return cls(
+            at=record["at"], text=record["text"], level=Level(record.get("level", "internal"))
+        )
+
+
+@dataclass
+class Change:
+    """One change of a tracked action field (status, owner, due)."""
+
+    at: str
+    field: str
+    old: str | None
+    new: str | None
+
+    def to_record(self) -> dict[str, Any]:
+        return {"at": self.at, "field": self.field, "from": self.old, "to": self.new}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Change:
+        return cls(at=record["at"], field=record["field"], old=record["from"], new=record["to"])
+
+
+@dataclass
+class Action(Record):
+    KIND: ClassVar[str] = "action"
+    TABLE: ClassVar[str] = "actions"
+
+    meeting_id: int = 0
+    item_id: int | None = None
+    title: str = ""
+    party: str = JOINT
+    owner: str | None = None
+    due: dt.date | None = None
+    status: ActionStatus = ActionStatus.OPEN
+    priority: Priority = Priority.NORMAL
+    created: str = ""
+    completed: dt.date | None = None
+    notes: list[Note] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+    level: Level = Level.INTERNAL
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.due is not None and self.due < today and not self.status.is_finished
+
+    def to_json(self, today: dt.date) -> dict[str, Any]:
+        """The documented JSON shape: the stored record plus whether it is overdue."""
+        record = self.to_record()
+        record["overdue"] = self.is_overdue(today)
+        return record
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "uuid": self.uuid,
+            "meeting_id": self.meeting_id,
+            "item_id": self.item_id,
+            "title": self.title,
+            "party": self.party,
+            "owner": self.owner,
+            "due": _iso(self.due),
+            "status": self.status.value,
+            "priority": self.priority.value,
+            "created": self.created,
+            "updated": self.updated,
+            "completed": _iso(self.completed),
+            "notes": [n.to_record() for n in self.notes],
+            "changes": [c.to_record() for c in self.changes],
+            "level": self.level.value,
+        }
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Self:
+        return cls(
+            id=record["id"],
+            uuid=record["uuid"],
+            updated=record.get("updated"),
+            meeting_id=record["meeting_id"],
+            item_id=record.get("item_id"),
+            title=record["title"],
+            party=record["party"],
+            owner=record.get("owner"),
+            due=_day(record.get("due")),
+            status=ActionStatus(record["status"]),
+            priority=Priority(record.get("priority", "normal")),
+            created=record["created"],
+            completed=_day(record.get("completed")),
+            notes=[Note.from_record(n) for n in record.get("notes") or []],
+            changes=[Change.from_record(c) for c in record.get("changes") or []],
+            level=Level(record.get("level", "internal")),
+        )
+
+
+RECORD_TYPES: tuple[type[Record], ...] = (Dialogue, Topic, Meeting, AgendaItem, Action)
+KINDS: dict[str, type[Record]] = {cls.KIND: cls for cls in RECORD_TYPES}

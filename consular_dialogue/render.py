@@ -1,0 +1,317 @@
+"""Rich renderables for the terminal; user text always enters as plain ``Text``."""
+
+from __future__ import annotations
+
+import re
+from typing import IO
+
+from rich.console import Console
+from rich.text import Text
+
+# C0/C1 controls (ESC starts ANSI/OSC sequences) and bidi overrides/isolates, which
+# could reorder or hide what a clerk reads. Tabs and newlines are kept.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str | None) -> str:
+    """User text with control and bidi characters made visible and inert."""
+    if not text:
+        return ""
+    return _UNSAFE.sub(
+        lambda m: (
+            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
+
+
+def plain(text: str | None, style: str = "") -> Text:
+    """A ``Text`` that Rich never reads as markup."""
+    return Text(clean(text), style=style)
+
+
+def make_console(file: IO[str]) -> Console:
+    """A console that writes plain text when not a terminal or NO_COLOR is set."""
+    return Console(file=file, highlight=False, markup=False, emoji=False, soft_wrap=False)
+
+
+# ---- tables and panels ----------------------------------------------------
+# Every table cell built from user text goes through ``plain``; labels come from i18n.
+
+import datetime as dt  # noqa: E402
+from collections.abc import Iterable, Sequence  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
+
+from rich import box  # noqa: E402
+from rich.console import Group, RenderableType  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from .i18n import label, long_date, status_name  # noqa: E402
+
+if TYPE_CHECKING:
+    from .models import Action, AgendaItem, Dialogue, Meeting, Topic
+    from .services.search import Hit
+
+STATUS_STYLES = {
+    "planned": "cyan",
+    "held": "green",
+    "postponed": "yellow",
+    "cancelled": "strike dim",
+    "done": "green",
+    "cancelled-action": "dim",
+    "blocked": "red",
+    "resolved": "green",
+    "dropped": "dim",
+    "pending": "yellow",
+}
+
+
+def status_text(value: str, lang: str) -> Text:
+    return Text(status_name(value, lang), style=STATUS_STYLES.get(value, ""))
+
+
+def _table(lang: str, *columns: str, title: str | None = None) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
+    for key in columns:
+        table.add_column(label(key, lang), overflow="fold")
+    return table
+
+
+def empty(key: str, lang: str) -> Text:
+    return Text(label(key, lang), style="dim")
+
+
+def dialogues_table(dialogues: Sequence[Dialogue], lang: str) -> RenderableType:
+    if not dialogues:
+        return Text("No dialogues." if lang == "en" else "No hay diálogos.", style="dim")
+    table = _table(lang, "key", "name", "parties", "established")
+    for d in dialogues:
+        table.add_row(
+            plain(d.key),
+            plain(d.name),
+            Text(" – ".join(d.parties)),
+            Text(d.established.iso if d.established else ""),
+        )
+    return table
+
+
+def _fields_table(rows: Iterable[tuple[str, RenderableType | str | None]], lang: str) -> Table:
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for key, value in rows:
+        if value is None or value == "":
+            continue
+        table.add_row(label(key, lang), plain(value) if isinstance(value, str) else value)
+    return table
+
+
+def dialogue_panel(d: Dialogue, lang: str) -> RenderableType:
+    return _fields_table(
+        [
+            ("key", d.key),
+            ("name", d.name),
+            ("parties", " – ".join(d.parties)),
+            ("established", d.established.iso if d.established else None),
+            ("notes", d.notes),
+        ],
+        lang,
+    )
+
+
+def meeting_dates(m: Meeting) -> str:
+    return f"{m.date.iso} – {m.end_date.iso}" if m.end_date else m.date.iso
+
+
+def meetings_table(meetings: Sequence[Meeting], lang: str) -> RenderableType:
+    if not meetings:
+        return empty("no_meetings", lang)
+    table = _table(lang, "id", "date", "kind", "status", "title", "location")
+    for m in meetings:
+        table.add_row(
+            str(m.id),
+            meeting_dates(m),
+            Text(status_name(m.kind.value, lang)),
+            status_text(m.status.value, lang),
+            plain(m.title),
+            plain(m.location),
+        )
+    return table
+
+
+def delegation_line(head: str | None, title: str | None) -> str:
+    return ", ".join(part for part in (head, title) if part)
+
+
+def meeting_detail(
+    m: Meeting,
+    items: Sequence[AgendaItem],
+    actions: Sequence[Action],
+    today: dt.date,
+    lang: str,
+) -> RenderableType:
+    header = _fields_table(
+        [
+            ("id", str(m.id)),
+            ("title", m.title),
+            ("dialogue", m.dialogue),
+            ("kind", status_name(m.kind.value, lang)),
+            ("date", f"{meeting_dates(m)} ({long_date(m.date, lang)})"),
+            ("location", m.location),
+            ("host", m.host),
+            ("status", status_text(m.status.value, lang)),
+            ("ref", m.ref_text),
+            ("level", status_name(m.level.value, lang)),
+            ("summary", m.summary),
+        ],
+        lang,
+    )
+    parts: list[RenderableType] = [header]
+    if m.delegations:
+        table = _table(lang, "party", "head", "title", "members")
+        for d in m.delegations:
+            table.add_row(d.party, plain(d.head), plain(d.title), plain(", ".join(d.members)))
+        table.title = label("delegations", lang)
+        parts.append(table)
+    if items:
+        agenda = agenda_table(items, {m.id: m}, lang, show_meeting=False)
+        if isinstance(agenda, Table):
+            agenda.title = label("agenda", lang)
+        parts.append(agenda)
+    if actions:
+        listed = actions_table(actions, today, lang)
+        if isinstance(listed, Table):
+            listed.title = label("actions", lang)
+        parts.append(listed)
+    if m.sources:
+        sources = Table(box=None, show_header=False, pad_edge=False, title=label("sources", lang))
+        sources.title_justify = "left"
+        sources.add_column(style="bold")
+        sources.add_column(overflow="fold")
+        for key, sentence in m.sources.items():
+            sources.add_row(plain(key), plain(sentence, style="italic"))
+        parts.append(sources)
+    return Group(*parts)
+
+
+def topics_table(rows: Sequence[tuple[Topic, int, int]], lang: str) -> RenderableType:
+    table = _table(lang, "topic", "name", "agenda_items", "open_actions")
+    for topic, items, actions in rows:
+        table.add_row(plain(topic.slug), plain(topic.name(lang)), str(items), str(actions))
+    return table
+
+
+def agenda_table(
+    items: Sequence[AgendaItem],
+    meetings: dict[int, Meeting],
+    lang: str,
+    *,
+    show_meeting: bool = True,
+) -> RenderableType:
+    if not items:
+        return empty("no_items", lang)
+    columns = ["id", "meeting", "item", "title", "topic", "status", "lead", "outcome"]
+    if not show_meeting:
+        columns.remove("meeting")
+    table = _table(lang, *columns)
+    for i in items:
+        meeting = meetings.get(i.meeting_id)
+        cells: list[RenderableType] = [str(i.id)]
+        if show_meeting:
+            cells.append(f"{i.meeting_id} ({meeting.date.iso})" if meeting else str(i.meeting_id))
+        carried = f" ← {i.carried_from}" if i.carried_from else ""
+        cells += [
+            f"{i.position}{carried}",
+            plain(i.title),
+            plain(i.topic),
+            status_text(i.status.value, lang),
+            plain(status_name(i.lead, lang) if i.lead else ""),
+            plain(i.outcome),
+        ]
+        table.add_row(*cells)
+    return table
+
+
+def item_history_table(
+    chain: Sequence[AgendaItem], meetings: dict[int, Meeting], lang: str
+) -> RenderableType:
+    table = _table(lang, "id", "meeting", "date", "status", "outcome")
+    for i in chain:
+        m = meetings[i.meeting_id]
+        table.add_row(
+            str(i.id),
+            plain(f"{m.id} {m.title}"),
+            m.date.iso,
+            status_text(i.status.value, lang),
+            plain(i.outcome),
+        )
+    if chain:
+        table.title = clean(chain[0].title)
+    return table
+
+
+def due_text(action: Action, today: dt.date, lang: str) -> Text:
+    if action.due is None:
+        return Text("")
+    if action.is_overdue(today):
+        return Text(f"{action.due.isoformat()} ! {label('overdue', lang)}", style="bold red")
+    return Text(action.due.isoformat())
+
+
+def actions_table(actions: Sequence[Action], today: dt.date, lang: str) -> RenderableType:
+    if not actions:
+        return empty("no_actions", lang)
+    table = _table(lang, "id", "due", "party", "owner", "status", "title", "meeting")
+    for a in actions:
+        table.add_row(
+            str(a.id),
+            due_text(a, today, lang),
+            status_name(a.party, lang),
+            plain(a.owner),
+            status_text(a.status.value, lang),
+            plain(a.title),
+            str(a.meeting_id),
+        )
+    return table
+
+
+def action_detail(a: Action, today: dt.date, lang: str) -> RenderableType:
+    header = _fields_table(
+        [
+            ("id", str(a.id)),
+            ("title", a.title),
+            ("meeting", str(a.meeting_id)),
+            ("item", str(a.item_id) if a.item_id else None),
+            ("party", status_name(a.party, lang)),
+            ("owner", a.owner),
+            ("due", due_text(a, today, lang) if a.due else None),
+            ("status", status_text(a.status.value, lang)),
+            ("priority", status_name(a.priority.value, lang)),
+            ("level", status_name(a.level.value, lang)),
+            ("created", a.created),
+            ("completed", a.completed.isoformat() if a.completed else None),
+        ],
+        lang,
+    )
+    parts: list[RenderableType] = [header]
+    if a.notes:
+        notes = _table(lang, "date", "text", title=label("notes", lang))
+        for n in a.notes:
+            notes.add_row(n.at, plain(n.text))
+        parts.append(notes)
+    if a.changes:
+        changes = _table(lang, "date", "field", "status", title=label("changes", lang))
+        changes.columns[2].header = "→"
+        for c in a.changes:
+            changes.add_row(c.at, c.field, plain(f"{c.old or '—'} → {c.new or '—'}"))
+        parts.append(changes)
+    return Group(*parts)
+
+
+def hits_table(hits: Sequence[Hit], lang: str) -> RenderableType:
+    if not hits:
+        return Text("No matches." if lang == "en" else "Sin resultados.", style="dim")
+    table = _table(lang, "kind", "id", "meeting", "field", "text")
+    for h in hits:
+        table.add_row(h.kind, str(h.record_id), str(h.meeting_id), h.field, plain(h.text))
+    return table

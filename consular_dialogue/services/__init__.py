@@ -1,0 +1,1 @@
+"""Use cases, one module per noun: functions of (repo, ..., now) that never print or exit."""

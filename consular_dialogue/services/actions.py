@@ -1,0 +1,234 @@
+"""Follow-up actions: who must do what by when, and what became of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from ..errors import InputError
+from ..models import (
+    JOINT,
+    Action,
+    ActionStatus,
+    AgendaItem,
+    Change,
+    Level,
+    Meeting,
+    Note,
+    Priority,
+    fold_text,
+    iso_time,
+    optional_text,
+    require_text,
+)
+from ..storage import Repository
+from .dialogues import get_dialogue
+
+
+def check_party(repo: Repository, meeting: Meeting, party: str) -> str:
+    """An action's side is one of the dialogue's parties or ``joint``."""
+    value = party.strip()
+    if value.lower() == JOINT:
+        return JOINT
+    parties = get_dialogue(repo, meeting.dialogue).parties
+    if value.upper() not in parties:
+        raise InputError(
+            f"Party {value!r} is not a party of this dialogue; use {', '.join(parties)} or joint."
+        )
+    return value.upper()
+
+
+def add_action(
+    repo: Repository,
+    *,
+    title: str,
+    meeting_id: int | None,
+    item_id: int | None,
+    party: str,
+    owner: str | None,
+    due: dt.date | None,
+    priority: Priority | None,
+    level: Level | None,
+    now: dt.datetime,
+) -> Action:
+    """Record a follow-up action arising from a meeting (and usually one agenda item)."""
+    if item_id is not None:
+        item = repo.get(AgendaItem, item_id)
+        if meeting_id is not None and meeting_id != item.meeting_id:
+            raise InputError(
+                f"Agenda item {item_id} belongs to meeting {item.meeting_id}, not meeting "
+                f"{meeting_id}; drop --meeting or give the right one."
+            )
+        meeting_id = item.meeting_id
+    if meeting_id is None:
+        raise InputError("An action needs --meeting ID or --item ITEM_ID.")
+    meeting = repo.get(Meeting, meeting_id)
+    stamp = iso_time(now)
+    action = Action(
+        meeting_id=meeting.id,
+        item_id=item_id,
+        title=require_text(title, "action title", max_length=500),
+        party=check_party(repo, meeting, party),
+        owner=optional_text(owner, "owner", max_length=200),
+        due=due,
+        priority=priority or Priority.NORMAL,
+        level=level or Level.INTERNAL,
+        created=stamp,
+        updated=stamp,
+    )
+    return repo.add(action)
+
+
+def _track(action: Action, field_name: str, old: str | None, new: str | None, at: str) -> None:
+    if old != new:
+        action.changes.append(Change(at=at, field=field_name, old=old, new=new))
+
+
+def _set_status(action: Action, status: ActionStatus, now: dt.datetime) -> None:
+    stamp = iso_time(now)
+    _track(action, "status", action.status.value, status.value, stamp)
+    action.status = status
+    if status == ActionStatus.DONE:
+        action.completed = action.completed or now.date()
+    else:
+        action.completed = None
+
+
+@dataclass
+class ActionFields:
+    """Values given for an action; None means "keep the current value"."""
+
+    status: ActionStatus | None = None
+    due: dt.date | None = None
+    clear_due: bool = False
+    owner: str | None = None
+    party: str | None = None
+    priority: Priority | None = None
+    title: str | None = None
+    level: Level | None = None
+
+
+def set_action(
+    repo: Repository, action_id: int, fields: ActionFields, *, now: dt.datetime
+) -> Action:
+    """Change an action; status, owner and due date changes are kept in its record."""
+    action = repo.get(Action, action_id)
+    meeting = repo.get(Meeting, action.meeting_id)
+    stamp = iso_time(now)
+    if fields.status is not None:
+        _set_status(action, fields.status, now)
+    if fields.due is not None or fields.clear_due:
+        new_due = None if fields.clear_due else fields.due
+        _track(
+            action,
+            "due",
+            action.due.isoformat() if action.due else None,
+            new_due.isoformat() if new_due else None,
+            stamp,
+        )
+        action.due = new_due
+    if fields.owner is not None:
+        owner = optional_text(fields.owner, "owner", max_length=200)
+        _track(action, "owner", action.owner, owner, stamp)
+        action.owner = owner
+    if fields.party is not None:
+        party = check_party(repo, meeting, fields.party)
+        _track(action, "party", action.party, party, stamp)
+        action.party = party
+    if fields.priority is not None:
+        action.priority = fields.priority
+    if fields.title is not None:
+        action.title = require_text(fields.title, "action title", max_length=500)
+    if fields.level is not None:
+        action.level = fields.level
+    action.updated = stamp
+    repo.update(action)
+    return action
+
+
+def complete_actions(repo: Repository, action_ids: list[int], *, now: dt.datetime) -> list[Action]:
+    """Mark actions done, recording today as their completion date."""
+    actions = [repo.get(Action, i) for i in action_ids]
+    for action in actions:
+        if action.status != ActionStatus.DONE:
+            _set_status(action, ActionStatus.DONE, now)
+            action.updated = iso_time(now)
+            repo.update(action)
+    return actions
+
+
+def reopen_action(repo: Repository, action_id: int, *, now: dt.datetime) -> Action:
+    return set_action(repo, action_id, ActionFields(status=ActionStatus.OPEN), now=now)
+
+
+def add_note(
+    repo: Repository, action_id: int, text: str, *, level: Level | None, now: dt.datetime
+) -> Action:
+    action = repo.get(Action, action_id)
+    action.notes.append(
+        Note(at=iso_time(now), text=require_text(text, "note"), level=level or Level.INTERNAL)
+    )
+    action.updated = iso_time(now)
+    repo.update(action)
+    return action
+
+
+def delete_action(repo: Repository, action_id: int) -> Action:
+    action = repo.get(Action, action_id)
+    repo.delete(action)
+    return action
+
+
+@dataclass
+class ActionFilter:
+    """Which actions a list, report or export shows."""
+
+    status: ActionStatus | None = None
+    all_statuses: bool = False
+    overdue: bool = False
+    due_before: dt.date | None = None
+    party: str | None = None
+    owner: str | None = None
+    meeting_id: int | None = None
+    topic: str | None = None
+
+
+def _due_order(action: Action) -> tuple[int, dt.date, int]:
+    return (action.due is None, action.due or dt.date.max, action.id)
+
+
+def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list[Action]:
+    """By default the unfinished actions, by due date (undated last)."""
+    if flt.meeting_id is not None:
+        repo.get(Meeting, flt.meeting_id)
+    item_topics: dict[int, str | None] = {}
+    if flt.topic is not None:
+        item_topics = {i.id: i.topic for i in repo.all(AgendaItem)}
+    owner = fold_text(flt.owner) if flt.owner else None
+    party = flt.party.strip() if flt.party else None
+    if party is not None:
+        party = JOINT if party.lower() == JOINT else party.upper()
+    selected: list[Action] = []
+    for action in repo.all(Action):
+        if flt.status is not None:
+            if action.status != flt.status:
+                continue
+        elif not flt.all_statuses and action.status.is_finished:
+            continue
+        if flt.overdue and not action.is_overdue(today):
+            continue
+        if flt.due_before is not None and (action.due is None or action.due >= flt.due_before):
+            continue
+        if party is not None and action.party != party:
+            continue
+        if owner is not None and owner not in fold_text(action.owner or ""):
+            continue
+        if flt.meeting_id is not None and action.meeting_id != flt.meeting_id:
+            continue
+        if flt.topic is not None and (
+            action.item_id is None or item_topics.get(action.item_id) != flt.topic
+        ):
+            continue
+        selected.append(action)
+    selected.sort(key=_due_order)
+    return selected

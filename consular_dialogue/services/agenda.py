@@ -1,0 +1,248 @@
+"""Agenda items: what each meeting discusses, and how a subject carries over."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..errors import InputError
+from ..models import (
+    JOINT,
+    Action,
+    AgendaItem,
+    AgendaStatus,
+    Level,
+    Meeting,
+    iso_time,
+    optional_text,
+    require_text,
+)
+from ..storage import Repository
+from .dialogues import get_dialogue
+from .meetings import meeting_agenda
+from .topics import ensure_topic
+
+
+def check_lead(repo: Repository, meeting: Meeting, lead: str | None) -> str | None:
+    """A lead is one of the dialogue's parties or ``joint``."""
+    if lead is None or not lead.strip():
+        return None
+    value = lead.strip()
+    if value.lower() == JOINT:
+        return JOINT
+    parties = get_dialogue(repo, meeting.dialogue).parties
+    if value.upper() not in parties:
+        raise InputError(
+            f"Lead {value!r} is not a party of this dialogue; use {', '.join(parties)} or joint."
+        )
+    return value.upper()
+
+
+def add_item(
+    repo: Repository,
+    meeting_id: int,
+    *,
+    title: str,
+    topic: str | None,
+    status: AgendaStatus | None,
+    outcome: str | None,
+    lead: str | None,
+    level: Level | None,
+    now: dt.datetime,
+) -> AgendaItem:
+    meeting = repo.get(Meeting, meeting_id)
+    existing = meeting_agenda(repo, meeting_id)
+    item = AgendaItem(
+        meeting_id=meeting.id,
+        position=len(existing) + 1,
+        title=require_text(title, "agenda title", max_length=500),
+        topic=ensure_topic(repo, topic, now).slug if topic else None,
+        status=status or AgendaStatus.PENDING,
+        outcome=optional_text(outcome, "outcome"),
+        lead=check_lead(repo, meeting, lead),
+        level=level or Level.INTERNAL,
+        updated=iso_time(now),
+    )
+    return repo.add(item)
+
+
+def list_items(
+    repo: Repository,
+    *,
+    meeting_id: int | None = None,
+    topic: str | None = None,
+    status: AgendaStatus | None = None,
+    open_only: bool = False,
+) -> list[AgendaItem]:
+    """Agenda items in meeting date order, then position."""
+    if meeting_id is not None:
+        repo.get(Meeting, meeting_id)
+    meetings = {m.id: m for m in repo.all(Meeting)}
+    items = [
+        i
+        for i in repo.all(AgendaItem)
+        if (meeting_id is None or i.meeting_id == meeting_id)
+        and (topic is None or i.topic == topic)
+        and (status is None or i.status == status)
+        and (not open_only or i.status.is_open)
+    ]
+
+    def order(item: AgendaItem) -> tuple[dt.date, int, int]:
+        meeting = meetings.get(item.meeting_id)
+        day = meeting.date.first_day() if meeting else dt.date.min
+        return (day, item.meeting_id, item.position)
+
+    return sorted(items, key=order)
+
+
+def set_item(
+    repo: Repository,
+    item_id: int,
+    *,
+    now: dt.datetime,
+    status: AgendaStatus | None = None,
+    outcome: str | None = None,
+    title: str | None = None,
+    topic: str | None = None,
+    lead: str | None = None,
+    level: Level | None = None,
+) -> AgendaItem:
+    item = repo.get(AgendaItem, item_id)
+    meeting = repo.get(Meeting, item.meeting_id)
+    if status is not None:
+        item.status = status
+    if outcome is not None:
+        item.outcome = optional_text(outcome, "outcome")
+    if title is not None:
+        item.title = require_text(title, "agenda title", max_length=500)
+    if topic is not None:
+        item.topic = ensure_topic(repo, topic, now).slug if topic.strip() else None
+    if lead is not None:
+        item.lead = check_lead(repo, meeting, lead)
+    if level is not None:
+        item.level = level
+    item.updated = iso_time(now)
+    repo.update(item)
+    return item
+
+
+def _renumber(repo: Repository, items: list[AgendaItem], now: dt.datetime) -> None:
+    for position, item in enumerate(items, start=1):
+        if item.position != position:
+            item.position = position
+            item.updated = iso_time(now)
+            repo.update(item)
+
+
+def move_item(repo: Repository, item_id: int, position: int, *, now: dt.datetime) -> AgendaItem:
+    """Put an item at ``position`` (1 = first) within its meeting."""
+    item = repo.get(AgendaItem, item_id)
+    items = [i for i in meeting_agenda(repo, item.meeting_id) if i.id != item.id]
+    if not 1 <= position <= len(items) + 1:
+        raise InputError(f"Position {position} is outside 1..{len(items) + 1} for this meeting.")
+    items.insert(position - 1, item)
+    _renumber(repo, items, now)
+    return item
+
+
+def detach_descendants(repo: Repository, item: AgendaItem, now: dt.datetime) -> None:
+    """Items carried from ``item`` now point at its own origin, keeping chains whole."""
+    for other in repo.all(AgendaItem):
+        if other.carried_from == item.id:
+            other.carried_from = item.carried_from
+            other.updated = iso_time(now)
+            repo.update(other)
+
+
+def delete_item(repo: Repository, item_id: int, *, now: dt.datetime) -> AgendaItem:
+    item = repo.get(AgendaItem, item_id)
+    actions = [a for a in repo.all(Action) if a.item_id == item.id]
+    if actions:
+        ids = ", ".join(str(a.id) for a in actions)
+        raise InputError(
+            f"Agenda item {item_id} has actions ({ids}); delete them or move them to another "
+            "item first (cdt action delete ID)."
+        )
+    detach_descendants(repo, item, now)
+    repo.delete(item)
+    _renumber(repo, [i for i in meeting_agenda(repo, item.meeting_id)], now)
+    return item
+
+
+def ancestors(repo: Repository, item: AgendaItem) -> list[AgendaItem]:
+    """The items this one was carried from, nearest first."""
+    chain: list[AgendaItem] = []
+    seen = {item.id}
+    current = item
+    while current.carried_from is not None and current.carried_from not in seen:
+        origin = repo.find(AgendaItem, current.carried_from)
+        if origin is None:
+            break
+        chain.append(origin)
+        seen.add(origin.id)
+        current = origin
+    return chain
+
+
+def carry_agenda(
+    repo: Repository, from_meeting: int, to_meeting: int, *, now: dt.datetime, dry_run: bool
+) -> tuple[list[tuple[AgendaItem, AgendaItem]], list[AgendaItem]]:
+    """Copy FROM's open items into TO as pending, linked to their origin.
+
+    Returns the (origin, new item) pairs and the open items skipped because TO
+    already holds them (so carrying twice does not duplicate).
+    """
+    if from_meeting == to_meeting:
+        raise InputError("A meeting's agenda cannot be carried into the same meeting.")
+    source = repo.get(Meeting, from_meeting)
+    target = repo.get(Meeting, to_meeting)
+    if source.dialogue != target.dialogue:
+        raise InputError(f"Meetings {from_meeting} and {to_meeting} belong to different dialogues.")
+    already: set[int] = set()
+    for existing in meeting_agenda(repo, target.id):
+        already.update(a.id for a in ancestors(repo, existing))
+    carried: list[tuple[AgendaItem, AgendaItem]] = []
+    skipped: list[AgendaItem] = []
+    position = len(meeting_agenda(repo, target.id))
+    for item in meeting_agenda(repo, source.id):
+        if not item.status.is_open:
+            continue
+        if item.id in already:
+            skipped.append(item)
+            continue
+        position += 1
+        new = AgendaItem(
+            meeting_id=target.id,
+            position=position,
+            title=item.title,
+            topic=item.topic,
+            status=AgendaStatus.PENDING,
+            lead=item.lead,
+            carried_from=item.id,
+            level=item.level,
+            updated=iso_time(now),
+        )
+        if not dry_run:
+            repo.add(new)
+        carried.append((item, new))
+    return carried, skipped
+
+
+def item_history(repo: Repository, item_id: int) -> list[AgendaItem]:
+    """The item's chain across meetings, origin first, through to its latest carry."""
+    item = repo.get(AgendaItem, item_id)
+    chain = [*reversed(ancestors(repo, item)), item]
+    meetings = {m.id: m for m in repo.all(Meeting)}
+    children: dict[int, list[AgendaItem]] = {}
+    for other in repo.all(AgendaItem):
+        if other.carried_from is not None:
+            children.setdefault(other.carried_from, []).append(other)
+    seen = {i.id for i in chain}
+    current = item
+    while current.id in children:
+        nexts = [c for c in children[current.id] if c.id not in seen]
+        if not nexts:
+            break
+        current = min(nexts, key=lambda c: (meetings[c.meeting_id].sort_key(), c.id))
+        chain.append(current)
+        seen.add(current.id)
+    return chain

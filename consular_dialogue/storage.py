@@ -1,0 +1,512 @@
+"""The data file: atomic, locked storage behind a Repository that returns models.
+
+The only module that uses TinyDB. A command reads the file once, works on the
+records in memory, and a writing command replaces the file once at the end, all
+under one lock (git's lockfile + rename). Readers take no lock and create
+nothing: the rename is atomic, so they see either the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import getpass
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+from tinydb import TinyDB
+from tinydb.storages import Storage
+from tinydb.table import Document
+
+from .errors import CorruptFileError, DataFileError, FileBusyError, NewerSchemaError, NotFoundError
+from .models import KINDS, RECORD_TYPES, Record, iso_time
+
+SCHEMA_VERSION = 1
+META_TABLE = "_meta"
+HISTORY_TABLE = "history"
+TABLES = [cls.TABLE for cls in RECORD_TYPES]
+DEFAULT_LOCK_TIMEOUT = 10.0
+DEFAULT_BACKUPS = 10
+
+R = TypeVar("R", bound=Record)
+Data = dict[str, dict[str, Any]]
+
+
+class _MemoryStorage(Storage):
+    """Hands TinyDB the already-parsed file; the Repository decides when to write."""
+
+    def __init__(self, data: Data) -> None:
+        self.data = data
+
+    def read(self) -> Data:
+        return self.data
+
+    def write(self, data: Data) -> None:
+        self.data = data
+
+
+def _empty_data() -> Data:
+    data: Data = {table: {} for table in [*TABLES, HISTORY_TABLE]}
+    data[META_TABLE] = {"1": {"schema": SCHEMA_VERSION, "counters": {}, "txn": 0}}
+    return data
+
+
+def _migrate_0_to_1(data: Data) -> None:
+    """Files from before the schema version: add the meta record and id counters."""
+    counters = {t: max((int(k) for k in data.get(t, {})), default=0) for t in TABLES}
+    data[META_TABLE] = {"1": {"schema": 1, "counters": counters, "txn": 0}}
+
+
+MIGRATIONS: dict[int, Callable[[Data], None]] = {0: _migrate_0_to_1}
+
+
+def restore_hint(path: Path) -> str:
+    """Name the newest backup and the exact command that brings it back."""
+    backups = list_backups(path)
+    if backups:
+        return f"Restore the newest backup with: cdt --db {path} restore {backups[0]}"
+    return f"Restore it from your own backup copy (cdt --db {path} restore FILE)."
+
+
+def parse_file(raw: bytes, path: Path) -> Data:
+    """Check and migrate the file's contents; refuse anything that is not ours."""
+    if not raw:
+        raise CorruptFileError(
+            f"{path} is empty (0 bytes), so it was not read. {restore_hint(path)}"
+        )
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise CorruptFileError(
+            f"{path} is damaged (not valid JSON: {exc}); it was left untouched. {restore_hint(path)}"
+        ) from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise CorruptFileError(
+            f"{path} is not a consular-dialogue data file; it was left untouched. "
+            f"{restore_hint(path)}"
+        )
+    meta = data.get(META_TABLE, {}).get("1")
+    version = meta.get("schema", 0) if isinstance(meta, dict) else 0
+    if not isinstance(version, int):
+        raise CorruptFileError(f"{path} has an unreadable schema version. {restore_hint(path)}")
+    if version > SCHEMA_VERSION:
+        raise NewerSchemaError(
+            f"{path} was written by a newer consular-dialogue (schema {version}; this one "
+            f"reads up to {SCHEMA_VERSION}); upgrade with: pip install -U consular-dialogue"
+        )
+    while version < SCHEMA_VERSION:
+        MIGRATIONS[version](data)
+        version += 1
+    for table in [*TABLES, HISTORY_TABLE]:
+        data.setdefault(table, {})
+    return data
+
+
+def read_file(path: Path) -> Data | None:
+    """The file's checked contents, or None when there is no file yet."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except IsADirectoryError:
+        raise DataFileError(f"{path} is a folder, not a data file; give a file path.") from None
+    except PermissionError:
+        raise DataFileError(f"{path} cannot be read (permission denied).") from None
+    return parse_file(raw, path)
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _temp_prefix(path: Path) -> str:
+    return f".{path.name}.tmp-"
+
+
+def atomic_write(path: Path, payload: bytes) -> None:
+    """Replace ``path`` with ``payload``: temp file, fsync, rename over, fsync folder.
+
+    A new file is created 0600; an existing file keeps its mode and owner.
+    """
+    try:
+        existing = path.stat()
+    except FileNotFoundError:
+        existing = None
+    fd, temp_name = _mkstemp(path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if existing is not None:
+            os.chmod(temp_name, existing.st_mode & 0o7777)
+            if hasattr(os, "chown") and (existing.st_uid, existing.st_gid) != (
+                os.getuid(),
+                os.getgid(),
+            ):
+                with contextlib.suppress(PermissionError):
+                    os.chown(temp_name, existing.st_uid, existing.st_gid)
+        os.replace(temp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+        raise
+    _fsync_folder(path.parent)
+
+
+def _mkstemp(path: Path) -> tuple[int, str]:
+    import tempfile
+
+    return tempfile.mkstemp(prefix=_temp_prefix(path), dir=path.parent)
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Temp files left by a killed writer; safe to remove because we hold the lock."""
+    prefix = _temp_prefix(path)
+    for entry in path.parent.iterdir():
+        if entry.name.startswith(prefix):
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
+
+
+def backup_prefix(path: Path) -> str:
+    return f"{path.name}.bak-"
+
+
+def list_backups(path: Path) -> list[Path]:
+    """Backups of ``path``, newest first."""
+    prefix = backup_prefix(path)
+    try:
+        names = [e for e in path.parent.iterdir() if e.name.startswith(prefix)]
+    except OSError:
+        return []
+    return sorted(names, key=lambda p: p.name, reverse=True)
+
+
+def _keep_backup(path: Path, keep: int) -> None:
+    """Keep the file about to be replaced as the newest rotating backup.
+
+    A hard link costs nothing: the old contents stay on disk under the backup name
+    once the new file is renamed over ``path``.
+    """
+    if keep <= 0 or not path.exists():
+        return
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    backup = path.with_name(f"{backup_prefix(path)}{stamp}")
+    try:
+        os.link(path, backup)
+    except OSError:
+        atomic_write(backup, path.read_bytes())
+    for old in list_backups(path)[keep:]:
+        with contextlib.suppress(FileNotFoundError):
+            old.unlink()
+
+
+def _protect_backups(path: Path) -> None:
+    newest = list_backups(path)[:1]
+    for backup in newest:
+        with contextlib.suppress(OSError):
+            os.chmod(backup, 0o600)
+
+
+@dataclass
+class ChangeEntry:
+    """One record's change inside a command, kept in the file's history."""
+
+    kind: str
+    record_id: int
+    uuid: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+
+@dataclass
+class Repository:
+    """Typed access to the records of one data file, in memory for one command."""
+
+    path: Path
+    data: Data
+    writable: bool = False
+    is_new: bool = False
+    pending: list[ChangeEntry] = field(default_factory=list)
+    dirty: bool = False
+    _db: TinyDB = field(init=False, repr=False)
+    _cache: dict[str, dict[int, Record]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._db = TinyDB(storage=_MemoryStorage, data=self.data)
+
+    # ---- reading -------------------------------------------------------
+    def _records(self, cls: type[R]) -> dict[int, R]:
+        cached = self._cache.get(cls.TABLE)
+        if cached is None:
+            try:
+                cached = {
+                    int(doc_id): cls.from_record(record)
+                    for doc_id, record in self.data.get(cls.TABLE, {}).items()
+                }
+            except (KeyError, ValueError, TypeError, AttributeError) as exc:
+                raise CorruptFileError(
+                    f"{self.path} has a damaged {cls.KIND} record ({exc!r}). "
+                    f"Run cdt check, or {restore_hint(self.path)}"
+                ) from None
+            self._cache[cls.TABLE] = cached
+        return cached  # type: ignore[return-value]
+
+    def all(self, cls: type[R]) -> list[R]:
+        """Every record of a kind, in id order."""
+        return sorted(self._records(cls).values(), key=lambda r: r.id)
+
+    def find(self, cls: type[R], record_id: int) -> R | None:
+        return self._records(cls).get(record_id)
+
+    def get(self, cls: type[R], record_id: int) -> R:
+        record = self.find(cls, record_id)
+        if record is None:
+            raise NotFoundError(f"{cls.KIND.capitalize()} {record_id} does not exist.")
+        return record
+
+    def raw_records(self, table: str) -> dict[str, dict[str, Any]]:
+        """The stored dicts of one table (for dumps and checks), without copying."""
+        return self.data.get(table, {})
+
+    @property
+    def meta(self) -> dict[str, Any]:
+        meta: dict[str, Any] = self.data[META_TABLE]["1"]
+        return meta
+
+    # ---- writing -------------------------------------------------------
+    def _require_writable(self) -> None:
+        if not self.writable:
+            raise RuntimeError("this repository was opened read-only")
+
+    def next_id(self, cls: type[Record]) -> int:
+        counters: dict[str, int] = self.meta.setdefault("counters", {})
+        highest = max(self._records(cls), default=0)
+        value = max(counters.get(cls.TABLE, 0), highest) + 1
+        counters[cls.TABLE] = value
+        return value
+
+    def add(self, record: R, *, keep_id: bool = False) -> R:
+        """Store a new record; it gets the next never-used id of its kind."""
+        self._require_writable()
+        if not keep_id or not record.id:
+            record.id = self.next_id(type(record))
+        elif record.id in self._records(type(record)):
+            raise ValueError(f"{record.ref} exists already")
+        else:
+            counters = self.meta.setdefault("counters", {})
+            counters[record.TABLE] = max(counters.get(record.TABLE, 0), record.id)
+        stored = record.to_record()
+        self._db.table(record.TABLE).insert(Document(stored, doc_id=record.id))
+        self._records(type(record))[record.id] = record
+        self._log(record.KIND, record.id, record.uuid, None, stored)
+        return record
+
+    def update(self, record: Record) -> None:
+        """Store the record's new state (a no-op when nothing changed)."""
+        self._require_writable()
+        table = self.data[record.TABLE]
+        before = table.get(str(record.id))
+        if before is None:
+            raise NotFoundError(f"{record.ref.capitalize()} does not exist.")
+        after = record.to_record()
+        if after == before:
+            return
+        self._db.table(record.TABLE).update(after, doc_ids=[record.id])
+        # TinyDB's update merges; drop keys the model no longer has.
+        table[str(record.id)] = after
+        self._records(type(record))[record.id] = record
+        self._log(record.KIND, record.id, record.uuid, before, after)
+
+    def delete(self, record: Record) -> None:
+        self._require_writable()
+        before = self.data[record.TABLE].get(str(record.id))
+        if before is None:
+            raise NotFoundError(f"{record.ref.capitalize()} does not exist.")
+        self._db.table(record.TABLE).remove(doc_ids=[record.id])
+        self._records(type(record)).pop(record.id, None)
+        self._log(record.KIND, record.id, record.uuid, before, None)
+
+    def put_raw(self, kind: str, record_id: int, record: dict[str, Any] | None) -> None:
+        """Set a stored record to exactly ``record`` (None deletes); used by undo."""
+        self._require_writable()
+        cls = KINDS[kind]
+        table = self.data.setdefault(cls.TABLE, {})
+        before = table.get(str(record_id))
+        if record is None:
+            table.pop(str(record_id), None)
+        else:
+            table[str(record_id)] = record
+            counters = self.meta.setdefault("counters", {})
+            counters[cls.TABLE] = max(counters.get(cls.TABLE, 0), record_id)
+        self._cache.pop(cls.TABLE, None)
+        uuid = (record or before or {}).get("uuid", "")
+        self._log(kind, record_id, uuid, before, record)
+
+    def _log(
+        self,
+        kind: str,
+        record_id: int,
+        uuid: str,
+        before: dict[str, Any] | None,
+        after: dict[str, Any] | None,
+    ) -> None:
+        self.dirty = True
+        self.pending.append(ChangeEntry(kind, record_id, uuid, before, after))
+
+    def mark_dirty(self) -> None:
+        self.dirty = True
+
+    def history(self) -> list[dict[str, Any]]:
+        """Every recorded command's change set, oldest first."""
+        entries = self.data.get(HISTORY_TABLE, {})
+        return [entries[k] for k in sorted(entries, key=int)]
+
+    def set_history_entry(self, txn: int, entry: dict[str, Any]) -> None:
+        self.data.setdefault(HISTORY_TABLE, {})[str(txn)] = entry
+        self.dirty = True
+
+    def record_history(self, *, now: dt.datetime, command: str, action: str, **extra: Any) -> int:
+        """Turn this command's pending changes into one history entry."""
+        if not self.pending:
+            return 0
+        txn = int(self.meta.get("txn", 0)) + 1
+        self.meta["txn"] = txn
+        entry: dict[str, Any] = {
+            "txn": txn,
+            "at": iso_time(now),
+            "user": _os_user(),
+            "command": command,
+            "action": action,
+            "changes": [
+                {
+                    "kind": c.kind,
+                    "id": c.record_id,
+                    "uuid": c.uuid,
+                    "before": c.before,
+                    "after": c.after,
+                }
+                for c in self.pending
+            ],
+            **extra,
+        }
+        self.data.setdefault(HISTORY_TABLE, {})[str(txn)] = entry
+        self.pending.clear()
+        return txn
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+
+
+def open_for_reading(path: Path) -> Repository:
+    """Read the file without locking or creating anything."""
+    data = read_file(path)
+    return Repository(
+        path=path, data=data if data is not None else _empty_data(), is_new=data is None
+    )
+
+
+def lock_timeout_from_env(value: str | None) -> float:
+    if value is None or not value.strip():
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        timeout = float(value)
+    except ValueError:
+        raise DataFileError(f"CDT_LOCK_TIMEOUT={value!r} is not a number of seconds.") from None
+    return max(timeout, 0.0)
+
+
+def backups_from_env(value: str | None) -> int:
+    if value is None or not value.strip():
+        return DEFAULT_BACKUPS
+    try:
+        return max(int(value), 0)
+    except ValueError:
+        raise DataFileError(f"CDT_BACKUPS={value!r} is not a whole number.") from None
+
+
+@contextlib.contextmanager
+def locked(path: Path, timeout: float) -> Iterator[None]:
+    """Hold the file's lock (``<file>.lock``) or fail with exit 3 after ``timeout``."""
+    import filelock
+
+    lock = filelock.FileLock(str(path) + ".lock", timeout=timeout, mode=0o600)
+    started = time.monotonic()
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        waited = time.monotonic() - started
+        raise FileBusyError(
+            f"{path} is busy: another cdt command has held its lock for {waited:.0f} s; "
+            "try again, or raise CDT_LOCK_TIMEOUT."
+        ) from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def resolve_target(path: Path) -> Path:
+    """Write through a symlinked ``--db`` to its target."""
+    return Path(os.path.realpath(path))
+
+
+@contextlib.contextmanager
+def open_for_writing(
+    path: Path,
+    *,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    backups: int = DEFAULT_BACKUPS,
+    create: bool = True,
+) -> Iterator[Repository]:
+    """Lock, read, yield a writable Repository, and replace the file if it changed.
+
+    Nothing is written when the body raises: the file stays byte-identical.
+    """
+    target = resolve_target(path)
+    if not target.parent.exists():
+        if not create:
+            raise DataFileError(f"{target.parent} does not exist.")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise DataFileError(
+                f"Cannot create the folder {target.parent}: {exc.strerror}."
+            ) from None
+    try:
+        with locked(target, lock_timeout):
+            _remove_stale_temps(target)
+            data = read_file(target)
+            repo = Repository(
+                path=target,
+                data=data if data is not None else _empty_data(),
+                writable=True,
+                is_new=data is None,
+            )
+            yield repo
+            if repo.dirty:
+                _keep_backup(target, backups)
+                atomic_write(target, orjson.dumps(repo.data))
+                _protect_backups(target)
+    except PermissionError as exc:
+        raise DataFileError(
+            f"{target} cannot be written ({exc.strerror}); check the folder's permissions."
+        ) from None
+    except OSError as exc:
+        if isinstance(exc, DataFileError):
+            raise
+        raise DataFileError(f"{target} cannot be written: {exc.strerror or exc}.") from None

@@ -1,0 +1,84 @@
+"""Shared fixtures: a real data file in a temporary folder and ways to run ``cdt``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SEED = SHARED / "seeds" / "sre-comunicado-176-2023-04-24.txt"
+NOW = "2023-04-24T10:00:00-06:00"
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def cdt_executable() -> str:
+    """The installed ``cdt`` next to the running interpreter (the test venv's)."""
+    candidate = Path(sys.executable).with_name("cdt")
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("cdt")
+    if found is None:
+        pytest.fail("cdt is not installed in this environment; run pip install -e '.[test]'")
+    return found
+
+
+def base_env(db: Path, now: str | None = NOW, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDT_")}
+    env.update({"CDT_DB": str(db), "NO_COLOR": "1", "COLUMNS": "100", "CDT_LOCK_TIMEOUT": "30"})
+    if now is not None:
+        env["CDT_NOW"] = now
+    env.update(extra)
+    return env
+
+
+def run_cdt(args: list[str], env: dict[str, str], stdin: str | None = None) -> Result:
+    proc = subprocess.run(
+        [cdt_executable(), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "tracker.json"
+
+
+@pytest.fixture
+def cdt(db: Path) -> Callable[..., Result]:
+    """Run the installed ``cdt`` on the test's data file, with a fixed CDT_NOW."""
+
+    def run(*args: str, now: str | None = NOW, stdin: str | None = None, **env: str) -> Result:
+        return run_cdt(list(args), base_env(db, now, **env), stdin=stdin)
+
+    return run
+
+
+@pytest.fixture
+def seed_text() -> str:
+    if not SEED.exists():
+        pytest.skip(f"the seed communiqué is not at {SEED} (../shared is absent)")
+    return SEED.read_text(encoding="utf-8")
