@@ -132,13 +132,14 @@ def _temp_prefix(path: Path) -> str:
     return f".{path.name}.tmp-"
 
 
-def atomic_write(path: Path, payload: bytes) -> None:
+def atomic_write(path: Path, payload: bytes, *, private: bool = False) -> None:
     """Replace ``path`` with ``payload``: temp file, fsync, rename over, fsync folder.
 
-    A new file is created 0600; an existing file keeps its mode and owner.
+    A new file is created 0600; an existing file keeps its mode and owner unless
+    ``private`` (exports and backups are always 0600).
     """
     try:
-        existing = path.stat()
+        existing = None if private else path.stat()
     except FileNotFoundError:
         existing = None
     fd, temp_name = _mkstemp(path)
@@ -322,8 +323,8 @@ class Repository:
         after = record.to_record()
         if after == before:
             return
-        self._db.table(record.TABLE).update(after, doc_ids=[record.id])
-        # TinyDB's update merges; drop keys the model no longer has.
+        # Not TinyDB's update: it merges into the stored dict in place, which would
+        # also change ``before`` (kept for the history) and keep dropped keys.
         table[str(record.id)] = after
         self._records(type(record))[record.id] = record
         self._log(record.KIND, record.id, record.uuid, before, after)
@@ -364,13 +365,22 @@ class Repository:
         self.dirty = True
         self.pending.append(ChangeEntry(kind, record_id, uuid, before, after))
 
-    def mark_dirty(self) -> None:
+    def replace_all(self, data: Data) -> None:
+        """Take another file's whole contents (restore); written at the end of the command."""
+        self.data.clear()
+        self.data.update(data)
+        self._cache.clear()
+        self.pending.clear()
         self.dirty = True
 
     def history(self) -> list[dict[str, Any]]:
         """Every recorded command's change set, oldest first."""
         entries = self.data.get(HISTORY_TABLE, {})
         return [entries[k] for k in sorted(entries, key=int)]
+
+    def history_entry(self, txn: int) -> dict[str, Any]:
+        entry: dict[str, Any] = self.data[HISTORY_TABLE][str(txn)]
+        return entry
 
     def set_history_entry(self, txn: int, entry: dict[str, Any]) -> None:
         self.data.setdefault(HISTORY_TABLE, {})[str(txn)] = entry
@@ -510,3 +520,15 @@ def open_for_writing(
         if isinstance(exc, DataFileError):
             raise
         raise DataFileError(f"{target} cannot be written: {exc.strerror or exc}.") from None
+
+
+def copy_consistent(path: Path, destination: Path, *, lock_timeout: float) -> int:
+    """Copy the data file under its lock, so no writer is half-way; returns bytes copied."""
+    target = resolve_target(path)
+    if not target.exists():
+        raise DataFileError(f"{target} does not exist yet; there is nothing to back up.")
+    with locked(target, lock_timeout):
+        raw = target.read_bytes()
+        parse_file(raw, target)
+        atomic_write(destination, raw, private=True)
+    return len(raw)

@@ -14,7 +14,7 @@ import typer
 
 from .. import __version__
 from ..errors import EXIT_INTERRUPTED, ConsularDialogueError
-from . import action, agenda, dialogue, meeting, search, topic
+from . import action, agenda, dialogue, exchange, files, history, meeting, search, topic
 from .common import State
 
 app = typer.Typer(
@@ -31,6 +31,13 @@ app.add_typer(topic.app, name="topic")
 app.add_typer(agenda.app, name="agenda")
 app.add_typer(action.app, name="action")
 app.command("search")(search.search_command)
+app.command("log")(history.log_command)
+app.command("undo")(history.undo_command)
+app.command("redo")(history.redo_command)
+app.command("backup")(files.backup_command)
+app.command("restore")(files.restore_command)
+app.command("check")(files.check_command)
+app.command("import")(exchange.import_command)
 
 
 def _version(value: bool) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
@@ -119,3 +120,21 @@ def confirm(ctx: typer.Context, question: str, yes: bool) -> None:
         raise UsageProblem("Refusing to delete without a terminal to ask; add --yes.")
     if not typer.confirm(question, default=False, err=True):
         raise typer.Exit(1)
+
+
+def write_output(ctx: typer.Context, output: str, payload: bytes, *, force: bool) -> Path:
+    """Write an export or report to ``-o FILE``: 0600, atomic, never over the data file."""
+    from ..errors import InputError
+    from ..storage import atomic_write, resolve_target
+
+    path = Path(output).expanduser()
+    if resolve_target(path) == resolve_target(state(ctx).settings.db_path):
+        raise InputError(f"{path} is the data file itself; choose another -o FILE.")
+    if path.is_dir():
+        raise InputError(f"{path} is a folder; give a file name with -o.")
+    if path.exists() and not force:
+        raise InputError(f"{path} exists already; add --force to replace it.")
+    if not path.parent.exists():
+        raise InputError(f"The folder {path.parent} does not exist; create it first.")
+    atomic_write(path, payload, private=True)
+    return path

@@ -1,0 +1,110 @@
+"""``cdt export all`` and ``cdt import``: dumps exchanged between offices."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .common import print_json, reading, say, state, write_output, writing
+
+MaxLevelOpt = Annotated[
+    str,
+    typer.Option("--max-level", help="Leave out records above: public|internal|restricted."),
+]
+
+
+def export_all_command(
+    ctx: typer.Context,
+    output: Annotated[str | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    max_level: MaxLevelOpt = "restricted",
+) -> None:
+    """Write a dump of every record, to exchange with another office.
+
+    Example: cdt export all --max-level public -o consular-public.json
+    """
+    import orjson
+
+    from ..models import Level, parse_choice
+    from ..services.exchange import build_dump
+
+    st = state(ctx)
+    level = parse_choice(Level, max_level, "level")
+    with reading(ctx) as repo:
+        dump = build_dump(repo, max_level=level, now=st.settings.now)
+    if dump.left_out:
+        say(ctx, f"Left out {dump.left_out} records above the level {level.value}")
+    if output is None:
+        print_json(dump.data)
+        return
+    payload = orjson.dumps(dump.data, option=orjson.OPT_INDENT_2) + b"\n"
+    path = write_output(ctx, output, payload, force=force)
+    say(ctx, f"Wrote {path}")
+
+
+def import_command(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="A dump written by cdt export all.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show, change nothing.")] = False,
+    theirs: Annotated[
+        bool, typer.Option("--theirs", help="In a conflict, take the dump's version.")
+    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Merge a dump: records matched by uuid, references remapped, conflicts listed.
+
+    Example: cdt import consular-us-office.json --dry-run
+    """
+    from ..errors import InputError
+    from ..services.exchange import import_dump, parse_dump
+
+    path = Path(source).expanduser()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    dump = parse_dump(raw, str(path))
+    total = sum(
+        len(dump.get(s, [])) for s in ("dialogues", "topics", "meetings", "agenda_items", "actions")
+    )
+    with writing(ctx) as repo:
+        with _progress(total) as advance:
+            result = import_dump(repo, dump, theirs=theirs, progress=advance)
+        if dry_run:
+            repo.dirty = False  # a dry run computes everything and writes nothing
+            repo.pending.clear()
+    prefix = "Would import" if dry_run else "Imported"
+    added = ", ".join(f"{n} {k}" for k, n in result.added.items()) or "nothing new"
+    updated = ", ".join(f"{n} {k}" for k, n in result.updated.items()) or "none"
+    say(ctx, f"{prefix}: added {added}; updated {updated}; {result.unchanged} unchanged")
+    for conflict in result.conflicts:
+        say(ctx, f"Conflict: {conflict}")
+    if json_out:
+        print_json(
+            {
+                "added": result.added,
+                "updated": result.updated,
+                "unchanged": result.unchanged,
+                "kept_local": result.kept_local,
+                "conflicts": result.conflicts,
+                "dry_run": dry_run,
+            }
+        )
+
+
+@contextlib.contextmanager
+def _progress(total: int) -> Iterator[Callable[[int], None] | None]:
+    """A Rich progress bar for big dumps on a terminal; silent otherwise."""
+    if total < 2000 or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("Importing", total=total)
+        yield lambda n: bar.advance(task, n)

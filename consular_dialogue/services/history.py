@@ -1,0 +1,185 @@
+"""The change history kept in the data file: log lines, undo and redo.
+
+Every writing command stores one history entry (its changes with each record's
+fields before and after). ``undo`` reverts the newest entries that are not yet
+undone and records itself as an entry; ``redo`` reverts the newest undo, as
+long as no ordinary change came after it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InputError
+from ..storage import Repository
+
+REVERSIBLE = {"undo", "redo"}
+HIDDEN_FIELDS = {"updated"}
+
+
+@dataclass(frozen=True)
+class LogLine:
+    txn: int
+    at: str
+    user: str
+    command: str
+    kind: str
+    record_id: int
+    uuid: str
+    summary: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "txn": self.txn,
+            "at": self.at,
+            "user": self.user,
+            "command": self.command,
+            "kind": self.kind,
+            "id": self.record_id,
+            "uuid": self.uuid,
+            "summary": self.summary,
+            "before": self.before,
+            "after": self.after,
+        }
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, list | dict):
+        return f"{len(value)} entries" if value else "none"
+    text = str(value).replace("\n", " ")
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def describe(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str:
+    """``due 2023-05-10 → 2023-06-01``; ``added "title"``; ``deleted "title"``."""
+    if before is None and after is not None:
+        return f"added {_short(after.get('title') or after.get('name') or after.get('slug'))}"
+    if after is None and before is not None:
+        return f"deleted {_short(before.get('title') or before.get('name') or before.get('slug'))}"
+    assert before is not None and after is not None
+    parts = []
+    for key in after:
+        if key in HIDDEN_FIELDS or before.get(key) == after.get(key):
+            continue
+        if key == "notes":
+            added = len(after[key]) - len(before.get(key) or [])
+            parts.append(f"note added: {_short(after[key][-1]['text'])}" if added > 0 else "notes")
+            continue
+        if key == "changes":
+            continue
+        parts.append(f"{key} {_short(before.get(key))} → {_short(after.get(key))}")
+    return ", ".join(parts) or "no visible change"
+
+
+def log_lines(repo: Repository, *, limit: int | None, record: str | None) -> list[LogLine]:
+    """History, newest first; ``record`` like ``action:7`` keeps one record's lines."""
+    kind = record_id = None
+    if record:
+        kind, _, number = record.partition(":")
+        if not number.isdigit() or kind not in {"meeting", "agenda", "action", "dialogue", "topic"}:
+            raise InputError(
+                f"--record {record!r} must look like meeting:3, agenda:12 or action:7."
+            )
+        record_id = int(number)
+    lines: list[LogLine] = []
+    for entry in reversed(repo.history()):
+        for change in reversed(entry["changes"]):
+            if kind is not None and (change["kind"], change["id"]) != (kind, record_id):
+                continue
+            lines.append(
+                LogLine(
+                    txn=entry["txn"],
+                    at=entry["at"],
+                    user=entry["user"],
+                    command=entry["command"],
+                    kind=change["kind"],
+                    record_id=change["id"],
+                    uuid=change["uuid"],
+                    summary=describe(change["before"], change["after"]),
+                    before=change["before"],
+                    after=change["after"],
+                )
+            )
+            if limit is not None and len(lines) >= limit:
+                return lines
+    return lines
+
+
+def _revert(repo: Repository, entry: dict[str, Any]) -> None:
+    """Put every record of ``entry`` back as it was before, newest change first."""
+    for change in reversed(entry["changes"]):
+        current = repo.raw_records(_table(change["kind"])).get(str(change["id"]))
+        if current != change["after"]:
+            raise InputError(
+                f"Cannot undo change {entry['txn']}: {change['kind']} {change['id']} was "
+                "changed since in a way history does not explain; run cdt check."
+            )
+        repo.put_raw(change["kind"], change["id"], change["before"])
+
+
+def _table(kind: str) -> str:
+    from ..models import KINDS
+
+    return KINDS[kind].TABLE
+
+
+def undoable(repo: Repository) -> list[dict[str, Any]]:
+    """Entries an undo may revert, newest first."""
+    return [
+        e
+        for e in reversed(repo.history())
+        if e.get("action") not in REVERSIBLE and not e.get("undone_by")
+    ]
+
+
+def undo(
+    repo: Repository, steps: int, *, now: dt.datetime, command: str, dry_run: bool
+) -> list[dict[str, Any]]:
+    """Revert the newest ``steps`` commands as one change; returns the entries reverted."""
+    if steps < 1:
+        raise InputError("--steps must be 1 or more.")
+    targets = undoable(repo)[:steps]
+    if not targets:
+        raise InputError("There is nothing to undo.")
+    if len(targets) < steps:
+        raise InputError(f"Only {len(targets)} changes can be undone; use --steps {len(targets)}.")
+    if dry_run:
+        return targets
+    for entry in targets:
+        _revert(repo, entry)
+    txn = repo.record_history(
+        now=now, command=command, action="undo", undoes=[e["txn"] for e in targets]
+    )
+    for entry in targets:
+        entry["undone_by"] = txn
+        repo.set_history_entry(entry["txn"], entry)
+    return targets
+
+
+def redo(repo: Repository, *, now: dt.datetime, command: str, dry_run: bool) -> dict[str, Any]:
+    """Revert the newest undo, if nothing but undos and redos came after it."""
+    for entry in reversed(repo.history()):
+        if entry.get("action") == "undo" and not entry.get("redone_by"):
+            break
+        if entry.get("action") not in REVERSIBLE:
+            raise InputError("There is nothing to redo (changes were made after the last undo).")
+    else:
+        raise InputError("There is nothing to redo.")
+    found: dict[str, Any] = entry
+    if dry_run:
+        return found
+    _revert(repo, found)
+    txn = repo.record_history(now=now, command=command, action="redo", redoes=found["txn"])
+    found["redone_by"] = txn
+    repo.set_history_entry(found["txn"], found)
+    for original in found.get("undoes", []):
+        target = repo.history_entry(original)
+        target.pop("undone_by", None)
+        repo.set_history_entry(original, target)
+    return found
