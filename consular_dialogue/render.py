@@ -49,6 +49,7 @@ from rich.table import Table  # noqa: E402
 from .i18n import label, long_date, status_name  # noqa: E402
 
 if TYPE_CHECKING:
+    from .communique import CommuniqueDraft
     from .models import Action, AgendaItem, Dialogue, Meeting, Topic
     from .services.search import Hit
 
@@ -70,10 +71,20 @@ def status_text(value: str, lang: str) -> Text:
     return Text(status_name(value, lang), style=STATUS_STYLES.get(value, ""))
 
 
+# Short codes and dates keep to one line; free text takes the room that is left.
+NARROW_COLUMNS = {"id", "date", "due", "kind", "status", "party", "host", "meeting", "item"}
+WIDE_COLUMNS = {"title", "name", "outcome", "text", "location", "owner"}
+
+
 def _table(lang: str, *columns: str, title: str | None = None) -> Table:
     table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
     for key in columns:
-        table.add_column(label(key, lang), overflow="fold")
+        table.add_column(
+            label(key, lang),
+            no_wrap=key in NARROW_COLUMNS,
+            overflow="fold",
+            min_width=14 if key in WIDE_COLUMNS else None,
+        )
     return table
 
 
@@ -130,7 +141,7 @@ def meetings_table(meetings: Sequence[Meeting], lang: str) -> RenderableType:
     for m in meetings:
         table.add_row(
             str(m.id),
-            meeting_dates(m),
+            m.date.iso,
             Text(status_name(m.kind.value, lang)),
             status_text(m.status.value, lang),
             plain(m.title),
@@ -254,7 +265,7 @@ def due_text(action: Action, today: dt.date, lang: str) -> Text:
     if action.due is None:
         return Text("")
     if action.is_overdue(today):
-        return Text(f"{action.due.isoformat()} ! {label('overdue', lang)}", style="bold red")
+        return Text(f"{action.due.isoformat()} !", style="bold red")
     return Text(action.due.isoformat())
 
 
@@ -315,3 +326,41 @@ def hits_table(hits: Sequence[Hit], lang: str) -> RenderableType:
     for h in hits:
         table.add_row(h.kind, str(h.record_id), str(h.meeting_id), h.field, plain(h.text))
     return table
+
+
+def communique_draft(draft: CommuniqueDraft, lang: str) -> RenderableType:
+    """What ``meeting import-communique --dry-run`` would record, with its sources."""
+    parts: list[RenderableType] = []
+    for position, m in enumerate([draft.meeting, *draft.announced]):
+        heading = "Meeting" if position == 0 else "Announced meeting"
+        if lang == "es":
+            heading = "Reunión" if position == 0 else "Reunión anunciada"
+        parts.append(Text(heading, style="bold underline"))
+        parts.append(
+            _fields_table(
+                [
+                    ("title", m.title),
+                    ("kind", status_name(m.kind, lang) if m.kind else None),
+                    ("date", m.date.iso if m.date else None),
+                    ("end_date", m.end_date.iso if m.end_date else None),
+                    ("location", m.location),
+                    ("host", m.host),
+                    ("status", status_name(m.status, lang)),
+                    ("ref", m.ref),
+                ],
+                lang,
+            )
+        )
+        if m.delegations:
+            table = _table(lang, "party", "head", "title", title=label("delegations", lang))
+            for d in m.delegations:
+                table.add_row(d.party, plain(d.head), plain(d.title))
+            parts.append(table)
+        if m.agenda:
+            table = _table(lang, "item", "title", "topic", title=label("agenda", lang))
+            for number, item in enumerate(m.agenda, start=1):
+                table.add_row(str(number), plain(item.title), plain(item.topic))
+            parts.append(table)
+        if m.missing:
+            parts.append(Text(f"Not found: {', '.join(m.missing)}", style="yellow"))
+    return Group(*parts)

@@ -82,7 +82,8 @@ def _fields(
         title=title,
         kind=parse_choice(MeetingKind, kind, "kind") if kind else None,
         date=parse_user_date(ctx, date) if date else None,
-        end_date=parse_user_date(ctx, end) if end else None,
+        end_date=parse_user_date(ctx, end) if end and end.strip() else None,
+        clear_end_date=end is not None and not end.strip(),
         location=location,
         host=host,
         status=parse_choice(MeetingStatus, status, "status") if status else None,
@@ -307,3 +308,95 @@ def delegation(
     say(ctx, f"Set the {party.upper()} delegation of meeting {meeting.id}")
     if json_out:
         print_json(meeting.to_record())
+
+
+@app.command("import-communique")
+def import_communique(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="A communiqué: plain text or a saved HTML page.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show the draft, write nothing.")
+    ] = False,
+    dialogue: DialogueOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Draft a meeting from a press release, and record it (after --dry-run to check).
+
+    Every inferred field keeps the sentence it came from (see meeting show);
+    fields it cannot find are left empty and listed.
+
+    Example: cdt meeting import-communique comunicado-176.txt --dry-run
+    """
+    from pathlib import Path
+
+    from ..communique import read_communique
+    from ..errors import InputError
+    from ..services.communiques import record_communique
+
+    settings = state(ctx).settings
+    path = Path(source).expanduser()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    if len(raw) > 5_000_000:
+        raise InputError(f"{path} is over 5 MB; a communiqué is a page of text.")
+    text = raw.decode("utf-8", errors="replace")
+    draft = read_communique(text)
+    for draft_meeting in [draft.meeting, *draft.announced]:
+        if draft_meeting.missing:
+            say(
+                ctx,
+                f"Not found for {draft_meeting.title}: {', '.join(draft_meeting.missing)}",
+            )
+    if dry_run:
+        from ..render import communique_draft
+
+        if json_out:
+            print_json(_draft_json(draft))
+        else:
+            st = state(ctx)
+            st.out.print(communique_draft(draft, st.settings.lang))
+        say(ctx, "Dry run: nothing was written.")
+        return
+    with writing(ctx) as repo:
+        result = record_communique(repo, draft, dialogue_key=dialogue, now=settings.now)
+    for note in result.skipped:
+        say(ctx, f"Skipped {note}")
+    if result.meeting is not None:
+        say(
+            ctx,
+            f"Added meeting {result.meeting.id} with agenda items "
+            f"{', '.join(map(str, result.agenda_ids)) or 'none'}",
+        )
+    for announced in result.announced:
+        say(ctx, f"Added planned meeting {announced.id} ({announced.title})")
+    if json_out:
+        print_json(
+            {
+                "meeting": result.meeting.id if result.meeting else None,
+                "agenda_items": result.agenda_ids,
+                "announced": [m.id for m in result.announced],
+            }
+        )
+
+
+def _draft_json(draft: Any) -> dict[str, Any]:
+    """A draft as JSON: dates as ISO strings, everything else as the reader found it."""
+    import dataclasses
+
+    from ..dates import PartialDate
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, PartialDate):
+            return value.iso
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            return {f.name: convert(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        if isinstance(value, list):
+            return [convert(v) for v in value]
+        if isinstance(value, dict):
+            return {k: convert(v) for k, v in value.items()}
+        return value
+
+    result: dict[str, Any] = convert(draft)
+    return result
