@@ -14,7 +14,19 @@ import typer
 
 from .. import __version__
 from ..errors import EXIT_INTERRUPTED, ConsularDialogueError
-from . import action, agenda, dialogue, exchange, files, history, meeting, search, topic
+from . import (
+    action,
+    agenda,
+    demo,
+    dialogue,
+    exchange,
+    export,
+    files,
+    history,
+    meeting,
+    search,
+    topic,
+)
 from .common import State
 
 app = typer.Typer(
@@ -30,6 +42,8 @@ app.add_typer(meeting.app, name="meeting")
 app.add_typer(topic.app, name="topic")
 app.add_typer(agenda.app, name="agenda")
 app.add_typer(action.app, name="action")
+app.add_typer(export.app, name="export")
+export.app.command("all")(exchange.export_all_command)
 app.command("search")(search.search_command)
 app.command("log")(history.log_command)
 app.command("undo")(history.undo_command)
@@ -38,6 +52,7 @@ app.command("backup")(files.backup_command)
 app.command("restore")(files.restore_command)
 app.command("check")(files.check_command)
 app.command("import")(exchange.import_command)
+app.command("demo")(demo.demo_command)
 
 
 def _version(value: bool) -> None:
