@@ -147,14 +147,29 @@ class Record:
 
     KIND: ClassVar[str] = ""
     TABLE: ClassVar[str] = ""
+    LABEL: ClassVar[str] = ""  # how messages name the kind ("agenda item 3"); KIND when empty
 
     id: int = 0
     uuid: str = field(default_factory=new_uuid)
     updated: str | None = None
 
+    @classmethod
+    def label(cls) -> str:
+        return cls.LABEL or cls.KIND
+
     @property
     def ref(self) -> str:
-        return f"{self.KIND} {self.id}"
+        return f"{self.label()} {self.id}"
+
+    def touch(self, before: dict[str, Any], now: dt.datetime) -> bool:
+        """Stamp ``updated`` only when the record differs from ``before``; say whether it did.
+
+        An edit that changes nothing must not rewrite the file or add a history entry.
+        """
+        if self.to_record() == before:
+            return False
+        self.updated = iso_time(now)
+        return True
 
     def to_record(self) -> dict[str, Any]:
         raise NotImplementedError
@@ -331,6 +346,7 @@ class Meeting(Record):
 class AgendaItem(Record):
     KIND: ClassVar[str] = "agenda"
     TABLE: ClassVar[str] = "agenda_items"
+    LABEL: ClassVar[str] = "agenda item"
 
     meeting_id: int = 0
     position: int = 1

@@ -24,6 +24,7 @@ from . import (
     files,
     history,
     meeting,
+    report,
     search,
     topic,
 )
@@ -53,6 +54,9 @@ app.command("restore")(files.restore_command)
 app.command("check")(files.check_command)
 app.command("import")(exchange.import_command)
 app.command("demo")(demo.demo_command)
+app.command("timeline")(report.timeline_command)
+app.command("report")(report.report_command)
+app.command("brief")(report.brief_command)
 
 
 def _version(value: bool) -> None:

@@ -113,6 +113,7 @@ def set_action(
 ) -> Action:
     """Change an action; status, owner and due date changes are kept in its record."""
     action = repo.get(Action, action_id)
+    before = action.to_record()
     meeting = repo.get(Meeting, action.meeting_id)
     stamp = iso_time(now)
     if fields.status is not None:
@@ -141,14 +142,14 @@ def set_action(
         action.title = require_text(fields.title, "action title", max_length=500)
     if fields.level is not None:
         action.level = fields.level
-    action.updated = stamp
-    repo.update(action)
+    if action.touch(before, now):
+        repo.update(action)
     return action
 
 
 def complete_actions(repo: Repository, action_ids: list[int], *, now: dt.datetime) -> list[Action]:
     """Mark actions done, recording today as their completion date."""
-    actions = [repo.get(Action, i) for i in action_ids]
+    actions = [repo.get(Action, i) for i in dict.fromkeys(action_ids)]
     for action in actions:
         if action.status != ActionStatus.DONE:
             _set_status(action, ActionStatus.DONE, now)
@@ -158,6 +159,13 @@ def complete_actions(repo: Repository, action_ids: list[int], *, now: dt.datetim
 
 
 def reopen_action(repo: Repository, action_id: int, *, now: dt.datetime) -> Action:
+    """Put a done or cancelled action back to open, clearing its completion date."""
+    action = repo.get(Action, action_id)
+    if not action.status.is_finished:
+        raise InputError(
+            f"Action {action_id} is {action.status.value}, not done or cancelled; "
+            "there is nothing to reopen."
+        )
     return set_action(repo, action_id, ActionFields(status=ActionStatus.OPEN), now=now)
 
 

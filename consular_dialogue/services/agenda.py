@@ -107,6 +107,7 @@ def set_item(
     level: Level | None = None,
 ) -> AgendaItem:
     item = repo.get(AgendaItem, item_id)
+    before = item.to_record()
     meeting = repo.get(Meeting, item.meeting_id)
     if status is not None:
         item.status = status
@@ -120,8 +121,8 @@ def set_item(
         item.lead = check_lead(repo, meeting, lead)
     if level is not None:
         item.level = level
-    item.updated = iso_time(now)
-    repo.update(item)
+    if item.touch(before, now):
+        repo.update(item)
     return item
 
 
@@ -183,6 +184,12 @@ def ancestors(repo: Repository, item: AgendaItem) -> list[AgendaItem]:
     return chain
 
 
+def origin(repo: Repository, item: AgendaItem) -> AgendaItem:
+    """The item a chain of carries started from (the item itself when never carried)."""
+    chain = ancestors(repo, item)
+    return chain[-1] if chain else item
+
+
 def carry_agenda(
     repo: Repository, from_meeting: int, to_meeting: int, *, now: dt.datetime, dry_run: bool
 ) -> tuple[list[tuple[AgendaItem, AgendaItem]], list[AgendaItem]]:
@@ -197,18 +204,20 @@ def carry_agenda(
     target = repo.get(Meeting, to_meeting)
     if source.dialogue != target.dialogue:
         raise InputError(f"Meetings {from_meeting} and {to_meeting} belong to different dialogues.")
-    already: set[int] = set()
-    for existing in meeting_agenda(repo, target.id):
-        already.update(a.id for a in ancestors(repo, existing))
+    # One subject, one item per meeting: compare where chains start, so that carrying
+    # M1->M3 after M1->M2->M3 (or M2->M3 after M1->M3) adds nothing twice.
+    already = {origin(repo, existing).id for existing in meeting_agenda(repo, target.id)}
     carried: list[tuple[AgendaItem, AgendaItem]] = []
     skipped: list[AgendaItem] = []
     position = len(meeting_agenda(repo, target.id))
     for item in meeting_agenda(repo, source.id):
         if not item.status.is_open:
             continue
-        if item.id in already:
+        root = origin(repo, item).id
+        if root in already:
             skipped.append(item)
             continue
+        already.add(root)
         position += 1
         new = AgendaItem(
             meeting_id=target.id,

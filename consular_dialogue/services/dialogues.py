@@ -86,6 +86,19 @@ def add_dialogue(
     return repo.add(dialogue)
 
 
+def parties_in_use(repo: Repository, dialogue: Dialogue) -> set[str]:
+    """Every party a record of this dialogue names: delegations, hosts, leads, actions."""
+    from ..models import JOINT, Action, AgendaItem, Meeting
+
+    meetings = {m.id: m for m in repo.all(Meeting) if m.dialogue == dialogue.key}
+    used = {d.party for m in meetings.values() for d in m.delegations}
+    used.update(m.host for m in meetings.values() if m.host)
+    used.update(i.lead for i in repo.all(AgendaItem) if i.meeting_id in meetings and i.lead)
+    used.update(a.party for a in repo.all(Action) if a.meeting_id in meetings)
+    used.discard(JOINT)
+    return used
+
+
 def edit_dialogue(
     repo: Repository,
     key: str,
@@ -96,26 +109,22 @@ def edit_dialogue(
     established: PartialDate | None = None,
     notes: str | None = None,
 ) -> Dialogue:
-    from ..models import Meeting
-
     dialogue = get_dialogue(repo, key)
+    before = dialogue.to_record()
     if name is not None:
         dialogue.name = require_text(name, "dialogue name", max_length=300)
     if parties is not None:
-        used = {
-            d.party for m in repo.all(Meeting) if m.dialogue == dialogue.key for d in m.delegations
-        }
-        dropped = used - set(parties)
+        dropped = parties_in_use(repo, dialogue) - set(parties)
         if dropped:
             raise InputError(
-                f"Meetings of {dialogue.key!r} have delegations of {', '.join(sorted(dropped))}; "
-                "keep those parties."
+                f"Records of {dialogue.key!r} (delegations, hosts, agenda leads or actions) "
+                f"name {', '.join(sorted(dropped))}; keep those parties."
             )
         dialogue.parties = parties
     if established is not None:
         dialogue.established = established
     if notes is not None:
         dialogue.notes = optional_text(notes, "notes")
-    dialogue.updated = iso_time(now)
-    repo.update(dialogue)
+    if dialogue.touch(before, now):
+        repo.update(dialogue)
     return dialogue

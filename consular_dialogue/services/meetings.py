@@ -58,6 +58,7 @@ class MeetingFields:
     ref: str | None = None
     summary: str | None = None
     level: Level | None = None
+    clear_end_date: bool = False
 
 
 def record_meeting(
@@ -101,6 +102,7 @@ def edit_meeting(
 ) -> Meeting:
     """Change the given fields; an empty text clears an optional one."""
     meeting = repo.get(Meeting, meeting_id)
+    before = meeting.to_record()
     dialogue = get_dialogue(repo, meeting.dialogue)
     if fields.title is not None:
         meeting.title = require_text(fields.title, "meeting title", max_length=300)
@@ -108,7 +110,9 @@ def edit_meeting(
         meeting.kind = fields.kind
     if fields.date is not None:
         meeting.date = fields.date
-    if fields.end_date is not None:
+    if fields.clear_end_date:
+        meeting.end_date = None
+    elif fields.end_date is not None:
         meeting.end_date = fields.end_date
     _check_dates(meeting.date, meeting.end_date)
     if fields.location is not None:
@@ -123,8 +127,8 @@ def edit_meeting(
         meeting.summary = optional_text(fields.summary, "summary")
     if fields.level is not None:
         meeting.level = fields.level
-    meeting.updated = iso_time(now)
-    repo.update(meeting)
+    if meeting.touch(before, now):
+        repo.update(meeting)
     return meeting
 
 
@@ -140,6 +144,7 @@ def set_delegation(
 ) -> Meeting:
     """Set (replace) one party's delegation to a meeting."""
     meeting = repo.get(Meeting, meeting_id)
+    before = meeting.to_record()
     dialogue = get_dialogue(repo, meeting.dialogue)
     checked = _check_party(party, dialogue.parties, "Party")
     assert checked is not None
@@ -153,8 +158,8 @@ def set_delegation(
     meeting.delegations = sorted(
         [*others, delegation], key=lambda d: dialogue.parties.index(d.party)
     )
-    meeting.updated = iso_time(now)
-    repo.update(meeting)
+    if meeting.touch(before, now):
+        repo.update(meeting)
     return meeting
 
 

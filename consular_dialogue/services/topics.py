@@ -69,12 +69,13 @@ def edit_topic(
     name_en: str | None = None,
 ) -> Topic:
     topic = get_topic(repo, slug)
+    before = topic.to_record()
     if name_es is not None:
         topic.name_es = require_text(name_es, "Spanish name", max_length=200)
     if name_en is not None:
         topic.name_en = require_text(name_en, "English name", max_length=200)
-    topic.updated = iso_time(now)
-    repo.update(topic)
+    if topic.touch(before, now):
+        repo.update(topic)
     return topic
 
 

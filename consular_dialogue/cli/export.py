@@ -1,0 +1,293 @@
+"""``cdt export``: actions and meetings as files for spreadsheets, calendars and reports.
+
+The formats live in ``consular_dialogue.exporters`` (pure functions and a
+registry); this module only reads the data file, picks the records, and does
+the one piece of file I/O: stdout, or ``-o FILE`` written privately and atomically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from ..errors import InputError, UsageProblem
+from ..exporters import FORMATS, Kind, format_names
+from .action import (
+    DueBeforeOpt,
+    MeetingFilterOpt,
+    OverdueOpt,
+    OwnerOpt,
+    PartyOpt,
+    StatusFilterOpt,
+    TopicFilterOpt,
+    action_filter,
+)
+from .common import reading, say, state
+
+if TYPE_CHECKING:
+    from ..exporters import ExportFormat, Rendered
+    from ..models import Record
+
+app = typer.Typer(
+    help="Export actions or meetings as CSV, JSON, Markdown, iCalendar or Excel files.",
+    no_args_is_help=True,
+)
+
+DEFAULT_FORMAT = "csv"
+
+
+def _format_help(kind: Kind) -> str:
+    described = "; ".join(f"{f.name}: {f.description}" for f in FORMATS.values() if f.kind == kind)
+    return f"{described}."
+
+
+def _format_parser(kind: Kind) -> Callable[[str], str]:
+    names = format_names(kind)
+
+    def parse(value: str) -> str:
+        name = value.strip().lower()
+        if name not in names:
+            raise typer.BadParameter(f"{value!r} is not one of {', '.join(names)}.")
+        return name
+
+    return parse
+
+
+def _format_option(kind: Kind) -> Any:
+    """``--format``: its choices and help come from the exporters' registry."""
+    return typer.Option(
+        "--format",
+        metavar="|".join(format_names(kind)),
+        help=_format_help(kind),
+        parser=_format_parser(kind),
+        autocompletion=lambda: format_names(kind),
+    )
+
+
+ActionFormatOpt = Annotated[str, _format_option("actions")]
+MeetingFormatOpt = Annotated[str, _format_option("meetings")]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file (created 0600) instead of stdout; '-' is stdout.",
+    ),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")]
+
+
+# ---- where the export goes ----------------------------------------------------
+
+
+def _to_stdout(output: Path | None) -> bool:
+    return output is None or str(output) == "-"
+
+
+def _is_data_file(target: Path, db_path: Path) -> bool:
+    """The data file, its lock or one of its backups: never an export's target."""
+    data_file = db_path.expanduser().resolve()
+    resolved = target.resolve()
+    if resolved.parent == data_file.parent and (
+        resolved.name in (data_file.name, f"{data_file.name}.lock")
+        or resolved.name.startswith(f"{data_file.name}.bak-")
+    ):
+        return True
+    with contextlib.suppress(OSError):  # a hard link to it, under another name
+        return os.path.samefile(target, data_file)
+    return False
+
+
+def _check_target(ctx: typer.Context, fmt: ExportFormat, output: Path | None, force: bool) -> None:
+    """Refuse a target before any work is done."""
+    if _to_stdout(output):
+        if fmt.binary and sys.stdout.isatty():
+            raise UsageProblem(
+                f"{fmt.name} is a binary format; write it to a file with -o FILE{fmt.suffix}."
+            )
+        return
+    assert output is not None
+    target = output.expanduser()
+    if _is_data_file(target, state(ctx).settings.db_path):
+        raise InputError(
+            f"{output} is the tracker's data file; export to another file (--force does not apply)."
+        )
+    if target.is_dir():
+        raise InputError(
+            f"{output} is a folder; give a file name, e.g. {output}/export{fmt.suffix}."
+        )
+    if not target.parent.is_dir():
+        raise InputError(f"The folder {target.parent} does not exist.")
+    if (target.exists() or target.is_symlink()) and not force:
+        raise InputError(f"{output} exists already; add --force to replace it.")
+
+
+def _fsync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every file system lets a folder be fsynced
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_private(target: Path, payload: bytes, *, force: bool) -> None:
+    """Write ``payload`` to ``target`` atomically, mode 0600.
+
+    A temp file in the same folder (mkstemp creates it 0600) is fsynced, then
+    renamed over the target with ``--force``, or hard-linked into place without
+    it, which fails rather than replace a file that appeared meanwhile.
+    """
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
+    except OSError as exc:
+        raise InputError(f"Cannot write in {target.parent}: {exc.strerror or exc}.") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if force:
+            os.replace(temp_name, target)
+        else:
+            try:
+                os.link(temp_name, target)
+            except FileExistsError:
+                raise InputError(f"{target} exists already; add --force to replace it.") from None
+            except OSError:  # no hard links here (some network or FUSE file systems)
+                if target.exists():
+                    raise InputError(
+                        f"{target} exists already; add --force to replace it."
+                    ) from None
+                os.replace(temp_name, target)
+    except OSError as exc:
+        raise InputError(f"Cannot write {target}: {exc.strerror or exc}.") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+    _fsync_folder(target.parent)
+
+
+def _describe(record: Record) -> str:
+    from ..models import Meeting
+
+    if isinstance(record, Meeting):
+        return f"{record.id} ({record.title}, {record.date.iso})"
+    title = getattr(record, "title", "")
+    return f"{record.id} ({title})"
+
+
+def _deliver(
+    ctx: typer.Context,
+    kind: Kind,
+    rendered: Rendered,
+    *,
+    count: int,
+    output: Path | None,
+    force: bool,
+) -> None:
+    singular = kind[:-1]
+    if rendered.left_out:
+        n = len(rendered.left_out)
+        listed = "; ".join(_describe(r) for r in rendered.left_out)
+        noun = singular if n == 1 else kind
+        say(ctx, f"Left out {n} {rendered.left_out_reason} {noun}: {listed}.")
+    if _to_stdout(output):
+        sys.stdout.buffer.write(rendered.data)
+        sys.stdout.flush()
+        return
+    assert output is not None
+    write_private(output.expanduser(), rendered.data, force=force)
+    written = count - len(rendered.left_out)
+    say(ctx, f"Exported {written} {singular if written == 1 else kind} to {output}")
+
+
+# ---- commands ----------------------------------------------------------------
+
+
+@app.command("actions")
+def actions(
+    ctx: typer.Context,
+    output_format: ActionFormatOpt = DEFAULT_FORMAT,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
+    status: StatusFilterOpt = None,
+    overdue: OverdueOpt = False,
+    due_before: DueBeforeOpt = None,
+    party: PartyOpt = None,
+    owner: OwnerOpt = None,
+    meeting: MeetingFilterOpt = None,
+    topic: TopicFilterOpt = None,
+) -> None:
+    """Export actions, filtered as in action list (default: the unfinished ones).
+
+    Headers and status names follow --lang; what users typed is exported as typed.
+    ICS holds the dated actions as to-dos (undated ones are left out with a
+    warning); xlsx is never written to a terminal.
+
+    Example: cdt export actions --format csv -o actions.csv --status all
+    """
+    from ..exporters import ExportContext, get_format
+    from ..models import AgendaItem, Meeting, Topic
+    from ..services.actions import list_actions
+
+    settings = state(ctx).settings
+    fmt = get_format("actions", output_format)
+    _check_target(ctx, fmt, output, force)
+    flt = action_filter(
+        ctx,
+        status=status,
+        overdue=overdue,
+        due_before=due_before,
+        party=party,
+        owner=owner,
+        meeting=meeting,
+        topic=topic,
+    )
+    with reading(ctx) as repo:
+        records = list_actions(repo, flt, today=settings.today)
+        export_ctx = ExportContext.build(
+            today=settings.today,
+            now=settings.now,
+            lang=settings.lang,
+            meetings=repo.all(Meeting),
+            items=repo.all(AgendaItem),
+            topics=repo.all(Topic),
+        )
+    rendered = fmt.render(records, export_ctx)
+    _deliver(ctx, "actions", rendered, count=len(records), output=output, force=force)
+
+
+@app.command("meetings")
+def meetings(
+    ctx: typer.Context,
+    output_format: MeetingFormatOpt = DEFAULT_FORMAT,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
+    dialogue: Annotated[str | None, typer.Option("--dialogue", help="Only this dialogue.")] = None,
+) -> None:
+    """Export meetings by date.
+
+    ICS holds the meetings known to the day as all-day events; month-precise
+    ones are left out with a warning.
+
+    Example: cdt export meetings --format ics -o meetings.ics --dialogue consular
+    """
+    from ..exporters import ExportContext, get_format
+    from ..services.meetings import list_meetings
+
+    settings = state(ctx).settings
+    fmt = get_format("meetings", output_format)
+    _check_target(ctx, fmt, output, force)
+    with reading(ctx) as repo:
+        records = list_meetings(repo, dialogue=dialogue)
+    export_ctx = ExportContext(today=settings.today, now=settings.now, lang=settings.lang)
+    rendered = fmt.render(records, export_ctx)
+    _deliver(ctx, "meetings", rendered, count=len(records), output=output, force=force)

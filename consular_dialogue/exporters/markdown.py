@@ -1,0 +1,49 @@
+"""Markdown: one GitHub-flavoured table for people (reports, wikis, issues).
+
+Whatever a cell contains, the table keeps its rows and columns and nothing in
+it becomes markup: backslashes and ``| [ ] * _ ` ~`` are backslash-escaped,
+``< > &`` become entities (so no HTML runs), newlines become ``<br>``, and
+control characters are made visible (``\\x1b``) before any of that.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from ..models import Action
+from .context import ExportContext
+from .table import Cell, Table, actions_table, cell_text
+from .text import clean
+
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_SPECIAL = re.compile(r"[\\|\[\]*_`~&<>]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    return _ENTITIES.get(char) or "\\" + char
+
+
+def escape_cell(text: str) -> str:
+    """Text that stays one literal table cell."""
+    escaped = _SPECIAL.sub(_escape_char, clean(text))
+    # Leading/trailing blanks would be trimmed anyway; tabs would only confuse.
+    return escaped.replace("\t", " ").strip().replace("\n", "<br>")
+
+
+def _cell(value: Cell) -> str:
+    return escape_cell(cell_text(value))
+
+
+def table_markdown(table: Table) -> str:
+    lines = [
+        "| " + " | ".join(escape_cell(h) for h in table.headers) + " |",
+        "|" + "|".join("---" for _ in table.headers) + "|",
+    ]
+    lines.extend("| " + " | ".join(_cell(v) for v in row) + " |" for row in table.rows)
+    return "\n".join(lines) + "\n"
+
+
+def actions_markdown(actions: Sequence[Action], ctx: ExportContext) -> str:
+    return table_markdown(actions_table(actions, ctx, for_people=True))

@@ -1,0 +1,383 @@
+"""Rich renderables for the timelines that ``reports.py`` builds.
+
+A timeline is a vertical date axis: headings for each year (or month), one row
+per event, and a ``── today ──`` rule in its place. The layout is chosen at
+render time from the width Rich offers, so the same renderable prints at 100
+columns and at 40 (dropping secondary columns and folding their facts into the
+main cell). Every piece of user text enters through ``render.plain``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.table import Table
+from rich.text import Text
+
+from .dates import PartialDate
+from .i18n import label, status_name
+from .render import STATUS_STYLES, plain
+from .reports import (
+    ActionRow,
+    ActionTimeline,
+    MeetingRow,
+    MeetingTimeline,
+    TodayMarker,
+    TopicRow,
+    TopicTimeline,
+    date_words,
+)
+
+#: Below this many columns the secondary columns go and their facts join the main cell.
+WIDE = 72
+
+MEETING_MARKERS = {
+    "held": ("●", "bold green"),
+    "planned": ("○", "cyan"),
+    "postponed": ("◐", "yellow"),
+    "cancelled": ("✕", "dim"),
+}
+ROW_STYLES = {"planned": "italic", "cancelled": "strike dim"}
+PARTY_STYLES = ("green", "blue")
+TODAY_STYLE = "bold magenta"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str
+    #: 0: as wide as its widest cell; otherwise its share of the width left over.
+    ratio: int = 0
+    justify: Any = "left"
+    wide_only: bool = False
+
+
+Cells = dict[str, Text]
+
+
+def _widest_line(text: Text) -> int:
+    return max((cell_len(line) for line in text.plain.split("\n")), default=0)
+
+
+def _joined(*parts: Text | None, sep: str = " · ") -> Text:
+    present = [p for p in parts if p is not None and p.plain]
+    return Text(sep).join(present)
+
+
+def _lines(*parts: Text | None) -> Text:
+    return _joined(*parts, sep="\n")
+
+
+class Axis:
+    """Rows on a date axis, grouped under headings, with the today rule between them."""
+
+    def __init__(
+        self,
+        *,
+        title: Text,
+        columns: Sequence[Column],
+        entries: Sequence[Any],
+        cells: Callable[[Any, bool], Cells],
+        group: Callable[[Any], str],
+        today: dt.date,
+        lang: str,
+        row_style: Callable[[Any], str] = lambda _row: "",
+        empty: Text,
+        legend: Text | None = None,
+    ) -> None:
+        self.title = title
+        self.columns = columns
+        self.entries = entries
+        self.cells = cells
+        self.group = group
+        self.today = today
+        self.lang = lang
+        self.row_style = row_style
+        self.empty = empty
+        self.legend = legend
+
+    def _today_rule(self, width: int) -> Text:
+        words = f"── {label('today', self.lang)} {self.today.isoformat()} "
+        return Text(words + "─" * max(width - cell_len(words), 0), style=TODAY_STYLE)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        wide = width >= WIDE
+        columns = [c for c in self.columns if wide or not c.wide_only]
+        rows = [e for e in self.entries if not isinstance(e, TodayMarker)]
+        yield self.title
+        if not rows:
+            yield self.empty
+            return
+        cells = {id(row): self.cells(row, wide) for row in rows}
+        # Fixed columns get one width for the whole axis, so every group's table lines up.
+        widths = {
+            c.key: max(
+                [cell_len(c.header), *(_widest_line(cells[id(r)].get(c.key, Text())) for r in rows)]
+            )
+            for c in columns
+            if not c.ratio
+        }
+
+        def table(*, header: bool) -> Table:
+            grid = Table(
+                box=None,
+                show_header=header,
+                header_style="bold",
+                pad_edge=False,
+                padding=(0, 1, 0, 0),
+                expand=True,
+            )
+            for c in columns:
+                grid.add_column(
+                    c.header,
+                    justify=c.justify,
+                    width=widths.get(c.key),
+                    ratio=c.ratio or None,
+                    overflow="fold",
+                )
+            return grid
+
+        yield table(header=True)
+        current: Table | None = None
+        group: str | None = None
+        for entry in self.entries:
+            if isinstance(entry, TodayMarker):
+                if current is not None:
+                    yield current
+                    current = None
+                yield self._today_rule(width)
+                continue
+            if self.group(entry) != group:
+                if current is not None:
+                    yield current
+                    current = None
+                group = self.group(entry)
+                yield Text(group, style="bold underline")
+            if current is None:
+                current = table(header=False)
+            row = cells[id(entry)]
+            current.add_row(*(row.get(c.key, Text()) for c in columns), style=self.row_style(entry))
+        if current is not None:
+            yield current
+        if self.legend is not None:
+            yield self.legend
+
+
+def _year(entry: Any) -> str:
+    return str(entry.year)
+
+
+# ---- meetings --------------------------------------------------------------------------
+
+
+def _meeting_marker(status: str) -> Text:
+    mark, style = MEETING_MARKERS.get(status, ("·", ""))
+    return Text(mark, style=style)
+
+
+def _meeting_legend(lang: str) -> Text:
+    parts = [
+        Text.assemble(_meeting_marker(status), " ", status_name(status, lang))
+        for status in MEETING_MARKERS
+    ]
+    legend = Text("   ").join(parts)
+    legend.stylize("dim")
+    return legend
+
+
+def _heads(row: MeetingRow) -> Text:
+    return _lines(
+        *(Text.assemble((d.party, "bold"), " ", plain(d.head)) for d in row.heads if d.head)
+    )
+
+
+def _count_words(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _action_counts(open_count: int, overdue: int, lang: str) -> Text:
+    """``2 open`` / ``1 overdue`` (``2 abiertas`` / ``1 vencida``)."""
+    text = Text()
+    if open_count:
+        text.append(_count_words(open_count, status_name("open", lang), label("open", lang)))
+    if overdue:
+        many = label("n_overdue", lang).lower()
+        text.append("\n" if text.plain else "")
+        text.append(_count_words(overdue, label("overdue", lang), many), style="bold red")
+    return text
+
+
+def meeting_timeline(timeline: MeetingTimeline) -> RenderableType:
+    """The dialogue's meetings by year: kind, status, place, heads and follow-up counts."""
+    lang = timeline.lang
+
+    def cells(row: MeetingRow, wide: bool) -> Cells:
+        status = Text(row.status_name, style=STATUS_STYLES.get(row.status, ""))
+        main = _lines(
+            _joined(Text(row.kind_name, style="bold"), status),
+            plain(row.location, style="dim"),
+        )
+        counts = _action_counts(row.open_actions, row.overdue_actions, lang)
+        result = {
+            "mark": _meeting_marker(row.status),
+            "id": Text(str(row.meeting_id)),
+            "when": Text(row.when),
+            "meeting": main,
+            "heads": _heads(row),
+            "items": Text(str(row.items)),
+            "actions": counts,
+        }
+        if not wide:
+            summary = _joined(
+                Text(f"{label('agenda', lang)} {row.items}"),
+                Text(counts.plain.replace("\n", " · "), style="red" if row.overdue_actions else ""),
+            )
+            result["meeting"] = _lines(main, summary)
+        return result
+
+    columns = [
+        Column("mark", ""),
+        Column("id", label("id", lang), justify="right"),
+        Column("when", label("date", lang)),
+        Column("meeting", label("meeting", lang), ratio=1),
+        Column("heads", label("heads", lang), ratio=1, wide_only=True),
+        Column("items", label("agenda", lang), justify="right", wide_only=True),
+        Column("actions", label("actions", lang), wide_only=True),
+    ]
+    title = plain(timeline.dialogue_name or label("meetings", lang), style="bold")
+    return Axis(
+        title=title,
+        columns=columns,
+        entries=timeline.entries,
+        cells=cells,
+        group=_year,
+        today=timeline.today,
+        lang=lang,
+        row_style=lambda row: ROW_STYLES.get(row.status, ""),
+        empty=Text(label("no_meetings", lang), style="dim"),
+        legend=_meeting_legend(lang),
+    )
+
+
+# ---- one topic across meetings ---------------------------------------------------------
+
+ITEM_STYLES = {**STATUS_STYLES, "agreed": "green", "in-progress": "yellow", "deferred": "yellow"}
+
+
+def topic_timeline(timeline: TopicTimeline) -> RenderableType:
+    """Each time a topic was on the agenda: the item, its status and outcome, and its carries."""
+    lang = timeline.lang
+
+    def cells(row: TopicRow, wide: bool) -> Cells:
+        item = row.item
+        carried = None
+        if item.carried_from is not None:
+            words = "↳ " + label("carried_from_item", lang).format(item=item.carried_from)
+            if item.carried_from_meeting is not None:
+                words += f" ({item.carried_from_meeting.date})"
+            carried = Text(words, style="dim")
+        status = Text(item.status_name, style=ITEM_STYLES.get(item.status, ""))
+        outcome = plain(item.outcome)
+        title = Text.assemble((f"{item.item_id} ", "dim"), plain(item.title, style="bold"))
+        meeting = Text.assemble(row.meeting.kind_name, " ", (f"[{row.meeting.meeting_id}]", "dim"))
+        result = {
+            "mark": _meeting_marker(row.meeting.status),
+            "when": Text(row.when),
+            "meeting": meeting,
+            "item": _lines(title, carried),
+            "status": status,
+            "outcome": outcome,
+        }
+        if not wide:
+            result["item"] = _lines(title, _joined(meeting, status), carried, outcome)
+        return result
+
+    columns = [
+        Column("mark", ""),
+        Column("when", label("date", lang)),
+        Column("meeting", label("meeting", lang), wide_only=True),
+        Column("item", label("item", lang), ratio=1),
+        Column("status", label("status", lang), wide_only=True),
+        Column("outcome", label("outcome", lang), ratio=1, wide_only=True),
+    ]
+    title = Text.assemble(
+        (f"{label('topic', lang)}: ", "bold"),
+        plain(timeline.topic_name, style="bold"),
+        (f" ({timeline.topic})", "dim"),
+    )
+    return Axis(
+        title=title,
+        columns=columns,
+        entries=timeline.entries,
+        cells=cells,
+        group=_year,
+        today=timeline.today,
+        lang=lang,
+        row_style=lambda row: ROW_STYLES.get(row.meeting.status, ""),
+        empty=Text(label("no_items", lang), style="dim"),
+        legend=_meeting_legend(lang),
+    )
+
+
+# ---- open actions by due date ----------------------------------------------------------
+
+
+def action_timeline(timeline: ActionTimeline) -> RenderableType:
+    """Unfinished actions by due date, overdue ones above the today rule, marked by party."""
+    lang = timeline.lang
+    party_styles = dict(zip(timeline.parties, PARTY_STYLES, strict=False))
+
+    def cells(row: ActionRow, wide: bool) -> Cells:
+        a = row.action
+        style = party_styles.get(a.party, "magenta")
+        mark = Text("!", style="bold red") if a.overdue else Text("•", style=style)
+        title = plain(a.title)
+        owner = plain(a.owner, style="dim")
+        status = Text(a.status_name, style=STATUS_STYLES.get(a.status, ""))
+        meeting = Text(f"{row.meeting.date} {row.meeting.kind_name} [{row.meeting.meeting_id}]")
+        due = Text(a.due or "", style="bold red" if a.overdue else "")
+        result = {
+            "mark": mark,
+            "id": Text(str(a.action_id)),
+            "due": due,
+            "party": plain(a.party_name, style=style),
+            "action": title,
+            "owner": owner,
+            "status": status,
+            "meeting": meeting,
+        }
+        if not wide:
+            result["action"] = _lines(title, _joined(owner, status))
+        return result
+
+    def month(row: ActionRow) -> str:
+        if row.day is None:
+            return label("no_due_date", lang)
+        return date_words(PartialDate(row.day.year, row.day.month), lang)
+
+    columns = [
+        Column("mark", ""),
+        Column("id", label("id", lang), justify="right", wide_only=True),
+        Column("due", label("due", lang)),
+        Column("party", label("party", lang)),
+        Column("action", label("action", lang), ratio=2),
+        Column("owner", label("owner", lang), ratio=1, wide_only=True),
+        Column("status", label("status", lang), wide_only=True),
+        Column("meeting", label("meeting", lang), wide_only=True),
+    ]
+    return Axis(
+        title=Text(label("actions_timeline", lang), style="bold"),
+        columns=columns,
+        entries=(*timeline.entries, *timeline.undated),
+        cells=cells,
+        group=month,
+        today=timeline.today,
+        lang=lang,
+        empty=Text(label("no_actions", lang), style="dim"),
+    )

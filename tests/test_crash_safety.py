@@ -1,0 +1,162 @@
+"""A writer killed at any moment leaves a readable file, and its leftovers are swept."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from conftest import NOW, base_env, run_cdt
+
+from consular_dialogue.dates import PartialDate
+from consular_dialogue.models import Meeting, MeetingKind
+from consular_dialogue.services.dialogues import add_dialogue
+from consular_dialogue.services.meetings import MeetingFields, record_meeting
+from consular_dialogue.storage import list_backups, open_for_reading, open_for_writing, read_file
+
+MOMENT = dt.datetime.fromisoformat(NOW)
+TRIALS = 50
+TEMP_PREFIX = ".tracker.json.tmp-"
+
+# Writes as fast as it can, one meeting per locked command, until killed.
+WRITER = """
+import datetime as dt, sys
+from pathlib import Path
+from consular_dialogue.dates import PartialDate
+from consular_dialogue.models import MeetingKind
+from consular_dialogue.services.meetings import MeetingFields, record_meeting
+from consular_dialogue.storage import open_for_writing
+
+path = Path(sys.argv[1])
+now = dt.datetime.fromisoformat(sys.argv[2])
+print("ready", flush=True)
+number = 0
+while True:
+    number += 1
+    with open_for_writing(path, lock_timeout=30, backups=3) as repo:
+        record_meeting(
+            repo,
+            MeetingFields(title=f"Escritura {number}", kind=MeetingKind.OTHER,
+                          date=PartialDate(2023, 4, 17)),
+            dialogue_key=None,
+            now=now,
+        )
+"""
+
+
+def build(path: Path, meetings: int) -> None:
+    """A real file, big enough (about 45 kB) that a write takes a few milliseconds."""
+    with open_for_writing(path) as repo:
+        add_dialogue(
+            repo,
+            name="Diálogo Consular México–Estados Unidos",
+            key="consular",
+            parties=["MX", "US"],
+            established=None,
+            notes=None,
+            now=MOMENT,
+        )
+        for number in range(1, meetings + 1):
+            record_meeting(
+                repo,
+                MeetingFields(
+                    title=f"Reunión {number}", kind=MeetingKind.OTHER, date=PartialDate(2023, 4, 17)
+                ),
+                dialogue_key=None,
+                now=MOMENT,
+            )
+
+
+def stray_temps(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(TEMP_PREFIX))
+
+
+def kill_writer_at_random(db: Path, delay: float) -> None:
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(db), NOW], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline().strip() == "ready"
+        time.sleep(delay)
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    assert writer.returncode == -signal.SIGKILL
+
+
+def test_writer_killed_at_random_moments_never_leaves_an_unreadable_file_or_stray_temp(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.json"
+    build(db, meetings=150)
+    seed = int.from_bytes(os.urandom(4), "big")
+    rng = random.Random(seed)
+    counts = [150]
+    cdt_writes = 0
+    kills_with_a_temp = 0
+
+    for trial in range(TRIALS):
+        where = f"trial {trial} (seed {seed})"
+        kill_writer_at_random(db, rng.uniform(0.0, 0.12))
+
+        data = read_file(db)  # raises if the kill left a damaged file
+        assert data is not None, where
+        ids = sorted(int(key) for key in data["meetings"])
+        assert ids == list(range(1, len(ids) + 1)), where
+        assert len(ids) >= counts[-1], f"{where}: a finished write was lost"
+        counts.append(len(ids))
+        for backup in list_backups(db):
+            assert read_file(backup) is not None, f"{where}: {backup.name}"
+
+        if stray_temps(tmp_path):
+            kills_with_a_temp += 1
+        # The next write run sweeps what the killed writer left; every tenth is the real cdt.
+        if trial % 10 == 9:
+            result = run_cdt(["meeting", "list", "--json"], base_env(db))
+            assert result.code == 0, f"{where}: {result.stderr}"
+            assert len(result.json()) == counts[-1], where
+            result = run_cdt(
+                ["meeting", "add", "Tras el fallo", "--kind", "other", "--date", "2023-04-17"],
+                base_env(db),
+            )
+            assert result.code == 0, f"{where}: {result.stderr}"
+            counts.append(counts[-1] + 1)
+            cdt_writes += 1
+        else:
+            with open_for_writing(db):
+                pass
+        assert stray_temps(tmp_path) == [], where
+
+    assert counts[-1] - counts[0] > cdt_writes, "the killed writers never finished a write"
+    final = open_for_reading(db).all(Meeting)
+    assert len(final) == counts[-1]
+    # How often the kill landed inside a write is luck; it is reported, not asserted.
+    print(f"seed {seed}: {kills_with_a_temp}/{TRIALS} kills left a temp file behind")
+
+
+def test_next_cdt_write_removes_a_temp_file_left_by_a_killed_writer(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.json"
+    build(db, meetings=1)
+    before = db.read_bytes()
+    leftover = tmp_path / f"{TEMP_PREFIX}k1ll3d"
+    leftover.write_bytes(before[: len(before) // 3])
+    unrelated = tmp_path / ".other.json.tmp-k1ll3d"
+    unrelated.write_bytes(b"not ours")
+
+    listed = run_cdt(["meeting", "list", "--json"], base_env(db))
+    assert listed.code == 0
+    assert leftover.exists(), "a reader takes no lock, so it must not touch temp files"
+
+    added = run_cdt(
+        ["meeting", "add", "Reunión", "--kind", "other", "--date", "2023-04-17"], base_env(db)
+    )
+    assert added.code == 0, added.stderr
+    assert stray_temps(tmp_path) == []
+    assert unrelated.exists()
+    assert [m.id for m in open_for_reading(db).all(Meeting)] == [1, 2]

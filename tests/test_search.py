@@ -1,0 +1,166 @@
+"""``cdt search``: case- and accent-blind search over meetings, agenda items and actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import NOW, Result
+
+from consular_dialogue.dates import PartialDate
+from consular_dialogue.errors import EXIT_INPUT, InputError
+from consular_dialogue.models import MeetingKind
+from consular_dialogue.services.actions import add_action, add_note
+from consular_dialogue.services.agenda import add_item
+from consular_dialogue.services.dialogues import add_dialogue
+from consular_dialogue.services.meetings import MeetingFields, record_meeting
+from consular_dialogue.services.search import search
+from consular_dialogue.storage import open_for_reading, open_for_writing
+
+MOMENT = dt.datetime.fromisoformat(NOW)
+HIT_KEYS = {"kind", "id", "meeting_id", "field", "text"}
+
+Run = Callable[..., Result]
+
+
+def build(path: Path) -> None:
+    """Two meetings whose texts are spelled with and without accents."""
+    with open_for_writing(path) as repo:
+        add_dialogue(
+            repo,
+            name="Diálogo Consular",
+            key="consular",
+            parties=["MX", "US"],
+            established=None,
+            notes=None,
+            now=MOMENT,
+        )
+        record_meeting(
+            repo,
+            MeetingFields(
+                title="Reunión Intermedia",
+                kind=MeetingKind.INTERMEDIATE,
+                date=PartialDate(2023, 4, 17),
+                summary="Se destacó la importancia de la notificación consular.",
+            ),
+            dialogue_key=None,
+            now=MOMENT,
+        )
+        record_meeting(
+            repo,
+            MeetingFields(
+                title="Reunion Anual", kind=MeetingKind.ANNUAL, date=PartialDate(2023, 10)
+            ),
+            dialogue_key=None,
+            now=MOMENT,
+        )
+        for meeting_id, title, outcome in [
+            (1, "Plan de acción sobre desastres naturales", "Guía común para España y México"),
+            (2, "Accion pendiente: visas H2", None),
+        ]:
+            add_item(
+                repo, meeting_id, title=title, topic=None, status=None, outcome=outcome,
+                lead=None, level=None, now=MOMENT,
+            )  # fmt: skip
+        add_action(
+            repo, title="Compartir estadísticas de visas", meeting_id=None, item_id=2,
+            party="US", owner=None, due=None, priority=None, level=None, now=MOMENT,
+        )  # fmt: skip
+        add_note(repo, 1, "Notificación enviada a la Embajada", level=None, now=MOMENT)
+
+
+def found(path: Path, query: str) -> list[tuple[str, int, int, str]]:
+    return [(h.kind, h.record_id, h.meeting_id, h.field) for h in search(open_for_reading(path), query)]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # unaccented query, accented text (and the unaccented one too)
+        ("accion", [("agenda", 1, 1, "title"), ("agenda", 2, 2, "title")]),
+        # accented query, unaccented text
+        ("acción", [("agenda", 1, 1, "title"), ("agenda", 2, 2, "title")]),
+        ("ACCIÓN PENDIENTE", [("agenda", 2, 2, "title")]),
+        (
+            "notificacion",
+            [("meeting", 1, 1, "summary"), ("action", 1, 2, "note")],
+        ),
+        (
+            "Notificación",
+            [("meeting", 1, 1, "summary"), ("action", 1, 2, "note")],
+        ),
+        ("reunion", [("meeting", 1, 1, "title"), ("meeting", 2, 2, "title")]),
+        ("espana", [("agenda", 1, 1, "outcome")]),
+        ("estadisticas", [("action", 1, 2, "title")]),
+        ("visas", [("agenda", 2, 2, "title"), ("action", 1, 2, "title")]),
+        ("tratado", []),
+    ],
+)
+def test_search_ignores_case_and_accents_both_ways(
+    db: Path, query: str, expected: list[tuple[str, int, int, str]]
+) -> None:
+    build(db)
+    assert found(db, query) == expected
+
+
+def test_search_hit_carries_the_text_as_typed(db: Path) -> None:
+    build(db)
+    hits = search(open_for_reading(db), "notificacion")
+    assert [h.text for h in hits] == [
+        "Se destacó la importancia de la notificación consular.",
+        "Notificación enviada a la Embajada",
+    ]
+
+
+def test_empty_search_is_refused(db: Path) -> None:
+    build(db)
+    with pytest.raises(InputError):
+        search(open_for_reading(db), "   ")
+
+
+def test_search_json_hits_have_the_documented_shape(db: Path, cdt: Run) -> None:
+    build(db)
+    result = cdt("search", "notificacion", "--json")
+    assert result.code == 0, result.stderr
+    hits = result.json()
+    assert [set(hit) for hit in hits] == [HIT_KEYS, HIT_KEYS]
+    assert hits[1] == {
+        "kind": "action",
+        "id": 1,
+        "meeting_id": 2,
+        "field": "note",
+        "text": "Notificación enviada a la Embajada",
+    }
+
+
+def test_search_table_shows_accented_text_found_by_an_unaccented_query(db: Path, cdt: Run) -> None:
+    build(db)
+    result = cdt("search", "accion")
+    assert result.code == 0, result.stderr
+    assert "Plan de acción sobre desastres naturales" in result.stdout
+    assert "Accion pendiente" in result.stdout
+    assert "Reunión Intermedia" not in result.stdout
+
+
+def test_search_with_blank_text_exits_1(db: Path, cdt: Run) -> None:
+    build(db)
+    before = db.read_bytes()
+    result = cdt("search", " ")
+    assert result.code == EXIT_INPUT
+    assert result.stderr.startswith("Error: ")
+    assert db.read_bytes() == before
+
+
+def test_search_never_sends_a_users_control_characters_to_the_terminal(db: Path, cdt: Run) -> None:
+    build(db)
+    with open_for_writing(db) as repo:
+        add_note(repo, 1, "visas \x1b[2J\x1b]0;pwned\x07 borrado", level=None, now=MOMENT)
+    result = cdt("search", "borrado")
+    assert result.code == 0, result.stderr
+    assert "borrado" in result.stdout
+    assert "\x1b" not in result.stdout
+    assert "\x07" not in result.stdout
+    # JSON carries the text exactly as typed, escaped by JSON itself.
+    assert cdt("search", "borrado", "--json").json()[0]["text"].startswith("visas \x1b[2J")
