@@ -244,6 +244,7 @@ class Repository:
     pending: list[ChangeEntry] = field(default_factory=list)
     dirty: bool = False
     _cache: dict[str, dict[int, Record]] = field(default_factory=dict, repr=False)
+    _hidden: dict[str, dict[int, Record]] = field(default_factory=dict, repr=False)
 
     # ---- reading -------------------------------------------------------
     def _records(self, cls: type[R]) -> dict[int, R]:
@@ -283,6 +284,17 @@ class Repository:
     def meta(self) -> dict[str, Any]:
         meta: dict[str, Any] = self.data[META_TABLE]["1"]
         return meta
+
+    def hide(self, record: Record) -> None:
+        """Leave a record out of this read-only copy (sensitivity filters); never saved."""
+        if self.writable:
+            raise RuntimeError("records are hidden only from read-only copies")
+        self._records(type(record)).pop(record.id, None)
+        self._hidden.setdefault(record.TABLE, {})[record.id] = record
+
+    def hidden_record(self, cls: type[R], record_id: int) -> R | None:
+        record = self._hidden.get(cls.TABLE, {}).get(record_id)
+        return record if isinstance(record, cls) else None
 
     # ---- writing -------------------------------------------------------
     def _require_writable(self) -> None:

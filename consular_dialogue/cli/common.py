@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -57,10 +57,31 @@ def state(ctx: typer.Context) -> State:
     return obj
 
 
+MaxLevelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--max-level",
+        help="Leave out records above this level: public|internal|restricted.",
+    ),
+]
+
+
 @contextlib.contextmanager
-def reading(ctx: typer.Context) -> Iterator[Repository]:
-    """The data file for a command that only reads: no lock, nothing created."""
-    yield open_for_reading(state(ctx).settings.db_path)
+def reading(ctx: typer.Context, max_level: str | None = None) -> Iterator[Repository]:
+    """The data file for a command that only reads: no lock, nothing created.
+
+    With ``max_level``, records above it are left out (and their number said on stderr).
+    """
+    repo = open_for_reading(state(ctx).settings.db_path)
+    if max_level is not None:
+        from ..models import Level, parse_choice
+        from ..services.sensitivity import restrict
+
+        level = parse_choice(Level, max_level, "level")
+        left_out = restrict(repo, level)
+        if left_out:
+            say(ctx, f"Left out {left_out} records above the level {level.value}")
+    yield repo
 
 
 @contextlib.contextmanager

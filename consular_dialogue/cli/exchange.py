@@ -10,19 +10,14 @@ from typing import Annotated
 
 import typer
 
-from .common import print_json, reading, say, state, write_output, writing
-
-MaxLevelOpt = Annotated[
-    str,
-    typer.Option("--max-level", help="Leave out records above: public|internal|restricted."),
-]
+from .common import MaxLevelOpt, print_json, reading, say, state, write_output, writing
 
 
 def export_all_command(
     ctx: typer.Context,
     output: Annotated[str | None, typer.Option("-o", "--output", help="Write to FILE.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
-    max_level: MaxLevelOpt = "restricted",
+    max_level: MaxLevelOpt = None,
 ) -> None:
     """Write a dump of every record, to exchange with another office.
 
@@ -30,19 +25,15 @@ def export_all_command(
     """
     import orjson
 
-    from ..models import Level, parse_choice
     from ..services.exchange import build_dump
 
     st = state(ctx)
-    level = parse_choice(Level, max_level, "level")
-    with reading(ctx) as repo:
-        dump = build_dump(repo, max_level=level, now=st.settings.now)
-    if dump.left_out:
-        say(ctx, f"Left out {dump.left_out} records above the level {level.value}")
+    with reading(ctx, max_level) as repo:
+        dump = build_dump(repo, now=st.settings.now)
     if output is None:
-        print_json(dump.data)
+        print_json(dump)
         return
-    payload = orjson.dumps(dump.data, option=orjson.OPT_INDENT_2) + b"\n"
+    payload = orjson.dumps(dump, option=orjson.OPT_INDENT_2) + b"\n"
     path = write_output(ctx, output, payload, force=force)
     say(ctx, f"Wrote {path}")
 

@@ -29,7 +29,7 @@ from .action import (
     TopicFilterOpt,
     action_filter,
 )
-from .common import reading, say, state
+from .common import MaxLevelOpt, reading, say, state
 
 if TYPE_CHECKING:
     from ..exporters import ExportFormat, Rendered
@@ -225,6 +225,7 @@ def actions(
     owner: OwnerOpt = None,
     meeting: MeetingFilterOpt = None,
     topic: TopicFilterOpt = None,
+    max_level: MaxLevelOpt = None,
 ) -> None:
     """Export actions, filtered as in action list (default: the unfinished ones).
 
@@ -251,7 +252,7 @@ def actions(
         meeting=meeting,
         topic=topic,
     )
-    with reading(ctx) as repo:
+    with reading(ctx, max_level) as repo:
         records = list_actions(repo, flt, today=settings.today)
         export_ctx = ExportContext.build(
             today=settings.today,
@@ -272,6 +273,7 @@ def meetings(
     output: OutputOpt = None,
     force: ForceOpt = False,
     dialogue: Annotated[str | None, typer.Option("--dialogue", help="Only this dialogue.")] = None,
+    max_level: MaxLevelOpt = None,
 ) -> None:
     """Export meetings by date.
 
@@ -286,7 +288,7 @@ def meetings(
     settings = state(ctx).settings
     fmt = get_format("meetings", output_format)
     _check_target(ctx, fmt, output, force)
-    with reading(ctx) as repo:
+    with reading(ctx, max_level) as repo:
         records = list_meetings(repo, dialogue=dialogue)
     export_ctx = ExportContext(today=settings.today, now=settings.now, lang=settings.lang)
     rendered = fmt.render(records, export_ctx)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import InputError, UsageProblem
-from .common import parse_user_date, reading, say, state
+from .common import MaxLevelOpt, parse_user_date, reading, say, state
 
 if TYPE_CHECKING:
     from ..reports import Report
@@ -132,6 +132,7 @@ def timeline_command(
     ] = False,
     start: FromOpt = None,
     end: ToOpt = None,
+    max_level: MaxLevelOpt = None,
 ) -> None:
     """Show the dialogue's meetings on a timeline, with a marker for today.
 
@@ -149,7 +150,7 @@ def timeline_command(
     first, last = _day_range(ctx, start, end)
     from .. import timeline as views
 
-    with reading(ctx) as repo:
+    with reading(ctx, max_level) as repo:
         if topic:
             view = views.topic_timeline(
                 build_topic_timeline(
@@ -183,6 +184,7 @@ def report_command(
     output_format: FormatOpt = "text",
     output: OutputOpt = None,
     force: ForceOpt = False,
+    max_level: MaxLevelOpt = None,
 ) -> None:
     """Report a meeting's agenda status, or (without an id) the dialogue's standing.
 
@@ -195,7 +197,7 @@ def report_command(
     from ..reports import build_meeting_report, build_standing_report
 
     settings = state(ctx).settings
-    with reading(ctx) as repo:
+    with reading(ctx, max_level) as repo:
         if meeting_id is not None:
             if dialogue:
                 raise UsageProblem("Give a meeting id or --dialogue, not both.")
@@ -213,6 +215,7 @@ def brief_command(
     output_format: FormatOpt = "text",
     output: OutputOpt = None,
     force: ForceOpt = False,
+    max_level: MaxLevelOpt = None,
 ) -> None:
     """Brief a delegation before a meeting.
 
@@ -224,6 +227,6 @@ def brief_command(
     from ..reports import build_briefing
 
     settings = state(ctx).settings
-    with reading(ctx) as repo:
+    with reading(ctx, max_level) as repo:
         report = build_briefing(repo, meeting_id, settings.today, settings.lang)
     _emit(ctx, report, output_format, output, force)

@@ -20,7 +20,6 @@ from ..models import (
     Action,
     AgendaItem,
     Dialogue,
-    Level,
     Meeting,
     Record,
     Topic,
@@ -49,83 +48,52 @@ def sync_bases(repo: Repository) -> dict[str, str]:
     return bases
 
 
-def _allowed(level: str, max_level: Level) -> bool:
-    return Level(level).rank <= max_level.rank
+def build_dump(repo: Repository, *, now: dt.datetime) -> dict[str, Any]:
+    """Every record the repository shows, with references by uuid as well as by id.
 
-
-@dataclass
-class Dump:
-    data: dict[str, Any]
-    left_out: int
-
-
-def build_dump(repo: Repository, *, max_level: Level, now: dt.datetime) -> Dump:
-    """Every record at or below ``max_level``, with references by uuid as well as id."""
+    Sensitivity is applied before, by hiding records (``sensitivity.restrict``).
+    """
     today = now.date()
-    left_out = 0
-    dialogues = repo.all(Dialogue)
-    meetings: dict[int, Meeting] = {}
-    for meeting in repo.all(Meeting):
-        if _allowed(meeting.level.value, max_level):
-            meetings[meeting.id] = meeting
-        else:
-            left_out += 1
-    all_items = {i.id: i for i in repo.all(AgendaItem)}
-    items: dict[int, AgendaItem] = {}
-    for item in all_items.values():
-        if item.meeting_id in meetings and _allowed(item.level.value, max_level):
-            items[item.id] = item
-        else:
-            left_out += 1
-    actions: list[dict[str, Any]] = []
-    for action in repo.all(Action):
-        if action.meeting_id not in meetings or not _allowed(action.level.value, max_level):
-            left_out += 1
-            continue
-        if action.item_id is not None and action.item_id not in items:
-            left_out += 1
-            continue
-        record = action.to_json(today)
-        kept = [n for n in record["notes"] if _allowed(n["level"], max_level)]
-        left_out += len(record["notes"]) - len(kept)
-        record["notes"] = kept
-        record["meeting_uuid"] = meetings[action.meeting_id].uuid
-        record["item_uuid"] = items[action.item_id].uuid if action.item_id else None
-        actions.append(record)
-    dialogue_uuids = {d.key: d.uuid for d in dialogues}
+    dialogue_uuids = {d.key: d.uuid for d in repo.all(Dialogue)}
+    meeting_uuids = {m.id: m.uuid for m in repo.all(Meeting)}
+    item_uuids = {i.id: i.uuid for i in repo.all(AgendaItem)}
 
-    def item_record(item: AgendaItem) -> dict[str, Any]:
-        record = item.to_record()
-        origin = item.carried_from
-        # Skip over left-out ancestors so a chain never points outside the dump.
-        while origin is not None and origin not in items:
-            ancestor = all_items.get(origin)
-            origin = ancestor.carried_from if ancestor else None
-        record["carried_from"] = origin
-        record["meeting_uuid"] = meetings[item.meeting_id].uuid
-        record["carried_from_uuid"] = items[origin].uuid if origin is not None else None
-        return record
+    def uuid_of(table: dict[int, str], record_id: int | None) -> str | None:
+        return table[record_id] if record_id is not None else None
 
     exported = {
-        "dialogues": [d.to_record() for d in dialogues],
+        "dialogues": [d.to_record() for d in repo.all(Dialogue)],
         "topics": [t.to_record() for t in repo.all(Topic)],
         "meetings": [
             {**m.to_record(), "dialogue_uuid": dialogue_uuids.get(m.dialogue)}
-            for m in meetings.values()
+            for m in repo.all(Meeting)
         ],
-        "agenda_items": [item_record(i) for i in items.values()],
-        "actions": actions,
+        "agenda_items": [
+            {
+                **i.to_record(),
+                "meeting_uuid": meeting_uuids[i.meeting_id],
+                "carried_from_uuid": uuid_of(item_uuids, i.carried_from),
+            }
+            for i in repo.all(AgendaItem)
+        ],
+        "actions": [
+            {
+                **a.to_json(today),
+                "meeting_uuid": meeting_uuids[a.meeting_id],
+                "item_uuid": uuid_of(item_uuids, a.item_id),
+            }
+            for a in repo.all(Action)
+        ],
     }
-    bases = sync_bases(repo) if SYNC_TABLE in repo.data else {}
+    bases = repo.data.get(SYNC_TABLE, {}).get("1", {})
     uuids = {r["uuid"] for records in exported.values() for r in records}
-    data = {
+    return {
         "format": DUMP_FORMAT,
         "version": DUMP_VERSION,
         "exported_at": iso_time(now),
         **exported,
         "sync": {u: b for u, b in sorted(bases.items()) if u in uuids},
     }
-    return Dump(data=data, left_out=left_out)
 
 
 # ---- reading a dump --------------------------------------------------------
