@@ -123,7 +123,7 @@ def read_file(path: Path) -> Data | None:
     return parse_file(raw, path)
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -164,7 +164,7 @@ def atomic_write(path: Path, payload: bytes, *, private: bool = False) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
 
 
 def _mkstemp(path: Path) -> tuple[int, str]:

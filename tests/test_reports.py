@@ -805,32 +805,32 @@ def test_json_carries_the_same_content_as_data(repo: Repository) -> None:
 
 
 def test_report_file_is_new_private_and_never_the_data_file(tmp_path: Path) -> None:
-    from consular_dialogue.cli.report import write_report_file
+    from consular_dialogue.cli.common import write_file
 
     db = tmp_path / "tracker.json"
     db.write_text("{}", encoding="utf-8")
     target = tmp_path / "report.md"
-    written = write_report_file(str(target), "uno\n", db_path=db, force=False)
+    written = write_file(str(target), b"uno\n", db_path=db, force=False)
     assert written == target and target.read_text(encoding="utf-8") == "uno\n"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     with pytest.raises(InputError, match="--force"):
-        write_report_file(str(target), "dos\n", db_path=db, force=False)
+        write_file(str(target), b"dos\n", db_path=db, force=False)
     assert target.read_text(encoding="utf-8") == "uno\n"
-    write_report_file(str(target), "dos\n", db_path=db, force=True)
+    write_file(str(target), b"dos\n", db_path=db, force=True)
     assert target.read_text(encoding="utf-8") == "dos\n"
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     for path in (db, tmp_path / "." / "tracker.json"):
         with pytest.raises(InputError, match="data file"):
-            write_report_file(str(path), "x", db_path=db, force=True)
+            write_file(str(path), b"x", db_path=db, force=True)
     link = tmp_path / "link.json"
     link.symlink_to(db)
     with pytest.raises(InputError, match="data file"):
-        write_report_file(str(link), "x", db_path=db, force=True)
+        write_file(str(link), b"x", db_path=db, force=True)
     assert db.read_text(encoding="utf-8") == "{}"
     with pytest.raises(InputError, match="does not exist"):
-        write_report_file(str(tmp_path / "missing" / "r.md"), "x", db_path=db, force=False)
+        write_file(str(tmp_path / "missing" / "r.md"), b"x", db_path=db, force=False)
     with pytest.raises(InputError, match="folder"):
-        write_report_file(str(tmp_path), "x", db_path=db, force=True)
+        write_file(str(tmp_path), b"x", db_path=db, force=True)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "report.md", "tracker.json"]
 
 

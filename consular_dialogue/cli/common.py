@@ -143,19 +143,88 @@ def confirm(ctx: typer.Context, question: str, yes: bool) -> None:
         raise typer.Exit(1)
 
 
-def write_output(ctx: typer.Context, output: str, payload: bytes, *, force: bool) -> Path:
-    """Write an export or report to ``-o FILE``: 0600, atomic, never over the data file."""
+def _is_data_file(target: Path, db_path: Path) -> bool:
+    """The data file, its lock or one of its backups: never an output's target."""
+    import os
+
+    data_file = Path(os.path.realpath(db_path.expanduser()))
+    resolved = Path(os.path.realpath(target))
+    if resolved.parent == data_file.parent and (
+        resolved.name in (data_file.name, f"{data_file.name}.lock")
+        or resolved.name.startswith(f"{data_file.name}.bak-")
+    ):
+        return True
+    with contextlib.suppress(OSError):  # a hard link to it, under another name
+        return os.path.samefile(target, data_file)
+    return False
+
+
+def check_output(ctx: typer.Context, output: str, *, force: bool) -> Path:
+    """Refuse an ``-o FILE`` before any work is done: the data file, a folder, a clobber."""
+    return check_target(output, db_path=state(ctx).settings.db_path, force=force)
+
+
+def check_target(output: str, *, db_path: Path, force: bool) -> Path:
     from ..errors import InputError
-    from ..storage import atomic_write, resolve_target
 
     path = Path(output).expanduser()
-    if resolve_target(path) == resolve_target(state(ctx).settings.db_path):
-        raise InputError(f"{path} is the data file itself; choose another -o FILE.")
+    if _is_data_file(path, db_path):
+        raise InputError(
+            f"{output} is the tracker's data file; write to another file (--force does not apply)."
+        )
     if path.is_dir():
-        raise InputError(f"{path} is a folder; give a file name with -o.")
-    if path.exists() and not force:
-        raise InputError(f"{path} exists already; add --force to replace it.")
-    if not path.parent.exists():
+        raise InputError(f"{output} is a folder; give a file name with -o.")
+    if not path.parent.is_dir():
         raise InputError(f"The folder {path.parent} does not exist; create it first.")
-    atomic_write(path, payload, private=True)
+    if (path.exists() or path.is_symlink()) and not force:
+        raise InputError(f"{output} exists already; add --force to replace it.")
+    return path
+
+
+def write_output(ctx: typer.Context, output: str, payload: bytes, *, force: bool) -> Path:
+    """Write an export, report or dump to ``-o FILE``."""
+    return write_file(output, payload, db_path=state(ctx).settings.db_path, force=force)
+
+
+def write_file(output: str, payload: bytes, *, db_path: Path, force: bool) -> Path:
+    """Write ``payload`` to ``output``: atomically, mode 0600, never over the data file.
+
+    A temp file in the same folder (created 0600) is fsynced, then renamed over the
+    target with ``--force``, or hard-linked into place without it, which fails
+    rather than replace a file that appeared meanwhile.
+    """
+    import os
+    import tempfile
+
+    from ..errors import InputError
+    from ..storage import fsync_folder
+
+    path = check_target(output, db_path=db_path, force=force)
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    except OSError as exc:
+        raise InputError(f"Cannot write in {path.parent}: {exc.strerror or exc}.") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if force:
+            os.replace(temp_name, path)
+        else:
+            try:
+                os.link(temp_name, path)
+            except FileExistsError:
+                raise InputError(f"{path} exists already; add --force to replace it.") from None
+            except OSError:  # no hard links here (some network or FUSE file systems)
+                if path.exists():
+                    raise InputError(f"{path} exists already; add --force to replace it.") from None
+                os.replace(temp_name, path)
+    except OSError as exc:
+        raise InputError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp_name)
+    with contextlib.suppress(OSError):  # not every file system lets a folder be fsynced
+        fsync_folder(path.parent)
     return path

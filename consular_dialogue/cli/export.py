@@ -7,17 +7,14 @@ the one piece of file I/O: stdout, or ``-o FILE`` written privately and atomical
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ..errors import InputError, UsageProblem
+from ..errors import UsageProblem
 from ..exporters import FORMATS, Kind, format_names
 from .action import (
     DueBeforeOpt,
@@ -29,7 +26,7 @@ from .action import (
     TopicFilterOpt,
     action_filter,
 )
-from .common import MaxLevelOpt, reading, say, state
+from .common import MaxLevelOpt, check_output, reading, say, state, write_output
 
 if TYPE_CHECKING:
     from ..exporters import ExportFormat, Rendered
@@ -91,20 +88,6 @@ def _to_stdout(output: Path | None) -> bool:
     return output is None or str(output) == "-"
 
 
-def _is_data_file(target: Path, db_path: Path) -> bool:
-    """The data file, its lock or one of its backups: never an export's target."""
-    data_file = db_path.expanduser().resolve()
-    resolved = target.resolve()
-    if resolved.parent == data_file.parent and (
-        resolved.name in (data_file.name, f"{data_file.name}.lock")
-        or resolved.name.startswith(f"{data_file.name}.bak-")
-    ):
-        return True
-    with contextlib.suppress(OSError):  # a hard link to it, under another name
-        return os.path.samefile(target, data_file)
-    return False
-
-
 def _check_target(ctx: typer.Context, fmt: ExportFormat, output: Path | None, force: bool) -> None:
     """Refuse a target before any work is done."""
     if _to_stdout(output):
@@ -114,65 +97,7 @@ def _check_target(ctx: typer.Context, fmt: ExportFormat, output: Path | None, fo
             )
         return
     assert output is not None
-    target = output.expanduser()
-    if _is_data_file(target, state(ctx).settings.db_path):
-        raise InputError(
-            f"{output} is the tracker's data file; export to another file (--force does not apply)."
-        )
-    if target.is_dir():
-        raise InputError(
-            f"{output} is a folder; give a file name, e.g. {output}/export{fmt.suffix}."
-        )
-    if not target.parent.is_dir():
-        raise InputError(f"The folder {target.parent} does not exist.")
-    if (target.exists() or target.is_symlink()) and not force:
-        raise InputError(f"{output} exists already; add --force to replace it.")
-
-
-def _fsync_folder(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not every file system lets a folder be fsynced
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def write_private(target: Path, payload: bytes, *, force: bool) -> None:
-    """Write ``payload`` to ``target`` atomically, mode 0600.
-
-    A temp file in the same folder (mkstemp creates it 0600) is fsynced, then
-    renamed over the target with ``--force``, or hard-linked into place without
-    it, which fails rather than replace a file that appeared meanwhile.
-    """
-    try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=target.parent)
-    except OSError as exc:
-        raise InputError(f"Cannot write in {target.parent}: {exc.strerror or exc}.") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if force:
-            os.replace(temp_name, target)
-        else:
-            try:
-                os.link(temp_name, target)
-            except FileExistsError:
-                raise InputError(f"{target} exists already; add --force to replace it.") from None
-            except OSError:  # no hard links here (some network or FUSE file systems)
-                if target.exists():
-                    raise InputError(
-                        f"{target} exists already; add --force to replace it."
-                    ) from None
-                os.replace(temp_name, target)
-    except OSError as exc:
-        raise InputError(f"Cannot write {target}: {exc.strerror or exc}.") from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-    _fsync_folder(target.parent)
+    check_output(ctx, str(output), force=force)
 
 
 def _describe(record: Record) -> str:
@@ -204,7 +129,7 @@ def _deliver(
         sys.stdout.flush()
         return
     assert output is not None
-    write_private(output.expanduser(), rendered.data, force=force)
+    write_output(ctx, str(output), rendered.data, force=force)
     written = count - len(rendered.left_out)
     say(ctx, f"Exported {written} {singular if written == 1 else kind} to {output}")
 

@@ -6,17 +6,14 @@ The lead registers these as top-level commands. They only read the data file
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ..errors import InputError, UsageProblem
-from .common import MaxLevelOpt, parse_user_date, reading, say, state
+from ..errors import UsageProblem
+from .common import MaxLevelOpt, parse_user_date, reading, say, state, write_output
 
 if TYPE_CHECKING:
     from ..reports import Report
@@ -41,57 +38,6 @@ OutputOpt = Annotated[
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the -o file if it exists.")]
 
 
-def write_report_file(output: str, text: str, *, db_path: Path, force: bool) -> Path:
-    """Write ``text`` to a new file, 0600 and atomically (temp file, then rename).
-
-    Refuses to replace an existing file unless ``force``, and the data file always.
-    """
-    path = Path(output).expanduser()
-    if os.path.realpath(path) == os.path.realpath(db_path):
-        raise InputError(f"{path} is the data file itself; choose another -o FILE.")
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; give a file name with -o.")
-    folder = path.parent
-    if not folder.is_dir():
-        raise InputError(f"The folder {folder} does not exist; create it first.")
-    if path.exists() and not force:
-        raise InputError(f"{path} exists already; add --force to replace it.")
-    import tempfile
-
-    try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise InputError(f"Cannot write in {folder}: {exc.strerror}.") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if force:
-            os.replace(temp_name, path)
-        else:
-            # A link fails if the name appeared meanwhile, so nothing is ever clobbered.
-            try:
-                os.link(temp_name, path)
-            except FileExistsError:
-                raise InputError(f"{path} exists already; add --force to replace it.") from None
-            except OSError:  # a file system without hard links: check, then rename
-                if path.exists():
-                    raise InputError(f"{path} exists already; add --force to replace it.") from None
-                os.replace(temp_name, path)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp_name)
-    except OSError as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise InputError(f"Cannot write {path}: {exc.strerror or exc}.") from None
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp_name)
-        raise
-    return path
-
-
 def _emit(
     ctx: typer.Context, report: Report, output_format: str, output: str | None, force: bool
 ) -> None:
@@ -109,7 +55,7 @@ def _emit(
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    path = write_report_file(output, renderer(report), db_path=st.settings.db_path, force=force)
+    path = write_output(ctx, output, renderer(report).encode("utf-8"), force=force)
     say(ctx, f"Wrote {path}")
 
 
