@@ -149,42 +149,56 @@ def _alternation(words: dict[str, int] | dict[str, str]) -> str:
     return "|".join(sorted(words, key=len, reverse=True))
 
 
+class _LazyPattern:
+    """A regex compiled on first use: most commands never parse a date, and compiling
+    these at import cost a tenth of cdt's start-up."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+        self._compiled: re.Pattern[str] | None = None
+
+    def fullmatch(self, text: str) -> re.Match[str] | None:
+        if self._compiled is None:
+            self._compiled = re.compile(self.pattern)
+        return self._compiled.fullmatch(text)
+
+
 _M = rf"(?P<month>{_alternation(_MONTHS)})\.?"
 _Y = r"(?P<year>[0-9]{4})"
 _WD = rf"(?P<weekday>{_alternation(_WEEKDAYS)})\.?"
 _N = rf"(?P<count>[0-9]{{1,4}}|{_alternation(_COUNT_WORDS)})"
 _U = rf"(?P<unit>{_alternation(_UNITS)})"
 
-_ISO_DAY = re.compile(  # year first is never ambiguous, so 2023/04/17 is fine too
+_ISO_DAY = _LazyPattern(  # year first is never ambiguous, so 2023/04/17 is fine too
     r"(?P<year>[0-9]{4})(?P<sep>[-/.])(?P<month>[0-9]{1,2})(?P=sep)(?P<day>[0-9]{1,2})"
 )
-_ISO_MONTH = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})")
-_YEAR_ONLY = re.compile(_Y)
-_NUMERIC = re.compile(r"(?P<a>[0-9]{1,2})(?P<sep>[/.-])(?P<b>[0-9]{1,2})(?P=sep)" + _Y)
-_DAY_MONTH_YEAR = re.compile(
+_ISO_MONTH = _LazyPattern(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{1,2})")
+_YEAR_ONLY = _LazyPattern(_Y)
+_NUMERIC = _LazyPattern(r"(?P<a>[0-9]{1,2})(?P<sep>[/.-])(?P<b>[0-9]{1,2})(?P=sep)" + _Y)
+_DAY_MONTH_YEAR = _LazyPattern(
     rf"(?P<day>[0-9]{{1,2}})(?P<suffix>\.?o|ero|ro|st|nd|rd|th)? (?:de )?{_M},? (?:del? )?{_Y}"
 )
-_MONTH_DAY_YEAR = re.compile(rf"{_M} (?P<day>[0-9]{{1,2}})(?P<suffix>st|nd|rd|th)?,? {_Y}")
-_MONTH_YEAR = re.compile(rf"{_M},? (?:del? )?{_Y}")
-_IN = re.compile(rf"(?:in|en|dentro de) {_N} {_U}")
-_AGO = re.compile(
+_MONTH_DAY_YEAR = _LazyPattern(rf"{_M} (?P<day>[0-9]{{1,2}})(?P<suffix>st|nd|rd|th)?,? {_Y}")
+_MONTH_YEAR = _LazyPattern(rf"{_M},? (?:del? )?{_Y}")
+_IN = _LazyPattern(rf"(?:in|en|dentro de) {_N} {_U}")
+_AGO = _LazyPattern(
     rf"(?:{_N} {_U} ago|hace {_N.replace('count', 'count2')} {_U.replace('unit', 'unit2')})"
 )
-_SHIFT = re.compile(r"(?P<sign>[+-])(?P<count>[0-9]{1,4})(?P<unit>[dw])")
-_NEXT = re.compile(
+_SHIFT = _LazyPattern(r"(?P<sign>[+-])(?P<count>[0-9]{1,4})(?P<unit>[dw])")
+_NEXT = _LazyPattern(
     rf"next {_WD}|(?:el )?proximo {_WD.replace('weekday', 'wd2')}|"
     rf"(?:el )?{_WD.replace('weekday', 'wd3')} (?:proximo|que viene)"
 )
-_LAST = re.compile(
+_LAST = _LazyPattern(
     rf"last {_WD}|(?:el )?pasado {_WD.replace('weekday', 'wd2')}|"
     rf"(?:el )?{_WD.replace('weekday', 'wd3')} pasado"
 )
 # Shapes that look like a date but leave something out; only used to explain a refusal.
-_TWO_DIGIT_YEAR = re.compile(
+_TWO_DIGIT_YEAR = _LazyPattern(
     rf"[0-9]{{1,2}}([/.-])[0-9]{{1,2}}\1[0-9]{{2}}|{_M} [0-9]{{1,2}}\S*,? [0-9]{{2}}|"
     rf"[0-9]{{1,2}}\S* (?:de )?{_M.replace('month', 'month2')},? (?:del? )?[0-9]{{2}}"
 )
-_NO_YEAR = re.compile(
+_NO_YEAR = _LazyPattern(
     rf"[0-9]{{1,2}}[/.-][0-9]{{1,2}}|(?:[0-9]{{1,2}}\S* (?:de )?)?{_M}(?: [0-9]{{1,2}}\S*)?"
 )
 

@@ -24,7 +24,7 @@ from tinydb.storages import Storage
 from .errors import CorruptFileError, DataFileError, FileBusyError, NewerSchemaError, NotFoundError
 from .models import KINDS, RECORD_TYPES, Record, iso_time
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 META_TABLE = "_meta"
 HISTORY_TABLE = "history"
 TABLES = [cls.TABLE for cls in RECORD_TYPES]
@@ -63,9 +63,43 @@ def _migrate_0_to_1(data: Data) -> None:
     """Files from before the schema version: add the meta record and id counters."""
     counters = {t: max((int(k) for k in data.get(t, {})), default=0) for t in TABLES}
     data[META_TABLE] = {"1": {"schema": 1, "counters": counters, "txn": 0}}
+    data.setdefault(HISTORY_TABLE, {})
 
 
-MIGRATIONS: dict[int, Callable[[Data], None]] = {0: _migrate_0_to_1}
+def pack_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """Store a history entry's changes compressed: half a file's bytes would be history,
+    parsed by every command that never looks at it."""
+    import base64
+    import zlib
+
+    packed = {k: v for k, v in entry.items() if k != "changes"}
+    raw = orjson.dumps(entry.get("changes", []))
+    level = 1 if len(raw) > 1_000_000 else 6
+    packed["changes_z"] = base64.b64encode(zlib.compress(raw, level)).decode("ascii")
+    return packed
+
+
+def unpack_entry(stored: dict[str, Any]) -> dict[str, Any]:
+    if "changes_z" not in stored:
+        return dict(stored)
+    import base64
+    import zlib
+
+    entry = {k: v for k, v in stored.items() if k != "changes_z"}
+    entry["changes"] = orjson.loads(zlib.decompress(base64.b64decode(stored["changes_z"])))
+    return entry
+
+
+def _migrate_1_to_2(data: Data) -> None:
+    """Schema 2 keeps each history entry's changes compressed."""
+    history = data.get(HISTORY_TABLE, {})
+    for key, entry in history.items():
+        if "changes" in entry:
+            history[key] = pack_entry(entry)
+    data[META_TABLE]["1"]["schema"] = 2
+
+
+MIGRATIONS: dict[int, Callable[[Data], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
 
 
 def restore_hint(path: Path) -> str:
@@ -247,21 +281,37 @@ class Repository:
     _hidden: dict[str, dict[int, Record]] = field(default_factory=dict, repr=False)
 
     # ---- reading -------------------------------------------------------
+    def _build(self, cls: type[R], record: dict[str, Any]) -> R:
+        try:
+            return cls.from_record(record)
+        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+            raise CorruptFileError(
+                f"{self.path} has a damaged {cls.KIND} record ({exc!r}). "
+                f"Run cdt check, or {restore_hint(self.path)}"
+            ) from None
+
     def _records(self, cls: type[R]) -> dict[int, R]:
         cached = self._cache.get(cls.TABLE)
         if cached is None:
-            try:
-                cached = {
-                    int(doc_id): cls.from_record(record)
-                    for doc_id, record in self.data.get(cls.TABLE, {}).items()
-                }
-            except (KeyError, ValueError, TypeError, AttributeError) as exc:
-                raise CorruptFileError(
-                    f"{self.path} has a damaged {cls.KIND} record ({exc!r}). "
-                    f"Run cdt check, or {restore_hint(self.path)}"
-                ) from None
+            cached = {
+                int(doc_id): self._build(cls, record)
+                for doc_id, record in self.data.get(cls.TABLE, {}).items()
+            }
             self._cache[cls.TABLE] = cached
         return cached  # type: ignore[return-value]
+
+    def select(self, cls: type[R], where: Callable[[dict[str, Any]], bool]) -> list[R]:
+        """The records whose stored dict passes ``where``, in id order.
+
+        Only those are built into models: a list of 2,000 open actions among 100,000
+        does not pay for the other 98,000.
+        """
+        table = self.data.get(cls.TABLE, {})
+        if cls.TABLE in self._cache:
+            chosen = [r for i, r in self._records(cls).items() if where(table[str(i)])]
+        else:
+            chosen = [self._build(cls, raw) for raw in table.values() if where(raw)]
+        return sorted(chosen, key=lambda r: r.id)
 
     def all(self, cls: type[R]) -> list[R]:
         """Every record of a kind, in id order."""
@@ -302,9 +352,9 @@ class Repository:
             raise RuntimeError("this repository was opened read-only")
 
     def next_id(self, cls: type[Record]) -> int:
+        """The next never-used id: the counter survives deletes, so ids are never reused."""
         counters: dict[str, int] = self.meta.setdefault("counters", {})
-        highest = max(self._records(cls), default=0)
-        value = max(counters.get(cls.TABLE, 0), highest) + 1
+        value = counters.get(cls.TABLE, 0) + 1
         counters[cls.TABLE] = value
         return value
 
@@ -385,14 +435,13 @@ class Repository:
     def history(self) -> list[dict[str, Any]]:
         """Every recorded command's change set, oldest first."""
         entries = self.data.get(HISTORY_TABLE, {})
-        return [entries[k] for k in sorted(entries, key=int)]
+        return [unpack_entry(entries[k]) for k in sorted(entries, key=int)]
 
     def history_entry(self, txn: int) -> dict[str, Any]:
-        entry: dict[str, Any] = self.data[HISTORY_TABLE][str(txn)]
-        return entry
+        return unpack_entry(self.data[HISTORY_TABLE][str(txn)])
 
     def set_history_entry(self, txn: int, entry: dict[str, Any]) -> None:
-        self.data.setdefault(HISTORY_TABLE, {})[str(txn)] = entry
+        self.data.setdefault(HISTORY_TABLE, {})[str(txn)] = pack_entry(entry)
         self.dirty = True
 
     def record_history(self, *, now: dt.datetime, command: str, action: str, **extra: Any) -> int:
@@ -419,7 +468,7 @@ class Repository:
             ],
             **extra,
         }
-        self.data.setdefault(HISTORY_TABLE, {})[str(txn)] = entry
+        self.data.setdefault(HISTORY_TABLE, {})[str(txn)] = pack_entry(entry)
         self.pending.clear()
         return txn
 

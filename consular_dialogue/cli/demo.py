@@ -38,7 +38,7 @@ def demo_command(
     from ..services.exchange import import_dump, parse_dump
     from ..services.topics import load_catalog
     from ..storage import open_for_writing
-    from . import app
+    from . import build_app
 
     st = state(ctx)
     settings = st.settings
@@ -61,5 +61,5 @@ def demo_command(
     say(ctx, f"Loaded the sample into {path}")
     common = ["--db", str(path), "--lang", settings.lang]
     for command in (["timeline"], ["report"]):
-        app(args=[*common, *command], prog_name="cdt", standalone_mode=False)
+        build_app(command[0])(args=[*common, *command], prog_name="cdt", standalone_mode=False)
     say(ctx, NEXT_STEPS.format(db=path))

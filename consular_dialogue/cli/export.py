@@ -218,3 +218,12 @@ def meetings(
     export_ctx = ExportContext(today=settings.today, now=settings.now, lang=settings.lang)
     rendered = fmt.render(records, export_ctx)
     _deliver(ctx, "meetings", rendered, count=len(records), output=output, force=force)
+
+
+def _register_dump_command() -> None:
+    from .exchange import export_all_command
+
+    app.command("all")(export_all_command)
+
+
+_register_dump_command()

@@ -216,8 +216,16 @@ def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list
     party = flt.party.strip() if flt.party else None
     if party is not None:
         party = JOINT if party.lower() == JOINT else party.upper()
+    finished = {s.value for s in ActionStatus if s.is_finished}
+    wanted = flt.status.value if flt.status is not None else None
+
+    def stored_status_fits(raw: dict[str, object]) -> bool:
+        if wanted is not None:
+            return raw["status"] == wanted
+        return flt.all_statuses or raw["status"] not in finished
+
     selected: list[Action] = []
-    for action in repo.all(Action):
+    for action in repo.select(Action, stored_status_fits):
         if flt.status is not None:
             if action.status != flt.status:
                 continue
