@@ -39,11 +39,18 @@ def make_console(file: IO[str]) -> Console:
 # Every table cell built from user text goes through ``plain``; labels come from i18n.
 
 import datetime as dt  # noqa: E402
-from collections.abc import Iterable, Sequence  # noqa: E402
+from collections.abc import (  # noqa: E402
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from typing import TYPE_CHECKING  # noqa: E402
 
 from rich import box  # noqa: E402
-from rich.console import Group, RenderableType  # noqa: E402
+from rich.cells import cell_len, set_cell_size  # noqa: E402
+from rich.console import ConsoleOptions, Group, RenderableType, RenderResult  # noqa: E402
+from rich.segment import Segment  # noqa: E402
+from rich.style import Style  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from .i18n import label, long_date, status_name  # noqa: E402
@@ -86,6 +93,90 @@ def _table(lang: str, *columns: str, title: str | None = None) -> Table:
             min_width=14 if key in WIDE_COLUMNS else None,
         )
     return table
+
+
+LONG_LIST = 60  # rows above which a list is drawn one line per record
+
+
+class LineTable:
+    """A table drawn one line per row, long text cut with an ellipsis to fit the width.
+
+    Rich's Table wraps cells and measures each one several times: about a second
+    for 2,000 rows here. Long lists need one pass; they keep the look of the rest.
+    """
+
+    GAP = "   "
+
+    def __init__(self, headers: Sequence[str], wide: Sequence[bool]) -> None:
+        self.headers = [Text(h, style="bold") for h in headers]
+        self.wide = list(wide)
+        self.rows: list[list[Text]] = []
+
+    def add_row(self, *cells: RenderableType) -> None:
+        self.rows.append([c if isinstance(c, Text) else Text(str(c)) for c in cells])
+
+    def _widths(self, max_width: int) -> list[int]:
+        widths = [h.cell_len for h in self.headers]
+        for row in self.rows:
+            for i, cell in enumerate(row):
+                widths[i] = max(widths[i], cell.cell_len)
+        room = max_width - len(self.GAP) * (len(widths) - 1)
+        fixed = sum(w for w, wide in zip(widths, self.wide, strict=True) if not wide)
+        natural = sum(w for w, wide in zip(widths, self.wide, strict=True) if wide)
+        left = room - fixed
+        if natural > left > 0:
+            # Free text shares what the short columns leave, in proportion to its length;
+            # at very small widths the line itself is cut at the edge.
+            widths = [
+                max(8, left * w // natural) if wide else w
+                for w, wide in zip(widths, self.wide, strict=True)
+            ]
+        while sum(widths) > room and max(widths) > 4:
+            widths[widths.index(max(widths))] -= 1
+        return widths
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # Segments, not Text: Rich would wrap and re-measure every line again.
+        widths = self._widths(options.max_width)
+        total = sum(widths) + len(self.GAP) * (len(widths) - 1)
+        styles: dict[str, Style | None] = {}
+
+        def style_of(cell: Text) -> Style | None:
+            if isinstance(cell.style, Style):
+                return cell.style
+            if cell.style not in styles:
+                styles[cell.style] = console.get_style(cell.style) if cell.style else None
+            return styles[cell.style]
+
+        def line(cells: Sequence[Text]) -> Iterator[Segment]:
+            last = len(cells) - 1
+            for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+                if i:
+                    yield Segment(self.GAP)
+                yield Segment(_fit(cell.plain, width, pad=i < last), style_of(cell))
+            yield Segment.line()
+
+        yield from line(self.headers)
+        yield Segment("─" * min(options.max_width, total))
+        yield Segment.line()
+        for row in self.rows:
+            yield from line(row)
+
+
+def _fit(text: str, width: int, *, pad: bool) -> str:
+    """``text`` on one line in exactly ``width`` cells, cut with an ellipsis when longer."""
+    text = text.replace("\n", " ")
+    length = len(text) if text.isascii() else cell_len(text)
+    if length > width:
+        return set_cell_size(text, max(width - 1, 0)) + "…"
+    return text + " " * (width - length) if pad else text
+
+
+def list_table(lang: str, rows: int, *columns: str) -> Table | LineTable:
+    """A Rich table for a short list, a LineTable for a long one."""
+    if rows <= LONG_LIST:
+        return _table(lang, *columns)
+    return LineTable([label(c, lang) for c in columns], [c in WIDE_COLUMNS for c in columns])
 
 
 def empty(key: str, lang: str) -> Text:
@@ -137,7 +228,7 @@ def meeting_dates(m: Meeting) -> str:
 def meetings_table(meetings: Sequence[Meeting], lang: str) -> RenderableType:
     if not meetings:
         return empty("no_meetings", lang)
-    table = _table(lang, "id", "date", "kind", "status", "title", "location")
+    table = list_table(lang, len(meetings), "id", "date", "kind", "status", "title", "location")
     for m in meetings:
         table.add_row(
             str(m.id),
@@ -224,7 +315,7 @@ def agenda_table(
     columns = ["id", "meeting", "item", "title", "topic", "status", "lead", "outcome"]
     if not show_meeting:
         columns.remove("meeting")
-    table = _table(lang, *columns)
+    table = list_table(lang, len(items), *columns)
     for i in items:
         meeting = meetings.get(i.meeting_id)
         cells: list[RenderableType] = [str(i.id)]
@@ -272,7 +363,9 @@ def due_text(action: Action, today: dt.date, lang: str) -> Text:
 def actions_table(actions: Sequence[Action], today: dt.date, lang: str) -> RenderableType:
     if not actions:
         return empty("no_actions", lang)
-    table = _table(lang, "id", "due", "party", "owner", "status", "title", "meeting")
+    table = list_table(
+        lang, len(actions), "id", "due", "party", "owner", "status", "title", "meeting"
+    )
     for a in actions:
         table.add_row(
             str(a.id),
