@@ -21,7 +21,14 @@ from typing import Any, TypeVar
 import orjson
 from tinydb.storages import Storage
 
-from .errors import CorruptFileError, DataFileError, FileBusyError, NewerSchemaError, NotFoundError
+from .errors import (
+    CorruptFileError,
+    DataFileError,
+    FileBusyError,
+    InputError,
+    NewerSchemaError,
+    NotFoundError,
+)
 from .models import KINDS, RECORD_TYPES, Record, iso_time
 
 SCHEMA_VERSION = 2
@@ -128,6 +135,8 @@ def parse_file(raw: bytes, path: Path) -> Data:
             f"{restore_hint(path)}"
         )
     meta = data.get(META_TABLE, {}).get("1")
+    if META_TABLE in data and not isinstance(meta, dict):
+        raise CorruptFileError(f"{path} has a damaged schema record. {restore_hint(path)}")
     version = meta.get("schema", 0) if isinstance(meta, dict) else 0
     if not isinstance(version, int):
         raise CorruptFileError(f"{path} has an unreadable schema version. {restore_hint(path)}")
@@ -242,8 +251,12 @@ def _keep_backup(path: Path, keep: int) -> None:
     backup = path.with_name(f"{backup_prefix(path)}{stamp}")
     try:
         os.link(path, backup)
-    except OSError:
-        atomic_write(backup, path.read_bytes())
+    except OSError:  # no hard links on this file system: copy, with a temp file we sweep
+        import shutil
+
+        temp = path.with_name(f"{_temp_prefix(path)}backup")
+        shutil.copyfile(path, temp)
+        os.replace(temp, backup)
     for old in list_backups(path)[keep:]:
         with contextlib.suppress(FileNotFoundError):
             old.unlink()
@@ -286,8 +299,8 @@ class Repository:
             return cls.from_record(record)
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
             raise CorruptFileError(
-                f"{self.path} has a damaged {cls.KIND} record ({exc!r}). "
-                f"Run cdt check, or {restore_hint(self.path)}"
+                f"{self.path} has a damaged {cls.label()} record ({exc!r}); run cdt check. "
+                f"{restore_hint(self.path)}"
             ) from None
 
     def _records(self, cls: type[R]) -> dict[int, R]:
@@ -323,7 +336,7 @@ class Repository:
     def get(self, cls: type[R], record_id: int) -> R:
         record = self.find(cls, record_id)
         if record is None:
-            raise NotFoundError(f"{cls.KIND.capitalize()} {record_id} does not exist.")
+            raise NotFoundError(f"{cls.label().capitalize()} {record_id} does not exist.")
         return record
 
     def raw_records(self, table: str) -> dict[str, dict[str, Any]]:
@@ -494,7 +507,9 @@ def lock_timeout_from_env(value: str | None) -> float:
     try:
         timeout = float(value)
     except ValueError:
-        raise DataFileError(f"CDT_LOCK_TIMEOUT={value!r} is not a number of seconds.") from None
+        raise InputError(
+            f"CDT_LOCK_TIMEOUT={value!r} is not a number of seconds; set it to e.g. 10."
+        ) from None
     return max(timeout, 0.0)
 
 
@@ -504,7 +519,9 @@ def backups_from_env(value: str | None) -> int:
     try:
         return max(int(value), 0)
     except ValueError:
-        raise DataFileError(f"CDT_BACKUPS={value!r} is not a whole number.") from None
+        raise InputError(
+            f"CDT_BACKUPS={value!r} is not a whole number; set it to e.g. 10."
+        ) from None
 
 
 @contextlib.contextmanager
