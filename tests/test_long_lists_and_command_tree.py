@@ -1,0 +1,141 @@
+"""Long lists drawn one line per record, the lazily built command tree, and history packing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import orjson
+from rich.console import Console
+
+from consular_dialogue.cli import COMMANDS, GROUPS, build_app, requested_command
+from consular_dialogue.models import Action, ActionStatus
+from consular_dialogue.render import LONG_LIST, LineTable, actions_table
+from consular_dialogue.storage import (
+    HISTORY_TABLE,
+    SCHEMA_VERSION,
+    open_for_reading,
+    open_for_writing,
+    parse_file,
+)
+
+TODAY = dt.date(2023, 4, 24)
+NOW = dt.datetime(2023, 4, 24, 10, 0, tzinfo=dt.UTC)
+
+
+def render(renderable: object, width: int) -> str:
+    buffer = io.StringIO()
+    Console(file=buffer, width=width, color_system=None, force_terminal=False).print(renderable)
+    return buffer.getvalue()
+
+
+def many_actions(count: int, title: str = "Compartir estadísticas de visas H-2") -> list[Action]:
+    return [
+        Action(
+            id=n,
+            meeting_id=1,
+            title=f"{title} {n}",
+            party="MX",
+            owner="Dirección General de Protección Consular",
+            due=TODAY + dt.timedelta(days=n - 5),
+            created="2023-04-24T10:00:00+00:00",
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+def test_a_long_action_list_is_one_line_per_action_within_the_width() -> None:
+    actions = many_actions(LONG_LIST + 40)
+    table = actions_table(actions, TODAY, "en")
+    assert isinstance(table, LineTable)
+    for width in (120, 80, 60):
+        lines = render(table, width).splitlines()
+        assert len(lines) == 2 + len(actions)  # header, rule, one line each
+        assert all(len(line) <= width for line in lines)
+    at_100 = render(table, 100).splitlines()
+    assert at_100[2].startswith("1 ") and "!" in at_100[2]  # overdue marked
+    assert "…" in at_100[2]  # long text cut, not wrapped
+
+
+def test_a_short_action_list_keeps_the_rich_table() -> None:
+    assert not isinstance(actions_table(many_actions(3), TODAY, "en"), LineTable)
+
+
+def test_user_text_in_a_long_list_is_never_markup_nor_escape_sequences() -> None:
+    hostile = "[link=http://x]y[/link] [/] \x1b[31mred\x1b]8;;http://x\x07 \u202eabc"
+    text = render(actions_table(many_actions(LONG_LIST + 1, hostile), TODAY, "en"), 400)
+    assert "[link=http://x]y[/link]" in text
+    assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
+    assert "\\x1b[31mred" in text
+
+
+def test_the_command_named_on_the_line_is_found_past_global_options() -> None:
+    assert requested_command(["--db", "meeting", "action", "list"]) == "action"
+    assert requested_command(["--lang", "es", "report", "1"]) == "report"
+    assert requested_command(["--debug", "meeting", "list"]) == "meeting"
+    assert requested_command(["--version"]) is None
+    assert requested_command(["nonsense"]) is None
+
+
+def test_the_whole_app_has_every_group_and_command_and_a_partial_one_only_its_own() -> None:
+    from typer.main import get_command
+
+    whole = get_command(build_app())
+    assert set(whole.commands) == set(GROUPS) | set(COMMANDS)  # type: ignore[attr-defined]
+    partial = get_command(build_app("action"))
+    assert set(partial.commands) == {"action"}  # type: ignore[attr-defined]
+
+
+def test_select_builds_only_the_records_that_pass_the_stored_test(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.json"
+    from consular_dialogue.dates import PartialDate
+    from consular_dialogue.models import MeetingKind
+    from consular_dialogue.services.actions import add_action, complete_actions
+    from consular_dialogue.services.dialogues import add_dialogue
+    from consular_dialogue.services.meetings import MeetingFields, record_meeting
+
+    with open_for_writing(db) as repo:
+        add_dialogue(
+            repo, name="D", key="d", parties=["MX", "US"], established=None, notes=None, now=NOW
+        )
+        meeting = record_meeting(
+            repo,
+            MeetingFields(title="M", kind=MeetingKind.ANNUAL, date=PartialDate(2023, 4, 17)),
+            dialogue_key=None,
+            now=NOW,
+        )
+        for n in range(6):
+            add_action(
+                repo, title=f"A{n}", meeting_id=meeting.id, item_id=None, party="MX",
+                owner=None, due=None, priority=None, level=None, now=NOW,
+            )  # fmt: skip
+        complete_actions(repo, [1, 2, 3], now=NOW)
+    repo = open_for_reading(db)
+    unfinished = repo.select(Action, lambda raw: raw["status"] != ActionStatus.DONE.value)
+    assert [a.id for a in unfinished] == [4, 5, 6]
+    assert Action.TABLE not in repo._cache  # nothing else was built
+
+
+def test_history_is_stored_packed_and_a_schema_1_file_is_migrated(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.json"
+    from consular_dialogue.services.dialogues import add_dialogue
+
+    with open_for_writing(db) as repo:
+        add_dialogue(
+            repo, name="D", key="d", parties=["MX", "US"], established=None, notes=None, now=NOW
+        )
+        repo.record_history(now=NOW, command="cdt dialogue add D", action="dialogue add")
+    stored = orjson.loads(db.read_bytes())
+    entry = next(iter(stored[HISTORY_TABLE].values()))
+    assert "changes_z" in entry and "changes" not in entry
+    changes = open_for_reading(db).history()[0]["changes"]
+    assert changes[0]["kind"] == "dialogue" and changes[0]["after"]["key"] == "d"
+
+    # The same entry as schema 1 wrote it (changes in the clear) is read and migrated.
+    stored["_meta"]["1"]["schema"] = 1
+    entry.pop("changes_z")
+    entry["changes"] = changes
+    migrated = parse_file(orjson.dumps(stored), db)
+    assert migrated["_meta"]["1"]["schema"] == SCHEMA_VERSION
+    assert "changes_z" in next(iter(migrated[HISTORY_TABLE].values()))
