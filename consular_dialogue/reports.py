@@ -395,11 +395,17 @@ class _Data:
         lang: str,
         *,
         key: str | None = None,
+        actions_where: Callable[[dict[str, Any]], bool] | None = None,
     ) -> _Data:
-        """The records of ``key`` (default: the dialogue's); all records when neither is given."""
+        """The records of ``key`` (default: the dialogue's); all records when neither is given.
+
+        ``actions_where`` (a test on the stored action) keeps a report from building the
+        thousands of finished actions it never shows.
+        """
         key = key or (dialogue.key if dialogue is not None else None)
         meetings = {m.id: m for m in repo.all(Meeting) if key is None or m.dialogue == key}
         items = {i.id: i for i in repo.all(AgendaItem) if i.meeting_id in meetings}
+        actions = repo.all(Action) if actions_where is None else repo.select(Action, actions_where)
         return cls(
             repo=repo,
             lang=lang,
@@ -407,7 +413,7 @@ class _Data:
             dialogue=dialogue,
             meetings=meetings,
             items=items,
-            actions=[a for a in repo.all(Action) if a.meeting_id in meetings],
+            actions=[a for a in actions if a.meeting_id in meetings],
             topics={t.slug: t for t in repo.all(Topic)},
             carried_on={i.carried_from for i in items.values() if i.carried_from is not None},
         )
@@ -532,17 +538,34 @@ def _dialogue_for(repo: Repository, key: str | None, *, required: bool) -> Dialo
     return resolve_dialogue(repo, None)
 
 
-def _meeting_data(repo: Repository, meeting_id: int, today: dt.date, lang: str) -> _Data:
+_FINISHED = frozenset(s.value for s in ActionStatus if s.is_finished)
+
+
+def _unfinished(raw: dict[str, Any]) -> bool:
+    return raw["status"] not in _FINISHED
+
+
+def _meeting_data(
+    repo: Repository,
+    meeting_id: int,
+    today: dt.date,
+    lang: str,
+    actions_where: Callable[[dict[str, Any]], bool] | None = None,
+) -> _Data:
     meeting = repo.get(Meeting, meeting_id)
     dialogue = find_dialogue(repo, meeting.dialogue)
-    return _Data.read(repo, dialogue, today, lang, key=meeting.dialogue)
+    return _Data.read(
+        repo, dialogue, today, lang, key=meeting.dialogue, actions_where=actions_where
+    )
 
 
 def build_meeting_report(
     repo: Repository, meeting_id: int, today: dt.date, lang: str
 ) -> MeetingReport:
     """One meeting's agenda status: every item with its outcome and actions, and the totals."""
-    data = _meeting_data(repo, meeting_id, today, lang)
+    data = _meeting_data(
+        repo, meeting_id, today, lang, actions_where=lambda raw: raw["meeting_id"] == meeting_id
+    )
     meeting = data.meetings[meeting_id]
     items = sorted(
         (i for i in data.items.values() if i.meeting_id == meeting_id), key=lambda i: i.position
@@ -588,7 +611,13 @@ def build_standing_report(
     """A dialogue's standing: open items by topic, open actions by party, what got done."""
     dialogue = _dialogue_for(repo, dialogue_key, required=True)
     assert dialogue is not None
-    data = _Data.read(repo, dialogue, today, lang)
+    data = _Data.read(
+        repo,
+        dialogue,
+        today,
+        lang,
+        actions_where=lambda raw: _unfinished(raw) or raw.get("completed") is not None,
+    )
     last = _last_held(data)
     upcoming = [
         m
@@ -667,7 +696,7 @@ def _due_slip(data: _Data, action: Action) -> DueSlip | None:
 
 def build_briefing(repo: Repository, meeting_id: int, today: dt.date, lang: str) -> Briefing:
     """Before a meeting: items carried in, open actions, moved due dates, last outcomes."""
-    data = _meeting_data(repo, meeting_id, today, lang)
+    data = _meeting_data(repo, meeting_id, today, lang, actions_where=_unfinished)
     meeting = data.meetings[meeting_id]
     agenda = sorted(
         (i for i in data.items.values() if i.meeting_id == meeting_id), key=lambda i: i.position
@@ -763,7 +792,7 @@ def build_meeting_timeline(
     """The dialogue's meetings in date order, with the today marker in its place."""
     _check_range(start, end)
     dialogue = _dialogue_for(repo, dialogue_key, required=False)
-    data = _Data.read(repo, dialogue, today, lang)
+    data = _Data.read(repo, dialogue, today, lang, actions_where=_unfinished)
     items: dict[int, int] = {}
     for item in data.items.values():
         items[item.meeting_id] = items.get(item.meeting_id, 0) + 1
@@ -813,7 +842,13 @@ def build_topic_timeline(
     """One topic across meetings: each time it was on the agenda, and how it was carried."""
     _check_range(start, end)
     topic = get_topic(repo, slug)
-    data = _Data.read(repo, _dialogue_for(repo, dialogue_key, required=False), today, lang)
+    data = _Data.read(
+        repo,
+        _dialogue_for(repo, dialogue_key, required=False),
+        today,
+        lang,
+        actions_where=lambda raw: False,
+    )
     chosen = [i for i in data.items.values() if i.topic == topic.slug]
     chosen.sort(key=lambda i: (data.meetings[i.meeting_id].sort_key(), i.position))
     rows: list[TopicRow] = []
@@ -851,7 +886,13 @@ def build_action_timeline(
 ) -> ActionTimeline:
     """Unfinished actions on a due-date axis (overdue ones before today); undated apart."""
     _check_range(start, end)
-    data = _Data.read(repo, _dialogue_for(repo, dialogue_key, required=False), today, lang)
+    data = _Data.read(
+        repo,
+        _dialogue_for(repo, dialogue_key, required=False),
+        today,
+        lang,
+        actions_where=_unfinished,
+    )
     dated: list[ActionRow] = []
     undated: list[ActionRow] = []
     for action in sorted(data.actions, key=lambda a: (a.due or dt.date.max, a.id)):
