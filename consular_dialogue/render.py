@@ -96,6 +96,7 @@ def _table(lang: str, *columns: str, title: str | None = None) -> Table:
 
 
 LONG_LIST = 60  # rows above which a list is drawn one line per record
+NARROW_MAX = 24
 
 
 class LineTable:
@@ -110,16 +111,24 @@ class LineTable:
     def __init__(self, headers: Sequence[str], wide: Sequence[bool]) -> None:
         self.headers = [Text(h, style="bold") for h in headers]
         self.wide = list(wide)
-        self.rows: list[list[Text]] = []
+        self.rows: list[list[Text] | Text] = []
 
     def add_row(self, *cells: RenderableType) -> None:
         self.rows.append([c if isinstance(c, Text) else Text(str(c)) for c in cells])
 
+    def add_separator(self, text: Text) -> None:
+        """A full-width line between rows (a year heading, the today rule)."""
+        self.rows.append(text)
+
     def _widths(self, max_width: int) -> list[int]:
         widths = [h.cell_len for h in self.headers]
         for row in self.rows:
+            if isinstance(row, Text):
+                continue
             for i, cell in enumerate(row):
-                widths[i] = max(widths[i], cell.cell_len)
+                # A short column never takes more than NARROW_MAX: it is a code or a date.
+                natural = cell.cell_len if self.wide[i] else min(cell.cell_len, NARROW_MAX)
+                widths[i] = max(widths[i], natural)
         room = max_width - len(self.GAP) * (len(widths) - 1)
         fixed = sum(w for w, wide in zip(widths, self.wide, strict=True) if not wide)
         natural = sum(w for w, wide in zip(widths, self.wide, strict=True) if wide)
@@ -132,7 +141,11 @@ class LineTable:
                 for w, wide in zip(widths, self.wide, strict=True)
             ]
         while sum(widths) > room and max(widths) > 4:
-            widths[widths.index(max(widths))] -= 1
+            # Cut free text before codes and dates.
+            shrinkable = [i for i, w in enumerate(widths) if self.wide[i] and w > 8] or [
+                i for i, w in enumerate(widths) if w > 4
+            ]
+            widths[max(shrinkable, key=lambda i: widths[i])] -= 1
         return widths
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -160,7 +173,11 @@ class LineTable:
         yield Segment("─" * min(options.max_width, total))
         yield Segment.line()
         for row in self.rows:
-            yield from line(row)
+            if isinstance(row, Text):
+                yield Segment(_fit(row.plain, options.max_width, pad=False), style_of(row))
+                yield Segment.line()
+            else:
+                yield from line(row)
 
 
 def _fit(text: str, width: int, *, pad: bool) -> str:

@@ -21,7 +21,7 @@ from rich.text import Text
 
 from .dates import PartialDate
 from .i18n import label, status_name
-from .render import STATUS_STYLES, plain
+from .render import LONG_LIST, STATUS_STYLES, LineTable, plain
 from .reports import (
     ActionRow,
     ActionTimeline,
@@ -143,6 +143,11 @@ class Axis:
                 )
             return grid
 
+        if len(rows) > LONG_LIST:
+            yield self._long(columns, cells, width)
+            if self.legend is not None:
+                yield self.legend
+            return
         yield table(header=True)
         current: Table | None = None
         group: str | None = None
@@ -167,6 +172,21 @@ class Axis:
             yield current
         if self.legend is not None:
             yield self.legend
+
+    def _long(self, columns: Sequence[Column], cells: dict[int, Cells], width: int) -> LineTable:
+        """A long axis one line per row: Rich's tables need seconds for thousands of rows."""
+        lines = LineTable([c.header for c in columns], [bool(c.ratio) for c in columns])
+        group: str | None = None
+        for entry in self.entries:
+            if isinstance(entry, TodayMarker):
+                lines.add_separator(self._today_rule(width))
+                continue
+            if self.group(entry) != group:
+                group = self.group(entry)
+                lines.add_separator(Text(group, style="bold underline"))
+            row = cells[id(entry)]
+            lines.add_row(*(row.get(c.key, Text()) for c in columns))
+        return lines
 
 
 def _year(entry: Any) -> str:
