@@ -103,6 +103,8 @@ def iso_time(moment: dt.datetime) -> str:
 
 def fold_text(text: str) -> str:
     """Lower-case and strip accents, so ``accion`` finds ``acción``."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

@@ -432,7 +432,7 @@ def action_detail(a: Action, today: dt.date, lang: str) -> RenderableType:
 def hits_table(hits: Sequence[Hit], lang: str) -> RenderableType:
     if not hits:
         return Text("No matches." if lang == "en" else "Sin resultados.", style="dim")
-    table = _table(lang, "kind", "id", "meeting", "field", "text")
+    table = list_table(lang, len(hits), "kind", "id", "meeting", "field", "text")
     for h in hits:
         table.add_row(h.kind, str(h.record_id), str(h.meeting_id), h.field, plain(h.text))
     return table

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import InputError
 from ..models import Action, AgendaItem, Meeting, fold_text
@@ -38,13 +40,22 @@ def search(repo: Repository, query: str) -> list[Hit]:
         if text and needle in fold_text(text):
             hits.append(Hit(kind, record_id, meeting_id, field, text))
 
-    for meeting in repo.all(Meeting):
+    def mentions(*fields: str) -> Callable[[dict[str, Any]], bool]:
+        # A first pass on the stored dicts: only records that match become models.
+        def test(raw: dict[str, Any]) -> bool:
+            texts = [raw.get(f) or "" for f in fields]
+            texts += [n.get("text") or "" for n in raw.get("notes") or []]
+            return any(needle in fold_text(t) for t in texts)
+
+        return test
+
+    for meeting in repo.select(Meeting, mentions("title", "summary")):
         look("meeting", meeting.id, meeting.id, "title", meeting.title)
         look("meeting", meeting.id, meeting.id, "summary", meeting.summary)
-    for item in repo.all(AgendaItem):
+    for item in repo.select(AgendaItem, mentions("title", "outcome")):
         look("agenda", item.id, item.meeting_id, "title", item.title)
         look("agenda", item.id, item.meeting_id, "outcome", item.outcome)
-    for action in repo.all(Action):
+    for action in repo.select(Action, mentions("title")):
         look("action", action.id, action.meeting_id, "title", action.title)
         for note in action.notes:
             look("action", action.id, action.meeting_id, "note", note.text)
