@@ -58,6 +58,7 @@ class Column:
 
 
 Cells = dict[str, Text]
+LONG_WIDE = 120
 
 
 def _widest_line(text: Text) -> int:
@@ -107,9 +108,10 @@ class Axis:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         width = options.max_width
-        wide = width >= WIDE
-        columns = [c for c in self.columns if wide or not c.wide_only]
         rows = [e for e in self.entries if not isinstance(e, TodayMarker)]
+        # One line per row (a long axis) needs more room before secondary columns fit.
+        wide = width >= (LONG_WIDE if len(rows) > LONG_LIST else WIDE)
+        columns = [c for c in self.columns if wide or not c.wide_only]
         yield self.title
         if not rows:
             yield self.empty

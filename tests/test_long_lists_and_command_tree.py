@@ -139,3 +139,43 @@ def test_history_is_stored_packed_and_a_schema_1_file_is_migrated(tmp_path: Path
     migrated = parse_file(orjson.dumps(stored), db)
     assert migrated["_meta"]["1"]["schema"] == SCHEMA_VERSION
     assert "changes_z" in next(iter(migrated[HISTORY_TABLE].values()))
+
+
+def test_a_long_action_timeline_is_one_line_per_action_with_today_and_month_headings(
+    tmp_path: Path,
+) -> None:
+    from consular_dialogue.dates import PartialDate
+    from consular_dialogue.models import MeetingKind
+    from consular_dialogue.reports import build_action_timeline
+    from consular_dialogue.services.actions import add_action
+    from consular_dialogue.services.dialogues import add_dialogue
+    from consular_dialogue.services.meetings import MeetingFields, record_meeting
+    from consular_dialogue.timeline import action_timeline
+
+    db = tmp_path / "tracker.json"
+    count = LONG_LIST + 20
+    with open_for_writing(db) as repo:
+        add_dialogue(
+            repo, name="D", key="d", parties=["MX", "US"], established=None, notes=None, now=NOW
+        )
+        meeting = record_meeting(
+            repo,
+            MeetingFields(title="M", kind=MeetingKind.ANNUAL, date=PartialDate(2023, 1, 17)),
+            dialogue_key=None,
+            now=NOW,
+        )
+        for n in range(count):
+            add_action(
+                repo, title=f"Acción [b]{n}[/b] \x1b[31m", meeting_id=meeting.id, item_id=None,
+                party="MX", owner=None, due=TODAY + dt.timedelta(days=n - 30), priority=None,
+                level=None, now=NOW,
+            )  # fmt: skip
+    view = action_timeline(build_action_timeline(open_for_reading(db), None, TODAY, "en"))
+    lines = render(view, 80).splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert sum(1 for line in lines if "Acción [b]" in line) == count
+    today_rules = [i for i, line in enumerate(lines) if "today 2023-04-24" in line]
+    assert len(today_rules) == 1
+    before = [line for line in lines[: today_rules[0]] if "Acción [b]" in line]
+    assert len(before) == 30 and all(line.startswith("!") for line in before)  # overdue first
+    assert "\x1b" not in "\n".join(lines)
