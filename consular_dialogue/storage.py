@@ -111,10 +111,14 @@ MIGRATIONS: dict[int, Callable[[Data], None]] = {0: _migrate_0_to_1, 1: _migrate
 
 def restore_hint(path: Path) -> str:
     """Name the newest backup and the exact command that brings it back."""
+    import shlex
+
     backups = list_backups(path)
+    db = shlex.quote(str(path))
     if backups:
-        return f"Restore the newest backup with: cdt --db {path} restore {backups[0]}"
-    return f"Restore it from your own backup copy (cdt --db {path} restore FILE)."
+        newest = shlex.quote(str(backups[0]))
+        return f"Restore the newest backup with: cdt --db {db} restore {newest}"
+    return f"Restore it from your own backup copy (cdt --db {db} restore FILE)."
 
 
 def parse_file(raw: bytes, path: Path) -> Data:

@@ -138,7 +138,7 @@ def confirm(ctx: typer.Context, question: str, yes: bool) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        raise UsageProblem("Refusing to delete without a terminal to ask; add --yes.")
+        raise UsageProblem(f"{question} There is no terminal to ask; add --yes.")
     if not typer.confirm(question, default=False, err=True):
         raise typer.Exit(1)
 

@@ -10,7 +10,16 @@ from typing import Annotated
 
 import typer
 
-from .common import MaxLevelOpt, print_json, reading, say, state, write_output, writing
+from .common import (
+    MaxLevelOpt,
+    check_output,
+    print_json,
+    reading,
+    say,
+    state,
+    write_output,
+    writing,
+)
 
 
 def export_all_command(
@@ -28,6 +37,8 @@ def export_all_command(
     from ..services.exchange import build_dump
 
     st = state(ctx)
+    if output is not None:
+        check_output(ctx, output, force=force)  # refuse a bad -o before reading anything
     with reading(ctx, max_level) as repo:
         dump = build_dump(repo, now=st.settings.now)
     if output is None:
@@ -63,18 +74,28 @@ def import_command(
     total = sum(
         len(dump.get(s, [])) for s in ("dialogues", "topics", "meetings", "agenda_items", "actions")
     )
+    st = state(ctx)
     with writing(ctx) as repo:
         with _progress(total) as advance:
             result = import_dump(repo, dump, theirs=theirs, progress=advance)
         if dry_run:
             repo.dirty = False  # a dry run computes everything and writes nothing
             repo.pending.clear()
+        else:
+            # The moved sync bases go into the history entry, so undo puts them back too.
+            repo.record_history(
+                now=st.settings.now,
+                command=st.command_line,
+                action=ctx.command_path,
+                **result.history_extra(),
+            )
     prefix = "Would import" if dry_run else "Imported"
     added = ", ".join(f"{n} {k}" for k, n in result.added.items()) or "nothing new"
     updated = ", ".join(f"{n} {k}" for k, n in result.updated.items()) or "none"
-    say(ctx, f"{prefix}: added {added}; updated {updated}; {result.unchanged} unchanged")
+    kept = f"; {result.kept_local} changed only here, kept" if result.kept_local else ""
+    say(ctx, f"{prefix}: added {added}; updated {updated}; {result.unchanged} unchanged{kept}")
     for conflict in result.conflicts:
-        say(ctx, f"Conflict: {conflict}")
+        say(ctx, f"Conflict: {conflict.message}")
     if json_out:
         print_json(
             {
@@ -82,7 +103,7 @@ def import_command(
                 "updated": result.updated,
                 "unchanged": result.unchanged,
                 "kept_local": result.kept_local,
-                "conflicts": result.conflicts,
+                "conflicts": [c.to_json() for c in result.conflicts],
                 "dry_run": dry_run,
             }
         )

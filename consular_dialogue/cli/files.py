@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from .common import confirm, reading, say, state, writing
+from ..errors import InputError
+from .common import check_target, confirm, reading, say, state
 
 
 def backup_command(
@@ -21,20 +22,15 @@ def backup_command(
 
     Example: cdt backup -o ~/backups/tracker-2023-04-24.json
     """
-    from ..errors import InputError
     from ..storage import copy_consistent, resolve_target
 
     settings = state(ctx).settings
     source = resolve_target(settings.db_path)
     if output is None:
         stamp = settings.now.strftime("%Y%m%dT%H%M%S")
-        destination = source.with_name(f"{source.stem}-backup-{stamp}.json")
-    else:
-        destination = Path(output).expanduser()
-    if resolve_target(destination) == source:
-        raise InputError(f"{destination} is the data file itself; choose another -o FILE.")
-    if destination.exists() and not force:
-        raise InputError(f"{destination} exists already; add --force to replace it.")
+        output = str(source.with_name(f"{source.stem}-backup-{stamp}.json"))
+    # never the data file, its lock or its rotating backups; no clobber without --force
+    destination = check_target(output, db_path=settings.db_path, force=force)
     size = copy_consistent(source, destination, lock_timeout=settings.lock_timeout)
     say(ctx, f"Backed up {size} bytes to {destination}")
 
@@ -46,30 +42,82 @@ def restore_command(
 ) -> None:
     """Replace the data file with a backup, after checking it fully.
 
-    The current file is kept as a rotating backup first.
+    The current file is kept as a rotating backup first, even when it is damaged
+    (that is when restore is needed most, so it is never read).
 
     Example: cdt restore ~/backups/tracker-2023-04-24.json --yes
     """
-    from ..errors import InputError
+    from ..storage import resolve_target
+
+    settings = state(ctx).settings
+    path = Path(source).expanduser()
+    raw = _checked_backup(path)
+    target = resolve_target(settings.db_path)
+    if resolve_target(path) == target:
+        raise InputError(f"{path} is the data file itself; give a backup to restore.")
+    confirm(ctx, f"Replace {settings.db_path} with {path}?", yes)
+    kept = _replace_with(target, raw, lock_timeout=settings.lock_timeout)
+    say(ctx, f"Restored {path}" + (f"; the file it replaced is kept as {kept}" if kept else ""))
+
+
+def _checked_backup(path: Path) -> bytes:
+    """The backup's bytes, once it is known to be a whole, sound data file."""
+    import orjson
+
+    from ..errors import DataFileError
     from ..services.integrity import check_tables
     from ..storage import parse_file
 
-    path = Path(source).expanduser()
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    refused = f"{path} cannot be restored"
+    if not raw.strip():
+        raise InputError(f"{refused}: it is empty.")
+    try:
+        parsed = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"{refused}: it is not valid JSON ({exc}).") from None
+    if not isinstance(parsed, dict) or not all(isinstance(v, dict) for v in parsed.values()):
+        raise InputError(f"{refused}: it is not a consular-dialogue data file.")
     try:
         data = parse_file(raw, path)
-    except Exception as exc:
-        raise InputError(f"{path} cannot be restored: {exc}") from None
+    except DataFileError as exc:
+        # parse_file's own advice (restore a backup of *this* file) does not apply here
+        reason = str(exc).split(". Restore", 1)[0].removeprefix(f"{path} ")
+        raise InputError(f"{refused}: it {reason}.") from None
+    except Exception as exc:  # a file from anywhere may be wrong in any way
+        raise InputError(f"{refused}: it is not a readable data file ({exc!r}).") from None
     problems = check_tables(data)
     if problems:
-        raise InputError(f"{path} cannot be restored: {problems[0]}")
-    confirm(ctx, f"Replace {state(ctx).settings.db_path} with {path}?", yes)
-    with writing(ctx) as repo:
-        repo.replace_all(data)
-    say(ctx, f"Restored {path}")
+        raise InputError(f"{refused}: {problems[0]}")
+    return raw
+
+
+def _replace_with(target: Path, raw: bytes, *, lock_timeout: float) -> Path | None:
+    """Put ``raw`` in place of the data file under its lock; returns where the old one went.
+
+    The old file is not read (it may be damaged): it is kept byte for byte as the
+    newest backup, and no older backup is removed (the one being restored may be
+    the oldest).
+    """
+    import datetime as dt
+
+    from ..storage import atomic_write, backup_prefix, locked
+
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise InputError(f"Cannot create the folder {target.parent}: {exc.strerror}.") from None
+    with locked(target, lock_timeout):
+        kept: Path | None = None
+        if target.exists():
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+            kept = target.with_name(f"{backup_prefix(target)}{stamp}")
+            atomic_write(kept, target.read_bytes(), private=True)
+        atomic_write(target, raw)
+    return kept
 
 
 def check_command(ctx: typer.Context) -> None:
@@ -89,6 +137,7 @@ def check_command(ctx: typer.Context) -> None:
     for problem in problems:
         st.out.print(plain(problem))
     if problems:
-        say(ctx, f"{len(problems)} problems found in {st.settings.db_path}")
+        noun = "problem" if len(problems) == 1 else "problems"
+        say(ctx, f"{len(problems)} {noun} found in {st.settings.db_path}")
         raise typer.Exit(1)
     say(ctx, f"{st.settings.db_path} is sound")

@@ -35,7 +35,8 @@ def log_command(
 
     for line in lines:
         when = line.at[:16].replace("T", " ")
-        row = Text(f"{when} {line.user:<8} {line.kind} {line.record_id:<5} ", style="dim")
+        row = Text(f"{when}  {line.user:<8} ", style="dim")
+        row.append(f"{line.ref:<12} ")
         row.append_text(plain(line.summary))
         st.out.print(row, no_wrap=True, overflow="ellipsis")
     if not lines:

@@ -2,18 +2,24 @@
 
 Each office keeps its own file. A dump carries every record in its JSON shape
 with references by uuid as well as by local id, plus each record's *sync base*:
-the version (``updated`` stamp) both sides last agreed on. On import a record
-that only the other side changed since that base is taken; one that only this
-side changed is kept; one changed on both sides is a conflict, kept local and
-listed unless ``theirs``.
+a fingerprint of the version both sides last agreed on. On import a record that
+only the other side changed since that base is taken; one that only this side
+changed is kept; one changed on both sides is a conflict, kept local and listed
+unless ``theirs``.
+
+Versions are told apart by content (a fingerprint), not by the ``updated``
+stamp: two edits within one second have the same stamp.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from ..errors import InputError
 from ..models import (
@@ -26,11 +32,12 @@ from ..models import (
     iso_time,
 )
 from ..storage import Repository
-from .integrity import check_references
+from .integrity import check_references, load_record
 
 DUMP_FORMAT = "consular-dialogue"
 DUMP_VERSION = 1
 SYNC_TABLE = "_sync"
+FINGERPRINT_PREFIX = "sha256:"
 SECTIONS: list[tuple[str, type[Record]]] = [
     ("dialogues", Dialogue),
     ("topics", Topic),
@@ -40,12 +47,27 @@ SECTIONS: list[tuple[str, type[Record]]] = [
 ]
 # Keys a dump adds to the stored record shape; they are dropped on import.
 DUMP_ONLY_KEYS = ("dialogue_uuid", "meeting_uuid", "item_uuid", "carried_from_uuid", "overdue")
+# References by local id, and the dump key that carries the same reference by uuid.
+ID_REFERENCES: dict[str, list[tuple[str, str, type[Record]]]] = {
+    "agenda_items": [
+        ("meeting_id", "meeting_uuid", Meeting),
+        ("carried_from", "carried_from_uuid", AgendaItem),
+    ],
+    "actions": [("meeting_id", "meeting_uuid", Meeting), ("item_id", "item_uuid", AgendaItem)],
+}
 
 
 def sync_bases(repo: Repository) -> dict[str, str]:
     table = repo.data.setdefault(SYNC_TABLE, {})
     bases: dict[str, str] = table.setdefault("1", {})
     return bases
+
+
+def _uuid_refs(repo: Repository) -> tuple[dict[int, str], dict[int, str]]:
+    """Local id -> uuid, for meetings and for agenda items."""
+    meetings = {m.id: m.uuid for m in repo.all(Meeting)}
+    items = {i.id: i.uuid for i in repo.all(AgendaItem)}
+    return meetings, items
 
 
 def build_dump(repo: Repository, *, now: dt.datetime) -> dict[str, Any]:
@@ -55,11 +77,18 @@ def build_dump(repo: Repository, *, now: dt.datetime) -> dict[str, Any]:
     """
     today = now.date()
     dialogue_uuids = {d.key: d.uuid for d in repo.all(Dialogue)}
-    meeting_uuids = {m.id: m.uuid for m in repo.all(Meeting)}
-    item_uuids = {i.id: i.uuid for i in repo.all(AgendaItem)}
+    meeting_uuids, item_uuids = _uuid_refs(repo)
 
-    def uuid_of(table: dict[int, str], record_id: int | None) -> str | None:
-        return table[record_id] if record_id is not None else None
+    def uuid_of(table: dict[int, str], record: Record, record_id: int | None) -> str | None:
+        if record_id is None:
+            return None
+        found = table.get(record_id)
+        if found is None:
+            raise InputError(
+                f"{record.ref.capitalize()} names a record that does not exist; "
+                f"run cdt check on {repo.path}."
+            )
+        return found
 
     exported = {
         "dialogues": [d.to_record() for d in repo.all(Dialogue)],
@@ -71,16 +100,16 @@ def build_dump(repo: Repository, *, now: dt.datetime) -> dict[str, Any]:
         "agenda_items": [
             {
                 **i.to_record(),
-                "meeting_uuid": meeting_uuids[i.meeting_id],
-                "carried_from_uuid": uuid_of(item_uuids, i.carried_from),
+                "meeting_uuid": uuid_of(meeting_uuids, i, i.meeting_id),
+                "carried_from_uuid": uuid_of(item_uuids, i, i.carried_from),
             }
             for i in repo.all(AgendaItem)
         ],
         "actions": [
             {
                 **a.to_json(today),
-                "meeting_uuid": meeting_uuids[a.meeting_id],
-                "item_uuid": uuid_of(item_uuids, a.item_id),
+                "meeting_uuid": uuid_of(meeting_uuids, a, a.meeting_id),
+                "item_uuid": uuid_of(item_uuids, a, a.item_id),
             }
             for a in repo.all(Action)
         ],
@@ -100,9 +129,13 @@ def build_dump(repo: Repository, *, now: dt.datetime) -> dict[str, Any]:
 
 
 def parse_dump(raw: bytes, source: str) -> dict[str, Any]:
-    """Check a dump whole before anything is merged; name the first problem."""
-    import orjson
+    """Check a dump whole before anything is merged; name the first problem.
 
+    Returns the dump with every reference given by uuid too (a hand-made dump
+    may give ids only), so that merging never meets a reference it cannot follow.
+    """
+    if not raw.strip():
+        raise InputError(f"{source} is empty; nothing was imported.")
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -117,42 +150,67 @@ def parse_dump(raw: bytes, source: str) -> dict[str, Any]:
             f"{source} is a dump of version {data.get('version')!r}; this cdt reads version "
             f"{DUMP_VERSION}. Nothing was imported."
         )
+
+    def refuse(problem: str) -> InputError:
+        return InputError(f"{source}: {problem}; nothing was imported.")
+
     seen: dict[str, str] = {}
     loaded: dict[str, dict[int, Record]] = {}
+    by_uuid: dict[str, dict[str, Record]] = {}
     for section, cls in SECTIONS:
         records = data.get(section, [])
         if not isinstance(records, list):
-            raise InputError(f"{source}: {section!r} is not a list; nothing was imported.")
+            raise refuse(f"{section!r} is not a list")
         by_id: dict[int, Record] = {}
         for position, raw_record in enumerate(records, start=1):
             where = f"{section}[{position}]"
             if not isinstance(raw_record, dict):
-                raise InputError(f"{source}: {where} is not an object; nothing was imported.")
+                raise refuse(f"{where} is not an object")
             try:
-                record = cls.from_record(_stored_shape(raw_record))
-            except Exception as exc:  # a dump from outside may be wrong in any field
-                raise InputError(
-                    f"{source}: {where} is malformed ({type(exc).__name__}: {exc}); "
-                    "nothing was imported."
-                ) from None
+                record = load_record(cls, _stored_shape(raw_record))
+            except ValueError as exc:
+                raise refuse(f"{where} is malformed ({exc})") from None
             if record.uuid in seen:
-                raise InputError(
-                    f"{source}: {where} repeats the uuid of {seen[record.uuid]}; "
-                    "nothing was imported."
-                )
+                raise refuse(f"{where} repeats the uuid of {seen[record.uuid]}")
             seen[record.uuid] = where
             if record.id in by_id:
-                raise InputError(
-                    f"{source}: {where} repeats {cls.KIND} id {record.id}; nothing was imported."
-                )
+                raise refuse(f"{where} repeats {cls.KIND} id {record.id}")
             by_id[record.id] = record
         loaded[cls.TABLE] = by_id
+        by_uuid[cls.TABLE] = {r.uuid: r for r in by_id.values()}
     problems = check_references(loaded)
     if problems:
         raise InputError(f"{source}: {problems[0]} Nothing was imported.")
-    if not isinstance(data.get("sync", {}), dict):
-        raise InputError(f'{source}: "sync" is not an object; nothing was imported.')
-    return data
+    dialogue_keys = {
+        d.uuid: d.key for d in loaded[Dialogue.TABLE].values() if isinstance(d, Dialogue)
+    }
+    for position, meeting in enumerate(data.get("meetings", []), start=1):
+        given = meeting.get("dialogue_uuid")
+        if given is not None and (
+            not isinstance(given, str) or dialogue_keys.get(given) != meeting["dialogue"]
+        ):
+            raise refuse(
+                f"meetings[{position}] names dialogue {meeting['dialogue']!r} but dialogue uuid "
+                f"{given!r}, which is not that dialogue in the dump"
+            )
+    for section, references in ID_REFERENCES.items():
+        for position, record in enumerate(data.get(section, []), start=1):
+            for id_key, uuid_key, target in references:
+                record_id = record.get(id_key)
+                expected = None if record_id is None else loaded[target.TABLE][record_id].uuid
+                given = record.get(uuid_key, expected)
+                if given != expected:
+                    named = by_uuid[target.TABLE].get(given) if isinstance(given, str) else None
+                    what = f"{target.KIND} {named.id}" if named else "nothing in the dump"
+                    raise refuse(
+                        f"{section}[{position}] names {target.KIND} {record_id} by id but "
+                        f"{uuid_key} {given!r} ({what})"
+                    )
+                record[uuid_key] = expected
+    sync = data.get("sync", {})
+    if not isinstance(sync, dict) or not all(isinstance(v, str) for v in sync.values()):
+        raise refuse('"sync" is not an object of texts')
+    return dict(data)
 
 
 def _stored_shape(record: dict[str, Any]) -> dict[str, Any]:
@@ -163,25 +221,157 @@ def _stored_shape(record: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass
+class Conflict:
+    """A record changed here and in the dump since they last agreed."""
+
+    kind: str
+    record_id: int
+    uuid: str
+
+    @property
+    def message(self) -> str:
+        return (
+            f"{self.kind} {self.record_id} ({self.uuid}) changed here and in the dump; kept this "
+            "file's version (use --theirs to take the dump's)."
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "id": self.record_id,
+            "uuid": self.uuid,
+            "message": self.message,
+        }
+
+
+@dataclass
 class ImportResult:
     added: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: int = 0
     kept_local: int = 0
-    conflicts: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    # uuid -> [base before, base after]: kept in the history entry, so undo puts it back
+    sync_changes: dict[str, list[str | None]] = field(default_factory=dict)
 
     def count(self, bucket: dict[str, int], kind: str) -> None:
         bucket[kind] = bucket.get(kind, 0) + 1
 
+    def history_extra(self) -> dict[str, Any]:
+        """What the import's history entry keeps besides its records: the moved sync bases."""
+        return {"sync": self.sync_changes} if self.sync_changes else {}
+
 
 def _content(record: dict[str, Any]) -> dict[str, Any]:
-    """What two versions must share to be the same: everything but local ids."""
+    """What two versions must share to be the same: everything but local ids and stamps."""
     ignored = {"id", "uuid", "updated", "meeting_id", "item_id", "carried_from", *DUMP_ONLY_KEYS}
     return {k: v for k, v in record.items() if k not in ignored}
 
 
-def _links(record: dict[str, Any]) -> tuple[Any, ...]:
-    return (record.get("meeting_id"), record.get("item_id"), record.get("carried_from"))
+def fingerprint(record: dict[str, Any], links: tuple[str | None, ...]) -> str:
+    """A version's identity in any office's file: its content and its links by uuid."""
+    payload = orjson.dumps([_content(record), list(links)], option=orjson.OPT_SORT_KEYS)
+    return FINGERPRINT_PREFIX + hashlib.sha256(payload).hexdigest()[:32]
+
+
+def _is_version(record: dict[str, Any], print_: str, base: str | None) -> bool:
+    if base is None:
+        return False
+    if base.startswith(FINGERPRINT_PREFIX):
+        return print_ == base
+    return record.get("updated") == base  # a base written before fingerprints: a stamp
+
+
+def _local_links(
+    record: dict[str, Any], meeting_uuids: dict[int, str], item_uuids: dict[int, str]
+) -> tuple[str | None, ...]:
+    def follow(table: dict[int, str], record_id: Any) -> str | None:
+        return table.get(record_id) if isinstance(record_id, int) else None
+
+    return (
+        follow(meeting_uuids, record.get("meeting_id")),
+        follow(item_uuids, record.get("item_id")),
+        follow(item_uuids, record.get("carried_from")),
+    )
+
+
+def _dump_links(raw: dict[str, Any]) -> tuple[str | None, ...]:
+    return (raw.get("meeting_uuid"), raw.get("item_uuid"), raw.get("carried_from_uuid"))
+
+
+def _origin_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Agenda items ordered so that an item's origin is merged before it."""
+    by_uuid = {i["uuid"]: i for i in items}
+    ordered: list[dict[str, Any]] = []
+    placed: set[str] = set()
+    for item in items:
+        chain = []
+        current: dict[str, Any] | None = item
+        while current is not None and current["uuid"] not in placed:
+            chain.append(current)
+            placed.add(current["uuid"])
+            origin = current.get("carried_from_uuid")
+            current = by_uuid.get(origin) if origin else None
+        ordered.extend(reversed(chain))
+    return ordered
+
+
+@dataclass
+class _Merger:
+    repo: Repository
+    theirs: bool
+    incoming_bases: dict[str, str]
+    bases: dict[str, str]
+    result: ImportResult
+    meeting_uuids: dict[int, str]
+    item_uuids: dict[int, str]
+
+    def set_base(self, uuid: str, value: str) -> None:
+        before = self.bases.get(uuid)
+        if before == value:
+            return
+        if uuid in self.result.sync_changes:
+            self.result.sync_changes[uuid][1] = value
+        else:
+            self.result.sync_changes[uuid] = [before, value]
+        self.bases[uuid] = value
+
+    def merge(
+        self, cls: type[Record], local: Record, incoming: dict[str, Any], links: tuple[Any, ...]
+    ) -> Record:
+        mine = local.to_record()
+        mine_print = fingerprint(mine, _local_links(mine, self.meeting_uuids, self.item_uuids))
+        theirs_print = fingerprint(incoming, links)
+        if mine_print == theirs_print:
+            self.result.unchanged += 1
+            if mine != incoming:
+                # Same content under another stamp or uuid (a catalog topic, say): adopt
+                # theirs, so both files hold the very same record from now on.
+                local = cls.from_record(incoming)
+                self.repo.update(local)
+            self.set_base(local.uuid, theirs_print)
+            return local
+        local_base = self.bases.get(local.uuid)
+        incoming_base = self.incoming_bases.get(incoming["uuid"])
+        if _is_version(incoming, theirs_print, local_base) or (
+            _is_version(incoming, theirs_print, incoming_base)
+            and not _is_version(mine, mine_print, incoming_base)
+        ):
+            # The dump holds a version this file has moved on from, or the other office
+            # has not changed it since they last agreed: only this side changed.
+            self.result.kept_local += 1
+            return local
+        only_theirs_changed = _is_version(mine, mine_print, incoming_base) or _is_version(
+            mine, mine_print, local_base
+        )
+        if not only_theirs_changed and not self.theirs:
+            self.result.conflicts.append(Conflict(cls.KIND, local.id, local.uuid))
+            return local
+        record = cls.from_record(incoming)
+        self.repo.update(record)
+        self.set_base(record.uuid, theirs_print)
+        self.result.count(self.result.updated, cls.KIND)
+        return record
 
 
 def import_dump(
@@ -191,10 +381,22 @@ def import_dump(
     theirs: bool,
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Merge a checked dump: match by uuid, remap references, detect conflicts."""
+    """Merge a dump checked by ``parse_dump``: match by uuid, remap references, find conflicts.
+
+    Changes of sync bases are listed in ``ImportResult.sync_changes``; the caller
+    keeps them in the history entry so that undo restores them too.
+    """
     result = ImportResult()
-    bases = sync_bases(repo)
-    incoming_bases: dict[str, str] = dump.get("sync", {})
+    meeting_uuids, item_uuids = _uuid_refs(repo)
+    merger = _Merger(
+        repo=repo,
+        theirs=theirs,
+        incoming_bases=dump.get("sync", {}),
+        bases=sync_bases(repo),
+        result=result,
+        meeting_uuids=meeting_uuids,
+        item_uuids=item_uuids,
+    )
     dialogue_keys: dict[str, str] = {}
     meeting_ids: dict[str, int] = {}
     item_ids: dict[str, int] = {}
@@ -203,11 +405,12 @@ def import_dump(
         by_uuid[cls.TABLE] = {r.uuid: r for r in repo.all(cls)}
     dialogues_by_key = {d.key: d for d in repo.all(Dialogue)}
     topics_by_slug = {t.slug: t for t in repo.all(Topic)}
-    # Agenda items may be carried from items later in the dump: resolve in date order.
-    dump_item_uuid = {r["id"]: r["uuid"] for r in dump.get("agenda_items", [])}
 
     for section, cls in SECTIONS:
-        for raw in dump.get(section, []):
+        records = dump.get(section, [])
+        if cls is AgendaItem:
+            records = _origin_first(records)
+        for raw in records:
             stored = _stored_shape(raw)
             local = by_uuid[cls.TABLE].get(stored["uuid"])
             if local is None and cls is Dialogue:
@@ -221,69 +424,31 @@ def import_dump(
                 )
             elif cls is AgendaItem:
                 stored["meeting_id"] = meeting_ids[raw["meeting_uuid"]]
-                origin_uuid = raw.get("carried_from_uuid") or (
-                    dump_item_uuid.get(stored["carried_from"])
-                    if stored.get("carried_from")
-                    else None
-                )
-                stored["carried_from"] = item_ids.get(origin_uuid) if origin_uuid else None
+                origin_uuid = raw.get("carried_from_uuid")
+                stored["carried_from"] = item_ids[origin_uuid] if origin_uuid else None
             elif cls is Action:
                 stored["meeting_id"] = meeting_ids[raw["meeting_uuid"]]
                 item_uuid = raw.get("item_uuid")
                 stored["item_id"] = item_ids[item_uuid] if item_uuid else None
+            links = _dump_links(raw)
             if local is None:
                 stored["id"] = 0
                 record = repo.add(cls.from_record(stored))
                 result.count(result.added, cls.KIND)
-                bases[record.uuid] = stored.get("updated") or ""
+                merger.set_base(record.uuid, fingerprint(stored, links))
             else:
                 stored["id"] = local.id
-                record = _merge(repo, cls, local, stored, incoming_bases, bases, theirs, result)
+                record = merger.merge(cls, local, stored, links)
             if isinstance(record, Dialogue):
                 dialogue_keys[raw["uuid"]] = record.key
             elif isinstance(record, Meeting):
                 meeting_ids[raw["uuid"]] = record.id
+                meeting_uuids[record.id] = record.uuid
             elif isinstance(record, AgendaItem):
                 item_ids[raw["uuid"]] = record.id
+                item_uuids[record.id] = record.uuid
             if progress is not None:
                 progress(1)
+    if result.sync_changes:
+        repo.dirty = True  # a new agreed version is worth keeping even when no record changed
     return result
-
-
-def _merge(
-    repo: Repository,
-    cls: type[Record],
-    local: Record,
-    incoming: dict[str, Any],
-    incoming_bases: dict[str, str],
-    bases: dict[str, str],
-    theirs: bool,
-    result: ImportResult,
-) -> Record:
-    mine = local.to_record()
-    if _content(mine) == _content(incoming) and _links(mine) == _links(incoming):
-        result.unchanged += 1
-        if mine != incoming:
-            # Same content under another stamp or uuid (a catalog topic, say): adopt theirs,
-            # so both files hold the very same record from now on.
-            local = cls.from_record(incoming)
-            repo.update(local)
-        bases[local.uuid] = incoming.get("updated") or ""
-        return local
-    base = incoming_bases.get(incoming["uuid"]) or bases.get(local.uuid)
-    theirs_changed = incoming.get("updated") != base
-    mine_changed = mine.get("updated") != base
-    if theirs_changed and mine_changed and not theirs:
-        result.conflicts.append(
-            f"{cls.KIND} {local.id} ({local.uuid}) changed here and in the dump; kept this "
-            "file's version (use --theirs to take the dump's)."
-        )
-        return local
-    if not theirs_changed and not theirs:
-        result.kept_local += 1
-        return local
-    record = cls.from_record(incoming)
-    repo.update(record)
-    bases[local.uuid] = incoming.get("updated") or ""
-    result.count(result.updated, cls.KIND)
-    return record

@@ -12,8 +12,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InputError
-from ..storage import Repository
+from ..errors import CorruptFileError, InputError
+from ..storage import Repository, restore_hint
+from .exchange import SYNC_TABLE, sync_bases
 
 REVERSIBLE = {"undo", "redo"}
 HIDDEN_FIELDS = {"updated"}
@@ -31,6 +32,12 @@ class LogLine:
     summary: str
     before: dict[str, Any] | None
     after: dict[str, Any] | None
+    action: str = ""
+
+    @property
+    def ref(self) -> str:
+        """``action 7``: how the record is named on the command line."""
+        return f"{self.kind} {self.record_id}"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -38,6 +45,7 @@ class LogLine:
             "at": self.at,
             "user": self.user,
             "command": self.command,
+            "action": self.action,
             "kind": self.kind,
             "id": self.record_id,
             "uuid": self.uuid,
@@ -50,6 +58,12 @@ class LogLine:
 def _short(value: Any) -> str:
     if value is None:
         return "—"
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, dict) and "party" in v for v in value)
+    ):
+        return ", ".join(f"{v['party']} ({_short(v.get('head'))})" for v in value)  # delegations
     if isinstance(value, list | dict):
         return f"{len(value)} entries" if value else "none"
     text = str(value).replace("\n", " ")
@@ -68,8 +82,13 @@ def describe(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str
         if key in HIDDEN_FIELDS or before.get(key) == after.get(key):
             continue
         if key == "notes":
-            added = len(after[key]) - len(before.get(key) or [])
-            parts.append(f"note added: {_short(after[key][-1]['text'])}" if added > 0 else "notes")
+            old_notes, new_notes = before.get(key) or [], after[key] or []
+            if len(new_notes) > len(old_notes):
+                parts.append(f"note added: {_short(new_notes[-1]['text'])}")
+            elif len(new_notes) < len(old_notes):
+                parts.append(f"note removed: {_short(old_notes[-1]['text'])}")
+            else:
+                parts.append("notes edited")
             continue
         if key == "changes":
             continue
@@ -78,7 +97,14 @@ def describe(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str
 
 
 def log_lines(repo: Repository, *, limit: int | None, record: str | None) -> list[LogLine]:
-    """History, newest first; ``record`` like ``action:7`` keeps one record's lines."""
+    """History, newest first; ``record`` like ``action:7`` keeps one record's lines.
+
+    Lines of an undo or a redo say so: an undone add reads ``undo of 12: deleted ...``.
+    """
+    if limit is not None and limit < 0:
+        raise InputError(f"-n {limit} must be 0 or more.")
+    if limit == 0:
+        return []
     kind = record_id = None
     if record:
         kind, _, number = record.partition(":")
@@ -88,7 +114,7 @@ def log_lines(repo: Repository, *, limit: int | None, record: str | None) -> lis
             )
         record_id = int(number)
     lines: list[LogLine] = []
-    for entry in reversed(repo.history()):
+    for entry in reversed(entries(repo)):
         for change in reversed(entry["changes"]):
             if kind is not None and (change["kind"], change["id"]) != (kind, record_id):
                 continue
@@ -101,9 +127,10 @@ def log_lines(repo: Repository, *, limit: int | None, record: str | None) -> lis
                     kind=change["kind"],
                     record_id=change["id"],
                     uuid=change["uuid"],
-                    summary=describe(change["before"], change["after"]),
+                    summary=_prefix(entry) + describe(change["before"], change["after"]),
                     before=change["before"],
                     after=change["after"],
+                    action=entry.get("action", ""),
                 )
             )
             if limit is not None and len(lines) >= limit:
@@ -111,8 +138,32 @@ def log_lines(repo: Repository, *, limit: int | None, record: str | None) -> lis
     return lines
 
 
+def entries(repo: Repository) -> list[dict[str, Any]]:
+    """The file's history, oldest first; a damaged entry is a damaged file (exit 3)."""
+    try:
+        return repo.history()
+    except Exception as exc:  # undecodable compressed changes, wrong types, ...
+        raise CorruptFileError(
+            f"{repo.path} has a damaged change history ({exc!r}); "
+            f"cdt check names the entry. {restore_hint(repo.path)}"
+        ) from None
+
+
+def _prefix(entry: dict[str, Any]) -> str:
+    if entry.get("action") == "undo":
+        return f"undo of {', '.join(map(str, entry.get('undoes', [])))}: "
+    if entry.get("action") == "redo":
+        return f"redo of {entry.get('redoes')}: "
+    return ""
+
+
 def _revert(repo: Repository, entry: dict[str, Any]) -> None:
-    """Put every record of ``entry`` back as it was before, newest change first."""
+    """Put every record of ``entry`` back as it was before, newest change first.
+
+    An import also moved sync bases (the versions agreed with another office);
+    they go back too, or importing the same dump again after an undo would keep
+    this file's version as if it were newer.
+    """
     for change in reversed(entry["changes"]):
         current = repo.raw_records(_table(change["kind"])).get(str(change["id"]))
         if current != change["after"]:
@@ -121,6 +172,28 @@ def _revert(repo: Repository, entry: dict[str, Any]) -> None:
                 "changed since in a way history does not explain; run cdt check."
             )
         repo.put_raw(change["kind"], change["id"], change["before"])
+    moved = entry.get("sync") or {}
+    bases = sync_bases(repo) if moved else {}
+    for uuid, (before, _after) in moved.items():
+        if before is None:
+            bases.pop(uuid, None)
+        else:
+            bases[uuid] = before
+
+
+def _current_bases(repo: Repository) -> dict[str, str]:
+    return dict(repo.data.get(SYNC_TABLE, {}).get("1", {}))
+
+
+def _sync_extra(repo: Repository, before: dict[str, str]) -> dict[str, Any]:
+    """How sync bases moved, in the shape an import's history entry keeps (if they did)."""
+    after = _current_bases(repo)
+    moved = {
+        uuid: [before.get(uuid), after.get(uuid)]
+        for uuid in sorted(before.keys() | after.keys())
+        if before.get(uuid) != after.get(uuid)
+    }
+    return {"sync": moved} if moved else {}
 
 
 def _table(kind: str) -> str:
@@ -133,7 +206,7 @@ def undoable(repo: Repository) -> list[dict[str, Any]]:
     """Entries an undo may revert, newest first."""
     return [
         e
-        for e in reversed(repo.history())
+        for e in reversed(entries(repo))
         if e.get("action") not in REVERSIBLE and not e.get("undone_by")
     ]
 
@@ -151,10 +224,15 @@ def undo(
         raise InputError(f"Only {len(targets)} changes can be undone; use --steps {len(targets)}.")
     if dry_run:
         return targets
+    bases_before = _current_bases(repo)
     for entry in targets:
         _revert(repo, entry)
     txn = repo.record_history(
-        now=now, command=command, action="undo", undoes=[e["txn"] for e in targets]
+        now=now,
+        command=command,
+        action="undo",
+        undoes=[e["txn"] for e in targets],
+        **_sync_extra(repo, bases_before),
     )
     for entry in targets:
         entry["undone_by"] = txn
@@ -164,7 +242,7 @@ def undo(
 
 def redo(repo: Repository, *, now: dt.datetime, command: str, dry_run: bool) -> dict[str, Any]:
     """Revert the newest undo, if nothing but undos and redos came after it."""
-    for entry in reversed(repo.history()):
+    for entry in reversed(entries(repo)):
         if entry.get("action") == "undo" and not entry.get("redone_by"):
             break
         if entry.get("action") not in REVERSIBLE:
@@ -174,8 +252,15 @@ def redo(repo: Repository, *, now: dt.datetime, command: str, dry_run: bool) -> 
     found: dict[str, Any] = entry
     if dry_run:
         return found
+    bases_before = _current_bases(repo)
     _revert(repo, found)
-    txn = repo.record_history(now=now, command=command, action="redo", redoes=found["txn"])
+    txn = repo.record_history(
+        now=now,
+        command=command,
+        action="redo",
+        redoes=found["txn"],
+        **_sync_extra(repo, bases_before),
+    )
     found["redone_by"] = txn
     repo.set_history_entry(found["txn"], found)
     for original in found.get("undoes", []):

@@ -2,11 +2,136 @@
 
 from __future__ import annotations
 
+import dataclasses
+import types
+import typing
+from collections.abc import Callable
 from typing import Any
 
 from ..models import KINDS, Action, AgendaItem, Dialogue, Meeting, Record, Topic
+from ..storage import HISTORY_TABLE, unpack_entry
 
 Tables = dict[str, dict[str, dict[str, Any]]]
+R = typing.TypeVar("R", bound=Record)
+
+
+# A check returns None, or where inside the value the problem is and what it is.
+Problem = tuple[str, str]
+Check = Callable[[Any], Problem | None]
+_CHECKS: dict[type, Check] = {}
+
+
+def _compile(hint: Any) -> Check:
+    """A fast check that a value is of the annotated type ``hint`` (built once per type)."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        options = typing.get_args(hint)
+        optional = type(None) in options
+        checks = [_compile(o) for o in options if o is not type(None)]
+
+        def check_union(value: Any) -> Problem | None:
+            if value is None and optional:
+                return None
+            first = None
+            for check in checks:
+                problem = check(value)
+                if problem is None:
+                    return None
+                first = first or problem
+            return first
+
+        return check_union
+    if origin is list:
+        (inner,) = (_compile(a) for a in typing.get_args(hint))
+
+        def check_list(value: Any) -> Problem | None:
+            if not isinstance(value, list):
+                return ("", "is not a list")
+            for n, element in enumerate(value, start=1):
+                problem = inner(element)
+                if problem:
+                    return (f"[{n}]{problem[0]}", problem[1])
+            return None
+
+        return check_list
+    if origin is dict:
+        check_key, check_value = (_compile(a) for a in typing.get_args(hint))
+
+        def check_dict(value: Any) -> Problem | None:
+            if not isinstance(value, dict):
+                return ("", "is not an object")
+            for key, element in value.items():
+                problem = check_key(key) or check_value(element)
+                if problem:
+                    return (f".{key}{problem[0]}", problem[1])
+            return None
+
+        return check_dict
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _dataclass_check(hint)
+    if hint in (int, str):
+        wanted = "text" if hint is str else "a number"
+
+        def check_plain(value: Any) -> Problem | None:
+            # bool is an int to Python, never to a data file
+            if isinstance(value, hint) and not isinstance(value, bool):
+                return None
+            return ("", f"is {type(value).__name__}, not {wanted}")
+
+        return check_plain
+    if isinstance(hint, type):
+        kind: type = hint
+
+        def check_instance(value: Any) -> Problem | None:
+            return None if isinstance(value, kind) else ("", "has the wrong type")
+
+        return check_instance
+    return lambda value: None
+
+
+def _dataclass_check(cls: type) -> Check:
+    if cls not in _CHECKS:
+        hints = typing.get_type_hints(cls)
+        fields = [(f.name, _compile(hints[f.name])) for f in dataclasses.fields(cls)]
+
+        def check_fields(value: Any) -> Problem | None:
+            if not isinstance(value, cls):
+                return ("", "is not an object")
+            for name, check in fields:
+                problem = check(getattr(value, name))
+                if problem:
+                    return (f".{name}{problem[0]}", problem[1])
+            return None
+
+        _CHECKS[cls] = check_fields
+    return _CHECKS[cls]
+
+
+def load_record(cls: type[R], raw: Any) -> R:
+    """Read one stored record strictly: every field of its type, every value as stored.
+
+    ``from_record`` alone is lenient (a title of 5, parties given as the text "MXUS");
+    a data file or a dump with such a record is refused rather than half-read.
+    Raises ValueError naming the first problem.
+    """
+    if not isinstance(raw, dict):
+        raise ValueError("it is not an object")
+    try:
+        record = cls.from_record(raw)
+    except KeyError as exc:
+        raise ValueError(f"it has no {exc.args[0]!r}") from None
+    except Exception as exc:  # a record from outside may be wrong in any field
+        raise ValueError(f"{type(exc).__name__}: {exc}") from None
+    problem = _dataclass_check(cls)(record)
+    if problem:
+        raise ValueError(f"{problem[0].removeprefix('.')} {problem[1]}")
+    if not record.uuid:
+        raise ValueError("its uuid is empty")
+    stored = record.to_record()
+    for key, value in raw.items():
+        if key in stored and stored[key] != value:
+            raise ValueError(f"{key} {value!r} is not in its stored form ({stored[key]!r})")
+    return record
 
 
 def check_tables(data: Tables) -> list[str]:
@@ -20,9 +145,9 @@ def check_tables(data: Tables) -> list[str]:
         for key, raw in table.items():
             where = f"{cls.KIND} {key}"
             try:
-                record = cls.from_record(raw)
-            except Exception as exc:  # any malformed field makes the record unreadable
-                problems.append(f"{where} is malformed ({type(exc).__name__}: {exc}).")
+                record = load_record(cls, raw)
+            except ValueError as exc:
+                problems.append(f"{where} is malformed ({exc}).")
                 continue
             if str(record.id) != key:
                 problems.append(f"{where} says its id is {record.id}.")
@@ -32,6 +157,26 @@ def check_tables(data: Tables) -> list[str]:
             loaded[record.id] = record
         records[cls.TABLE] = loaded
     problems += check_references(records)
+    problems += _history_problems(data.get(HISTORY_TABLE, {}))
+    return problems
+
+
+def _history_problems(history: dict[str, Any]) -> list[str]:
+    """History entries that undo or log could not read."""
+    problems: list[str] = []
+    for key, stored in history.items():
+        try:
+            entry = unpack_entry(stored)
+            for change in entry["changes"]:
+                if change["kind"] not in KINDS:
+                    raise KeyError(f"a change of an unknown kind {change['kind']!r}")
+                if not isinstance(change["id"], int):
+                    raise TypeError("a change without a numeric id")
+                for side in ("before", "after"):
+                    if change[side] is not None and not isinstance(change[side], dict):
+                        raise TypeError(f"a change whose {side} is not a record")
+        except Exception as exc:  # anything unreadable, however it fails
+            problems.append(f"history entry {key} is damaged ({exc!r}).")
     return problems
 
 
@@ -55,6 +200,7 @@ def check_references(records: dict[str, dict[int, Record]]) -> list[str]:
             problems.append(
                 f"agenda {item.id} was carried from a missing item {item.carried_from}."
             )
+    problems += _carry_loops(items)
     for action in records[Action.TABLE].values():
         assert isinstance(action, Action)
         if action.meeting_id not in meetings:
@@ -63,9 +209,34 @@ def check_references(records: dict[str, dict[int, Record]]) -> list[str]:
             linked = items.get(action.item_id)
             if linked is None:
                 problems.append(f"action {action.id} names a missing agenda item {action.item_id}.")
-            elif isinstance(linked, AgendaItem) and linked.meeting_id != action.meeting_id:
+            elif (
+                isinstance(linked, AgendaItem)
+                and linked.meeting_id != action.meeting_id
+                and action.meeting_id in meetings  # a missing meeting is said once, above
+            ):
                 problems.append(
                     f"action {action.id} is on meeting {action.meeting_id} but its item "
                     f"{linked.id} is on meeting {linked.meeting_id}."
                 )
+    return problems
+
+
+def _carry_loops(items: dict[int, Record]) -> list[str]:
+    """Chains of carried items that come back to where they started."""
+    problems: list[str] = []
+    settled: set[int] = set()
+    for start in items:
+        path: list[int] = []
+        current: int | None = start
+        while current is not None and current not in settled and current not in path:
+            path.append(current)
+            item = items.get(current)
+            current = item.carried_from if isinstance(item, AgendaItem) else None
+        if current is not None and current in path:
+            loop = path[path.index(current) :]
+            problems.append(
+                f"agenda {loop[0]} is carried from itself through items "
+                f"{', '.join(map(str, loop))}."
+            )
+        settled.update(path)
     return problems
