@@ -142,19 +142,50 @@ def parse_file(raw: bytes, path: Path) -> Data:
     if META_TABLE in data and not isinstance(meta, dict):
         raise CorruptFileError(f"{path} has a damaged schema record. {restore_hint(path)}")
     version = meta.get("schema", 0) if isinstance(meta, dict) else 0
-    if not isinstance(version, int):
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise CorruptFileError(f"{path} has an unreadable schema version. {restore_hint(path)}")
     if version > SCHEMA_VERSION:
         raise NewerSchemaError(
             f"{path} was written by a newer consular-dialogue (schema {version}; this one "
             f"reads up to {SCHEMA_VERSION}); upgrade with: pip install -U consular-dialogue"
         )
+    problem = _shape_problem(data)
+    if problem:
+        raise CorruptFileError(f"{path} is damaged: {problem}. {restore_hint(path)}")
     while version < SCHEMA_VERSION:
         MIGRATIONS[version](data)
         version += 1
     for table in [*TABLES, HISTORY_TABLE]:
         data.setdefault(table, {})
     return data
+
+
+def _shape_problem(data: Data) -> str | None:
+    """What makes the file's skeleton unusable, or None.
+
+    Cheap enough for every command (a type check per record), so that no command
+    rewrites a file whose skeleton is broken; field-level checks are cdt check's.
+    """
+    for table in [*TABLES, HISTORY_TABLE]:
+        for key, record in data.get(table, {}).items():
+            if not key.isdigit() or not isinstance(record, dict):
+                return f"{table} has an entry {key[:20]!r} that is not a numbered record"
+    meta = data.get(META_TABLE, {}).get("1")
+    if isinstance(meta, dict):
+        counters = meta.get("counters", {})
+        if not isinstance(counters, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in counters.values()
+        ):
+            return "its id counters are not whole numbers"
+        txn = meta.get("txn", 0)
+        if not isinstance(txn, int) or isinstance(txn, bool):
+            return "its history counter is not a whole number"
+    sync = data.get("_sync", {})
+    if sync and not (
+        isinstance(sync.get("1"), dict) and all(isinstance(v, str) for v in sync["1"].values())
+    ):
+        return "its exchange record (_sync) is malformed"
+    return None
 
 
 def read_file(path: Path) -> Data | None:
@@ -167,6 +198,8 @@ def read_file(path: Path) -> Data | None:
         raise DataFileError(f"{path} is a folder, not a data file; give a file path.") from None
     except PermissionError:
         raise DataFileError(f"{path} cannot be read (permission denied).") from None
+    except OSError as exc:
+        raise DataFileError(f"{path} cannot be read ({exc.strerror or exc}).") from None
     return parse_file(raw, path)
 
 
@@ -296,6 +329,7 @@ class Repository:
     dirty: bool = False
     _cache: dict[str, dict[int, Record]] = field(default_factory=dict, repr=False)
     _hidden: dict[str, dict[int, Record]] = field(default_factory=dict, repr=False)
+    _counted: set[str] = field(default_factory=set, repr=False)
 
     # ---- reading -------------------------------------------------------
     def _build(self, cls: type[R], record: dict[str, Any]) -> R:
@@ -324,10 +358,16 @@ class Repository:
         does not pay for the other 98,000.
         """
         table = self.data.get(cls.TABLE, {})
-        if cls.TABLE in self._cache:
-            chosen = [r for i, r in self._records(cls).items() if where(table[str(i)])]
-        else:
-            chosen = [self._build(cls, raw) for raw in table.values() if where(raw)]
+        try:
+            if cls.TABLE in self._cache:
+                chosen = [r for i, r in self._records(cls).items() if where(table[str(i)])]
+            else:
+                chosen = [self._build(cls, raw) for raw in table.values() if where(raw)]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CorruptFileError(
+                f"{self.path} has a damaged {cls.label()} record ({exc!r}); run cdt check. "
+                f"{restore_hint(self.path)}"
+            ) from None
         return sorted(chosen, key=lambda r: r.id)
 
     def all(self, cls: type[R]) -> list[R]:
@@ -369,8 +409,16 @@ class Repository:
             raise RuntimeError("this repository was opened read-only")
 
     def next_id(self, cls: type[Record]) -> int:
-        """The next never-used id: the counter survives deletes, so ids are never reused."""
+        """The next never-used id: the counter survives deletes, so ids are never reused.
+
+        A counter behind the highest stored id (a hand-edited file) is moved past it
+        once per command, so an add can never overwrite a record.
+        """
         counters: dict[str, int] = self.meta.setdefault("counters", {})
+        if cls.TABLE not in self._counted:
+            highest = max(map(int, self.data.get(cls.TABLE, {})), default=0)
+            counters[cls.TABLE] = max(counters.get(cls.TABLE, 0), highest)
+            self._counted.add(cls.TABLE)
         value = counters.get(cls.TABLE, 0) + 1
         counters[cls.TABLE] = value
         return value
@@ -533,7 +581,15 @@ def locked(path: Path, timeout: float) -> Iterator[None]:
     """Hold the file's lock (``<file>.lock``) or fail with exit 3 after ``timeout``."""
     import filelock
 
-    lock = filelock.FileLock(str(path) + ".lock", timeout=timeout, mode=0o600)
+    lock_path = str(path) + ".lock"
+    try:
+        # filelock retries a lock file it cannot create until the timeout, as if busy.
+        os.close(os.open(lock_path, os.O_CREAT | os.O_WRONLY, 0o600))
+    except OSError as exc:
+        raise DataFileError(
+            f"{path} cannot be written: cannot create {lock_path} ({exc.strerror or exc})."
+        ) from None
+    lock = filelock.FileLock(lock_path, timeout=timeout, mode=0o600)
     started = time.monotonic()
     try:
         lock.acquire()
@@ -597,8 +653,6 @@ def open_for_writing(
             f"{target} cannot be written ({exc.strerror}); check the folder's permissions."
         ) from None
     except OSError as exc:
-        if isinstance(exc, DataFileError):
-            raise
         raise DataFileError(f"{target} cannot be written: {exc.strerror or exc}.") from None
 
 

@@ -195,7 +195,9 @@ def test_check_finds_items_carried_from_each_other(written: Run, db: Path) -> No
 def test_a_damaged_history_entry_is_found_by_check_and_refused_by_log_and_undo(
     written: Run, db: Path
 ) -> None:
-    edit_json(db, lambda data: data["history"].update({"2": 5}))
+    # Shaped like an entry (a non-object is refused by every command as a damaged file),
+    # but its packed changes cannot be read.
+    edit_json(db, lambda data: data["history"]["2"].update({"changes_z": "not base64!"}))
 
     checked = written("check", **WIDE)
     logged = written("log", **WIDE)
@@ -231,7 +233,7 @@ def _newer(raw: bytes) -> bytes:
 
 def _damaged_history(raw: bytes) -> bytes:
     data = json.loads(raw)
-    data["history"]["1"] = "lost"
+    data["history"]["1"]["changes_z"] = "lost"
     return json.dumps(data).encode()
 
 

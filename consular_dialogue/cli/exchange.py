@@ -64,6 +64,7 @@ def import_command(
     """
     from ..errors import InputError
     from ..services.exchange import import_dump, parse_dump
+    from ..services.topics import load_catalog
 
     path = Path(source).expanduser()
     try:
@@ -75,13 +76,17 @@ def import_command(
         len(dump.get(s, [])) for s in ("dialogues", "topics", "meetings", "agenda_items", "actions")
     )
     st = state(ctx)
-    with writing(ctx) as repo:
-        with _progress(total) as advance:
-            result = import_dump(repo, dump, theirs=theirs, progress=advance)
-        if dry_run:
-            repo.dirty = False  # a dry run computes everything and writes nothing
-            repo.pending.clear()
-        else:
+    if dry_run:
+        # Merged into an in-memory copy that is never written: no lock, nothing created.
+        with reading(ctx) as repo:
+            repo.writable = True
+            if repo.is_new:
+                load_catalog(repo, st.settings.now)
+            result = import_dump(repo, dump, theirs=theirs)
+    else:
+        with writing(ctx) as repo:
+            with _progress(total) as advance:
+                result = import_dump(repo, dump, theirs=theirs, progress=advance)
             # The moved sync bases go into the history entry, so undo puts them back too.
             repo.record_history(
                 now=st.settings.now,

@@ -1,0 +1,102 @@
+"""A hand-edited or damaged file is refused whole (exit 3) and never rewritten."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import Result
+
+DAMAGED_SKELETONS = {
+    "negative schema": {"_meta": {"1": {"schema": -1}}},
+    "a record key that is not a number": {"meetings": {"abc": {}}},
+    "a record that is not an object": {"_meta": {"1": {"schema": 2}}, "meetings": {"1": "str"}},
+    "id counters not numbers": {"_meta": {"1": {"schema": 2, "counters": "x"}}},
+    "history counter not a number": {"_meta": {"1": {"schema": 2, "txn": "x"}}},
+    "malformed exchange record": {"_meta": {"1": {"schema": 2}}, "_sync": {"1": "x"}},
+}
+
+
+@pytest.mark.parametrize("case", list(DAMAGED_SKELETONS))
+def test_a_damaged_skeleton_is_refused_by_reads_and_writes_and_left_byte_identical(
+    cdt: Callable[..., Result], db: Path, case: str
+) -> None:
+    db.write_text(json.dumps(DAMAGED_SKELETONS[case]), encoding="utf-8")
+    before = db.read_bytes()
+    for args in (
+        ["meeting", "list"],
+        ["dialogue", "add", "D", "--key", "d", "--parties", "MX,US"],
+        ["export", "all"],
+    ):
+        result = cdt(*args)
+        assert result.code == 3, (args, result.stderr)
+        assert str(db) in result.stderr and "restore" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert db.read_bytes() == before
+
+
+def test_a_counter_behind_the_stored_ids_never_lets_an_add_overwrite_a_record(
+    cdt: Callable[..., Result], db: Path
+) -> None:
+    assert cdt("demo", "--db", str(db)).code == 0
+    data = json.loads(db.read_text(encoding="utf-8"))
+    titles = {k: v["title"] for k, v in data["actions"].items()}
+    data["_meta"]["1"]["counters"]["actions"] = 2
+    db.write_text(json.dumps(data), encoding="utf-8")
+
+    added = cdt("action", "add", "Nueva acción", "--meeting", "1", "--party", "MX", "--json")
+    assert added.code == 0, added.stderr
+    assert added.json()["id"] == max(map(int, titles)) + 1
+    after = json.loads(db.read_text(encoding="utf-8"))["actions"]
+    assert {k: after[k]["title"] for k in titles} == titles
+
+
+def test_a_record_missing_a_field_a_list_filters_on_is_a_damaged_file_not_a_traceback(
+    cdt: Callable[..., Result], db: Path
+) -> None:
+    assert cdt("demo", "--db", str(db)).code == 0
+    data = json.loads(db.read_text(encoding="utf-8"))
+    del data["actions"]["1"]["status"]
+    db.write_text(json.dumps(data), encoding="utf-8")
+    for args in (["action", "list"], ["timeline"], ["report"]):
+        result = cdt(*args)
+        assert result.code == 3, (args, result.stderr)
+        assert "damaged action record" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_a_data_path_under_a_file_is_unusable_not_a_traceback(
+    cdt: Callable[..., Result], tmp_path: Path
+) -> None:
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x", encoding="utf-8")
+    result = cdt("--db", str(plain / "tracker.json"), "meeting", "list")
+    assert result.code == 3
+    assert "cannot be read" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_lock_file_that_cannot_be_created_fails_at_once_not_as_busy(
+    cdt: Callable[..., Result], tmp_path: Path
+) -> None:
+    target = tmp_path / "missing-folder-is-a-file"
+    target.write_text("x", encoding="utf-8")
+    # The data file's folder is a regular file: neither the lock nor the data can be made.
+    started = time.monotonic()
+    result = cdt(
+        "--db",
+        str(target / "tracker.json"),
+        "dialogue",
+        "add",
+        "D",
+        "--key",
+        "d",
+        "--parties",
+        "MX,US",
+        CDT_LOCK_TIMEOUT="20",
+    )
+    assert result.code == 3
+    assert "busy" not in result.stderr
+    assert time.monotonic() - started < 15
