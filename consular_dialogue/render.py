@@ -2,27 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from typing import IO
 
 from rich.console import Console
 from rich.text import Text
 
-# C0/C1 controls (ESC starts ANSI/OSC sequences) and bidi overrides/isolates, which
-# could reorder or hide what a clerk reads. Tabs and newlines are kept.
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def clean(text: str | None) -> str:
-    """User text with control and bidi characters made visible and inert."""
-    if not text:
-        return ""
-    return _UNSAFE.sub(
-        lambda m: (
-            f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
-        ),
-        text,
-    )
+from .text import clean
 
 
 def plain(text: str | None, style: str = "") -> Text:
@@ -78,20 +63,153 @@ def status_text(value: str, lang: str) -> Text:
     return Text(status_name(value, lang), style=STATUS_STYLES.get(value, ""))
 
 
-# Short codes and dates keep to one line; free text takes the room that is left.
-NARROW_COLUMNS = {"id", "date", "due", "kind", "status", "party", "host", "meeting", "item"}
+# How each kind of column is sized (see FittedTable): codes and dates always
+# get their whole width; short labels (statuses, kinds) may wrap between words;
+# free text takes the room that is left and wraps between words.
+CODE_COLUMNS = {
+    "id",
+    "date",
+    "due",
+    "party",
+    "host",
+    "item",
+    "lead",
+    "key",
+    "established",
+    "topic",
+    "field",
+    "agenda_items",
+    "open_actions",
+}
+LABEL_COLUMNS = {"kind", "status", "meeting", "parties", "head"}
 WIDE_COLUMNS = {"title", "name", "outcome", "text", "location", "owner"}
 
+CODE, LABEL, TEXT = 0, 1, 2
+_TIGHTEST = 4  # below this a column is cut whatever it holds
 
-def _table(lang: str, *columns: str, title: str | None = None) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left", pad_edge=False)
-    for key in columns:
-        table.add_column(
-            label(key, lang),
-            no_wrap=key in NARROW_COLUMNS,
-            overflow="fold",
-            min_width=14 if key in WIDE_COLUMNS else None,
+
+def _column_class(key: str) -> int:
+    if key in CODE_COLUMNS:
+        return CODE
+    return LABEL if key in LABEL_COLUMNS else TEXT
+
+
+def _cell_text(cell: object) -> str | None:
+    if isinstance(cell, Text):
+        return cell.plain
+    return cell if isinstance(cell, str) else None
+
+
+def _longest_line(text: str) -> int:
+    return max((cell_len(line) for line in text.splitlines()), default=0)
+
+
+def _longest_word(text: str) -> int:
+    return max((cell_len(word) for word in text.split()), default=0)
+
+
+class FittedTable(Table):
+    """A Rich table that sizes its columns for the width it is drawn at.
+
+    Rich shrinks the widest columns first and, when that is not enough, every
+    column alike: ids and dates were cut to nothing while free text kept its room.
+    Here codes and dates keep their whole width, labels wrap only between words,
+    and free text shares what is left, wrapping between words; only a terminal too
+    narrow for the longest words gets text folded inside a word.
+    """
+
+    def __init__(self, classes: Sequence[int], **options: object) -> None:
+        super().__init__(**options)  # type: ignore[arg-type]
+        self.classes = list(classes)
+
+    def _overhead(self) -> int:
+        """Cells taken by separators, edges and padding (see ``_table``'s settings)."""
+        n = len(self.columns)
+        _, right, _, left = self.padding
+        padding = (left + right) * n - ((left + right) if not self.pad_edge else 0)
+        if self.box is None:
+            return padding
+        return padding + (n - 1) + (2 if self.show_edge else 0)
+
+    def fitted_widths(self, max_width: int) -> list[int]:
+        """Each column's content width for a table at most ``max_width`` cells wide."""
+        natural: list[int] = []
+        least: list[int] = []
+        for column, kind in zip(self.columns, self.classes, strict=True):
+            header = _cell_text(column.header) or ""
+            texts = [_cell_text(cell) or "" for cell in column.cells]
+            lines = max((_longest_line(t) for t in texts), default=0)
+            words = max((_longest_word(t) for t in texts), default=0)
+            natural.append(max(lines, _longest_line(header), 1))
+            smallest = lines if kind == CODE else words
+            least.append(max(smallest, _longest_word(header), 1))
+        room = max_width - self._overhead()
+        widths = list(least)
+        excess = sum(widths) - room
+        # Too narrow even for whole words: fold the widest text or label, codes last.
+        for tiers in ((TEXT, LABEL), (CODE,)):
+            while excess > 0:
+                candidates = [
+                    i
+                    for i, kind in enumerate(self.classes)
+                    if kind in tiers and widths[i] > _TIGHTEST
+                ]
+                if not candidates:
+                    break
+                widths[max(candidates, key=widths.__getitem__)] -= 1
+                excess -= 1
+        spare = -excess
+        # Labels get their whole line first (a status on one line), shortest need first.
+        labels = sorted(
+            (i for i, kind in enumerate(self.classes) if kind != TEXT),
+            key=lambda i: natural[i] - widths[i],
         )
+        for i in labels:
+            grow = min(max(natural[i] - widths[i], 0), spare)
+            widths[i] += grow
+            spare -= grow
+        # Free text shares the rest in proportion to what each still lacks.
+        wants = {i: natural[i] - widths[i] for i, k in enumerate(self.classes) if k == TEXT}
+        wants = {i: w for i, w in wants.items() if w > 0}
+        total = sum(wants.values())
+        if total and spare > 0:
+            if total <= spare:
+                for i, want in wants.items():
+                    widths[i] += want
+            else:
+                given = {i: spare * want // total for i, want in wants.items()}
+                left = spare - sum(given.values())
+                for i in sorted(wants, key=lambda i: wants[i] - given[i], reverse=True)[:left]:
+                    given[i] += 1
+                for i, extra in given.items():
+                    widths[i] += extra
+        return widths
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        widths = self.fitted_widths(options.max_width)
+        saved = [column.width for column in self.columns]
+        for column, width in zip(self.columns, widths, strict=True):
+            column.width = width
+        try:
+            yield from super().__rich_console__(console, options)
+        finally:
+            for column, kept in zip(self.columns, saved, strict=True):
+                column.width = kept
+
+
+def _table(lang: str, *columns: str, title: str | None = None) -> FittedTable:
+    table = FittedTable(
+        [_column_class(key) for key in columns],
+        box=box.SIMPLE_HEAD,
+        title=title,
+        title_justify="left",
+        caption_justify="left",
+        show_edge=False,
+        pad_edge=False,
+        padding=(0, 1, 0, 0),
+    )
+    for key in columns:
+        table.add_column(label(key, lang), overflow="fold")
     return table
 
 
@@ -225,6 +343,16 @@ def _fields_table(rows: Iterable[tuple[str, RenderableType | str | None]], lang:
     return table
 
 
+def _stacked(parts: Sequence[RenderableType]) -> Group:
+    """Parts of a detail view, a blank line between them."""
+    spaced: list[RenderableType] = []
+    for part in parts:
+        if spaced:
+            spaced.append(Text(""))
+        spaced.append(part)
+    return Group(*spaced)
+
+
 def dialogue_panel(d: Dialogue, lang: str) -> RenderableType:
     return _fields_table(
         [
@@ -310,7 +438,7 @@ def meeting_detail(
         for key, sentence in m.sources.items():
             sources.add_row(plain(key), plain(sentence, style="italic"))
         parts.append(sources)
-    return Group(*parts)
+    return _stacked(parts)
 
 
 def topics_table(rows: Sequence[tuple[Topic, int, int]], lang: str) -> RenderableType:
@@ -327,22 +455,31 @@ def agenda_table(
     *,
     show_meeting: bool = True,
 ) -> RenderableType:
+    """Agenda items: "position. title", and under it the topic slug and the item it
+    was carried from (``← 7``), so that a slug is never split at 80 columns."""
     if not items:
         return empty("no_items", lang)
-    columns = ["id", "meeting", "item", "title", "topic", "status", "lead", "outcome"]
+    columns = ["id", "meeting", "title", "status", "lead", "outcome"]
     if not show_meeting:
         columns.remove("meeting")
     table = list_table(lang, len(items), *columns)
+    long_list = isinstance(table, LineTable)
     for i in items:
         meeting = meetings.get(i.meeting_id)
         cells: list[RenderableType] = [str(i.id)]
         if show_meeting:
-            cells.append(f"{i.meeting_id} ({meeting.date.iso})" if meeting else str(i.meeting_id))
-        carried = f" ← {i.carried_from}" if i.carried_from else ""
+            cells.append(f"{i.meeting_id} · {meeting.date.iso}" if meeting else str(i.meeting_id))
+        title = plain(f"{i.position}. {i.title}")
+        under = " ".join(
+            part
+            for part in (clean(i.topic), f"← {i.carried_from}" if i.carried_from else "")
+            if part
+        )
+        if under:
+            title.append(" · " if long_list else "\n")
+            title.append(under, style="dim")
         cells += [
-            f"{i.position}{carried}",
-            plain(i.title),
-            plain(i.topic),
+            title,
             status_text(i.status.value, lang),
             plain(status_name(i.lead, lang) if i.lead else ""),
             plain(i.outcome),
@@ -354,18 +491,26 @@ def agenda_table(
 def item_history_table(
     chain: Sequence[AgendaItem], meetings: dict[int, Meeting], lang: str
 ) -> RenderableType:
+    """An item's chain across meetings; meeting titles are listed under the table."""
     table = _table(lang, "id", "meeting", "date", "status", "outcome")
+    seen: dict[int, Meeting] = {}
     for i in chain:
         m = meetings[i.meeting_id]
+        seen[m.id] = m
         table.add_row(
             str(i.id),
-            plain(f"{m.id} {m.title}"),
+            f"{m.id} {status_name(m.kind.value, lang)}",
             m.date.iso,
             status_text(i.status.value, lang),
             plain(i.outcome),
         )
     if chain:
         table.title = clean(chain[0].title)
+        caption = Text(style="dim")
+        for n, m in enumerate(seen.values()):
+            caption.append(("\n" if n else "") + f"{m.id}: ")
+            caption.append(clean(m.title))
+        table.caption = caption
     return table
 
 
@@ -426,7 +571,7 @@ def action_detail(a: Action, today: dt.date, lang: str) -> RenderableType:
         for c in a.changes:
             changes.add_row(c.at, c.field, plain(f"{c.old or '—'} → {c.new or '—'}"))
         parts.append(changes)
-    return Group(*parts)
+    return _stacked(parts)
 
 
 def hits_table(hits: Sequence[Hit], lang: str) -> RenderableType:
@@ -473,4 +618,4 @@ def communique_draft(draft: CommuniqueDraft, lang: str) -> RenderableType:
             parts.append(table)
         if m.missing:
             parts.append(Text(f"Not found: {', '.join(m.missing)}", style="yellow"))
-    return Group(*parts)
+    return _stacked(parts)

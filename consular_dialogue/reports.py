@@ -13,8 +13,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import html
-import json
-import re
 import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,7 +21,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .dates import PartialDate
 from .errors import InputError
 from .exporters.markdown import escape_cell
-from .exporters.text import clean
 from .i18n import label, month_name, status_name
 from .models import (
     JOINT,
@@ -39,6 +36,7 @@ from .models import (
 from .services.agenda import ancestors
 from .services.dialogues import find_dialogue, get_dialogue, resolve_dialogue
 from .services.topics import get_topic
+from .text import clean
 
 if TYPE_CHECKING:
     from .storage import Repository
@@ -1506,21 +1504,13 @@ def to_html(report: Report) -> str:
 
 # ---- JSON ------------------------------------------------------------------------------
 
-# json.dumps escapes C0 controls itself; these would still reach a terminal raw.
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
 
 def to_json(report: Report) -> str:
     """The same content as data: codes for machines next to the names for people."""
+    from .exporters.json_format import dump_json
+
     data = {"report": report.REPORT, **dataclasses.asdict(report)}
-    text = json.dumps(data, ensure_ascii=False, indent=2, default=_json_default)
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+    return dump_json(data).decode("utf-8")
 
 
 Renderer = Callable[[Report], str]

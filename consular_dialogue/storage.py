@@ -170,6 +170,11 @@ def _shape_problem(data: Data) -> str | None:
         for key, record in data.get(table, {}).items():
             if not key.isdigit() or not isinstance(record, dict):
                 return f"{table} has an entry {key[:20]!r} that is not a numbered record"
+            if table != HISTORY_TABLE and (
+                record.get("id") != int(key) or not isinstance(record.get("uuid"), str)
+            ):
+                kind = next(c.label() for c in RECORD_TYPES if table == c.TABLE)
+                return f"{kind} record {key} has no matching id or no uuid"
     meta = data.get(META_TABLE, {}).get("1")
     if isinstance(meta, dict):
         counters = meta.get("counters", {})
@@ -330,6 +335,7 @@ class Repository:
     _cache: dict[str, dict[int, Record]] = field(default_factory=dict, repr=False)
     _hidden: dict[str, dict[int, Record]] = field(default_factory=dict, repr=False)
     _counted: set[str] = field(default_factory=set, repr=False)
+    _single: dict[str, dict[int, Record]] = field(default_factory=dict, repr=False)
 
     # ---- reading -------------------------------------------------------
     def _build(self, cls: type[R], record: dict[str, Any]) -> R:
@@ -344,12 +350,25 @@ class Repository:
     def _records(self, cls: type[R]) -> dict[int, R]:
         cached = self._cache.get(cls.TABLE)
         if cached is None:
-            cached = {
-                int(doc_id): self._build(cls, record)
-                for doc_id, record in self.data.get(cls.TABLE, {}).items()
-            }
+            # Records already handed out one by one keep their identity (a service may
+            # be changing one of them).
+            single = self._single.pop(cls.TABLE, {})
+            cached = {}
+            for doc_id, record in self.data.get(cls.TABLE, {}).items():
+                key = int(doc_id)
+                cached[key] = single.get(key) or self._build(cls, record)
             self._cache[cls.TABLE] = cached
         return cached  # type: ignore[return-value]
+
+    def _remember(self, record: Record) -> None:
+        """Keep a changed record where later look-ups find it, without building its table."""
+        cached = self._cache.get(record.TABLE)
+        target = cached if cached is not None else self._single.setdefault(record.TABLE, {})
+        target[record.id] = record
+
+    def _forget(self, record: Record) -> None:
+        self._cache.get(record.TABLE, {}).pop(record.id, None)
+        self._single.get(record.TABLE, {}).pop(record.id, None)
 
     def select(self, cls: type[R], where: Callable[[dict[str, Any]], bool]) -> list[R]:
         """The records whose stored dict passes ``where``, in id order.
@@ -375,7 +394,17 @@ class Repository:
         return sorted(self._records(cls).values(), key=lambda r: r.id)
 
     def find(self, cls: type[R], record_id: int) -> R | None:
-        return self._records(cls).get(record_id)
+        """One record by id; builds only that one unless its table is built already."""
+        cached = self._cache.get(cls.TABLE)
+        if cached is not None:
+            return cached.get(record_id)  # type: ignore[return-value]
+        single = self._single.setdefault(cls.TABLE, {})
+        if record_id not in single:
+            raw = self.data.get(cls.TABLE, {}).get(str(record_id))
+            if raw is None:
+                return None
+            single[record_id] = self._build(cls, raw)
+        return single[record_id]  # type: ignore[return-value]
 
     def get(self, cls: type[R], record_id: int) -> R:
         record = self.find(cls, record_id)
@@ -428,14 +457,14 @@ class Repository:
         self._require_writable()
         if not keep_id or not record.id:
             record.id = self.next_id(type(record))
-        elif record.id in self._records(type(record)):
+        elif str(record.id) in self.data.get(record.TABLE, {}):
             raise ValueError(f"{record.ref} exists already")
         else:
             counters = self.meta.setdefault("counters", {})
             counters[record.TABLE] = max(counters.get(record.TABLE, 0), record.id)
         stored = record.to_record()
         self.data.setdefault(record.TABLE, {})[str(record.id)] = stored
-        self._records(type(record))[record.id] = record
+        self._remember(record)
         self._log(record.KIND, record.id, record.uuid, None, stored)
         return record
 
@@ -450,7 +479,7 @@ class Repository:
         if after == before:
             return
         table[str(record.id)] = after
-        self._records(type(record))[record.id] = record
+        self._remember(record)
         self._log(record.KIND, record.id, record.uuid, before, after)
 
     def delete(self, record: Record) -> None:
@@ -459,7 +488,7 @@ class Repository:
         if before is None:
             raise NotFoundError(f"{record.ref.capitalize()} does not exist.")
         del self.data[record.TABLE][str(record.id)]
-        self._records(type(record)).pop(record.id, None)
+        self._forget(record)
         self._log(record.KIND, record.id, record.uuid, before, None)
 
     def put_raw(self, kind: str, record_id: int, record: dict[str, Any] | None) -> None:
@@ -475,6 +504,7 @@ class Repository:
             counters = self.meta.setdefault("counters", {})
             counters[cls.TABLE] = max(counters.get(cls.TABLE, 0), record_id)
         self._cache.pop(cls.TABLE, None)
+        self._single.pop(cls.TABLE, None)
         uuid = (record or before or {}).get("uuid", "")
         self._log(kind, record_id, uuid, before, record)
 
@@ -494,6 +524,7 @@ class Repository:
         self.data.clear()
         self.data.update(data)
         self._cache.clear()
+        self._single.clear()
         self.pending.clear()
         self.dirty = True
 

@@ -50,7 +50,9 @@ def base_env(db: Path, now: str | None = NOW, **extra: str) -> dict[str, str]:
     return env
 
 
-def run_cdt(args: list[str], env: dict[str, str], stdin: str | None = None) -> Result:
+def run_cdt(
+    args: list[str], env: dict[str, str], stdin: str | None = None, cwd: Path | None = None
+) -> Result:
     proc = subprocess.run(
         [cdt_executable(), *args],
         env=env,
@@ -58,6 +60,7 @@ def run_cdt(args: list[str], env: dict[str, str], stdin: str | None = None) -> R
         text=True,
         input=stdin,
         timeout=120,
+        cwd=cwd,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
@@ -71,8 +74,14 @@ def db(tmp_path: Path) -> Path:
 def cdt(db: Path) -> Callable[..., Result]:
     """Run the installed ``cdt`` on the test's data file, with a fixed CDT_NOW."""
 
-    def run(*args: str, now: str | None = NOW, stdin: str | None = None, **env: str) -> Result:
-        return run_cdt(list(args), base_env(db, now, **env), stdin=stdin)
+    def run(
+        *args: str,
+        now: str | None = NOW,
+        stdin: str | None = None,
+        cwd: Path | None = None,
+        **env: str,
+    ) -> Result:
+        return run_cdt(list(args), base_env(db, now, **env), stdin=stdin, cwd=cwd)
 
     return run
 

@@ -25,6 +25,7 @@ CORE = [
     "consular_dialogue.settings",
     "consular_dialogue.communique",
     "consular_dialogue.i18n",
+    "consular_dialogue.text",
 ]
 UI_AND_STORAGE_LIBRARIES = {"typer", "rich", "tinydb", "click"}
 

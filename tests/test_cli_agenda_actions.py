@@ -596,3 +596,119 @@ def test_agenda_item_keeps_its_level(db: Path) -> None:
         set_item(repo, 1, level=Level.RESTRICTED, now=MOMENT)
         carried, _ = carry_agenda(repo, 1, 2, now=MOMENT, dry_run=False)
     assert carried[0][1].level == Level.RESTRICTED
+
+
+# ---- filters naming what does not exist, deletes under the lock, done = set done ----
+
+
+@pytest.fixture
+def demo(cdt: Callable[..., Result], db: Path) -> Callable[..., Result]:
+    """The installed cdt on a copy of the shipped sample."""
+    assert cdt("demo", "--db", str(db)).code == 0
+    return cdt
+
+
+@pytest.mark.parametrize(
+    ("args", "named", "fix"),
+    [
+        (["agenda", "list", "--topic", "nosuch"], "'nosuch'", "cdt topic list"),
+        (["action", "list", "--topic", "nosuch"], "'nosuch'", "cdt topic list"),
+        (["action", "list", "--party", "XX"], "'XX'", "MX, US, joint"),
+        (["export", "actions", "--topic", "typo", "-o", "f.csv"], "'typo'", "cdt topic list"),
+        (["export", "actions", "--party", "GT", "-o", "f.csv"], "'GT'", "MX, US, joint"),
+    ],
+)
+def test_a_filter_naming_an_unknown_topic_or_party_is_an_error_not_an_empty_list(
+    demo: Callable[..., Result], tmp_path: Path, args: list[str], named: str, fix: str
+) -> None:
+    result = demo(*args, cwd=tmp_path)
+    assert result.code == EXIT_INPUT
+    assert result.stdout == ""
+    assert named in result.stderr and fix in result.stderr
+    assert not (tmp_path / "f.csv").exists()
+
+
+def test_known_party_and_topic_filters_still_match_in_any_case(
+    demo: Callable[..., Result],
+) -> None:
+    mx = demo("action", "list", "--party", "mx", "--status", "all", "--json").json()
+    assert {a["party"] for a in mx} == {"MX"} and len(mx) == 2
+    joint = demo("action", "list", "--party", "Joint", "--json").json()
+    assert {a["party"] for a in joint} == {"joint"} and joint
+    items = demo("agenda", "list", "--topic", "H2-Visas", "--json").json()
+    assert [i["topic"] for i in items] == ["h2-visas", "h2-visas"]
+
+
+def _read_until(fd: int, marker: bytes, timeout: float = 60.0) -> bytes:
+    import select
+    import time
+
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+        assert ready, f"no {marker!r} after {timeout}s; got {seen!r}"
+        chunk = os.read(fd, 4096)
+        assert chunk, f"the command ended before asking; got {seen!r}"
+        seen += chunk
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("noun", "record_id"), [("action", "5"), ("agenda", "19"), ("meeting", "2")]
+)
+def test_a_delete_keeps_the_file_locked_while_it_asks_for_confirmation(
+    demo: Callable[..., Result], db: Path, noun: str, record_id: str
+) -> None:
+    import subprocess
+
+    from conftest import base_env, cdt_executable
+
+    main_fd, terminal = os.openpty()
+    extra = ["--cascade"] if noun == "meeting" else []
+    proc = subprocess.Popen(
+        [cdt_executable(), noun, "delete", record_id, *extra],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=base_env(db),
+    )
+    os.close(terminal)
+    try:
+        assert proc.stderr is not None
+        question = _read_until(proc.stderr.fileno(), b"[y/N]")
+        assert f"Delete {'agenda item' if noun == 'agenda' else noun} {record_id}".encode() in (
+            question
+        )
+        # While the question waits, another writer finds the file busy.
+        busy = demo("action", "note", "1", "meanwhile", CDT_LOCK_TIMEOUT="0.5")
+        assert busy.code == 3, busy.stderr
+        os.write(main_fd, b"y\n")
+        _, err = proc.communicate(timeout=60)
+    finally:
+        os.close(main_fd)
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    kind = {"action": "action", "agenda": "agenda", "meeting": "meeting"}[noun]
+    listed = demo(kind, "list", "--json", *(["--status", "all"] if noun == "action" else []))
+    assert int(record_id) not in {r["id"] for r in listed.json()}
+
+
+def test_done_records_the_same_change_as_set_status_done_and_nothing_when_already_done(
+    demo: Callable[..., Result],
+) -> None:
+    assert demo("action", "done", "1", now=JULY).code == 0
+    assert demo("action", "set", "2", "--status", "done", now=JULY).code == 0
+    by_done = demo("action", "show", "1", "--json").json()
+    by_set = demo("action", "show", "2", "--json").json()
+    for action in (by_done, by_set):
+        assert action["status"] == "done" and action["completed"] == "2023-07-20"
+        assert [(c["field"], c["from"], c["to"]) for c in action["changes"]] == [
+            ("status", "open", "done")
+        ]
+    log_before = demo("log", "--json").json()
+    again = demo("action", "done", "1", "3", now=JULY)
+    assert again.code == 0
+    assert demo("action", "show", "1", "--json").json() == by_done
+    assert demo("log", "--json").json() == log_before

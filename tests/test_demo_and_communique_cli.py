@@ -23,7 +23,10 @@ def test_demo_from_a_plain_install_in_a_fresh_venv_shows_both_2023_meetings(
         timeout=600,
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("CDT_")}
-    env.update({"CDT_NOW": "2023-04-24", "NO_COLOR": "1", "COLUMNS": "100"})
+    # TMPDIR: the demo's temporary file stays in the test's folder.
+    env.update(
+        {"CDT_NOW": "2023-04-24", "NO_COLOR": "1", "COLUMNS": "100", "TMPDIR": str(tmp_path)}
+    )
     proc = subprocess.run(
         [str(venv / "bin" / "cdt"), "demo"],
         env=env,
@@ -86,3 +89,38 @@ def test_import_communique_records_the_seed_meeting_and_the_announced_annual(
     assert again.code == 1
     assert "recorded already" in again.stderr
     assert db.read_bytes() == before
+
+
+def test_demo_takes_an_existing_empty_file_as_a_new_one(
+    cdt: Callable[..., Result], tmp_path: Path
+) -> None:
+    target = tmp_path / "from-mktemp.json"
+    target.touch()
+    result = cdt("demo", "--db", str(target))
+    assert result.code == 0, result.stderr
+    meetings = cdt("--db", str(target), "meeting", "list", "--json").json()
+    assert [m["date"] for m in meetings] == ["2023-04-17", "2023-10"]
+
+
+def test_undoing_the_demo_takes_back_the_sample_and_keeps_the_topic_catalog(
+    cdt: Callable[..., Result], db: Path
+) -> None:
+    import json
+
+    catalog = {t["slug"] for t in json.loads((REPO / "data" / "topics.json").read_text())}
+    assert cdt("demo", "--db", str(db)).code == 0
+    assert cdt("action", "done", "1").code == 0
+    undone = cdt("undo", "--steps", "2")
+    assert undone.code == 0, undone.stderr
+    assert cdt("meeting", "list", "--json").json() == []
+    assert {t["slug"] for t in cdt("topic", "list", "--json").json()} == catalog
+
+
+def test_demo_without_db_says_its_file_is_temporary(
+    cdt: Callable[..., Result], tmp_path: Path
+) -> None:
+    result = cdt("demo", TMPDIR=str(tmp_path))
+    assert result.code == 0, result.stderr
+    loaded = " ".join(result.stderr.split("Explore further")[0].split())
+    assert f"Loaded the sample into {tmp_path}" in loaded
+    assert "temporary file" in loaded

@@ -42,7 +42,7 @@ from consular_dialogue.exporters import (
     get_format,
 )
 from consular_dialogue.exporters.markdown import escape_cell
-from consular_dialogue.exporters.text import clean, defuse_formula
+from consular_dialogue.exporters.text import defuse_formula
 from consular_dialogue.models import (
     Action,
     ActionStatus,
@@ -58,6 +58,7 @@ from consular_dialogue.models import (
     Priority,
     Topic,
 )
+from consular_dialogue.text import clean
 
 GOLDEN = Path(__file__).parent / "golden" / "exports"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

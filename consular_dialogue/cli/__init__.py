@@ -6,6 +6,7 @@ global options, and the single error boundary.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import Annotated
@@ -138,6 +139,13 @@ def main(argv: list[str] | None = None) -> None:
     Typer handles its own usage errors (exit 2) and Ctrl-C (exit 130).
     """
     args = sys.argv[1:] if argv is None else argv
+    # A command lives well under a second and makes few reference cycles: the cyclic
+    # garbage collector only re-scans the parsed file (measured: 3.7 s -> 1.4 s to
+    # parse 100,000 actions).
+    gc.disable()
+    if args == ["--version"]:
+        print(f"cdt {__version__}")
+        return
     # Shell completion needs every command; so does an unknown one (for Typer's hint).
     only = None if "_CDT_COMPLETE" in os.environ else requested_command(args)
     try:
@@ -145,7 +153,10 @@ def main(argv: list[str] | None = None) -> None:
     except ConsularDialogueError as exc:
         if "--debug" in args:
             raise
-        print(f"Error: {exc}", file=sys.stderr)
+        from ..text import clean_line
+
+        # Messages quote what users typed (titles, values): one inert line.
+        print(f"Error: {clean_line(str(exc))}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)

@@ -279,9 +279,9 @@ def delete(
     """
     from ..services.actions import delete_action
 
-    with reading(ctx) as repo:
-        action = repo.get(Action, action_id)
-    confirm(ctx, f"Delete action {action_id} ({action.title})?", yes)
+    # Asked under the lock: what is confirmed is what gets deleted.
     with writing(ctx) as repo:
+        action = repo.get(Action, action_id)
+        confirm(ctx, f"Delete action {action_id} ({action.title})?", yes)
         delete_action(repo, action_id)
     say(ctx, f"Deleted action {action_id}")

@@ -96,7 +96,8 @@ def list_(
         return
     from ..render import agenda_table
 
-    st.out.print(agenda_table(items, meetings, st.settings.lang))
+    # One meeting's agenda needs no meeting column.
+    st.out.print(agenda_table(items, meetings, st.settings.lang, show_meeting=meeting is None))
 
 
 @app.command("set")
@@ -231,9 +232,9 @@ def delete(
     from ..services.agenda import delete_item
 
     settings = state(ctx).settings
-    with reading(ctx) as repo:
-        item = repo.get(AgendaItem, item_id)
-    confirm(ctx, f"Delete agenda item {item_id} ({item.title})?", yes)
+    # Asked under the lock: what is confirmed is what gets deleted.
     with writing(ctx) as repo:
+        item = repo.get(AgendaItem, item_id)
+        confirm(ctx, f"Delete agenda item {item_id} ({item.title})?", yes)
         delete_item(repo, item_id, now=settings.now)
     say(ctx, f"Deleted agenda item {item_id}")

@@ -84,19 +84,27 @@ def reading(ctx: typer.Context, max_level: str | None = None) -> Iterator[Reposi
     yield repo
 
 
+def start_new_file(repo: Repository, now: dt.datetime) -> None:
+    """Give a new file the topic catalog, outside any history entry.
+
+    The catalog is part of a new file, not a user's change: ``undo`` never removes it.
+    """
+    from ..services.topics import load_catalog
+
+    if repo.is_new:
+        load_catalog(repo, now)
+        repo.pending.clear()
+
+
 @contextlib.contextmanager
 def writing(ctx: typer.Context, action: str = "") -> Iterator[Repository]:
     """The data file locked for the whole command, replaced atomically at the end."""
-    from ..services.topics import load_catalog
-
     st = state(ctx)
     settings = st.settings
     with open_for_writing(
         settings.db_path, lock_timeout=settings.lock_timeout, backups=settings.backups
     ) as repo:
-        if repo.is_new:
-            load_catalog(repo, settings.now)
-            repo.pending.clear()  # the catalog is part of a new file, not a user's change
+        start_new_file(repo, settings.now)
         yield repo
         repo.record_history(
             now=settings.now, command=st.command_line, action=action or ctx.command_path
@@ -122,9 +130,10 @@ def say(ctx: typer.Context, message: str) -> None:
 
 
 def print_json(value: Any) -> None:
-    import orjson
+    """``--json`` output: the one JSON writer, with terminal-unsafe characters escaped."""
+    from ..exporters.json_format import dump_json
 
-    sys.stdout.buffer.write(orjson.dumps(value, option=orjson.OPT_INDENT_2) + b"\n")
+    sys.stdout.buffer.write(dump_json(value))
     sys.stdout.flush()
 
 
@@ -133,10 +142,15 @@ def interactive() -> bool:
 
 
 def confirm(ctx: typer.Context, question: str, yes: bool) -> None:
-    """Ask before destroying something; ``--yes`` answers for scripts."""
+    """Ask before destroying something; ``--yes`` answers for scripts.
+
+    The question quotes a record's title: it is cleaned like any user text.
+    """
+    from ..text import clean_line
 
     if yes:
         return
+    question = clean_line(question)
     if not sys.stdin.isatty():
         raise UsageProblem(f"{question} There is no terminal to ask; add --yes.")
     if not typer.confirm(question, default=False, err=True):

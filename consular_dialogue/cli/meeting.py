@@ -59,7 +59,9 @@ def _ask(prompt: str, check: Any) -> Any:
         try:
             return check(answer)
         except ConsularDialogueError as exc:
-            typer.echo(f"Error: {exc}", err=True)
+            from ..text import clean_line
+
+            typer.echo(f"Error: {clean_line(str(exc))}", err=True)
 
 
 def _fields(
@@ -265,10 +267,10 @@ def delete(
     from ..services.meetings import delete_meeting
 
     settings = state(ctx).settings
-    with reading(ctx) as repo:
-        meeting = repo.get(Meeting, meeting_id)
-    confirm(ctx, f"Delete meeting {meeting_id} ({meeting.title})?", yes)
+    # Asked under the lock: what is confirmed is what gets deleted.
     with writing(ctx) as repo:
+        meeting = repo.get(Meeting, meeting_id)
+        confirm(ctx, f"Delete meeting {meeting_id} ({meeting.title})?", yes)
         removed = delete_meeting(repo, meeting_id, cascade=cascade, now=settings.now)
     say(
         ctx,

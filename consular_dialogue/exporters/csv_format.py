@@ -20,9 +20,10 @@ import io
 from collections.abc import Sequence
 
 from ..models import Action, Meeting
+from ..text import clean
 from .context import ExportContext
 from .table import Cell, Table, actions_table, cell_text, meetings_table
-from .text import clean, defuse_formula
+from .text import defuse_formula
 
 BOM = "\ufeff"
 

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 from ..dates import Precision
 from ..i18n import status_name
 from ..models import Action, ActionStatus, Level, Meeting, MeetingStatus, Priority, Record
+from ..text import clean
 from .context import ExportContext
 from .table import delegations_text, text_label
-from .text import clean
 
 if TYPE_CHECKING:
     from icalendar import Calendar, Component

@@ -12,9 +12,9 @@ import re
 from collections.abc import Sequence
 
 from ..models import Action
+from ..text import clean
 from .context import ExportContext
 from .table import Cell, Table, actions_table, cell_text
-from .text import clean
 
 _ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _SPECIAL = re.compile(r"[\\|\[\]*_`~&<>]")

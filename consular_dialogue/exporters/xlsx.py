@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..dates import PartialDate, Precision
 from ..models import Action
+from ..text import clean
 from .context import ExportContext
 from .table import Cell, Table, actions_table, text_label
-from .text import clean, looks_like_formula
+from .text import looks_like_formula
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet

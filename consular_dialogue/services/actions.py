@@ -12,6 +12,7 @@ from ..models import (
     ActionStatus,
     AgendaItem,
     Change,
+    Dialogue,
     Level,
     Meeting,
     Note,
@@ -23,6 +24,7 @@ from ..models import (
 )
 from ..storage import Repository
 from .dialogues import get_dialogue
+from .topics import get_topic
 
 
 def check_party(repo: Repository, meeting: Meeting, party: str) -> str:
@@ -148,14 +150,14 @@ def set_action(
 
 
 def complete_actions(repo: Repository, action_ids: list[int], *, now: dt.datetime) -> list[Action]:
-    """Mark actions done, recording today as their completion date."""
-    actions = [repo.get(Action, i) for i in dict.fromkeys(action_ids)]
-    for action in actions:
-        if action.status != ActionStatus.DONE:
-            _set_status(action, ActionStatus.DONE, now)
-            action.updated = iso_time(now)
-            repo.update(action)
-    return actions
+    """Mark actions done, recording today as their completion date.
+
+    The same path as ``set_action --status done``: one change record per action,
+    none for an action already done. Nothing is written if an id does not exist
+    (the command's write is all or nothing).
+    """
+    done = ActionFields(status=ActionStatus.DONE)
+    return [set_action(repo, i, done, now=now) for i in dict.fromkeys(action_ids)]
 
 
 def reopen_action(repo: Repository, action_id: int, *, now: dt.datetime) -> Action:
@@ -201,21 +203,36 @@ class ActionFilter:
     topic: str | None = None
 
 
+def known_party(repo: Repository, party: str) -> str:
+    """A party to filter by: one of any dialogue's parties, or ``joint``."""
+    value = party.strip()
+    if value.lower() == JOINT:
+        return JOINT
+    parties = sorted({p for d in repo.all(Dialogue) for p in d.parties})
+    if value.upper() not in parties:
+        known = ", ".join([*parties, JOINT])
+        raise InputError(f"Party {value!r} is not a party of any dialogue; use one of: {known}.")
+    return value.upper()
+
+
 def _due_order(action: Action) -> tuple[int, dt.date, int]:
     return (action.due is None, action.due or dt.date.max, action.id)
 
 
 def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list[Action]:
-    """By default the unfinished actions, by due date (undated last)."""
+    """By default the unfinished actions, by due date (undated last).
+
+    A meeting, topic or party that does not exist is an error, not an empty list:
+    a typo must not look like "nothing to do".
+    """
     if flt.meeting_id is not None:
         repo.get(Meeting, flt.meeting_id)
     item_topics: dict[int, str | None] = {}
     if flt.topic is not None:
+        get_topic(repo, flt.topic)
         item_topics = {i.id: i.topic for i in repo.all(AgendaItem)}
     owner = fold_text(flt.owner) if flt.owner else None
-    party = flt.party.strip() if flt.party else None
-    if party is not None:
-        party = JOINT if party.lower() == JOINT else party.upper()
+    party = known_party(repo, flt.party) if flt.party else None
     finished = {s.value for s in ActionStatus if s.is_finished}
     wanted = flt.status.value if flt.status is not None else None
 

@@ -19,7 +19,7 @@ from ..models import (
 from ..storage import Repository
 from .dialogues import get_dialogue
 from .meetings import meeting_agenda
-from .topics import ensure_topic
+from .topics import ensure_topic, get_topic
 
 
 def check_lead(repo: Repository, meeting: Meeting, lead: str | None) -> str | None:
@@ -73,9 +73,11 @@ def list_items(
     status: AgendaStatus | None = None,
     open_only: bool = False,
 ) -> list[AgendaItem]:
-    """Agenda items in meeting date order, then position."""
+    """Agenda items in meeting date order, then position (an unknown topic is an error)."""
     if meeting_id is not None:
         repo.get(Meeting, meeting_id)
+    if topic is not None:
+        get_topic(repo, topic)
     meetings = {m.id: m for m in repo.all(Meeting)}
     items = [
         i

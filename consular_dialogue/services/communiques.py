@@ -79,7 +79,7 @@ def record_communique(
     if existing is not None and main.status == "held":
         raise InputError(
             f"This communiqué's meeting looks recorded already as meeting {existing.id} "
-            f"({existing.title}); nothing was written."
+            f"({existing.title!r}); nothing was written."
         )
     if existing is None:
         meeting = _record(repo, main, dialogue, now)

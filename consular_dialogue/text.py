@@ -1,0 +1,36 @@
+"""Making user text inert before it reaches a terminal or a file.
+
+One rule for every place that shows what a user typed (tables, ``Error:`` lines,
+prompts, reports, exports), so a title reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+# C0/C1 controls (ESC starts ANSI/OSC sequences, BEL ends OSC ones) and bidi
+# marks, overrides and isolates, which could reorder or hide what a reader sees.
+# Tabs and newlines are kept; a CR is first read as a line break (text typed on
+# Windows), since a bare CR on a terminal would let the rest overwrite the line.
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def clean(text: str | None) -> str:
+    """User text with control and bidi characters made visible (``\\x1b``, ``\\u202e``)."""
+    if not text:
+        return ""
+    return _UNSAFE.sub(_visible, text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def clean_line(text: str | None) -> str:
+    """``clean`` for a one-line message: line breaks become spaces.
+
+    An ``Error:`` line or a question must stay one line, so that text a user typed
+    cannot draw a second, made-up line under it.
+    """
+    return clean(text).replace("\n", " ").replace("\u2028", " ").replace("\u2029", " ")

@@ -1,0 +1,119 @@
+"""What a user typed never acts on a terminal: not in tables, not in ``Error:`` lines or
+confirm questions, not in ``--json``. One cleaning rule (``consular_dialogue.text``) and
+one JSON writer (``exporters.json_format.dump_json``) serve every output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import Result
+from rich.console import Console
+
+from consular_dialogue.exporters.json_format import dump_json
+from consular_dialogue.render import plain
+from consular_dialogue.text import clean, clean_line
+
+Run = Callable[..., Result]
+
+ESC_TITLE = "X \x1b[31mRED\x1b[0m \u202eevil"
+# Everything a terminal, an editor or a JavaScript parser could act on.
+RAW = ("\x1b", "\x07", "\x85", "\x9b", "\u202e", "\u2066", "\u200f", "\u2028", "\u2029")
+
+
+@pytest.fixture
+def one_action(cdt: Run) -> Run:
+    """A data file with one dialogue, one meeting, and action 1 titled ``ESC_TITLE``."""
+    assert cdt("dialogue", "add", "D", "--key", "d", "--parties", "MX,US").code == 0
+    assert cdt("meeting", "add", "T", "--kind", "annual", "--date", "2023-04-17").code == 0
+    assert cdt("action", "add", ESC_TITLE, "--meeting", "1", "--party", "MX").code == 0
+    return cdt
+
+
+def test_clean_reads_a_carriage_return_as_a_line_break_everywhere() -> None:
+    assert clean("dos\r\nmac\rend") == "dos\nmac\nend"
+    assert clean("\x1b[31m\u202e") == "\\x1b[31m\\u202e"
+    buffer = io.StringIO()
+    Console(file=buffer, width=40, color_system=None).print(plain("first\rsecond"))
+    assert buffer.getvalue() == "first\nsecond\n"
+
+
+def test_clean_line_keeps_a_message_on_one_line() -> None:
+    assert clean_line("a\nb\r\nc\u2028d") == "a b c d"
+    assert clean_line("\x1b]8;;http://x\x07") == "\\x1b]8;;http://x\\x07"
+
+
+def test_a_confirm_question_quoting_a_title_is_one_inert_error_line(one_action: Run) -> None:
+    before = one_action("action", "show", "1", "--json").json()
+    result = one_action("action", "delete", "1", stdin="")
+    assert result.code == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: ")
+    assert not any(ch in result.stderr for ch in RAW)
+    assert "X \\x1b[31mRED\\x1b[0m \\u202eevil" in result.stderr
+    assert one_action("action", "show", "1", "--json").json() == before
+
+
+def test_a_title_with_a_line_break_cannot_draw_a_second_error_line(cdt: Run) -> None:
+    assert cdt("dialogue", "add", "D", "--key", "d", "--parties", "MX,US").code == 0
+    title = "T\nDeleted meeting 1"
+    assert cdt("meeting", "add", title, "--kind", "annual", "--date", "2023-04-17").code == 0
+    result = cdt("meeting", "delete", "1", stdin="")
+    assert result.code == 2
+    assert result.stderr.splitlines() == [
+        "Error: Delete meeting 1 (T Deleted meeting 1)? There is no terminal to ask; add --yes."
+    ]
+
+
+def test_every_error_line_is_cleaned_at_the_boundary(cdt: Run, tmp_path: Path) -> None:
+    # The file name is quoted as given (no repr): only the boundary can clean it.
+    name = str(tmp_path / "no\x1b[31mfile\u202e\nError: fake.txt")
+    result = cdt("meeting", "import-communique", name, "--dry-run")
+    assert result.code == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: Cannot read ")
+    assert not any(ch in result.stderr for ch in RAW)
+    assert "no\\x1b[31mfile\\u202e Error: fake.txt" in result.stderr
+
+
+def test_json_output_escapes_controls_bidi_and_line_separators_and_round_trips(
+    cdt: Run,
+) -> None:
+    title = "a\x1b[2Jb\x07c\x85d\x9be\u202ef\u2066g\u200fh\u2028i\u2029j «ñ»"
+    assert cdt("dialogue", "add", "D", "--key", "d", "--parties", "MX,US").code == 0
+    assert cdt("meeting", "add", "T", "--kind", "annual", "--date", "2023-04-17").code == 0
+    assert cdt("action", "add", title, "--meeting", "1", "--party", "MX").code == 0
+    for args in (["action", "show", "1", "--json"], ["action", "list", "--json"]):
+        result = cdt(*args)
+        assert result.code == 0
+        assert not any(ch in result.stdout for ch in RAW), args
+        assert "\\u202e" in result.stdout and "\\u2028" in result.stdout
+        assert "«ñ»" in result.stdout  # accents stay readable
+        shown = result.json()
+        assert (shown if isinstance(shown, dict) else shown[0])["title"] == title
+
+
+def test_dump_json_escapes_every_unsafe_character_and_ends_with_a_newline() -> None:
+    value = {"title": "".join(RAW) + "é", "due": dt.date(2023, 6, 30), "n": [1, 2]}
+    payload = dump_json(value)
+    assert isinstance(payload, bytes) and payload.endswith(b"}\n")
+    text = payload.decode("utf-8")
+    assert '\n  "title": ' in text
+    assert not any(ch in text for ch in RAW)
+    assert "é" in text
+    assert json.loads(text) == {**value, "due": "2023-06-30"}
+
+
+def test_a_report_as_json_escapes_line_separators_too(cdt: Run) -> None:
+    title = "Reunión\u2028Anual\u2029\u202e2023"
+    assert cdt("dialogue", "add", "D", "--key", "d", "--parties", "MX,US").code == 0
+    assert cdt("meeting", "add", title, "--kind", "annual", "--date", "2023-04-17").code == 0
+    result = cdt("report", "1", "--format", "json")
+    assert result.code == 0
+    assert not any(ch in result.stdout for ch in RAW)
+    assert "\\u2028" in result.stdout
+    assert result.json()["meeting"]["title"] == title
