@@ -4,15 +4,16 @@ One command (run it with the venv's python, never a pyenv shim):
 
     /work/venv/bin/python benchmarks/run.py [--sizes S,M,L] [--runs 5] [--taskwarrior] [--jrnl]
     /work/venv/bin/python benchmarks/run.py --smoke        # CI: size S once, exit codes only
-    /work/venv/bin/python benchmarks/run.py --profile      # importtime + cProfile into out/
+    /work/venv/bin/python benchmarks/run.py --profile --sizes M,L   # importtime + cProfile
+    /work/venv/bin/python benchmarks/run.py --sizes L --reuse-db    # skip re-importing L
 
 What it does, per size (S 50 meetings / 1,000 actions, M 500 / 10,000, L 5,000 / 100,000):
 generates the dump (``benchmarks/generate.py``, seeded), loads it with the tool's own
 bulk import (``cdt import dump.json``, timed), then times each command as a whole
-process: median of ``--runs`` runs, min and max shown, peak RSS of that very process
-(``os.wait4``'s rusage). Stdout always goes to a pipe that is read to the end; stdin
-is /dev/null; ``CDT_NOW`` is fixed at 2026-06-15 so due dates and "overdue" never
-drift. Commands run round-robin (every command once per round) so a slow moment of
+process: median of ``--runs`` runs, min and max shown, median user+sys CPU time
+(``os.wait4``) and peak RSS of that very process (GNU ``time -f %M``). Stdout always
+goes to a pipe that is read to the end; stdin is /dev/null; ``CDT_NOW`` is fixed at
+2026-06-15 so due dates and "overdue" never drift. Commands run round-robin (every command once per round) so a slow moment of
 the machine does not land on one command only. A command the CLI does not register
 yet (``report``, ``timeline``, ``export`` while others add them) is shown as n/a.
 
@@ -73,12 +74,23 @@ class Sample:
     err: str
 
 
+GNU_TIME = Path("/usr/bin/time")
+
+
 def run_once(argv: Sequence[str], env: dict[str, str], cwd: Path | None = None) -> Sample:
-    """One whole process: stdout to a pipe read to its end, stdin /dev/null."""
-    with tempfile.TemporaryFile() as err_file:
+    """One whole process: stdout to a pipe read to its end, stdin /dev/null.
+
+    Peak RSS comes from GNU time when present: a child's ru_maxrss from wait4 (or
+    RUSAGE_CHILDREN) also counts the memory of the parent it was forked from,
+    before the exec, so it would report this script's size, not cdt's.
+    """
+    with tempfile.TemporaryFile() as err_file, tempfile.NamedTemporaryFile("r") as rss_file:
+        command = list(argv)
+        if GNU_TIME.exists():
+            command = [str(GNU_TIME), "-f", "%M", "-o", rss_file.name, *command]
         started = time.perf_counter()
         proc = subprocess.Popen(
-            list(argv),
+            command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=err_file,
@@ -89,16 +101,19 @@ def run_once(argv: Sequence[str], env: dict[str, str], cwd: Path | None = None) 
         out_bytes = 0
         while chunk := proc.stdout.read(1 << 16):
             out_bytes += len(chunk)
-        # wait4, not wait: the rusage of this child alone (RUSAGE_CHILDREN is a
-        # running maximum over every child so far).
+        # wait4's rusage covers the child and its reaped children (GNU time's command).
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
         proc.stdout.close()
         err_file.seek(0)
         err = err_file.read().decode("utf-8", "replace")
+        rss_kb = usage.ru_maxrss
+        if GNU_TIME.exists():
+            reported = rss_file.read().split()
+            rss_kb = int(reported[-1]) if reported and reported[-1].isdigit() else 0
     cpu = usage.ru_utime + usage.ru_stime
-    return Sample(wall, cpu, usage.ru_maxrss, proc.returncode, out_bytes, err)
+    return Sample(wall, cpu, rss_kb, proc.returncode, out_bytes, err)
 
 
 def not_registered(sample: Sample) -> bool:
@@ -117,7 +132,8 @@ class Timing:
         self.samples.append(sample)
         if sample.rc != 0 and self.status == "ok":
             self.status = "FAIL"
-            self.note = f"exit {sample.rc}: {sample.err.strip().splitlines()[-1:] or ''}"
+            lines = sample.err.strip().splitlines()
+            self.note = f"exit {sample.rc}: {lines[-1] if lines else '(no message)'}"
 
     @property
     def walls_ms(self) -> list[float]:
@@ -582,19 +598,32 @@ def bench_taskwarrior(
     result.pairs = [(a, b) for a, b, _, _ in pairs]
 
 
-def bench_startup(runs: int, smoke: bool) -> dict[str, Timing]:
+def bench_startup(runs: int, smoke: bool, taskwarrior: bool) -> dict[str, Timing]:
+    """Start-up with no data, three times as many runs (they are short and noisy),
+    next to the floors they stand on: the bare interpreter and the imports alone."""
     folder = OUT / "data" / "empty"
     db = fresh_db(folder)  # a path with no file: reading commands create nothing
     env = cdt_env(db)
-    timings = {key: Timing(label) for key, label, _ in STARTUP}
-    for key, _, args in STARTUP:
-        first = run_once([*cdt_argv(), *args], env)  # warm-up
+    cases = [(key, label, [*cdt_argv(), *args]) for key, label, args in STARTUP]
+    cases += [
+        ("python", "`python -c pass` (interpreter floor)", [sys.executable, "-c", "pass"]),
+        (
+            "import_cli",
+            "`python -c 'import consular_dialogue.cli'` (imports only)",
+            [sys.executable, "-c", "import consular_dialogue.cli"],
+        ),
+    ]
+    if taskwarrior:
+        cases.append(("task_version", "`task --version` (reference)", ["task", "--version"]))
+    timings = {key: Timing(label) for key, label, _ in cases}
+    for key, _, argv in cases:
+        first = run_once(argv, env)  # warm-up
         if smoke or first.rc != 0:
             timings[key].add(first)
     if not smoke:
-        for _ in range(runs):
-            for key, _, args in STARTUP:
-                timings[key].add(run_once([*cdt_argv(), *args], env))
+        for _ in range(3 * runs):
+            for key, _, argv in cases:
+                timings[key].add(run_once(argv, env))
     return timings
 
 
@@ -660,7 +689,7 @@ def source_tree() -> str:
             ["git", "status", "--porcelain", "--", "consular_dialogue"],
             capture_output=True,
             text=True,
-            cwd=HERE,
+            cwd=HERE.parent,
         ).stdout.splitlines()
     except OSError:
         return "?"
@@ -691,9 +720,10 @@ def report(
     if smoke:
         lines.append("")
         lines.append("**Smoke run: one run each; exit codes checked; no timing claims.**")
-    lines += ["", "## Start-up (no data)", "", "| Command | Time · RSS |", "|---|---|"]
+    lines += ["", f"## Start-up (no data; {1 if smoke else 3 * runs} runs each)", ""]
+    lines += ["| Command | Time · RSS |", "|---|---|"]
     for timing in startup.values():
-        lines.append(f"| {timing.label} | {timing.cell(runs)} |")
+        lines.append(f"| {timing.label} | {timing.cell(1 if smoke else 3 * runs)} |")
     if jrnl:
         for timing in jrnl.values():
             lines.append(f"| {timing.label} (reference) | {timing.cell(runs)} |")
@@ -814,16 +844,27 @@ def profile(sizes: list[str]) -> None:
     log(f"[profile] {folder / 'importtime.txt'}")
 
     def cprofile(name: str, db: Path, args: list[str]) -> None:
+        """Top 25 by cumulative time, then top 20 by own time (where the time really goes)."""
+        import io
+        import pstats
+
+        stats_file = folder / f"{name}.prof"
         proc = subprocess.run(
-            [sys.executable, "-m", "cProfile", "-s", "cumtime", "-m", "consular_dialogue", *args],
+            [
+                sys.executable,
+                *("-m", "cProfile", "-o", str(stats_file)),
+                *("-m", "consular_dialogue", *args),
+            ],
             capture_output=True,
             text=True,
             env=cdt_env(db),
         )
-        out = proc.stdout
-        start = out.find("   Ordered by")
-        lines = out[start:].splitlines()[:30] if start >= 0 else out.splitlines()[-30:]
-        (folder / f"{name}.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        text = io.StringIO()
+        text.write(f"$ cdt {' '.join(args)}   (exit {proc.returncode})\n")
+        stats = pstats.Stats(str(stats_file), stream=text)
+        stats.sort_stats("cumulative").print_stats(25)
+        stats.sort_stats("tottime").print_stats(20)
+        (folder / f"{name}.txt").write_text(text.getvalue(), encoding="utf-8")
         log(f"[profile] {folder / name}.txt (rc {proc.returncode})")
 
     for size in sizes:
@@ -880,7 +921,7 @@ def main(argv: list[str] | None = None) -> int:
             "Taskwarrior (`task`) is not installed; going on without it "
             "(apt-get install taskwarrior)."
         )
-    startup = bench_startup(runs, args.smoke)
+    startup = bench_startup(runs, args.smoke, tw_version is not None)
     log("[startup] done")
 
     results: list[SizeResult] = []
