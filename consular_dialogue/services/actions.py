@@ -23,21 +23,13 @@ from ..models import (
     require_text,
 )
 from ..storage import Repository
-from .dialogues import get_dialogue
+from .dialogues import check_side
 from .topics import get_topic
 
 
 def check_party(repo: Repository, meeting: Meeting, party: str) -> str:
     """An action's side is one of the dialogue's parties or ``joint``."""
-    value = party.strip()
-    if value.lower() == JOINT:
-        return JOINT
-    parties = get_dialogue(repo, meeting.dialogue).parties
-    if value.upper() not in parties:
-        raise InputError(
-            f"Party {value!r} is not a party of this dialogue; use {', '.join(parties)} or joint."
-        )
-    return value.upper()
+    return check_side(repo, meeting.dialogue, party, "Party")
 
 
 def add_action(

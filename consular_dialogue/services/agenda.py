@@ -6,7 +6,6 @@ import datetime as dt
 
 from ..errors import InputError
 from ..models import (
-    JOINT,
     Action,
     AgendaItem,
     AgendaStatus,
@@ -17,7 +16,7 @@ from ..models import (
     require_text,
 )
 from ..storage import Repository
-from .dialogues import get_dialogue
+from .dialogues import check_side
 from .meetings import meeting_agenda
 from .topics import ensure_topic, get_topic
 
@@ -26,15 +25,7 @@ def check_lead(repo: Repository, meeting: Meeting, lead: str | None) -> str | No
     """A lead is one of the dialogue's parties or ``joint``."""
     if lead is None or not lead.strip():
         return None
-    value = lead.strip()
-    if value.lower() == JOINT:
-        return JOINT
-    parties = get_dialogue(repo, meeting.dialogue).parties
-    if value.upper() not in parties:
-        raise InputError(
-            f"Lead {value!r} is not a party of this dialogue; use {', '.join(parties)} or joint."
-        )
-    return value.upper()
+    return check_side(repo, meeting.dialogue, lead, "Lead")
 
 
 def add_item(

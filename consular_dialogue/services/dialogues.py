@@ -128,3 +128,18 @@ def edit_dialogue(
     if dialogue.touch(before, now):
         repo.update(dialogue)
     return dialogue
+
+
+def check_side(repo: Repository, dialogue_key: str, value: str, what: str) -> str:
+    """Who leads or owns something: one of the dialogue's parties, or ``joint``."""
+    from ..models import JOINT
+
+    side = value.strip()
+    if side.lower() == JOINT:
+        return JOINT
+    parties = get_dialogue(repo, dialogue_key).parties
+    if side.upper() not in parties:
+        raise InputError(
+            f"{what} {side!r} is not a party of this dialogue; use {', '.join(parties)} or joint."
+        )
+    return side.upper()
