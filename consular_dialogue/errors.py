@@ -37,6 +37,8 @@ class DataFileError(ConsularDialogueError):
     """The data file cannot be used: busy, corrupt, too new, unwritable."""
 
     exit_code = EXIT_DATA_FILE
+    #: What is wrong with the file, as a predicate ("is not valid JSON (...)").
+    reason: str = ""
 
 
 class FileBusyError(DataFileError):

@@ -446,6 +446,11 @@ class Action(Record):
     changes: list[Change] = field(default_factory=list)
     level: Level = Level.INTERNAL
 
+    @staticmethod
+    def stored_unfinished(record: dict[str, Any]) -> bool:
+        """Whether a stored action is unfinished, read without building the model."""
+        return record["status"] not in _FINISHED_ACTIONS
+
     def is_overdue(self, today: dt.date) -> bool:
         return self.due is not None and self.due < today and not self.status.is_finished
 
@@ -496,6 +501,8 @@ class Action(Record):
             level=Level(record.get("level", "internal")),
         )
 
+
+_FINISHED_ACTIONS = frozenset(s.value for s in ActionStatus if s.is_finished)
 
 RECORD_TYPES: tuple[type[Record], ...] = (Dialogue, Topic, Meeting, AgendaItem, Action)
 KINDS: dict[str, type[Record]] = {cls.KIND: cls for cls in RECORD_TYPES}

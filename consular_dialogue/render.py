@@ -386,10 +386,6 @@ def meetings_table(meetings: Sequence[Meeting], lang: str) -> RenderableType:
     return table
 
 
-def delegation_line(head: str | None, title: str | None) -> str:
-    return ", ".join(part for part in (head, title) if part)
-
-
 def meeting_detail(
     m: Meeting,
     items: Sequence[AgendaItem],

@@ -536,11 +536,7 @@ def _dialogue_for(repo: Repository, key: str | None, *, required: bool) -> Dialo
     return resolve_dialogue(repo, None)
 
 
-_FINISHED = frozenset(s.value for s in ActionStatus if s.is_finished)
-
-
-def _unfinished(raw: dict[str, Any]) -> bool:
-    return raw["status"] not in _FINISHED
+_unfinished = Action.stored_unfinished
 
 
 def _meeting_data(

@@ -121,37 +121,44 @@ def restore_hint(path: Path) -> str:
     return f"Restore it from your own backup copy (cdt --db {db} restore FILE)."
 
 
-def parse_file(raw: bytes, path: Path) -> Data:
-    """Check and migrate the file's contents; refuse anything that is not ours."""
+def _unusable(path: Path, reason: str, advice: bool) -> CorruptFileError:
+    hint = f" {restore_hint(path)}" if advice else ""
+    error = CorruptFileError(f"{path} {reason}; it was left untouched.{hint}")
+    error.reason = reason
+    return error
+
+
+def parse_file(raw: bytes, path: Path, *, advice: bool = True) -> Data:
+    """Check and migrate the file's contents; refuse anything that is not ours.
+
+    ``advice`` adds how to restore this file from its backups to the message (not
+    wanted when the file being read is itself a backup).
+    """
     if not raw:
-        raise CorruptFileError(
-            f"{path} is empty (0 bytes), so it was not read. {restore_hint(path)}"
-        )
+        raise _unusable(path, "is empty (0 bytes)", advice)
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise CorruptFileError(
-            f"{path} is damaged (not valid JSON: {exc}); it was left untouched. {restore_hint(path)}"
-        ) from None
+        raise _unusable(path, f"is damaged (not valid JSON: {exc})", advice) from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        raise CorruptFileError(
-            f"{path} is not a consular-dialogue data file; it was left untouched. "
-            f"{restore_hint(path)}"
-        )
+        raise _unusable(path, "is not a consular-dialogue data file", advice)
     meta = data.get(META_TABLE, {}).get("1")
     if META_TABLE in data and not isinstance(meta, dict):
-        raise CorruptFileError(f"{path} has a damaged schema record. {restore_hint(path)}")
+        raise _unusable(path, "has a damaged schema record", advice)
     version = meta.get("schema", 0) if isinstance(meta, dict) else 0
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-        raise CorruptFileError(f"{path} has an unreadable schema version. {restore_hint(path)}")
+        raise _unusable(path, "has an unreadable schema version", advice)
     if version > SCHEMA_VERSION:
-        raise NewerSchemaError(
-            f"{path} was written by a newer consular-dialogue (schema {version}; this one "
-            f"reads up to {SCHEMA_VERSION}); upgrade with: pip install -U consular-dialogue"
+        reason = (
+            f"was written by a newer consular-dialogue (schema {version}; this one "
+            f"reads up to {SCHEMA_VERSION})"
         )
+        error = NewerSchemaError(f"{path} {reason}; upgrade with: pip install -U consular-dialogue")
+        error.reason = reason
+        raise error
     problem = _shape_problem(data)
     if problem:
-        raise CorruptFileError(f"{path} is damaged: {problem}. {restore_hint(path)}")
+        raise _unusable(path, f"is damaged: {problem}", advice)
     while version < SCHEMA_VERSION:
         MIGRATIONS[version](data)
         version += 1
@@ -281,14 +288,15 @@ def list_backups(path: Path) -> list[Path]:
     return sorted(names, key=lambda p: p.name, reverse=True)
 
 
-def _keep_backup(path: Path, keep: int) -> None:
-    """Keep the file about to be replaced as the newest rotating backup.
+def keep_backup(path: Path, keep: int | None = None) -> Path | None:
+    """Keep the file about to be replaced as the newest backup; returns its path.
 
     A hard link costs nothing: the old contents stay on disk under the backup name
-    once the new file is renamed over ``path``.
+    once the new file is renamed over ``path``. ``keep`` prunes to that many
+    backups (``None`` prunes nothing; 0 keeps no backup at all). Backups are 0600.
     """
-    if keep <= 0 or not path.exists():
-        return
+    if keep == 0 or not path.exists():
+        return None
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
     backup = path.with_name(f"{backup_prefix(path)}{stamp}")
     try:
@@ -299,16 +307,11 @@ def _keep_backup(path: Path, keep: int) -> None:
         temp = path.with_name(f"{_temp_prefix(path)}backup")
         shutil.copyfile(path, temp)
         os.replace(temp, backup)
-    for old in list_backups(path)[keep:]:
-        with contextlib.suppress(FileNotFoundError):
-            old.unlink()
-
-
-def _protect_backups(path: Path) -> None:
-    newest = list_backups(path)[:1]
-    for backup in newest:
-        with contextlib.suppress(OSError):
-            os.chmod(backup, 0o600)
+    if keep is not None:
+        for old in list_backups(path)[keep:]:
+            with contextlib.suppress(FileNotFoundError):
+                old.unlink()
+    return backup
 
 
 @dataclass
@@ -676,9 +679,12 @@ def open_for_writing(
             )
             yield repo
             if repo.dirty:
-                _keep_backup(target, backups)
+                backup = keep_backup(target, backups)
                 storage.write(repo.data)
-                _protect_backups(target)
+                if backup is not None:
+                    # A link shares the old file's mode until the new file is renamed over it.
+                    with contextlib.suppress(OSError):
+                        os.chmod(backup, 0o600)
     except PermissionError as exc:
         raise DataFileError(
             f"{target} cannot be written ({exc.strerror}); check the folder's permissions."

@@ -242,8 +242,8 @@ def _a_dump(raw: bytes) -> bytes:
 
 
 BAD_BACKUPS: dict[str, tuple[Callable[[bytes], bytes], str]] = {
-    "truncated": (_truncated, "it is not valid JSON"),
-    "empty": (lambda raw: b"", "it is empty."),
+    "truncated": (_truncated, "it is damaged (not valid JSON"),
+    "empty": (lambda raw: b"", "it is empty (0 bytes)."),
     "dangling reference": (_dangling, "agenda 1 names a missing meeting 42."),
     "newer schema": (_newer, "it was written by a newer consular-dialogue (schema 99"),
     "a dump, not a data file": (_a_dump, "it is not a consular-dialogue data file."),

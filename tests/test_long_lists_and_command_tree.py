@@ -179,3 +179,15 @@ def test_a_long_action_timeline_is_one_line_per_action_with_today_and_month_head
     before = [line for line in lines[: today_rules[0]] if "Acción [b]" in line]
     assert len(before) == 30 and all(line.startswith("!") for line in before)  # overdue first
     assert "\x1b" not in "\n".join(lines)
+
+
+def test_the_global_options_that_take_a_value_are_all_known_to_the_lazy_loader() -> None:
+    from typer.main import get_command
+
+    from consular_dialogue.cli import GLOBAL_OPTIONS_WITH_VALUE
+
+    root = get_command(build_app("meeting"))
+    taking_values = {
+        name for param in root.params if not getattr(param, "is_flag", False) for name in param.opts
+    }
+    assert taking_values == GLOBAL_OPTIONS_WITH_VALUE

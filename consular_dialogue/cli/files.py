@@ -62,8 +62,6 @@ def restore_command(
 
 def _checked_backup(path: Path) -> bytes:
     """The backup's bytes, once it is known to be a whole, sound data file."""
-    import orjson
-
     from ..errors import DataFileError
     from ..services.integrity import check_tables
     from ..storage import parse_file
@@ -73,22 +71,10 @@ def _checked_backup(path: Path) -> bytes:
     except OSError as exc:
         raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
     refused = f"{path} cannot be restored"
-    if not raw.strip():
-        raise InputError(f"{refused}: it is empty.")
     try:
-        parsed = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise InputError(f"{refused}: it is not valid JSON ({exc}).") from None
-    if not isinstance(parsed, dict) or not all(isinstance(v, dict) for v in parsed.values()):
-        raise InputError(f"{refused}: it is not a consular-dialogue data file.")
-    try:
-        data = parse_file(raw, path)
+        data = parse_file(raw, path, advice=False)
     except DataFileError as exc:
-        # parse_file's own advice (restore a backup of *this* file) does not apply here
-        reason = str(exc).split(". Restore", 1)[0].removeprefix(f"{path} ")
-        raise InputError(f"{refused}: it {reason}.") from None
-    except Exception as exc:  # a file from anywhere may be wrong in any way
-        raise InputError(f"{refused}: it is not a readable data file ({exc!r}).") from None
+        raise InputError(f"{refused}: it {exc.reason}.") from None
     problems = check_tables(data)
     if problems:
         raise InputError(f"{refused}: {problems[0]}")
@@ -102,21 +88,19 @@ def _replace_with(target: Path, raw: bytes, *, lock_timeout: float) -> Path | No
     newest backup, and no older backup is removed (the one being restored may be
     the oldest).
     """
-    import datetime as dt
+    import os
 
-    from ..storage import atomic_write, backup_prefix, locked
+    from ..storage import atomic_write, keep_backup, locked
 
     try:
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise InputError(f"Cannot create the folder {target.parent}: {exc.strerror}.") from None
     with locked(target, lock_timeout):
-        kept: Path | None = None
-        if target.exists():
-            stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-            kept = target.with_name(f"{backup_prefix(target)}{stamp}")
-            atomic_write(kept, target.read_bytes(), private=True)
+        kept = keep_backup(target)
         atomic_write(target, raw)
+        if kept is not None:
+            os.chmod(kept, 0o600)
     return kept
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import InputError
 from ..models import (
@@ -225,21 +226,16 @@ def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list
         item_topics = {i.id: i.topic for i in repo.all(AgendaItem)}
     owner = fold_text(flt.owner) if flt.owner else None
     party = known_party(repo, flt.party) if flt.party else None
-    finished = {s.value for s in ActionStatus if s.is_finished}
     wanted = flt.status.value if flt.status is not None else None
 
-    def stored_status_fits(raw: dict[str, object]) -> bool:
+    def stored_status_fits(raw: dict[str, Any]) -> bool:
+        # Status is tested on the stored dict, so finished actions are never built.
         if wanted is not None:
-            return raw["status"] == wanted
-        return flt.all_statuses or raw["status"] not in finished
+            return bool(raw["status"] == wanted)
+        return flt.all_statuses or Action.stored_unfinished(raw)
 
     selected: list[Action] = []
     for action in repo.select(Action, stored_status_fits):
-        if flt.status is not None:
-            if action.status != flt.status:
-                continue
-        elif not flt.all_statuses and action.status.is_finished:
-            continue
         if flt.overdue and not action.is_overdue(today):
             continue
         if flt.due_before is not None and (action.due is None or action.due >= flt.due_before):
