@@ -209,12 +209,34 @@ def log(message: str) -> None:
 # ---- the tools ---------------------------------------------------------------
 
 
+PYTHON = sys.executable  # the python whose venv holds the cdt being timed (see main)
+
+
+def product_python() -> str:
+    """A venv under ``out/`` with the project installed as the README installs it.
+
+    ``pip install .`` (not ``-e``): compiled ``.pyc`` files and no editable-install
+    finder, which costs ~20 ms on every start, so the figures are what users get.
+    Re-installed on every run so they are the figures of the code in this tree.
+    """
+    venv = OUT / "venv"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        log("[install] creating benchmarks/out/venv")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, str(HERE.parent)], check=True)  # the dependencies, once
+    subprocess.run([*pip, "--force-reinstall", "--no-deps", str(HERE.parent)], check=True)
+    log("[install] cdt installed from this tree into benchmarks/out/venv")
+    return str(python)
+
+
 def cdt_argv() -> list[str]:
-    """The venv's ``cdt`` next to this python; ``python -m`` as a fallback."""
-    script = Path(sys.executable).parent / "cdt"
+    """The venv's ``cdt`` next to PYTHON; ``python -m`` as a fallback."""
+    script = Path(PYTHON).parent / "cdt"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-m", "consular_dialogue"]
+    return [PYTHON, "-m", "consular_dialogue"]
 
 
 def cdt_env(db: Path) -> dict[str, str]:
@@ -606,11 +628,11 @@ def bench_startup(runs: int, smoke: bool, taskwarrior: bool) -> dict[str, Timing
     env = cdt_env(db)
     cases = [(key, label, [*cdt_argv(), *args]) for key, label, args in STARTUP]
     cases += [
-        ("python", "`python -c pass` (interpreter floor)", [sys.executable, "-c", "pass"]),
+        ("python", "`python -c pass` (interpreter floor)", [PYTHON, "-c", "pass"]),
         (
             "import_cli",
             "`python -c 'import consular_dialogue.cli'` (imports only)",
-            [sys.executable, "-c", "import consular_dialogue.cli"],
+            [PYTHON, "-c", "import consular_dialogue.cli"],
         ),
     ]
     if taskwarrior:
@@ -823,7 +845,7 @@ def profile(sizes: list[str]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     env = cdt_env(OUT / "data" / "empty" / "tracker.json")
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", "import consular_dialogue.cli"],
+        [PYTHON, "-X", "importtime", "-c", "import consular_dialogue.cli"],
         capture_output=True,
         text=True,
         env=env,
@@ -851,7 +873,7 @@ def profile(sizes: list[str]) -> None:
         stats_file = folder / f"{name}.prof"
         proc = subprocess.run(
             [
-                sys.executable,
+                PYTHON,
                 *("-m", "cProfile", "-o", str(stats_file)),
                 *("-m", "consular_dialogue", *args),
             ],
@@ -900,6 +922,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="skip the import when a size's imported data file exists (e.g. to time L's commands)",
     )
+    parser.add_argument(
+        "--in-place",
+        action="store_true",
+        help="time the cdt of the python running this script (default: install into out/venv)",
+    )
     args = parser.parse_args(argv)
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     for size in sizes:
@@ -910,6 +937,9 @@ def main(argv: list[str] | None = None) -> int:
     else:
         runs = max(args.runs, 1)
     OUT.mkdir(parents=True, exist_ok=True)
+    global PYTHON
+    if not args.smoke and not args.in_place:
+        PYTHON = product_python()
     if args.profile:
         profile(sizes)
         return 0

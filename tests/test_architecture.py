@@ -84,7 +84,7 @@ def test_the_import_walk_sees_the_imports_it_checks() -> None:
     # Without this, an empty or broken walk would make every rule below pass.
     assert "tinydb" in top_level(IMPORTS["consular_dialogue.storage"])
     assert "dateutil" in top_level(IMPORTS["consular_dialogue.dates"])
-    assert "typer" in top_level(IMPORTS["consular_dialogue.cli"])
+    assert "typer" in top_level(IMPORTS["consular_dialogue.cli.tree"])
     assert "consular_dialogue.cli" in IMPORTS["consular_dialogue.__main__"]
     assert "consular_dialogue.models" in IMPORTS["consular_dialogue.services.meetings"]
 
@@ -160,3 +160,12 @@ def test_every_command_group_has_help(group: str) -> None:
 @pytest.mark.parametrize("path", list(COMMANDS))
 def test_every_command_appears_in_the_readme(path: str) -> None:
     assert f"cdt {path}" in README.read_text(encoding="utf-8")
+
+
+def test_every_public_name_of_the_package_loads_on_first_use() -> None:
+    import consular_dialogue
+
+    for name in consular_dialogue.__all__:
+        assert getattr(consular_dialogue, name) is not None, name
+    with pytest.raises(AttributeError):
+        _ = consular_dialogue.nonexistent_name  # type: ignore[attr-defined]

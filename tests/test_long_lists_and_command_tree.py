@@ -9,7 +9,14 @@ from pathlib import Path
 import orjson
 from rich.console import Console
 
-from consular_dialogue.cli import COMMANDS, GROUPS, build_app, requested_command
+from consular_dialogue.cli import (
+    COMMANDS,
+    GROUPS,
+    SUMMARIES,
+    build_app,
+    requested_command,
+    requested_subcommand,
+)
 from consular_dialogue.models import Action, ActionStatus
 from consular_dialogue.render import LONG_LIST, LineTable, actions_table
 from consular_dialogue.storage import (
@@ -76,6 +83,56 @@ def test_the_command_named_on_the_line_is_found_past_global_options() -> None:
     assert requested_command(["--debug", "meeting", "list"]) == "meeting"
     assert requested_command(["--version"]) is None
     assert requested_command(["nonsense"]) is None
+    assert requested_subcommand(["--db", "action", "action", "list", "--json"]) == "list"
+    assert requested_subcommand(["meeting", "--help"]) is None
+    assert requested_subcommand(["report", "1"]) is None
+
+
+def test_a_group_is_narrowed_to_the_named_command_and_an_unknown_one_keeps_them_all() -> None:
+    from typer.main import get_command
+
+    narrowed = get_command(build_app("action", "list"))
+    assert set(narrowed.commands["action"].commands) == {"list"}  # type: ignore[attr-defined]
+    whole = get_command(build_app("action", "lst"))
+    assert {"list", "add", "done"} <= set(whole.commands["action"].commands)  # type: ignore[attr-defined]
+
+
+def test_the_root_help_from_summaries_is_the_whole_apps_root_help() -> None:
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    whole = runner.invoke(build_app(), ["--help"], prog_name="cdt", terminal_width=100)
+    quick = runner.invoke(
+        build_app(summaries_only=True), ["--help"], prog_name="cdt", terminal_width=100
+    )
+    assert whole.exit_code == quick.exit_code == 0
+    assert quick.output == whole.output
+    assert set(SUMMARIES) == set(GROUPS) | set(COMMANDS)
+
+
+def test_version_and_root_help_import_no_command_module() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from consular_dialogue.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "loaded = [m for m in sys.modules if m.startswith('consular_dialogue.')]\n"
+        "print(sorted(loaded), 'typer' in sys.modules, file=sys.stderr)\n"
+    )
+    version = subprocess.run(
+        [sys.executable, "-c", probe, "--version"], capture_output=True, text=True, check=True
+    )
+    assert version.stdout.startswith("cdt ")
+    assert version.stderr.strip() == "['consular_dialogue.cli', 'consular_dialogue.errors'] False"
+    helped = subprocess.run(
+        [sys.executable, "-c", probe, "--help"], capture_output=True, text=True, check=True
+    )
+    assert "Commands:" in helped.stdout
+    loaded = helped.stderr
+    assert "consular_dialogue.cli.meeting" not in loaded
+    assert "consular_dialogue.storage" not in loaded
 
 
 def test_the_whole_app_has_every_group_and_command_and_a_partial_one_only_its_own() -> None:

@@ -1,7 +1,9 @@
 """The ``cdt`` command line: the only place that parses argv, prints and exits.
 
-Each noun has its own module with a Typer app; this one builds the root app, its
-global options, and the single error boundary.
+Each noun has its own module with a Typer app; ``tree`` builds the root app and its
+global options; this module holds the registry of commands and the single error
+boundary, and imports Typer only once a command has to be built (``--version``
+never does).
 """
 
 from __future__ import annotations
@@ -9,13 +11,10 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from typing import Annotated
-
-import typer
+from typing import Any
 
 from .. import __version__
 from ..errors import EXIT_INTERRUPTED, ConsularDialogueError
-from .common import State
 
 # Where each command lives: (module, attribute). Only the module of the command
 # being run is imported and handed to Typer, which evaluates the annotations of
@@ -43,94 +42,75 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "demo_command"),
 }
 GLOBAL_OPTIONS_WITH_VALUE = {"--db", "--lang", "--date-order"}
+# What `cdt --help` lists for each, so the root help needs no command module (a test
+# keeps these equal to the commands' own help).
+SUMMARIES: dict[str, str] = {
+    "dialogue": "Add, list, show and edit dialogue mechanisms.",
+    "meeting": "Log, list, show, edit and delete meetings.",
+    "topic": "List and rename topics.",
+    "agenda": "Agenda items of meetings, carried across meetings.",
+    "action": "Follow-up actions: who does what by when.",
+    "export": "Export actions or meetings as CSV, JSON, Markdown, iCalendar or Excel files.",
+    "search": "Search meeting titles and summaries, agenda titles and outcomes, action titles "
+    "and notes.",
+    "timeline": "Show the dialogue's meetings on a timeline, with a marker for today.",
+    "report": "Report a meeting's agenda status, or (without an id) the dialogue's standing.",
+    "brief": "Brief a delegation before a meeting.",
+    "log": "Show the change history, newest first, one line per change.",
+    "undo": "Undo the last commands' changes (one atomic write; `cdt redo` takes it back).",
+    "redo": "Take back the last undo.",
+    "backup": "Write a consistent copy of the data file (taken under its lock).",
+    "restore": "Replace the data file with a backup, after checking it fully.",
+    "check": "Verify the data file: schema, every reference, unique ids and uuids, dates.",
+    "import": "Merge a dump: records matched by uuid, references remapped, conflicts listed.",
+    "demo": "Load the shipped sample (the Mexico–US Consular Dialogue) and show what the "
+    "tool does.",
+}
 
 
-def _version(value: bool) -> None:
-    if value:
-        print(f"cdt {__version__}")
-        raise typer.Exit()
-
-
-def root(
-    ctx: typer.Context,
-    db: Annotated[
-        str | None,
-        typer.Option("--db", help="Data file (default: $CDT_DB, then the per-user data folder)."),
-    ] = None,
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="Language of labels and reports: en or es.")
-    ] = None,
-    date_order: Annotated[
-        str | None,
-        typer.Option(
-            "--date-order",
-            help="Read numeric dates like 04/05/2023 as dmy or mdy (default: refuse them).",
-        ),
-    ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
-    version: Annotated[
-        bool,
-        typer.Option(
-            "--version", callback=_version, is_eager=True, help="Show the version and exit."
-        ),
-    ] = False,
-) -> None:
-    """Track the meetings, agendas and follow-up actions of bilateral dialogues.
-
-    Example: cdt meeting list --year 2023
-    """
-    from ..settings import settings_from
-
-    settings = settings_from(db=db, lang=lang, date_order=date_order, debug=debug)
-    ctx.obj = State(settings=settings, command_line=_command_line())
-
-
-def build_app(only: str | None = None) -> typer.Typer:
-    """The root app with every command, or with just ``only`` (a group or command name)."""
-    import importlib
-
-    app = typer.Typer(
-        name="cdt",
-        help="Track the meetings, agendas and follow-up actions of bilateral dialogues.",
-        no_args_is_help=True,
-        pretty_exceptions_enable=False,
-        rich_markup_mode=None,
-        context_settings={"help_option_names": ["-h", "--help"]},
-    )
-    app.callback()(root)
-    for name, module_name in GROUPS.items():
-        if only in (None, name):
-            module = importlib.import_module(f"{__name__}.{module_name}")
-            app.add_typer(module.app, name=name)
-    for name, (module_name, attribute) in COMMANDS.items():
-        if only in (None, name):
-            module = importlib.import_module(f"{__name__}.{module_name}")
-            app.command(name)(getattr(module, attribute))
-    return app
-
-
-def requested_command(args: list[str]) -> str | None:
-    """The group or command named on the command line, if it is one we know."""
+def _words(args: list[str]) -> list[str]:
+    """The words of the command line that are not options, past the global options'
+    values (``--db FILE``); after the first word, every non-option word counts."""
+    words: list[str] = []
     skip = False
     for arg in args:
         if skip:
             skip = False
-        elif arg in GLOBAL_OPTIONS_WITH_VALUE:
+        elif not words and arg in GLOBAL_OPTIONS_WITH_VALUE:
             skip = True
         elif not arg.startswith("-"):
-            return arg if arg in GROUPS or arg in COMMANDS else None
+            words.append(arg)
+    return words
+
+
+def requested_command(args: list[str]) -> str | None:
+    """The group or command named on the command line, if it is one we know."""
+    words = _words(args)
+    if words and (words[0] in GROUPS or words[0] in COMMANDS):
+        return words[0]
     return None
 
 
-def __getattr__(name: str) -> typer.Typer:
+def requested_subcommand(args: list[str]) -> str | None:
+    """The word after the group (``list`` in ``cdt action list``), if there is one."""
+    words = _words(args)
+    return words[1] if len(words) > 1 and words[0] in GROUPS else None
+
+
+def build_app(
+    only: str | None = None, sub: str | None = None, *, summaries_only: bool = False
+) -> Any:
+    """The Typer app (see ``cli.tree.build_app``); Typer is imported only here."""
+    from .tree import build_app as build
+
+    return build(only, sub, summaries_only=summaries_only)
+
+
+def __getattr__(name: str) -> Any:
     """``consular_dialogue.cli.app``: the whole app, for tests and tools that walk it."""
     if name == "app":
         return build_app()
     raise AttributeError(name)
-
-
-def _command_line() -> str:
-    return " ".join(["cdt", *sys.argv[1:]])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -148,8 +128,10 @@ def main(argv: list[str] | None = None) -> None:
         return
     # Shell completion needs every command; so does an unknown one (for Typer's hint).
     only = None if "_CDT_COMPLETE" in os.environ else requested_command(args)
+    sub = None if only is None else requested_subcommand(args)
+    root_help = only is None and all(a in ("--help", "-h") for a in args)
     try:
-        build_app(only)(args=args, prog_name="cdt")
+        build_app(only, sub, summaries_only=root_help)(args=args, prog_name="cdt")
     except ConsularDialogueError as exc:
         if "--debug" in args:
             raise
