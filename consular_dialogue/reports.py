@@ -394,16 +394,22 @@ class _Data:
         *,
         key: str | None = None,
         actions_where: Callable[[dict[str, Any]], bool] | None = None,
+        unfinished_only: bool = False,
     ) -> _Data:
         """The records of ``key`` (default: the dialogue's); all records when neither is given.
 
         ``actions_where`` (a test on the stored action) keeps a report from building the
-        thousands of finished actions it never shows.
+        thousands of finished actions it never shows; ``unfinished_only`` says the test
+        passes no finished action, so their part files are not even read.
         """
         key = key or (dialogue.key if dialogue is not None else None)
         meetings = {m.id: m for m in repo.all(Meeting) if key is None or m.dialogue == key}
         items = {i.id: i for i in repo.all(AgendaItem) if i.meeting_id in meetings}
-        actions = repo.all(Action) if actions_where is None else repo.select(Action, actions_where)
+        actions = (
+            repo.all(Action)
+            if actions_where is None
+            else repo.select(Action, actions_where, hot=unfinished_only)
+        )
         return cls(
             repo=repo,
             lang=lang,
@@ -545,11 +551,18 @@ def _meeting_data(
     today: dt.date,
     lang: str,
     actions_where: Callable[[dict[str, Any]], bool] | None = None,
+    unfinished_only: bool = False,
 ) -> _Data:
     meeting = repo.get(Meeting, meeting_id)
     dialogue = find_dialogue(repo, meeting.dialogue)
     return _Data.read(
-        repo, dialogue, today, lang, key=meeting.dialogue, actions_where=actions_where
+        repo,
+        dialogue,
+        today,
+        lang,
+        key=meeting.dialogue,
+        actions_where=actions_where,
+        unfinished_only=unfinished_only,
     )
 
 
@@ -690,7 +703,9 @@ def _due_slip(data: _Data, action: Action) -> DueSlip | None:
 
 def build_briefing(repo: Repository, meeting_id: int, today: dt.date, lang: str) -> Briefing:
     """Before a meeting: items carried in, open actions, moved due dates, last outcomes."""
-    data = _meeting_data(repo, meeting_id, today, lang, actions_where=_unfinished)
+    data = _meeting_data(
+        repo, meeting_id, today, lang, actions_where=_unfinished, unfinished_only=True
+    )
     meeting = data.meetings[meeting_id]
     agenda = sorted(
         (i for i in data.items.values() if i.meeting_id == meeting_id), key=lambda i: i.position
@@ -786,7 +801,7 @@ def build_meeting_timeline(
     """The dialogue's meetings in date order, with the today marker in its place."""
     _check_range(start, end)
     dialogue = _dialogue_for(repo, dialogue_key, required=False)
-    data = _Data.read(repo, dialogue, today, lang, actions_where=_unfinished)
+    data = _Data.read(repo, dialogue, today, lang, actions_where=_unfinished, unfinished_only=True)
     items: dict[int, int] = {}
     for item in data.items.values():
         items[item.meeting_id] = items.get(item.meeting_id, 0) + 1
@@ -842,6 +857,7 @@ def build_topic_timeline(
         today,
         lang,
         actions_where=lambda raw: False,
+        unfinished_only=True,
     )
     chosen = [i for i in data.items.values() if i.topic == topic.slug]
     chosen.sort(key=lambda i: (data.meetings[i.meeting_id].sort_key(), i.position))
@@ -886,6 +902,7 @@ def build_action_timeline(
         today,
         lang,
         actions_where=_unfinished,
+        unfinished_only=True,
     )
     dated: list[ActionRow] = []
     undated: list[ActionRow] = []

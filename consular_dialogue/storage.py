@@ -4,6 +4,15 @@ The only module that uses TinyDB. A command reads the file once, works on the
 records in memory, and a writing command replaces the file once at the end, all
 under one lock (git's lockfile + rename). Readers take no lock and create
 nothing: the rename is atomic, so they see either the old file or the new one.
+
+What daily commands never read is kept out of the data file, in part files of a
+few hundred KB in ``<data file>.parts/`` (as Taskwarrior keeps completed tasks
+apart from pending ones): finished actions (1,000 ids per part), the change
+history (parts of about 256 KB) and the exchange bases. Parts are immutable: a
+change writes new parts under new names first, then replaces the data file,
+which names the parts it stands on; that rename is still the one moment a change
+happens. A part no longer named is deleted only once the rotating backups that
+may name it are gone (``retired``), so every kept backup stays restorable.
 """
 
 from __future__ import annotations
@@ -29,14 +38,19 @@ from .errors import (
     NewerSchemaError,
     NotFoundError,
 )
-from .models import KINDS, RECORD_TYPES, Record, iso_time
+from .models import KINDS, RECORD_TYPES, Action, Record, iso_time
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 META_TABLE = "_meta"
 HISTORY_TABLE = "history"
+SYNC_TABLE = "_sync"
 TABLES = [cls.TABLE for cls in RECORD_TYPES]
 DEFAULT_LOCK_TIMEOUT = 10.0
 DEFAULT_BACKUPS = 10
+PARTS_SUFFIX = ".parts"
+ACTIONS_PER_PART = 1000
+HISTORY_PART_BYTES = 256 * 1024
+MIN_GRACE = 2  # writes a retired part outlives, even with no backups (slow readers)
 
 R = TypeVar("R", bound=Record)
 Data = dict[str, dict[str, Any]]
@@ -64,6 +78,60 @@ def _empty_data() -> Data:
     data: Data = {table: {} for table in [*TABLES, HISTORY_TABLE]}
     data[META_TABLE] = {"1": {"schema": SCHEMA_VERSION, "counters": {}, "txn": 0}}
     return data
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A table whose cold records live in part files, each keyed by the first id it holds.
+
+    A part holds ``ids_per_part`` consecutive ids, or, with ``bytes_per_part``, new
+    records go to the newest part until it holds that many bytes (the history: one
+    huge import entry must not make every later command rewrite it).
+    """
+
+    table: str
+    hot: Callable[[dict[str, Any]], bool]  # records kept in the data file itself
+    ids_per_part: int = 0
+    bytes_per_part: int = 0
+
+    def key_for(self, record_id: int, sizes: dict[int, int]) -> int:
+        """The part a record without one goes to; ``sizes`` are the parts' bytes so far."""
+        if self.ids_per_part:
+            return record_id // self.ids_per_part * self.ids_per_part
+        if sizes:
+            newest = max(sizes)
+            if record_id >= newest and sizes[newest] < self.bytes_per_part:
+                return newest
+        return record_id
+
+
+def _never(record: dict[str, Any]) -> bool:
+    return False
+
+
+PARTITIONS: dict[str, Partition] = {
+    p.table: p
+    for p in (
+        Partition(Action.TABLE, Action.stored_unfinished, ids_per_part=ACTIONS_PER_PART),
+        Partition(HISTORY_TABLE, _never, bytes_per_part=HISTORY_PART_BYTES),
+        Partition(SYNC_TABLE, _never, ids_per_part=1 << 62),  # one part
+    )
+}
+
+
+def own_parts_dir(path: Path) -> Path:
+    """The parts folder a data file writes: ``<its name>.parts`` beside it."""
+    return path.with_name(path.name + PARTS_SUFFIX)
+
+
+def parts_dir(path: Path, meta: dict[str, Any]) -> Path:
+    """Where the parts a file names are: the folder its writer named, beside the file.
+
+    A rotating backup (``tracker.json.bak-...``) names its data file's folder, so it
+    can be read, checked and restored where it lies.
+    """
+    name = meta.get("parts_dir")
+    return path.with_name(name) if isinstance(name, str) else own_parts_dir(path)
 
 
 def _migrate_0_to_1(data: Data) -> None:
@@ -106,7 +174,16 @@ def _migrate_1_to_2(data: Data) -> None:
     data[META_TABLE]["1"]["schema"] = 2
 
 
-MIGRATIONS: dict[int, Callable[[Data], None]] = {0: _migrate_0_to_1, 1: _migrate_1_to_2}
+def _migrate_2_to_3(data: Data) -> None:
+    """Schema 3 may keep cold records in part files; a file with none is still whole."""
+    data[META_TABLE]["1"]["schema"] = 3
+
+
+MIGRATIONS: dict[int, Callable[[Data], None]] = {
+    0: _migrate_0_to_1,
+    1: _migrate_1_to_2,
+    2: _migrate_2_to_3,
+}
 
 
 def restore_hint(path: Path) -> str:
@@ -189,15 +266,117 @@ def _shape_problem(data: Data) -> str | None:
             isinstance(v, int) and not isinstance(v, bool) for v in counters.values()
         ):
             return "its id counters are not whole numbers"
-        txn = meta.get("txn", 0)
-        if not isinstance(txn, int) or isinstance(txn, bool):
-            return "its history counter is not a whole number"
+        for name in ("txn", "gen"):
+            value = meta.get(name, 0)
+            if not isinstance(value, int) or isinstance(value, bool):
+                return (
+                    f"its {'history' if name == 'txn' else 'write'} counter is not a whole number"
+                )
+        problem = _parts_index_problem(meta.get("parts", {}), meta.get("retired", {}))
+        if problem:
+            return problem
+        folder = meta.get("parts_dir")
+        if folder is not None and not (
+            isinstance(folder, str) and folder.endswith(PARTS_SUFFIX) and "/" not in folder
+        ):
+            return "its parts folder is not a folder name beside it"
     sync = data.get("_sync", {})
     if sync and not (
         isinstance(sync.get("1"), dict) and all(isinstance(v, str) for v in sync["1"].values())
     ):
         return "its exchange record (_sync) is malformed"
     return None
+
+
+def _is_part_name(name: object) -> bool:
+    """A bare file name inside the parts folder: never a path out of it."""
+    return (
+        isinstance(name, str)
+        and name.endswith(".json")
+        and not name.startswith(".")
+        and "/" not in name
+        and "\\" not in name
+    )
+
+
+def _parts_index_problem(index: object, retired: object) -> str | None:
+    if not isinstance(index, dict) or not isinstance(retired, dict):
+        return "its list of part files is malformed"
+    for table, parts in index.items():
+        if table not in PARTITIONS or not isinstance(parts, dict):
+            return "its list of part files is malformed"
+        for key, entry in parts.items():
+            if not (
+                key.isdigit()
+                and isinstance(entry, dict)
+                and _is_part_name(entry.get("file"))
+                and isinstance(entry.get("bytes"), int)
+            ):
+                return f"its list of part files has a bad entry for {table} {key[:20]!r}"
+    if not all(_is_part_name(n) and isinstance(g, int) for n, g in retired.items()):
+        return "its list of retired part files is malformed"
+    return None
+
+
+def read_part(folder: Path, name: str, table: str, data_file: Path) -> dict[str, Any]:
+    """One part file's records, checked like the data file's own tables."""
+    return _read_part(folder, name, table, data_file)[0]
+
+
+def _digest(raw: bytes) -> bytes:
+    import hashlib
+
+    return hashlib.blake2b(raw, digest_size=16).digest()
+
+
+def _read_part(
+    folder: Path, name: str, table: str, data_file: Path
+) -> tuple[dict[str, Any], bytes]:
+    """A part's records and its bytes."""
+    path = folder / name
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        reason = f"stands on the part file {path}, which is missing"
+        error = CorruptFileError(
+            f"{data_file} {reason}; if another cdt command was writing, run this one "
+            f"again. {restore_hint(data_file)}"
+        )
+        error.reason = reason
+        raise error from None
+    except OSError as exc:
+        raise DataFileError(f"{path} cannot be read ({exc.strerror or exc}).") from None
+    try:
+        records = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        problem: str | None = f"not valid JSON: {exc}"
+    else:
+        if not isinstance(records, dict) or not all(isinstance(v, dict) for v in records.values()):
+            problem = "not a part file of consular-dialogue"
+        else:
+            problem = _shape_problem({table: records})
+    if problem:
+        reason = f"stands on the part file {path}, which is damaged ({problem})"
+        error = CorruptFileError(
+            f"{data_file} {reason}; it was left untouched. {restore_hint(data_file)}"
+        )
+        error.reason = reason
+        raise error
+    return records, raw
+
+
+def load_parts(data: Data, path: Path) -> Data:
+    """``data`` with every part it names merged in: the whole file, as schema 2 held it."""
+    meta = data.get(META_TABLE, {}).get("1", {})
+    folder = parts_dir(resolve_target(path), meta)
+    for table, parts in meta.get("parts", {}).items():
+        target = data.setdefault(table, {})
+        for entry in parts.values():
+            for key, record in read_part(folder, entry["file"], table, path).items():
+                target.setdefault(key, record)
+    for name in ("parts", "retired", "parts_dir"):
+        meta.pop(name, None)
+    return data
 
 
 def read_file(path: Path) -> Data | None:
@@ -227,14 +406,23 @@ def _temp_prefix(path: Path) -> str:
     return f".{path.name}.tmp-"
 
 
-def atomic_write(path: Path, payload: bytes, *, private: bool = False) -> None:
+def atomic_write(
+    path: Path,
+    payload: bytes,
+    *,
+    private: bool = False,
+    like: os.stat_result | None = None,
+    sync_folder: bool = True,
+) -> None:
     """Replace ``path`` with ``payload``: temp file, fsync, rename over, fsync folder.
 
     A new file is created 0600; an existing file keeps its mode and owner unless
-    ``private`` (exports and backups are always 0600).
+    ``private`` (exports and backups are always 0600); ``like`` gives the mode and
+    owner to take instead (a part takes its data file's). Without ``sync_folder``
+    the caller fsyncs the folder once for several files.
     """
     try:
-        existing = None if private else path.stat()
+        existing = like if like is not None or private else path.stat()
     except FileNotFoundError:
         existing = None
     fd, temp_name = _mkstemp(path)
@@ -256,7 +444,8 @@ def atomic_write(path: Path, payload: bytes, *, private: bool = False) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp_name)
         raise
-    fsync_folder(path.parent)
+    if sync_folder:
+        fsync_folder(path.parent)
 
 
 def _mkstemp(path: Path) -> tuple[int, str]:
@@ -314,6 +503,38 @@ def keep_backup(path: Path, keep: int | None = None) -> Path | None:
     return backup
 
 
+def _make_parts_dir(folder: Path, like: os.stat_result | None) -> None:
+    """The parts folder, readable by whoever may read the data file."""
+    if folder.is_dir():
+        return
+    readable = (like.st_mode & 0o044) if like is not None else 0
+    folder.mkdir(mode=0o700, exist_ok=True)
+    os.chmod(folder, 0o700 | readable | (readable >> 2))
+    fsync_folder(folder.parent)
+
+
+def _delete_parts(folder: Path, names: list[str]) -> None:
+    for name in names:
+        with contextlib.suppress(FileNotFoundError):
+            (folder / name).unlink()
+
+
+def _sweep_leftovers(folder: Path, meta: dict[str, Any]) -> None:
+    """Delete what a killed writer left in the parts folder: files nothing names.
+
+    Safe under the lock: the data file names every part it stands on, and lists as
+    retired every part a kept backup may stand on.
+    """
+    try:
+        present = [entry.name for entry in folder.iterdir()]
+    except FileNotFoundError:
+        return
+    parts = meta.get("parts", {})
+    named = {entry["file"] for index in parts.values() for entry in index.values()}
+    named.update(meta.get("retired", {}))
+    _delete_parts(folder, [name for name in present if name not in named])
+
+
 @dataclass
 class ChangeEntry:
     """One record's change inside a command, kept in the file's history."""
@@ -339,6 +560,55 @@ class Repository:
     _hidden: dict[str, dict[int, Record]] = field(default_factory=dict, repr=False)
     _counted: set[str] = field(default_factory=set, repr=False)
     _single: dict[str, dict[int, Record]] = field(default_factory=dict, repr=False)
+    # Part files read so far: table -> part key -> the records as read; and which
+    # part each record read from one came from (it is written back there).
+    _parts: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _origin: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
+    _whole: set[str] = field(default_factory=set, repr=False)
+    _digests: dict[tuple[int, str], bytes] = field(default_factory=dict, repr=False)
+
+    # ---- part files ----------------------------------------------------
+    def _index(self, table: str) -> dict[str, Any]:
+        index: dict[str, Any] = self.meta.get("parts", {}).get(table, {})
+        return index
+
+    def _load_part(self, table: str, key: int) -> None:
+        loaded = self._parts.setdefault(table, {})
+        entry = self._index(table).get(str(key))
+        if key in loaded or entry is None:
+            return
+        folder = parts_dir(resolve_target(self.path), self.meta)
+        records, raw = _read_part(folder, entry["file"], table, self.path)
+        loaded[key] = records
+        if self.writable:  # how a change is seen, even one made in place (sync bases)
+            self._digests[key, table] = _digest(raw)
+        target = self.data.setdefault(table, {})
+        origin = self._origin.setdefault(table, {})
+        for record_id, record in records.items():
+            target.setdefault(record_id, record)
+            origin[record_id] = key
+
+    def _load_holding(self, table: str, record_id: int) -> None:
+        """Read the part that would hold ``record_id``, if it is not in memory yet."""
+        if table not in PARTITIONS or str(record_id) in self.data.get(table, {}):
+            return
+        keys = [int(k) for k in self._index(table) if int(k) <= record_id]
+        if keys:
+            self._load_part(table, max(keys))
+
+    def table(self, name: str) -> dict[str, dict[str, Any]]:
+        """Every stored dict of one table, read from its parts if need be (no copy)."""
+        if name in PARTITIONS and name not in self._whole:
+            for key in sorted(map(int, self._index(name))):
+                self._load_part(name, key)
+            self._whole.add(name)
+        return self.data.setdefault(name, {})
+
+    def whole(self) -> Data:
+        """The whole contents, parts included (for checks and full copies)."""
+        for name in PARTITIONS:
+            self.table(name)
+        return self.data
 
     # ---- reading -------------------------------------------------------
     def _build(self, cls: type[R], record: dict[str, Any]) -> R:
@@ -357,7 +627,7 @@ class Repository:
             # be changing one of them).
             single = self._single.pop(cls.TABLE, {})
             cached = {}
-            for doc_id, record in self.data.get(cls.TABLE, {}).items():
+            for doc_id, record in self.table(cls.TABLE).items():
                 key = int(doc_id)
                 cached[key] = single.get(key) or self._build(cls, record)
             self._cache[cls.TABLE] = cached
@@ -373,13 +643,16 @@ class Repository:
         self._cache.get(record.TABLE, {}).pop(record.id, None)
         self._single.get(record.TABLE, {}).pop(record.id, None)
 
-    def select(self, cls: type[R], where: Callable[[dict[str, Any]], bool]) -> list[R]:
+    def select(
+        self, cls: type[R], where: Callable[[dict[str, Any]], bool], *, hot: bool = False
+    ) -> list[R]:
         """The records whose stored dict passes ``where``, in id order.
 
         Only those are built into models: a list of 2,000 open actions among 100,000
-        does not pay for the other 98,000.
+        does not pay for the other 98,000. ``hot`` says that only records kept in the
+        data file itself can pass (unfinished actions), so no part file is read.
         """
-        table = self.data.get(cls.TABLE, {})
+        table = self.data.get(cls.TABLE, {}) if hot else self.table(cls.TABLE)
         try:
             if cls.TABLE in self._cache:
                 chosen = [r for i, r in self._records(cls).items() if where(table[str(i)])]
@@ -403,6 +676,7 @@ class Repository:
             return cached.get(record_id)  # type: ignore[return-value]
         single = self._single.setdefault(cls.TABLE, {})
         if record_id not in single:
+            self._load_holding(cls.TABLE, record_id)
             raw = self.data.get(cls.TABLE, {}).get(str(record_id))
             if raw is None:
                 return None
@@ -417,7 +691,7 @@ class Repository:
 
     def raw_records(self, table: str) -> dict[str, dict[str, Any]]:
         """The stored dicts of one table (for dumps and checks), without copying."""
-        return self.data.get(table, {})
+        return self.table(table)
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -448,6 +722,9 @@ class Repository:
         """
         counters: dict[str, int] = self.meta.setdefault("counters", {})
         if cls.TABLE not in self._counted:
+            index = self._index(cls.TABLE)
+            if index:
+                self._load_part(cls.TABLE, max(map(int, index)))
             highest = max(map(int, self.data.get(cls.TABLE, {})), default=0)
             counters[cls.TABLE] = max(counters.get(cls.TABLE, 0), highest)
             self._counted.add(cls.TABLE)
@@ -460,9 +737,10 @@ class Repository:
         self._require_writable()
         if not keep_id or not record.id:
             record.id = self.next_id(type(record))
-        elif str(record.id) in self.data.get(record.TABLE, {}):
-            raise ValueError(f"{record.ref} exists already")
         else:
+            self._load_holding(record.TABLE, record.id)
+            if str(record.id) in self.data.get(record.TABLE, {}):
+                raise ValueError(f"{record.ref} exists already")
             counters = self.meta.setdefault("counters", {})
             counters[record.TABLE] = max(counters.get(record.TABLE, 0), record.id)
         stored = record.to_record()
@@ -474,6 +752,7 @@ class Repository:
     def update(self, record: Record) -> None:
         """Store the record's new state (a no-op when nothing changed)."""
         self._require_writable()
+        self._load_holding(record.TABLE, record.id)
         table = self.data[record.TABLE]
         before = table.get(str(record.id))
         if before is None:
@@ -487,6 +766,7 @@ class Repository:
 
     def delete(self, record: Record) -> None:
         self._require_writable()
+        self._load_holding(record.TABLE, record.id)
         before = self.data[record.TABLE].get(str(record.id))
         if before is None:
             raise NotFoundError(f"{record.ref.capitalize()} does not exist.")
@@ -498,6 +778,7 @@ class Repository:
         """Set a stored record to exactly ``record`` (None deletes); used by undo."""
         self._require_writable()
         cls = KINDS[kind]
+        self._load_holding(cls.TABLE, record_id)
         table = self.data.setdefault(cls.TABLE, {})
         before = table.get(str(record_id))
         if record is None:
@@ -522,24 +803,91 @@ class Repository:
         self.dirty = True
         self.pending.append(ChangeEntry(kind, record_id, uuid, before, after))
 
-    def replace_all(self, data: Data) -> None:
-        """Take another file's whole contents (restore); written at the end of the command."""
-        self.data.clear()
-        self.data.update(data)
-        self._cache.clear()
-        self._single.clear()
-        self.pending.clear()
-        self.dirty = True
+    def split_into_parts(self, like: os.stat_result | None, keep: int) -> list[str]:
+        """Write the parts this command changed; leave only hot records in ``self.data``.
+
+        Called under the lock just before the data file is replaced. New parts get
+        new names; the parts they replace are retired. Returns the retired parts no
+        kept backup can name any more (retired ``keep`` writes ago, at least
+        MIN_GRACE), to delete once the data file is replaced and the backups pruned.
+        """
+        self._require_writable()
+        meta = self.meta
+        folder = own_parts_dir(self.path)
+        if parts_dir(self.path, meta) != folder:
+            # A file that stands on another file's parts (a backup used as --db) writes
+            # its own: it must never retire or sweep what another file stands on.
+            self.whole()
+            for name in ("parts", "retired"):
+                meta.pop(name, None)
+            self._parts.clear()
+            self._origin.clear()
+        meta["parts_dir"] = folder.name
+        gen = int(meta.get("gen", 0)) + 1
+        meta["gen"] = gen
+        all_parts = meta.setdefault("parts", {})
+        retired: dict[str, int] = meta.setdefault("retired", {})
+        written = False
+        for table, partition in PARTITIONS.items():
+            index = all_parts.setdefault(table, {})
+            origin = self._origin.get(table, {})
+            hot: dict[str, Any] = {}
+            cold: dict[int, dict[str, Any]] = {}
+            homeless: list[tuple[int, str, dict[str, Any]]] = []
+            for record_id, record in self.data.get(table, {}).items():
+                if partition.hot(record):
+                    hot[record_id] = record
+                elif record_id in origin:
+                    cold.setdefault(origin[record_id], {})[record_id] = record
+                else:
+                    homeless.append((int(record_id), record_id, record))
+            sizes = {int(k): int(v["bytes"]) for k, v in index.items()}
+            for number, record_id, record in sorted(homeless, key=lambda h: h[0]):
+                key = partition.key_for(number, sizes)
+                if partition.bytes_per_part:
+                    sizes[key] = sizes.get(key, 0) + len(orjson.dumps(record))
+                cold.setdefault(key, {})[record_id] = record
+            loaded = self._parts.setdefault(table, {})
+            for key in cold.keys() - loaded.keys():
+                if str(key) in index:  # a part this command adds to without reading it
+                    self._load_part(table, key)
+                    for record_id, record in loaded[key].items():
+                        cold[key].setdefault(record_id, record)
+            for key in sorted(cold.keys() | loaded.keys()):
+                records = cold.get(key, {})
+                payload = orjson.dumps(records) if records else b""
+                if key in loaded and _digest(payload) == self._digests.get((key, table)):
+                    continue
+                old = index.pop(str(key), None)
+                if old is not None:
+                    retired[old["file"]] = gen
+                if records:
+                    name = f"{table.strip('_')}-{key}-{os.urandom(6).hex()}.json"
+                    _make_parts_dir(folder, like)
+                    atomic_write(folder / name, payload, like=like, sync_folder=False)
+                    index[str(key)] = {"file": name, "bytes": len(payload)}
+                    written = True
+            if not index:
+                del all_parts[table]
+            self.data[table] = hot
+        if written:
+            fsync_folder(folder)
+        doomed = [name for name, when in retired.items() if when <= gen - max(keep, MIN_GRACE)]
+        for name in doomed:
+            del retired[name]
+        return doomed
 
     def history(self) -> list[dict[str, Any]]:
         """Every recorded command's change set, oldest first."""
-        entries = self.data.get(HISTORY_TABLE, {})
+        entries = self.table(HISTORY_TABLE)
         return [unpack_entry(entries[k]) for k in sorted(entries, key=int)]
 
     def history_entry(self, txn: int) -> dict[str, Any]:
+        self._load_holding(HISTORY_TABLE, txn)
         return unpack_entry(self.data[HISTORY_TABLE][str(txn)])
 
     def set_history_entry(self, txn: int, entry: dict[str, Any]) -> None:
+        self._load_holding(HISTORY_TABLE, txn)
         self.data.setdefault(HISTORY_TABLE, {})[str(txn)] = pack_entry(entry)
         self.dirty = True
 
@@ -677,10 +1025,15 @@ def open_for_writing(
                 writable=True,
                 is_new=data is None,
             )
+            if data is not None and parts_dir(target, repo.meta) == own_parts_dir(target):
+                _sweep_leftovers(own_parts_dir(target), repo.meta)
             yield repo
             if repo.dirty:
+                like = target.stat() if data is not None else None
+                doomed = repo.split_into_parts(like, backups)
                 backup = keep_backup(target, backups)
                 storage.write(repo.data)
+                _delete_parts(own_parts_dir(target), doomed)
                 if backup is not None:
                     # A link shares the old file's mode until the new file is renamed over it.
                     with contextlib.suppress(OSError):
@@ -699,7 +1052,33 @@ def copy_consistent(path: Path, destination: Path, *, lock_timeout: float) -> in
     if not target.exists():
         raise DataFileError(f"{target} does not exist yet; there is nothing to back up.")
     with locked(target, lock_timeout):
-        raw = target.read_bytes()
-        parse_file(raw, target)
+        data = load_parts(parse_file(target.read_bytes(), target), target)
+        raw = orjson.dumps(data)  # one whole file: it stands on no part files
         atomic_write(destination, raw, private=True)
     return len(raw)
+
+
+def restore_whole(target: Path, data: Data, *, lock_timeout: float, backups: int) -> Path | None:
+    """Make ``data`` (a whole, checked file) the data file; returns where the old one went.
+
+    The old file is not read (it may be damaged): it is kept byte for byte as the
+    newest backup, and no older backup is removed (the one being restored may be the
+    oldest). Every part file there is retired, so the kept backups stay restorable
+    for as long as they are kept.
+    """
+    with locked(target, lock_timeout):
+        _remove_stale_temps(target)
+        kept = keep_backup(target)
+        repo = Repository(path=target, data=data, writable=True)
+        meta = repo.meta
+        meta.pop("parts", None)
+        folder = own_parts_dir(target)
+        present = [e.name for e in folder.iterdir()] if folder.is_dir() else []
+        present = [name for name in present if _is_part_name(name)]
+        meta["retired"] = {name: int(meta.get("gen", 0)) + 1 for name in present}
+        like = target.stat() if target.exists() else None
+        repo.split_into_parts(like, backups)  # retires every part there: none is doomed yet
+        atomic_write(target, orjson.dumps(repo.data))
+        if kept is not None:
+            os.chmod(kept, 0o600)
+    return kept

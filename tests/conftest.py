@@ -65,6 +65,23 @@ def run_cdt(
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+def read_whole(db: Path) -> dict[str, Any]:
+    """The data file's whole contents with its part files merged in (as cdt backup writes)."""
+    from consular_dialogue.storage import load_parts, parse_file
+
+    return load_parts(parse_file(db.read_bytes(), db), db)
+
+
+def whole_bytes(db: Path) -> bytes:
+    """The data file as one whole file, standing on no part files: a copy to start from."""
+    return json.dumps(read_whole(db)).encode()
+
+
+def write_whole(db: Path, data: dict[str, Any]) -> None:
+    """Replace the data file with ``data`` as one whole file: how tests craft damage."""
+    db.write_text(json.dumps(data), encoding="utf-8")
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "tracker.json"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Result, base_env, run_cdt
+from conftest import Result, base_env, read_whole, run_cdt, write_whole
 
 Run = Callable[..., Result]
 WIDE = {"COLUMNS": "500"}  # long temp paths in messages stay on one line
@@ -60,6 +60,7 @@ def written(cdt: Run, db: Path, written_template: Path) -> Run:
     """The test's data file as four commands left it, with its rotating backups."""
     for name in ["tracker.json", *(b.name for b in backups_of(written_template / "tracker.json"))]:
         shutil.copy2(written_template / name, db.parent / name)
+    shutil.copytree(written_template / "tracker.json.parts", db.parent / "tracker.json.parts")
     assert len(backups_of(db)) == 3
     return cdt
 
@@ -147,9 +148,9 @@ def test_restore_replaces_a_sound_file_and_its_history_comes_with_the_backup(
 
 
 def edit_json(db: Path, change: Callable[[dict[str, Any]], None]) -> None:
-    data = json.loads(db.read_text(encoding="utf-8"))
+    data = read_whole(db)
     change(data)
-    db.write_text(json.dumps(data), encoding="utf-8")
+    write_whole(db, data)
 
 
 def test_check_exits_0_on_a_sound_file(written: Run) -> None:
@@ -257,7 +258,7 @@ def test_restore_refuses_an_unusable_file_and_leaves_the_data_file_byte_identica
 ) -> None:
     spoil, message = BAD_BACKUPS[case]
     bad = tmp_path / "bad.json"
-    bad.write_bytes(spoil(db.read_bytes()))
+    bad.write_bytes(spoil(json.dumps(read_whole(db)).encode()))
     before, backups = db.read_bytes(), backups_of(db)
 
     result = written("restore", str(bad), "--yes", **WIDE)
@@ -322,16 +323,16 @@ def test_backup_o_writes_a_private_copy_and_refuses_to_replace_it_without_force(
     first = written("backup", "-o", str(target))
 
     assert first.code == 0, first.stderr
-    assert target.read_bytes() == db.read_bytes()
+    assert json.loads(target.read_bytes()) == read_whole(db)  # whole: no part files needed
     assert mode_of(target) == 0o600
     assert written("action", "done", "1").code == 0
     refused = written("backup", "-o", str(target))
     assert refused.code == 1
     assert "exists already; add --force to replace it" in refused.stderr
-    assert target.read_bytes() != db.read_bytes()
+    assert json.loads(target.read_bytes()) != read_whole(db)
     forced = written("backup", "-o", str(target), "--force")
     assert forced.code == 0, forced.stderr
-    assert target.read_bytes() == db.read_bytes()
+    assert json.loads(target.read_bytes()) == read_whole(db)
     assert mode_of(target) == 0o600
 
 
@@ -348,5 +349,5 @@ def test_backup_without_o_writes_next_to_the_data_file(written: Run, db: Path) -
     result = written("backup")
     assert result.code == 0, result.stderr
     (copy,) = db.parent.glob("tracker-backup-*.json")
-    assert copy.read_bytes() == db.read_bytes()
+    assert json.loads(copy.read_bytes()) == read_whole(db)
     assert mode_of(copy) == 0o600

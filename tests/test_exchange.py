@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import NOW, Result, base_env, run_cdt
+from conftest import NOW, Result, base_env, run_cdt, whole_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_history_undo import START, Op, op_strategy, run_command, seed_file
@@ -90,7 +90,7 @@ def office_a_template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
         ("action", "add", "Z training", "--meeting", "1", "--party", "MX"),
     ]:
         office.ok(*args)
-    return office.db.read_bytes()
+    return whole_bytes(office.db)
 
 
 @pytest.fixture
@@ -340,7 +340,7 @@ def target_template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     office = Office(tmp_path_factory.mktemp("target") / "tracker.json")
     office.ok("dialogue", "add", "Otro", "--key", "otro", "--parties", "MX,GT")
     office.ok("meeting", "add", "Bilateral", "--kind", "other", "--date", "2023-01-10")
-    return office.db.read_bytes()
+    return whole_bytes(office.db)
 
 
 def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import NOW, Result, base_env, run_cdt
+from conftest import NOW, Result, base_env, run_cdt, whole_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -73,7 +73,7 @@ def filled_template(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     for args in FILLED_COMMANDS:
         result = run_cdt(list(args), base_env(path))
         assert result.code == 0, (args, result.stderr)
-    return path.read_bytes()
+    return whole_bytes(path)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ import io
 from pathlib import Path
 
 import orjson
+from conftest import read_whole
 from rich.console import Console
 
 from consular_dialogue.cli import (
@@ -183,7 +184,7 @@ def test_history_is_stored_packed_and_a_schema_1_file_is_migrated(tmp_path: Path
             repo, name="D", key="d", parties=["MX", "US"], established=None, notes=None, now=NOW
         )
         repo.record_history(now=NOW, command="cdt dialogue add D", action="dialogue add")
-    stored = orjson.loads(db.read_bytes())
+    stored = read_whole(db)
     entry = next(iter(stored[HISTORY_TABLE].values()))
     assert "changes_z" in entry and "changes" not in entry
     changes = open_for_reading(db).history()[0]["changes"]

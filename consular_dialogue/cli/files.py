@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -47,24 +47,32 @@ def restore_command(
 
     Example: cdt restore ~/backups/tracker-2023-04-24.json --yes
     """
-    from ..storage import resolve_target
+    from ..storage import resolve_target, restore_whole
 
     settings = state(ctx).settings
     path = Path(source).expanduser()
-    raw = _checked_backup(path)
     target = resolve_target(settings.db_path)
     if resolve_target(path) == target:
         raise InputError(f"{path} is the data file itself; give a backup to restore.")
+    data = _checked_backup(path)
     confirm(ctx, f"Replace {settings.db_path} with {path}?", yes)
-    kept = _replace_with(target, raw, lock_timeout=settings.lock_timeout)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise InputError(f"Cannot create the folder {target.parent}: {exc.strerror}.") from None
+    kept = restore_whole(target, data, lock_timeout=settings.lock_timeout, backups=settings.backups)
     say(ctx, f"Restored {path}" + (f"; the file it replaced is kept as {kept}" if kept else ""))
 
 
-def _checked_backup(path: Path) -> bytes:
-    """The backup's bytes, once it is known to be a whole, sound data file."""
+def _checked_backup(path: Path) -> dict[str, Any]:
+    """The backup's whole contents, once they are known to be a sound data file.
+
+    A rotating backup stands on the part files beside it; a copy made by
+    ``cdt backup`` is whole by itself.
+    """
     from ..errors import DataFileError
     from ..services.integrity import check_tables
-    from ..storage import parse_file
+    from ..storage import load_parts, parse_file
 
     try:
         raw = path.read_bytes()
@@ -72,36 +80,13 @@ def _checked_backup(path: Path) -> bytes:
         raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
     refused = f"{path} cannot be restored"
     try:
-        data = parse_file(raw, path, advice=False)
+        data = load_parts(parse_file(raw, path, advice=False), path)
     except DataFileError as exc:
         raise InputError(f"{refused}: it {exc.reason}.") from None
     problems = check_tables(data)
     if problems:
         raise InputError(f"{refused}: {problems[0]}")
-    return raw
-
-
-def _replace_with(target: Path, raw: bytes, *, lock_timeout: float) -> Path | None:
-    """Put ``raw`` in place of the data file under its lock; returns where the old one went.
-
-    The old file is not read (it may be damaged): it is kept byte for byte as the
-    newest backup, and no older backup is removed (the one being restored may be
-    the oldest).
-    """
-    import os
-
-    from ..storage import atomic_write, keep_backup, locked
-
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        raise InputError(f"Cannot create the folder {target.parent}: {exc.strerror}.") from None
-    with locked(target, lock_timeout):
-        kept = keep_backup(target)
-        atomic_write(target, raw)
-        if kept is not None:
-            os.chmod(kept, 0o600)
-    return kept
+    return data
 
 
 def check_command(ctx: typer.Context) -> None:
@@ -115,7 +100,7 @@ def check_command(ctx: typer.Context) -> None:
 
     st = state(ctx)
     with reading(ctx) as repo:
-        problems = check_tables(repo.data)
+        problems = check_tables(repo.whole())
     from ..render import plain
 
     for problem in problems:

@@ -234,8 +234,10 @@ def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list
             return bool(raw["status"] == wanted)
         return flt.all_statuses or Action.stored_unfinished(raw)
 
+    # Unfinished actions are all kept in the data file itself: no part file is read.
+    unfinished_only = not flt.all_statuses and (flt.status is None or not flt.status.is_finished)
     selected: list[Action] = []
-    for action in repo.select(Action, stored_status_fits):
+    for action in repo.select(Action, stored_status_fits, hot=unfinished_only):
         if flt.overdue and not action.is_overdue(today):
             continue
         if flt.due_before is not None and (action.due is None or action.due >= flt.due_before):

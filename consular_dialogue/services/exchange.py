@@ -31,12 +31,12 @@ from ..models import (
     Topic,
     iso_time,
 )
-from ..storage import Repository
+from ..storage import SYNC_TABLE, Repository
 from .integrity import check_references, load_record
 
 DUMP_FORMAT = "consular-dialogue"
 DUMP_VERSION = 1
-SYNC_TABLE = "_sync"
+
 FINGERPRINT_PREFIX = "sha256:"
 SECTIONS: list[tuple[str, type[Record]]] = [
     ("dialogues", Dialogue),
@@ -58,7 +58,7 @@ ID_REFERENCES: dict[str, list[tuple[str, str, type[Record]]]] = {
 
 
 def sync_bases(repo: Repository) -> dict[str, str]:
-    table = repo.data.setdefault(SYNC_TABLE, {})
+    table = repo.table(SYNC_TABLE)
     bases: dict[str, str] = table.setdefault("1", {})
     return bases
 
@@ -114,7 +114,7 @@ def build_dump(repo: Repository, *, now: dt.datetime) -> dict[str, Any]:
             for a in repo.all(Action)
         ],
     }
-    bases = repo.data.get(SYNC_TABLE, {}).get("1", {})
+    bases = repo.table(SYNC_TABLE).get("1", {})
     uuids = {r["uuid"] for records in exported.values() for r in records}
     return {
         "format": DUMP_FORMAT,

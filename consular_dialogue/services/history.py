@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import CorruptFileError, InputError
-from ..storage import Repository, restore_hint
-from .exchange import SYNC_TABLE, sync_bases
+from ..storage import SYNC_TABLE, Repository, restore_hint
+from .exchange import sync_bases
 
 REVERSIBLE = {"undo", "redo"}
 HIDDEN_FIELDS = {"updated"}
@@ -182,7 +182,7 @@ def _revert(repo: Repository, entry: dict[str, Any]) -> None:
 
 
 def _current_bases(repo: Repository) -> dict[str, str]:
-    return dict(repo.data.get(SYNC_TABLE, {}).get("1", {}))
+    return dict(repo.table(SYNC_TABLE).get("1", {}))
 
 
 def _sync_extra(repo: Repository, before: dict[str, str]) -> dict[str, Any]:

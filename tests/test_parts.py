@@ -1,0 +1,310 @@
+"""Part files: what daily commands never read is kept beside the data file, safely."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from conftest import Result, base_env, read_whole, run_cdt, whole_bytes, write_whole
+
+from consular_dialogue.dates import PartialDate
+from consular_dialogue.models import Action, MeetingKind
+from consular_dialogue.services.actions import add_action, complete_actions
+from consular_dialogue.services.dialogues import add_dialogue
+from consular_dialogue.services.meetings import MeetingFields, record_meeting
+from consular_dialogue.storage import (
+    ACTIONS_PER_PART,
+    HISTORY_PART_BYTES,
+    PARTITIONS,
+    list_backups,
+    open_for_reading,
+    open_for_writing,
+    read_file,
+)
+
+Run = Callable[..., Result]
+WIDE = {"COLUMNS": "400"}
+MOMENT = dt.datetime(2023, 4, 24, 10, 0, tzinfo=dt.UTC)
+
+
+def parts_of(db: Path) -> Path:
+    return db.with_name(db.name + ".parts")
+
+
+def meta_of(db: Path) -> dict[str, Any]:
+    data = read_file(db)
+    assert data is not None
+    meta: dict[str, Any] = data["_meta"]["1"]
+    return meta
+
+
+def named_parts(db: Path, table: str) -> list[str]:
+    return sorted(e["file"] for e in meta_of(db).get("parts", {}).get(table, {}).values())
+
+
+def records(cdt: Run) -> dict[str, Any]:
+    dump: dict[str, Any] = cdt("export", "all").json()
+    dump.pop("exported_at")
+    return dump
+
+
+@pytest.fixture
+def tracked(cdt: Run) -> Run:
+    """A meeting with three actions, the first two done."""
+    for args in [
+        ("dialogue", "add", "Diálogo Consular", "--key", "consular", "--parties", "MX,US"),
+        ("meeting", "add", "Intermedia 2023", "--kind", "intermediate", "--date", "2023-04-17"),
+        ("action", "add", "Guía de acceso consular", "--meeting", "1", "--due", "2023-05-10"),
+        ("action", "add", "Estadísticas H-2", "--meeting", "1", "--party", "US"),
+        ("action", "add", "Capacitación", "--meeting", "1", "--party", "MX"),
+        ("action", "done", "1", "2"),
+    ]:
+        result = cdt(*args)
+        assert result.code == 0, (args, result.stderr)
+    return cdt
+
+
+def test_finished_actions_and_the_history_live_in_parts_not_in_the_data_file(
+    tracked: Run, db: Path
+) -> None:
+    data = read_file(db)
+    assert data is not None
+    assert sorted(data["actions"]) == ["3"]  # only the unfinished one
+    assert data["history"] == {}
+    assert named_parts(db, "actions") and named_parts(db, "history")
+    whole = read_whole(db)
+    assert sorted(whole["actions"]) == ["1", "2", "3"]
+    assert len(whole["history"]) == 6
+
+
+def test_daily_reads_never_open_a_part_and_a_missing_part_is_named_with_exit_3(
+    tracked: Run, db: Path, tmp_path: Path
+) -> None:
+    shutil.move(parts_of(db), tmp_path / "away")
+    before = db.read_bytes()
+
+    listed = tracked("action", "list", "--json")
+    overdue = tracked("action", "list", "--overdue", "--json", now="2023-06-01T10:00:00-06:00")
+    everything = tracked("action", "list", "--status", "all", **WIDE)
+    done = tracked("action", "reopen", "1", **WIDE)
+
+    assert listed.code == 0 and [a["id"] for a in listed.json()] == [3]
+    assert overdue.code == 0 and overdue.json() == []
+    for refused in (everything, done):
+        assert refused.code == 3
+        assert "stands on the part file" in refused.stderr and "which is missing" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    assert db.read_bytes() == before
+
+
+def test_done_and_reopen_move_an_action_out_of_the_data_file_and_back(
+    tracked: Run, db: Path
+) -> None:
+    assert tracked("action", "done", "3").code == 0
+    assert read_file(db)["actions"] == {}  # type: ignore[index]
+    assert tracked("action", "reopen", "1").code == 0
+    assert sorted(read_file(db)["actions"]) == ["1"]  # type: ignore[index]
+    shown = tracked("action", "show", "2", "--json")
+    assert shown.code == 0 and shown.json()["status"] == "done"
+
+
+def test_undo_of_a_done_puts_the_records_back_exactly(tracked: Run, db: Path) -> None:
+    before = records(tracked)
+    assert tracked("action", "done", "3").code == 0
+    assert tracked("undo").code == 0
+    assert records(tracked) == before
+
+
+def test_only_parts_a_change_touches_are_rewritten(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.json"
+    with open_for_writing(db) as repo:
+        add_dialogue(repo, name="D", key="d", parties=["MX", "US"], established=None,
+                     notes=None, now=MOMENT)  # fmt: skip
+        record_meeting(
+            repo,
+            MeetingFields(title="M", kind=MeetingKind.ANNUAL, date=PartialDate(2023, 4, 17)),
+            dialogue_key=None,
+            now=MOMENT,
+        )
+        count = 2 * ACTIONS_PER_PART + 10
+        for n in range(count):
+            add_action(
+                repo, title=f"A{n}", meeting_id=1, item_id=None, party="MX", owner=None,
+                due=None, priority=None, level=None, now=MOMENT,
+            )  # fmt: skip
+        complete_actions(repo, list(range(1, count + 1)), now=MOMENT)
+    before = named_parts(db, "actions")
+    assert len(before) == 3  # ids 1-999, 1000-1999, 2000-2010
+
+    result = run_cdt(["action", "reopen", "1500"], base_env(db))
+
+    assert result.code == 0, result.stderr
+    after = named_parts(db, "actions")
+    assert len(set(before) - set(after)) == 1  # only the part that held 1500
+    assert sorted(read_file(db)["actions"]) == ["1500"]  # type: ignore[index]
+
+
+def test_a_huge_history_entry_gets_a_part_of_its_own_and_is_not_rewritten_after(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.json"
+    with open_for_writing(db) as repo:  # one command with a history entry of ~0.5 MB
+        add_dialogue(repo, name="D", key="d", parties=["MX", "US"], established=None,
+                     notes=None, now=MOMENT)  # fmt: skip
+        for _ in range(2000):
+            record_meeting(
+                repo,
+                MeetingFields(
+                    title=os.urandom(100).hex(),  # incompressible, as real history can be
+                    kind=MeetingKind.OTHER,
+                    date=PartialDate(2023, 4, 17),
+                ),
+                dialogue_key=None,
+                now=MOMENT,
+            )
+        repo.record_history(now=MOMENT, command="bulk", action="import")
+    big = named_parts(db, "history")
+    assert max(e["bytes"] for e in meta_of(db)["parts"]["history"].values()) > HISTORY_PART_BYTES
+
+    assert run_cdt(["meeting", "edit", "1", "--title", "Otra"], base_env(db)).code == 0
+
+    after = named_parts(db, "history")
+    assert set(big) <= set(after) and len(after) == len(big) + 1
+
+
+def test_retired_parts_are_deleted_once_no_kept_backup_names_them(cdt: Run, db: Path) -> None:
+    assert cdt("dialogue", "add", "D", "--key", "consular", "--parties", "MX,US").code == 0
+    for n in range(8):
+        result = cdt("dialogue", "edit", "consular", "--notes", f"note {n}", CDT_BACKUPS="2")
+        assert result.code == 0, result.stderr
+        for backup in list_backups(db):
+            assert run_cdt(["check"], base_env(backup)).code == 0, backup.name
+
+    present = sorted(p.name for p in parts_of(db).iterdir())
+    kept = set(named_parts(db, "history")) | set(meta_of(db)["retired"])
+    assert set(present) == kept
+    assert len(present) <= 1 + 2 + 1  # the current part, and those two backups may need
+
+
+def test_a_backup_used_as_the_data_file_writes_its_own_parts_and_spares_the_original(
+    tracked: Run, db: Path
+) -> None:
+    original = read_whole(db)
+    backup = list_backups(db)[0]
+
+    added = run_cdt(["action", "add", "En la copia", "--meeting", "1"], base_env(backup))
+
+    assert added.code == 0, added.stderr
+    assert parts_of(backup).is_dir()
+    assert read_whole(db) == original
+    assert tracked("check").code == 0
+    assert "En la copia" in json.dumps(read_whole(backup))
+
+
+def test_cdt_backup_writes_one_whole_file_that_restores_into_an_empty_folder(
+    tracked: Run, db: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "copy.json"
+    assert tracked("backup", "-o", str(copy)).code == 0
+    assert "parts" not in orjson.loads(copy.read_bytes())["_meta"]["1"]
+    elsewhere = tmp_path / "other" / "tracker.json"
+
+    restored = run_cdt(["restore", str(copy), "--yes"], base_env(elsewhere))
+
+    assert restored.code == 0, restored.stderr
+    assert (
+        run_cdt(["export", "all"], base_env(elsewhere)).json()["actions"]
+        == (tracked("export", "all").json()["actions"])
+    )
+    assert run_cdt(["check"], base_env(elsewhere)).code == 0
+
+
+def test_restoring_a_rotating_backup_keeps_the_other_backups_restorable(
+    tracked: Run, db: Path
+) -> None:
+    backups = list_backups(db)
+    assert tracked("restore", str(backups[-1]), "--yes").code == 0
+    assert tracked("dialogue", "edit", "consular", "--notes", "Después").code == 0
+    for backup in backups:
+        assert run_cdt(["check"], base_env(backup)).code == 0, backup.name
+
+
+def test_a_whole_schema_2_file_is_read_and_split_into_parts_on_its_first_write(
+    tracked: Run, db: Path, tmp_path: Path
+) -> None:
+    before = tracked("action", "list", "--status", "all", "--json").json()
+    data = read_whole(db)
+    data["_meta"]["1"]["schema"] = 2
+    data["_meta"]["1"].pop("gen", None)
+    old = tmp_path / "old" / "tracker.json"
+    old.parent.mkdir()
+    write_whole(old, data)
+
+    assert run_cdt(["action", "list", "--status", "all", "--json"], base_env(old)).json() == before
+    assert run_cdt(["action", "note", "3", "Revisado"], base_env(old)).code == 0
+
+    assert meta_of(old)["schema"] == 3
+    assert sorted(read_file(old)["actions"]) == ["3"]  # type: ignore[index]
+    assert named_parts(old, "actions") and named_parts(old, "history")
+
+
+def test_a_damaged_part_is_refused_with_exit_3_naming_it_and_nothing_is_written(
+    tracked: Run, db: Path
+) -> None:
+    (part,) = named_parts(db, "actions")
+    path = parts_of(db) / part
+    path.write_bytes(path.read_bytes()[:40])
+    before = db.read_bytes()
+
+    for args in (("action", "list", "--status", "all"), ("action", "reopen", "1"), ("check",)):
+        result = tracked(*args, **WIDE)
+        assert result.code == 3, args
+        assert f"stands on the part file {path}, which is damaged" in result.stderr
+        assert "Restore the newest backup with: cdt --db" in result.stderr
+    assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize("name", ["../outside.json", ".hidden.json", "a/b.json", 7])
+def test_a_parts_list_that_points_outside_its_folder_is_refused(
+    tracked: Run, db: Path, name: object
+) -> None:
+    data = json.loads(db.read_bytes())
+    data["_meta"]["1"]["parts"]["actions"]["0"]["file"] = name
+    db.write_text(json.dumps(data), encoding="utf-8")
+
+    result = tracked("meeting", "list", **WIDE)
+
+    assert result.code == 3
+    assert "list of part files has a bad entry for actions '0'" in result.stderr
+
+
+def test_a_part_left_by_a_killed_writer_is_swept_by_the_next_write(tracked: Run, db: Path) -> None:
+    leftover = parts_of(db) / "actions-0-deadbeef0000.json"
+    leftover.write_bytes(b"{}")
+    assert tracked("action", "list").code == 0
+    assert leftover.exists(), "a reader takes no lock: it must not touch the parts"
+    assert tracked("meeting", "edit", "1", "--title", "Intermedia").code == 0
+    assert not leftover.exists()
+
+
+def test_whole_bytes_of_a_file_stand_on_no_part(tracked: Run, db: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "alone" / "tracker.json"
+    copy.parent.mkdir()
+    copy.write_bytes(whole_bytes(db))
+    assert [a.id for a in open_for_reading(copy).all(Action)] == [1, 2, 3]
+
+
+def test_each_partition_places_new_cold_records_as_documented() -> None:
+    actions, history = PARTITIONS["actions"], PARTITIONS["history"]
+    assert actions.key_for(1, {}) == 0
+    assert actions.key_for(ACTIONS_PER_PART + 5, {0: 10**9}) == ACTIONS_PER_PART
+    assert history.key_for(7, {}) == 7
+    assert history.key_for(8, {7: 100}) == 7  # the newest part while it is small
+    assert history.key_for(9, {7: HISTORY_PART_BYTES}) == 9  # a new one once it is full
