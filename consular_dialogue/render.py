@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import IO
+from typing import IO, Any
 
 from rich.console import Console
 from rich.text import Text
@@ -15,9 +15,20 @@ def plain(text: str | None, style: str = "") -> Text:
     return Text(clean(text), style=style)
 
 
+class _Console(Console):
+    """Rich's console, except that a long list is not cropped: its lines fit already,
+    and cropping measures every character of every line again (a third of the time
+    of a 2,000-line list)."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        if any(isinstance(o, LineTable) for o in objects):
+            options.setdefault("crop", False)
+        super().print(*objects, **options)
+
+
 def make_console(file: IO[str]) -> Console:
     """A console that writes plain text when not a terminal or NO_COLOR is set."""
-    return Console(file=file, highlight=False, markup=False, emoji=False, soft_wrap=False)
+    return _Console(file=file, highlight=False, markup=False, emoji=False, soft_wrap=False)
 
 
 # ---- tables and panels ----------------------------------------------------
@@ -60,7 +71,11 @@ STATUS_STYLES = {
 
 
 def status_text(value: str, lang: str) -> Text:
-    return Text(status_name(value, lang), style=STATUS_STYLES.get(value, ""))
+    return Text(*status_cell(value, lang))
+
+
+def status_cell(value: str, lang: str) -> tuple[str, str]:
+    return status_name(value, lang), STATUS_STYLES.get(value, "")
 
 
 # How each kind of column is sized (see FittedTable): codes and dates always
@@ -217,36 +232,42 @@ LONG_LIST = 60  # rows above which a list is drawn one line per record
 NARROW_MAX = 24
 
 
+Cell = tuple[str, "str | Style | None"]  # a cell's text (already inert) and its style
+
+
 class LineTable:
     """A table drawn one line per row, long text cut with an ellipsis to fit the width.
 
     Rich's Table wraps cells and measures each one several times: about a second
     for 2,000 rows here. Long lists need one pass; they keep the look of the rest.
+    Cells are kept as (text, style): a ``Text`` per cell costs more than the line.
     """
 
     GAP = "   "
 
     def __init__(self, headers: Sequence[str], wide: Sequence[bool]) -> None:
-        self.headers = [Text(h, style="bold") for h in headers]
+        self.headers: list[Cell] = [(h, "bold") for h in headers]
         self.wide = list(wide)
-        self.rows: list[list[Text] | Text] = []
+        self.rows: list[list[Cell] | Cell] = []
 
-    def add_row(self, *cells: RenderableType) -> None:
-        self.rows.append([c if isinstance(c, Text) else Text(str(c)) for c in cells])
+    def add_row(self, *cells: RenderableType | Cell) -> None:
+        self.rows.append([_cell(c) for c in cells])
 
     def add_separator(self, text: Text) -> None:
         """A full-width line between rows (a year heading, the today rule)."""
-        self.rows.append(text)
+        self.rows.append(_cell(text))
 
     def _widths(self, max_width: int) -> list[int]:
-        widths = [h.cell_len for h in self.headers]
+        widths = [_cells(h) for h, _ in self.headers]
+        short = [i for i, wide in enumerate(self.wide) if not wide]
         for row in self.rows:
-            if isinstance(row, Text):
+            if isinstance(row, tuple):
                 continue
-            for i, cell in enumerate(row):
-                # A short column never takes more than NARROW_MAX: it is a code or a date.
-                natural = cell.cell_len if self.wide[i] else min(cell.cell_len, NARROW_MAX)
-                widths[i] = max(widths[i], natural)
+            for i, (text, _style) in enumerate(row):
+                width = _cells(text)
+                if width > widths[i]:
+                    # A short column never takes more than NARROW_MAX: a code or a date.
+                    widths[i] = min(width, NARROW_MAX) if i in short else width
         room = max_width - len(self.GAP) * (len(widths) - 1)
         fixed = sum(w for w, wide in zip(widths, self.wide, strict=True) if not wide)
         natural = sum(w for w, wide in zip(widths, self.wide, strict=True) if wide)
@@ -267,41 +288,75 @@ class LineTable:
         return widths
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        # Segments, not Text: Rich would wrap and re-measure every line again.
+        # A line is one segment, or one per styled cell and per run between them: Rich
+        # would otherwise wrap and re-measure every cell again.
         widths = self._widths(options.max_width)
         total = sum(widths) + len(self.GAP) * (len(widths) - 1)
-        styles: dict[str, Style | None] = {}
+        colour = console.color_system is not None
+        styles: dict[str | Style, Style | None] = {}
 
-        def style_of(cell: Text) -> Style | None:
-            if isinstance(cell.style, Style):
-                return cell.style
-            if cell.style not in styles:
-                styles[cell.style] = console.get_style(cell.style) if cell.style else None
-            return styles[cell.style]
+        def style_of(style: str | Style | None) -> Style | None:
+            if not style or not colour:
+                return None
+            if style not in styles:
+                styles[style] = style if isinstance(style, Style) else console.get_style(style)
+            return styles[style]
 
-        def line(cells: Sequence[Text]) -> Iterator[Segment]:
-            last = len(cells) - 1
-            for i, (cell, width) in enumerate(zip(cells, widths, strict=True)):
+        last = len(widths) - 1
+
+        def line(cells: Sequence[Cell]) -> Iterator[Segment]:
+            run: list[str] = []
+            for i, ((text, style), width) in enumerate(zip(cells, widths, strict=True)):
                 if i:
-                    yield Segment(self.GAP)
-                yield Segment(_fit(cell.plain, width, pad=i < last), style_of(cell))
-            yield Segment.line()
+                    run.append(self.GAP)
+                fitted = _fit(text, width, pad=i < last)
+                chosen = style_of(style)
+                if chosen is None:
+                    run.append(fitted)
+                    continue
+                if run:
+                    yield Segment("".join(run))
+                    run = []
+                yield Segment(fitted, chosen)
+            run.append("\n")
+            yield Segment("".join(run))
 
         yield from line(self.headers)
-        yield Segment("─" * min(options.max_width, total))
-        yield Segment.line()
+        yield Segment("─" * min(options.max_width, total) + "\n")
         for row in self.rows:
-            if isinstance(row, Text):
-                yield Segment(_fit(row.plain, options.max_width, pad=False), style_of(row))
+            if isinstance(row, tuple):
+                text, style = row
+                yield Segment(_fit(text, options.max_width, pad=False), style_of(style))
                 yield Segment.line()
             else:
                 yield from line(row)
 
 
+def _cell(cell: RenderableType | Cell) -> Cell:
+    if isinstance(cell, tuple):
+        return cell
+    if isinstance(cell, Text):
+        return cell.plain, cell.style or None
+    return str(cell), None
+
+
+def add_cells(table: Table | LineTable, cells: Sequence[Cell]) -> None:
+    """One row of (inert text, style) cells, in either kind of table."""
+    if isinstance(table, LineTable):
+        table.add_row(*cells)
+    else:
+        table.add_row(*(Text(text, style=style or "") for text, style in cells))
+
+
+def _cells(text: str) -> int:
+    """Terminal cells ``text`` takes (one per character for plain ASCII)."""
+    return len(text) if text.isascii() else cell_len(text)
+
+
 def _fit(text: str, width: int, *, pad: bool) -> str:
     """``text`` on one line in exactly ``width`` cells, cut with an ellipsis when longer."""
     text = text.replace("\n", " ")
-    length = len(text) if text.isascii() else cell_len(text)
+    length = _cells(text)
     if length > width:
         return set_cell_size(text, max(width - 1, 0)) + "…"
     return text + " " * (width - length) if pad else text
@@ -511,11 +566,15 @@ def item_history_table(
 
 
 def due_text(action: Action, today: dt.date, lang: str) -> Text:
+    return Text(*due_cell(action, today))
+
+
+def due_cell(action: Action, today: dt.date) -> tuple[str, str]:
     if action.due is None:
-        return Text("")
+        return "", ""
     if action.is_overdue(today):
-        return Text(f"{action.due.isoformat()} !", style="bold red")
-    return Text(action.due.isoformat())
+        return f"{action.due.isoformat()} !", "bold red"
+    return action.due.isoformat(), ""
 
 
 def actions_table(actions: Sequence[Action], today: dt.date, lang: str) -> RenderableType:
@@ -525,14 +584,17 @@ def actions_table(actions: Sequence[Action], today: dt.date, lang: str) -> Rende
         lang, len(actions), "id", "due", "party", "owner", "status", "title", "meeting"
     )
     for a in actions:
-        table.add_row(
-            str(a.id),
-            due_text(a, today, lang),
-            status_name(a.party, lang),
-            plain(a.owner),
-            status_text(a.status.value, lang),
-            plain(a.title),
-            str(a.meeting_id),
+        add_cells(
+            table,
+            [
+                (str(a.id), None),
+                due_cell(a, today),
+                (status_name(a.party, lang), None),
+                (clean(a.owner), None),
+                status_cell(a.status.value, lang),
+                (clean(a.title), None),
+                (str(a.meeting_id), None),
+            ],
         )
     return table
 
