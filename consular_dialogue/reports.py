@@ -395,12 +395,14 @@ class _Data:
         key: str | None = None,
         actions_where: Callable[[dict[str, Any]], bool] | None = None,
         unfinished_only: bool = False,
+        parts: Callable[[dict[str, Any]], bool] | None = None,
     ) -> _Data:
         """The records of ``key`` (default: the dialogue's); all records when neither is given.
 
         ``actions_where`` (a test on the stored action) keeps a report from building the
         thousands of finished actions it never shows; ``unfinished_only`` says the test
-        passes no finished action, so their part files are not even read.
+        passes no finished action, so their part files are not even read, and
+        ``parts`` which part files may hold one (see ``Repository.select``).
         """
         key = key or (dialogue.key if dialogue is not None else None)
         meetings = {m.id: m for m in repo.all(Meeting) if key is None or m.dialogue == key}
@@ -408,7 +410,7 @@ class _Data:
         actions = (
             repo.all(Action)
             if actions_where is None
-            else repo.select(Action, actions_where, hot=unfinished_only)
+            else repo.select(Action, actions_where, hot=unfinished_only, parts=parts)
         )
         return cls(
             repo=repo,
@@ -552,6 +554,7 @@ def _meeting_data(
     lang: str,
     actions_where: Callable[[dict[str, Any]], bool] | None = None,
     unfinished_only: bool = False,
+    parts: Callable[[dict[str, Any]], bool] | None = None,
 ) -> _Data:
     meeting = repo.get(Meeting, meeting_id)
     dialogue = find_dialogue(repo, meeting.dialogue)
@@ -563,6 +566,7 @@ def _meeting_data(
         key=meeting.dialogue,
         actions_where=actions_where,
         unfinished_only=unfinished_only,
+        parts=parts,
     )
 
 
@@ -571,7 +575,12 @@ def build_meeting_report(
 ) -> MeetingReport:
     """One meeting's agenda status: every item with its outcome and actions, and the totals."""
     data = _meeting_data(
-        repo, meeting_id, today, lang, actions_where=lambda raw: raw["meeting_id"] == meeting_id
+        repo,
+        meeting_id,
+        today,
+        lang,
+        actions_where=lambda raw: raw["meeting_id"] == meeting_id,
+        parts=lambda about: meeting_id in about["meetings"],
     )
     meeting = data.meetings[meeting_id]
     items = sorted(
@@ -603,11 +612,11 @@ def build_meeting_report(
     )
 
 
-def _last_held(data: _Data) -> Meeting | None:
+def _last_held(meetings: Iterable[Meeting], today: dt.date) -> Meeting | None:
     held = [
         m
-        for m in data.sorted_meetings()
-        if m.status == MeetingStatus.HELD and m.date.first_day() < data.today
+        for m in sorted(meetings, key=Meeting.sort_key)
+        if m.status == MeetingStatus.HELD and m.date.first_day() < today
     ]
     return held[-1] if held else None
 
@@ -618,14 +627,18 @@ def build_standing_report(
     """A dialogue's standing: open items by topic, open actions by party, what got done."""
     dialogue = _dialogue_for(repo, dialogue_key, required=True)
     assert dialogue is not None
+    last = _last_held((m for m in repo.all(Meeting) if m.dialogue == dialogue.key), today)
+    # What got done since the last meeting held: older completions stay in their parts.
+    since = (last.end_date or last.date).last_day() if last is not None else None
+    after = since.isoformat() if since is not None else ""
     data = _Data.read(
         repo,
         dialogue,
         today,
         lang,
-        actions_where=lambda raw: _unfinished(raw) or raw.get("completed") is not None,
+        actions_where=lambda raw: _unfinished(raw) or (raw.get("completed") or "") > after,
+        parts=lambda about: (about["completed"] or "") > after,
     )
-    last = _last_held(data)
     upcoming = [
         m
         for m in data.sorted_meetings()
@@ -663,7 +676,6 @@ def build_standing_report(
     ]
     open_items.sort(key=lambda g: (g.topic is None, g.name.casefold()))
 
-    since = (last.end_date or last.date).last_day() if last is not None else None
     completed = sorted(
         (
             a
@@ -1273,6 +1285,10 @@ _SHORT_COLUMN = 12  # in HTML, a single word this short never wraps (an id, a da
 
 
 def _wrap(text: str, width: int) -> list[str]:
+    if len(text) <= width and "\n" not in text and "\t" not in text:
+        # What textwrap gives a line that fits, without its cost (a report of a large
+        # dialogue has 100,000 cells, nearly all of them short).
+        return [text.rstrip()]
     lines: list[str] = []
     for paragraph in text.split("\n"):
         lines.extend(

@@ -93,6 +93,9 @@ class Partition:
     hot: Callable[[dict[str, Any]], bool]  # records kept in the data file itself
     ids_per_part: int = 0
     bytes_per_part: int = 0
+    # What the data file's list of parts says about each part's records ("about"), so
+    # a command can skip the parts that cannot hold what it wants.
+    about: Callable[[dict[str, dict[str, Any]]], dict[str, Any]] | None = None
 
     def key_for(self, record_id: int, sizes: dict[int, int]) -> int:
         """The part a record without one goes to; ``sizes`` are the parts' bytes so far."""
@@ -109,10 +112,24 @@ def _never(record: dict[str, Any]) -> bool:
     return False
 
 
+def _about_actions(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The meetings a part's actions belong to, and its newest completion date."""
+    completed = [r["completed"] for r in records.values() if r.get("completed")]
+    return {
+        "meetings": sorted({r["meeting_id"] for r in records.values()}),
+        "completed": max(completed, default=None),
+    }
+
+
 PARTITIONS: dict[str, Partition] = {
     p.table: p
     for p in (
-        Partition(Action.TABLE, Action.stored_unfinished, ids_per_part=ACTIONS_PER_PART),
+        Partition(
+            Action.TABLE,
+            Action.stored_unfinished,
+            ids_per_part=ACTIONS_PER_PART,
+            about=_about_actions,
+        ),
         Partition(HISTORY_TABLE, _never, bytes_per_part=HISTORY_PART_BYTES),
         Partition(SYNC_TABLE, _never, ids_per_part=1 << 62),  # one part
     )
@@ -311,6 +328,7 @@ def _parts_index_problem(index: object, retired: object) -> str | None:
                 and isinstance(entry, dict)
                 and _is_part_name(entry.get("file"))
                 and isinstance(entry.get("bytes"), int)
+                and isinstance(entry.get("about", {}), dict)
             ):
                 return f"its list of part files has a bad entry for {table} {key[:20]!r}"
     if not all(_is_part_name(n) and isinstance(g, int) for n, g in retired.items()):
@@ -503,6 +521,15 @@ def keep_backup(path: Path, keep: int | None = None) -> Path | None:
     return backup
 
 
+def _may_hold(test: Callable[[dict[str, Any]], bool], entry: dict[str, Any]) -> bool:
+    """Whether a part may hold what ``test`` asks of its "about"; a part without one,
+    or with one that does not read, is read to be sure."""
+    try:
+        return "about" not in entry or bool(test(entry["about"]))
+    except (KeyError, TypeError, ValueError):
+        return True
+
+
 def _make_parts_dir(folder: Path, like: os.stat_result | None) -> None:
     """The parts folder, readable by whoever may read the data file."""
     if folder.is_dir():
@@ -644,15 +671,29 @@ class Repository:
         self._single.get(record.TABLE, {}).pop(record.id, None)
 
     def select(
-        self, cls: type[R], where: Callable[[dict[str, Any]], bool], *, hot: bool = False
+        self,
+        cls: type[R],
+        where: Callable[[dict[str, Any]], bool],
+        *,
+        hot: bool = False,
+        parts: Callable[[dict[str, Any]], bool] | None = None,
     ) -> list[R]:
         """The records whose stored dict passes ``where``, in id order.
 
         Only those are built into models: a list of 2,000 open actions among 100,000
         does not pay for the other 98,000. ``hot`` says that only records kept in the
-        data file itself can pass (unfinished actions), so no part file is read.
+        data file itself can pass (unfinished actions), so no part file is read;
+        ``parts`` (a test on a part's "about") that only the parts it passes can.
         """
-        table = self.data.get(cls.TABLE, {}) if hot else self.table(cls.TABLE)
+        if hot:
+            table = self.data.get(cls.TABLE, {})
+        elif parts is not None and cls.TABLE not in self._whole:
+            for key, entry in self._index(cls.TABLE).items():
+                if _may_hold(parts, entry):
+                    self._load_part(cls.TABLE, int(key))
+            table = self.data.get(cls.TABLE, {})
+        else:
+            table = self.table(cls.TABLE)
         try:
             if cls.TABLE in self._cache:
                 chosen = [r for i, r in self._records(cls).items() if where(table[str(i)])]
@@ -866,6 +907,8 @@ class Repository:
                     _make_parts_dir(folder, like)
                     atomic_write(folder / name, payload, like=like, sync_folder=False)
                     index[str(key)] = {"file": name, "bytes": len(payload)}
+                    if partition.about is not None:
+                        index[str(key)]["about"] = partition.about(records)
                     written = True
             if not index:
                 del all_parts[table]

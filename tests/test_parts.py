@@ -15,7 +15,7 @@ import pytest
 from conftest import Result, base_env, read_whole, run_cdt, whole_bytes, write_whole
 
 from consular_dialogue.dates import PartialDate
-from consular_dialogue.models import Action, MeetingKind
+from consular_dialogue.models import Action, MeetingKind, MeetingStatus
 from consular_dialogue.services.actions import add_action, complete_actions
 from consular_dialogue.services.dialogues import add_dialogue
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
@@ -308,3 +308,40 @@ def test_each_partition_places_new_cold_records_as_documented() -> None:
     assert history.key_for(7, {}) == 7
     assert history.key_for(8, {7: 100}) == 7  # the newest part while it is small
     assert history.key_for(9, {7: HISTORY_PART_BYTES}) == 9  # a new one once it is full
+
+
+def test_reports_read_only_the_parts_their_list_says_may_matter(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.json"
+    early, late = MOMENT.replace(month=1, day=10), MOMENT.replace(month=6, day=1)
+    with open_for_writing(db) as repo:
+        add_dialogue(repo, name="D", key="d", parties=["MX", "US"], established=None,
+                     notes=None, now=MOMENT)  # fmt: skip
+        for title, day in (
+            ("Primera", PartialDate(2023, 1, 2)),
+            ("Segunda", PartialDate(2023, 4, 3)),
+        ):
+            record_meeting(
+                repo,
+                MeetingFields(title=title, kind=MeetingKind.OTHER, date=day,
+                              status=MeetingStatus.HELD),
+                dialogue_key=None,
+                now=MOMENT,
+            )  # fmt: skip
+        for n in range(ACTIONS_PER_PART + 10):  # part 0: the first meeting's, done early
+            add_action(
+                repo, title=f"A{n}", meeting_id=1 if n < ACTIONS_PER_PART - 1 else 2,
+                item_id=None, party="MX", owner=None, due=None, priority=None, level=None,
+                now=MOMENT,
+            )  # fmt: skip
+        complete_actions(repo, list(range(1, ACTIONS_PER_PART)), now=early)
+        complete_actions(repo, list(range(ACTIONS_PER_PART, ACTIONS_PER_PART + 11)), now=late)
+    env = base_env(db, now="2023-07-01T10:00:00-06:00", COLUMNS="120")
+    wanted = {args: run_cdt(list(args), env) for args in (("report", "2"), ("report",))}
+    assert all(r.code == 0 for r in wanted.values())
+    (first_part,) = [e["file"] for k, e in meta_of(db)["parts"]["actions"].items() if k == "0"]
+    shutil.move(parts_of(db) / first_part, tmp_path / "away.json")
+
+    for args, result in wanted.items():  # the second meeting, and what got done since it
+        again = run_cdt(list(args), env)
+        assert (again.code, again.stdout) == (0, result.stdout), args
+    assert run_cdt(["report", "1"], env).code == 3  # its actions are in that part

@@ -20,6 +20,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consular_dialogue import reports
 from consular_dialogue.dates import PartialDate
@@ -868,3 +870,20 @@ def test_html_report_prints_to_pdf_in_headless_chromium(repo: Repository, tmp_pa
     )
     assert result.returncode == 0, result.stderr
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
+
+
+@given(st.text(alphabet=" ab\u00e9-\tx\n", max_size=14), st.integers(min_value=1, max_value=12))
+def test_wrapping_a_cell_gives_what_textwrap_gives_short_cells_included(
+    text: str, width: int
+) -> None:
+    import textwrap
+
+    expected = [
+        line
+        for paragraph in text.split("\n")
+        for line in textwrap.wrap(
+            paragraph.expandtabs(4), width=width, break_long_words=True, break_on_hyphens=False
+        )
+        or [""]
+    ]
+    assert reports._wrap(text, width) == expected

@@ -228,8 +228,13 @@ def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list
     party = known_party(repo, flt.party) if flt.party else None
     wanted = flt.status.value if flt.status is not None else None
 
+    due_before = today.isoformat()
+
     def stored_status_fits(raw: dict[str, Any]) -> bool:
-        # Status is tested on the stored dict, so finished actions are never built.
+        # Status (and overdue) are tested on the stored dict, so that the actions left
+        # out are never built.
+        if flt.overdue and not (raw.get("due") or due_before) < due_before:
+            return False
         if wanted is not None:
             return bool(raw["status"] == wanted)
         return flt.all_statuses or Action.stored_unfinished(raw)
