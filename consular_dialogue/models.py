@@ -108,12 +108,24 @@ def iso_time(moment: dt.datetime) -> str:
     return moment.isoformat(timespec="seconds")
 
 
+class _Unmarked(dict[int, "int | None"]):
+    """Code point -> itself, or None for a combining mark: ``str.translate``'s table,
+    filled as characters are met (a search folds every title and note it reads)."""
+
+    def __missing__(self, code: int) -> int | None:
+        kept = None if unicodedata.combining(chr(code)) else code
+        self[code] = kept
+        return kept
+
+
+_UNMARKED = _Unmarked()
+
+
 def fold_text(text: str) -> str:
     """Lower-case and strip accents, so ``accion`` finds ``acción``."""
     if text.isascii():
         return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFKD", text.casefold()).translate(_UNMARKED)
 
 
 def require_text(value: str, what: str, *, max_length: int = 2000) -> str:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from conftest import NOW, Result
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consular_dialogue.dates import PartialDate
 from consular_dialogue.errors import EXIT_INPUT, InputError
@@ -164,3 +166,14 @@ def test_search_never_sends_a_users_control_characters_to_the_terminal(db: Path,
     assert "\x07" not in result.stdout
     # JSON carries the text exactly as typed, escaped by JSON itself.
     assert cdt("search", "borrado", "--json").json()[0]["text"].startswith("visas \x1b[2J")
+
+
+@given(st.text(max_size=30))
+def test_folding_lowers_and_drops_exactly_the_combining_marks(text: str) -> None:
+    import unicodedata
+
+    from consular_dialogue.models import fold_text
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    expected = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    assert fold_text(text) == expected

@@ -344,11 +344,12 @@ def test_meeting_list_on_a_missing_file_says_there_are_no_meetings(tmp_path: Pat
 
 
 HOLD_LOCK = """
-import sys, time, filelock
-lock = filelock.FileLock(sys.argv[1] + ".lock")
-lock.acquire()
-print("locked", flush=True)
-time.sleep(120)
+import sys, time
+from pathlib import Path
+from consular_dialogue.storage import locked
+with locked(Path(sys.argv[1]), timeout=5):
+    print("locked", flush=True)
+    time.sleep(120)
 """
 
 
@@ -442,3 +443,19 @@ def test_a_new_file_starts_with_the_current_schema_and_the_topic_catalog(tmp_pat
     assert history and all(
         change["kind"] == "dialogue" for entry in history for change in entry["changes"]
     )
+
+
+def test_a_writer_killed_while_holding_the_lock_does_not_block_the_next(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.json"
+    build(db)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(db)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "locked"
+    holder.kill()  # SIGKILL: no cleanup ran; the kernel drops the lock with the process
+    holder.wait()
+
+    result = run_cdt(ADD_MEETING, base_env(db, CDT_LOCK_TIMEOUT="1"))
+
+    assert result.code == 0, result.stderr
