@@ -51,6 +51,7 @@ PARTS_SUFFIX = ".parts"
 ACTIONS_PER_PART = 1000
 HISTORY_PART_BYTES = 256 * 1024
 MIN_GRACE = 2  # writes a retired part outlives, even with no backups (slow readers)
+PENDING_PREFIX = ".pending-"
 
 R = TypeVar("R", bound=Record)
 Data = dict[str, dict[str, Any]]
@@ -113,12 +114,18 @@ def _never(record: dict[str, Any]) -> bool:
 
 
 def _about_actions(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The meetings a part's actions belong to, and its newest completion date."""
-    completed = [r["completed"] for r in records.values() if r.get("completed")]
-    return {
-        "meetings": sorted({r["meeting_id"] for r in records.values()}),
-        "completed": max(completed, default=None),
-    }
+    """The meetings a part's actions belong to, and its newest completion date.
+
+    A malformed record (cdt check names it) makes the part say nothing, so it is
+    always read.
+    """
+    meetings = [r.get("meeting_id") for r in records.values()]
+    dates = [r.get("completed") for r in records.values() if r.get("completed") is not None]
+    numbers = [m for m in meetings if isinstance(m, int)]
+    completed = [d for d in dates if isinstance(d, str)]
+    if len(numbers) < len(meetings) or len(completed) < len(dates):
+        return {}
+    return {"meetings": sorted(set(numbers)), "completed": max(completed, default=None)}
 
 
 PARTITIONS: dict[str, Partition] = {
@@ -269,7 +276,7 @@ def _shape_problem(data: Data) -> str | None:
     """
     for table in [*TABLES, HISTORY_TABLE]:
         for key, record in data.get(table, {}).items():
-            if not key.isdigit() or not isinstance(record, dict):
+            if not _is_number(key) or not isinstance(record, dict):
                 return f"{table} has an entry {key[:20]!r} that is not a numbered record"
             if table != HISTORY_TABLE and (
                 record.get("id") != int(key) or not isinstance(record.get("uuid"), str)
@@ -294,7 +301,10 @@ def _shape_problem(data: Data) -> str | None:
             return problem
         folder = meta.get("parts_dir")
         if folder is not None and not (
-            isinstance(folder, str) and folder.endswith(PARTS_SUFFIX) and "/" not in folder
+            isinstance(folder, str)
+            and folder.endswith(PARTS_SUFFIX)
+            and not folder.startswith(".")
+            and not any(c in folder for c in "/\\:\x00")
         ):
             return "its parts folder is not a folder name beside it"
     sync = data.get("_sync", {})
@@ -306,14 +316,18 @@ def _shape_problem(data: Data) -> str | None:
 
 
 def _is_part_name(name: object) -> bool:
-    """A bare file name inside the parts folder: never a path out of it."""
+    """A name split_into_parts gives: never a path out of the parts folder."""
+    import re
+
     return (
         isinstance(name, str)
-        and name.endswith(".json")
-        and not name.startswith(".")
-        and "/" not in name
-        and "\\" not in name
+        and re.fullmatch(r"[a-z]+-\d{1,18}-[0-9a-f]{12}\.json", name) is not None
     )
+
+
+def _is_number(key: str) -> bool:
+    """A record or part key: plain ASCII digits, written as ``str(int)`` writes them."""
+    return key.isascii() and key.isdigit() and key == str(int(key))
 
 
 def _parts_index_problem(index: object, retired: object) -> str | None:
@@ -324,7 +338,7 @@ def _parts_index_problem(index: object, retired: object) -> str | None:
             return "its list of part files is malformed"
         for key, entry in parts.items():
             if not (
-                key.isdigit()
+                _is_number(key)
                 and isinstance(entry, dict)
                 and _is_part_name(entry.get("file"))
                 and isinstance(entry.get("bytes"), int)
@@ -485,27 +499,42 @@ def backup_prefix(path: Path) -> str:
     return f"{path.name}.bak-"
 
 
+_BACKUP_SUFFIX = r"(\d{8}T\d{12})(?:-g(\d{1,18}))?"
+
+
 def list_backups(path: Path) -> list[Path]:
-    """Backups of ``path``, newest first."""
-    prefix = backup_prefix(path)
+    """Backups of ``path``, newest first (the names keep_backup gives, nothing else)."""
+    import re
+
+    pattern = re.compile(re.escape(backup_prefix(path)) + _BACKUP_SUFFIX)
     try:
-        names = [e for e in path.parent.iterdir() if e.name.startswith(prefix)]
+        names = [e for e in path.parent.iterdir() if pattern.fullmatch(e.name)]
     except OSError:
         return []
     return sorted(names, key=lambda p: p.name, reverse=True)
 
 
-def keep_backup(path: Path, keep: int | None = None) -> Path | None:
+def backup_gen(backup: Path) -> int:
+    """The write generation of the file a backup keeps (0 when its name does not say:
+    then it may name any retired part, and none is deleted while it is kept)."""
+    head, _, gen = backup.name.rpartition("-g")
+    return int(gen) if head and gen.isdigit() else 0
+
+
+def keep_backup(path: Path, keep: int | None = None, gen: int | None = None) -> Path | None:
     """Keep the file about to be replaced as the newest backup; returns its path.
 
     A hard link costs nothing: the old contents stay on disk under the backup name
     once the new file is renamed over ``path``. ``keep`` prunes to that many
     backups (``None`` prunes nothing; 0 keeps no backup at all). Backups are 0600.
+    ``gen`` (the kept file's write generation) goes into the name: the parts a
+    backup may stand on are known from the names of the backups there are.
     """
     if keep == 0 or not path.exists():
         return None
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
-    backup = path.with_name(f"{backup_prefix(path)}{stamp}")
+    suffix = f"-g{gen}" if gen else ""
+    backup = path.with_name(f"{backup_prefix(path)}{stamp}{suffix}")
     try:
         os.link(path, backup)
     except OSError:  # no hard links on this file system: copy, with a temp file we sweep
@@ -518,6 +547,14 @@ def keep_backup(path: Path, keep: int | None = None) -> Path | None:
         for old in list_backups(path)[keep:]:
             with contextlib.suppress(FileNotFoundError):
                 old.unlink()
+            # What the backup grew if it was ever used as --db and written.
+            with contextlib.suppress(FileNotFoundError):
+                old.with_name(old.name + ".lock").unlink()
+            own = own_parts_dir(old)
+            if own.is_dir():
+                import shutil
+
+                shutil.rmtree(own, ignore_errors=True)
     return backup
 
 
@@ -540,6 +577,21 @@ def _make_parts_dir(folder: Path, like: os.stat_result | None) -> None:
     fsync_folder(folder.parent)
 
 
+@dataclass
+class Commit:
+    """What is left to do once the data file is replaced."""
+
+    folder: Path
+    doomed: list[str]  # retired parts nothing can name any more
+    pending: Path | None  # the list of this write's new parts
+
+    def finish(self) -> None:
+        _delete_parts(self.folder, self.doomed)
+        if self.pending is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.pending.unlink()
+
+
 def _delete_parts(folder: Path, names: list[str]) -> None:
     for name in names:
         with contextlib.suppress(FileNotFoundError):
@@ -547,19 +599,40 @@ def _delete_parts(folder: Path, names: list[str]) -> None:
 
 
 def _sweep_leftovers(folder: Path, meta: dict[str, Any]) -> None:
-    """Delete what a killed writer left in the parts folder: files nothing names.
+    """Delete what killed writers left in the parts folder, and nothing else.
 
-    Safe under the lock: the data file names every part it stands on, and lists as
-    retired every part a kept backup may stand on.
+    A writer lists the parts it is about to write or delete in a pending file first:
+    those the data file neither names nor keeps as retired are a killed writer's (not
+    committed, or committed but not yet deleted). Temp files go too. Anything else
+    (parts a backup or a copy stands on) is never touched here.
     """
     try:
-        present = [entry.name for entry in folder.iterdir()]
+        present = [entry for entry in folder.iterdir() if entry.name.startswith(".")]
     except FileNotFoundError:
         return
     parts = meta.get("parts", {})
     named = {entry["file"] for index in parts.values() for entry in index.values()}
     named.update(meta.get("retired", {}))
-    _delete_parts(folder, [name for name in present if name not in named])
+    for entry in present:
+        if entry.name.startswith(PENDING_PREFIX):
+            try:
+                listed = orjson.loads(entry.read_bytes())
+            except (OSError, orjson.JSONDecodeError):
+                listed = []  # torn while being written: its parts were not written yet
+            if isinstance(listed, list):
+                _delete_parts(folder, [n for n in listed if _is_part_name(n) and n not in named])
+        elif ".tmp-" not in entry.name:
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            entry.unlink()
+
+
+def _stays(partition: Partition, record: dict[str, Any]) -> bool:
+    """Whether a record stays in the data file; a malformed one does (cdt check names it)."""
+    try:
+        return partition.hot(record)
+    except (KeyError, TypeError, AttributeError):
+        return True
 
 
 @dataclass
@@ -844,13 +917,15 @@ class Repository:
         self.dirty = True
         self.pending.append(ChangeEntry(kind, record_id, uuid, before, after))
 
-    def split_into_parts(self, like: os.stat_result | None, keep: int) -> list[str]:
+    def split_into_parts(self, like: os.stat_result | None, oldest_backup: int | None) -> Commit:
         """Write the parts this command changed; leave only hot records in ``self.data``.
 
-        Called under the lock just before the data file is replaced. New parts get
-        new names; the parts they replace are retired. Returns the retired parts no
-        kept backup can name any more (retired ``keep`` writes ago, at least
-        MIN_GRACE), to delete once the data file is replaced and the backups pruned.
+        Called under the lock, after the backups are rotated and just before the data
+        file is replaced. New parts get new names, listed first in a pending file so
+        that the next writer can tell what a killed one left; the parts they replace
+        are retired. The retired parts no backup can name any more (every backup there
+        is of a later write, ``oldest_backup``) and no reader may still be reading
+        (MIN_GRACE writes) are returned, to delete once the data file is replaced.
         """
         self._require_writable()
         meta = self.meta
@@ -868,7 +943,7 @@ class Repository:
         meta["gen"] = gen
         all_parts = meta.setdefault("parts", {})
         retired: dict[str, int] = meta.setdefault("retired", {})
-        written = False
+        writes: list[tuple[str, bytes]] = []
         for table, partition in PARTITIONS.items():
             index = all_parts.setdefault(table, {})
             origin = self._origin.get(table, {})
@@ -876,7 +951,7 @@ class Repository:
             cold: dict[int, dict[str, Any]] = {}
             homeless: list[tuple[int, str, dict[str, Any]]] = []
             for record_id, record in self.data.get(table, {}).items():
-                if partition.hot(record):
+                if _stays(partition, record):
                     hot[record_id] = record
                 elif record_id in origin:
                     cold.setdefault(origin[record_id], {})[record_id] = record
@@ -904,21 +979,27 @@ class Repository:
                     retired[old["file"]] = gen
                 if records:
                     name = f"{table.strip('_')}-{key}-{os.urandom(6).hex()}.json"
-                    _make_parts_dir(folder, like)
-                    atomic_write(folder / name, payload, like=like, sync_folder=False)
+                    writes.append((name, payload))
                     index[str(key)] = {"file": name, "bytes": len(payload)}
                     if partition.about is not None:
                         index[str(key)]["about"] = partition.about(records)
-                    written = True
             if not index:
                 del all_parts[table]
             self.data[table] = hot
-        if written:
-            fsync_folder(folder)
-        doomed = [name for name, when in retired.items() if when <= gen - max(keep, MIN_GRACE)]
+        limit = gen - MIN_GRACE if oldest_backup is None else min(gen - MIN_GRACE, oldest_backup)
+        doomed = [name for name, when in retired.items() if when <= limit]
         for name in doomed:
             del retired[name]
-        return doomed
+        pending = None
+        if writes or doomed:
+            # Every part this write adds or will delete: a killed writer's are found here.
+            _make_parts_dir(folder, like)
+            pending = folder / f"{PENDING_PREFIX}{gen}-{os.urandom(4).hex()}"
+            atomic_write(pending, orjson.dumps([name for name, _ in writes] + doomed))
+            for name, payload in writes:
+                atomic_write(folder / name, payload, like=like, sync_folder=False)
+            fsync_folder(folder)
+        return Commit(folder, doomed, pending)
 
     def history(self) -> list[dict[str, Any]]:
         """Every recorded command's change set, oldest first."""
@@ -1105,10 +1186,11 @@ def open_for_writing(
             yield repo
             if repo.dirty:
                 like = target.stat() if data is not None else None
-                doomed = repo.split_into_parts(like, backups)
-                backup = keep_backup(target, backups)
+                kept_gen = int(repo.meta.get("gen", 0)) if data is not None else None
+                backup = keep_backup(target, backups, gen=kept_gen)
+                commit = repo.split_into_parts(like, _oldest_backup(target))
                 storage.write(repo.data)
-                _delete_parts(own_parts_dir(target), doomed)
+                commit.finish()
                 if backup is not None:
                     # A link shares the old file's mode until the new file is renamed over it.
                     with contextlib.suppress(OSError):
@@ -1119,6 +1201,11 @@ def open_for_writing(
         ) from None
     except OSError as exc:
         raise DataFileError(f"{target} cannot be written: {exc.strerror or exc}.") from None
+
+
+def _oldest_backup(target: Path) -> int | None:
+    """The oldest write generation a backup of ``target`` keeps (None: no backups)."""
+    return min((backup_gen(b) for b in list_backups(target)), default=None)
 
 
 def copy_consistent(path: Path, destination: Path, *, lock_timeout: float) -> int:
@@ -1152,8 +1239,9 @@ def restore_whole(target: Path, data: Data, *, lock_timeout: float, backups: int
         present = [name for name in present if _is_part_name(name)]
         meta["retired"] = {name: int(meta.get("gen", 0)) + 1 for name in present}
         like = target.stat() if target.exists() else None
-        repo.split_into_parts(like, backups)  # retires every part there: none is doomed yet
+        commit = repo.split_into_parts(like, _oldest_backup(target))
         atomic_write(target, orjson.dumps(repo.data))
+        commit.finish()  # every part there was just retired: none is doomed yet
         if kept is not None:
             os.chmod(kept, 0o600)
     return kept

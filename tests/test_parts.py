@@ -285,13 +285,23 @@ def test_a_parts_list_that_points_outside_its_folder_is_refused(
     assert "list of part files has a bad entry for actions '0'" in result.stderr
 
 
-def test_a_part_left_by_a_killed_writer_is_swept_by_the_next_write(tracked: Run, db: Path) -> None:
-    leftover = parts_of(db) / "actions-0-deadbeef0000.json"
+def test_parts_a_killed_writer_listed_are_swept_and_parts_nothing_lists_are_kept(
+    tracked: Run, db: Path
+) -> None:
+    leftover = parts_of(db) / "actions-0-deadbeef0000.json"  # written, never committed
     leftover.write_bytes(b"{}")
+    pending = parts_of(db) / ".pending-99-abcd"
+    pending.write_text(json.dumps([leftover.name]), encoding="utf-8")
+    unknown = parts_of(db) / "actions-0-0123456789ab.json"  # e.g. what a copy stands on
+    unknown.write_bytes(b"{}")
+
     assert tracked("action", "list").code == 0
-    assert leftover.exists(), "a reader takes no lock: it must not touch the parts"
+    assert leftover.exists() and pending.exists(), "a reader takes no lock: it sweeps nothing"
     assert tracked("meeting", "edit", "1", "--title", "Intermedia").code == 0
-    assert not leftover.exists()
+
+    assert not leftover.exists() and not pending.exists()
+    assert unknown.exists()
+    assert not [p.name for p in parts_of(db).iterdir() if p.name.startswith(".")]
 
 
 def test_whole_bytes_of_a_file_stand_on_no_part(tracked: Run, db: Path, tmp_path: Path) -> None:
@@ -345,3 +355,76 @@ def test_reports_read_only_the_parts_their_list_says_may_matter(tmp_path: Path) 
         again = run_cdt(list(args), env)
         assert (again.code, again.stdout) == (0, result.stdout), args
     assert run_cdt(["report", "1"], env).code == 3  # its actions are in that part
+
+
+def test_a_data_file_replaced_by_hand_never_costs_a_backup_its_parts(
+    tracked: Run, db: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "mine.json"
+    assert tracked("backup", "-o", str(copy)).code == 0
+    assert tracked("action", "note", "3", "Antes de copiar").code == 0
+    shutil.copyfile(copy, db)  # a restore by hand, outside cdt
+
+    for n in range(3):
+        assert tracked("action", "note", "3", f"Después {n}").code == 0
+
+    for backup in list_backups(db):
+        assert run_cdt(["check"], base_env(backup)).code == 0, backup.name
+
+
+def test_restore_with_no_backups_kept_still_keeps_the_replaced_file_restorable(
+    tracked: Run, db: Path
+) -> None:
+    oldest = list_backups(db)[-1]
+    restored = tracked("restore", str(oldest), "--yes", CDT_BACKUPS="0", **WIDE)
+    assert restored.code == 0, restored.stderr
+    kept = list_backups(db)[0]
+    assert f"kept as {kept}" in restored.stderr
+
+    for n in range(4):
+        result = tracked("dialogue", "edit", "consular", "--notes", f"n{n}", CDT_BACKUPS="0")
+        assert result.code == 0, result.stderr
+
+    assert run_cdt(["check"], base_env(kept)).code == 0
+
+
+def test_a_backup_written_as_the_data_file_is_pruned_whole_and_never_blocks_writes(
+    tracked: Run, db: Path
+) -> None:
+    backup = list_backups(db)[0]
+    assert run_cdt(["action", "add", "En la copia", "--meeting", "1"], base_env(backup)).code == 0
+    assert parts_of(backup).is_dir()
+
+    for n in range(5):
+        result = tracked("dialogue", "edit", "consular", "--notes", f"n{n}", CDT_BACKUPS="3")
+        assert result.code == 0, result.stderr
+
+    assert not backup.exists() and not parts_of(backup).exists()
+    assert len(list_backups(db)) == 3
+
+
+def test_a_write_keeps_a_malformed_action_in_the_data_file_for_check_to_name(
+    tracked: Run, db: Path
+) -> None:
+    data = json.loads(db.read_bytes())
+    del data["actions"]["3"]["status"]
+    db.write_text(json.dumps(data), encoding="utf-8")
+
+    added = tracked("meeting", "add", "Otra", "--kind", "other", "--date", "2023-10-01")
+    checked = tracked("check", **WIDE)
+
+    assert added.code == 0, added.stderr
+    assert checked.code == 1 and "action 3 is malformed" in checked.stdout
+
+
+@pytest.mark.parametrize("key", ["01", "²", "١٢"])
+def test_a_part_key_that_is_not_a_plain_number_is_refused(tracked: Run, db: Path, key: str) -> None:
+    data = json.loads(db.read_bytes())
+    parts = data["_meta"]["1"]["parts"]["actions"]
+    parts[key] = parts.pop("0")
+    db.write_text(json.dumps(data), encoding="utf-8")
+
+    result = tracked("action", "list", "--status", "all", **WIDE)
+
+    assert result.code == 3
+    assert "list of part files has a bad entry" in result.stderr
