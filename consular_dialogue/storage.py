@@ -758,20 +758,35 @@ class Repository:
         data file itself can pass (unfinished actions), so no part file is read;
         ``parts`` (a test on a part's "about") that only the parts it passes can.
         """
-        if hot:
-            table = self.data.get(cls.TABLE, {})
-        elif parts is not None and cls.TABLE not in self._whole:
-            for key, entry in self._index(cls.TABLE).items():
-                if _may_hold(parts, entry):
-                    self._load_part(cls.TABLE, int(key))
-            table = self.data.get(cls.TABLE, {})
-        else:
-            table = self.table(cls.TABLE)
+        streamed: list[dict[str, Any]] = []
         try:
+            if hot:
+                table = self.data.get(cls.TABLE, {})
+            elif (
+                cls.TABLE in self._whole or cls.TABLE in self._cache or cls.TABLE not in PARTITIONS
+            ):
+                table = self.table(cls.TABLE)
+            else:
+                # Only the parts that may hold a match; a read-only copy reads them one at
+                # a time and lets each go (a search of 100,000 actions keeps what it found).
+                table = self.data.get(cls.TABLE, {})
+                loaded = self._parts.setdefault(cls.TABLE, {})
+                folder = parts_dir(resolve_target(self.path), self.meta)
+                index = self._index(cls.TABLE)
+                for key in sorted(map(int, index)):
+                    entry = index[str(key)]
+                    if key in loaded or (parts is not None and not _may_hold(parts, entry)):
+                        continue
+                    if self.writable:
+                        self._load_part(cls.TABLE, key)
+                    else:
+                        records = read_part(folder, entry["file"], cls.TABLE, self.path)
+                        streamed.extend(raw for raw in records.values() if where(raw))
             if cls.TABLE in self._cache:
                 chosen = [r for i, r in self._records(cls).items() if where(table[str(i)])]
             else:
                 chosen = [self._build(cls, raw) for raw in table.values() if where(raw)]
+            chosen += [self._build(cls, raw) for raw in streamed]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CorruptFileError(
                 f"{self.path} has a damaged {cls.label()} record ({exc!r}); run cdt check. "

@@ -428,3 +428,13 @@ def test_a_part_key_that_is_not_a_plain_number_is_refused(tracked: Run, db: Path
 
     assert result.code == 3
     assert "list of part files has a bad entry" in result.stderr
+
+
+def test_a_read_only_search_reads_parts_one_at_a_time_and_keeps_only_its_finds(
+    tracked: Run, db: Path
+) -> None:
+    repo = open_for_reading(db)
+    found = repo.select(Action, lambda raw: raw["title"].startswith("Guía"))
+    assert [a.id for a in found] == [1]
+    assert repo._parts.get("actions") == {}  # nothing kept in memory
+    assert sorted(repo.data["actions"]) == ["3"]
