@@ -224,9 +224,9 @@ def product_python() -> str:
     if not python.exists():
         log("[install] creating benchmarks/out/venv")
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    # pip reinstalls a local project on every call (and its dependencies only once).
     pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    subprocess.run([*pip, str(HERE.parent)], check=True)  # the dependencies, once
-    subprocess.run([*pip, "--force-reinstall", "--no-deps", str(HERE.parent)], check=True)
+    subprocess.run([*pip, str(HERE.parent)], check=True)
     log("[install] cdt installed from this tree into benchmarks/out/venv")
     return str(python)
 

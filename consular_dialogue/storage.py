@@ -22,7 +22,7 @@ import datetime as dt
 import getpass
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -932,15 +932,20 @@ class Repository:
         self.dirty = True
         self.pending.append(ChangeEntry(kind, record_id, uuid, before, after))
 
-    def split_into_parts(self, like: os.stat_result | None, oldest_backup: int | None) -> Commit:
+    def split_into_parts(
+        self, like: os.stat_result | None, backup_gens: list[int], retire: Sequence[str] = ()
+    ) -> Commit:
         """Write the parts this command changed; leave only hot records in ``self.data``.
 
         Called under the lock, after the backups are rotated and just before the data
         file is replaced. New parts get new names, listed first in a pending file so
         that the next writer can tell what a killed one left; the parts they replace
-        are retired. The retired parts no backup can name any more (every backup there
-        is of a later write, ``oldest_backup``) and no reader may still be reading
-        (MIN_GRACE writes) are returned, to delete once the data file is replaced.
+        are retired. ``backup_gens`` are the generations of the backups there are:
+        this write's generation is above all of them (even when the file was put back
+        by hand or by restore, its own count may be behind), and a retired part is
+        doomed once every backup is of a later generation and no reader may still be
+        reading it (MIN_GRACE writes). Doomed parts are deleted once the data file
+        is replaced. ``retire`` names more parts to retire (restore retires them all).
         """
         self._require_writable()
         meta = self.meta
@@ -954,10 +959,11 @@ class Repository:
             self._parts.clear()
             self._origin.clear()
         meta["parts_dir"] = folder.name
-        gen = int(meta.get("gen", 0)) + 1
+        gen = max([int(meta.get("gen", 0)), *backup_gens]) + 1
         meta["gen"] = gen
         all_parts = meta.setdefault("parts", {})
         retired: dict[str, int] = meta.setdefault("retired", {})
+        retired.update(dict.fromkeys(retire, gen))
         writes: list[tuple[str, bytes]] = []
         for table, partition in PARTITIONS.items():
             index = all_parts.setdefault(table, {})
@@ -1001,7 +1007,7 @@ class Repository:
             if not index:
                 del all_parts[table]
             self.data[table] = hot
-        limit = gen - MIN_GRACE if oldest_backup is None else min(gen - MIN_GRACE, oldest_backup)
+        limit = min([gen - MIN_GRACE, *backup_gens])
         doomed = [name for name, when in retired.items() if when <= limit]
         for name in doomed:
             del retired[name]
@@ -1203,7 +1209,7 @@ def open_for_writing(
                 like = target.stat() if data is not None else None
                 kept_gen = int(repo.meta.get("gen", 0)) if data is not None else None
                 backup = keep_backup(target, backups, gen=kept_gen)
-                commit = repo.split_into_parts(like, _oldest_backup(target))
+                commit = repo.split_into_parts(like, _backup_gens(target))
                 storage.write(repo.data)
                 commit.finish()
                 if backup is not None:
@@ -1218,9 +1224,9 @@ def open_for_writing(
         raise DataFileError(f"{target} cannot be written: {exc.strerror or exc}.") from None
 
 
-def _oldest_backup(target: Path) -> int | None:
-    """The oldest write generation a backup of ``target`` keeps (None: no backups)."""
-    return min((backup_gen(b) for b in list_backups(target)), default=None)
+def _backup_gens(target: Path) -> list[int]:
+    """The write generations the backups of ``target`` keep."""
+    return [backup_gen(b) for b in list_backups(target)]
 
 
 def copy_consistent(path: Path, destination: Path, *, lock_timeout: float) -> int:
@@ -1235,7 +1241,7 @@ def copy_consistent(path: Path, destination: Path, *, lock_timeout: float) -> in
     return len(raw)
 
 
-def restore_whole(target: Path, data: Data, *, lock_timeout: float, backups: int) -> Path | None:
+def restore_whole(target: Path, data: Data, *, lock_timeout: float) -> Path | None:
     """Make ``data`` (a whole, checked file) the data file; returns where the old one went.
 
     The old file is not read (it may be damaged): it is kept byte for byte as the
@@ -1247,14 +1253,12 @@ def restore_whole(target: Path, data: Data, *, lock_timeout: float, backups: int
         _remove_stale_temps(target)
         kept = keep_backup(target)
         repo = Repository(path=target, data=data, writable=True)
-        meta = repo.meta
-        meta.pop("parts", None)
         folder = own_parts_dir(target)
         present = [e.name for e in folder.iterdir()] if folder.is_dir() else []
-        present = [name for name in present if _is_part_name(name)]
-        meta["retired"] = {name: int(meta.get("gen", 0)) + 1 for name in present}
         like = target.stat() if target.exists() else None
-        commit = repo.split_into_parts(like, _oldest_backup(target))
+        commit = repo.split_into_parts(
+            like, _backup_gens(target), retire=[n for n in present if _is_part_name(n)]
+        )
         atomic_write(target, orjson.dumps(repo.data))
         commit.finish()  # every part there was just retired: none is doomed yet
         if kept is not None:

@@ -438,3 +438,23 @@ def test_a_read_only_search_reads_parts_one_at_a_time_and_keeps_only_its_finds(
     assert [a.id for a in found] == [1]
     assert repo._parts.get("actions") == {}  # nothing kept in memory
     assert sorted(repo.data["actions"]) == ["3"]
+
+
+@pytest.mark.parametrize("put_back", ["by hand", "with restore"])
+def test_an_older_backup_put_back_never_costs_the_newer_backups_their_parts(
+    tracked: Run, db: Path, put_back: str
+) -> None:
+    # Later backups stand on the same part of finished actions as the older one.
+    for n in range(3):
+        assert tracked("action", "note", "3", f"n{n}").code == 0
+    older = list_backups(db)[2]  # the file just after the actions were done
+    if put_back == "by hand":
+        shutil.copyfile(older, db)
+    else:
+        assert tracked("restore", str(older), "--yes").code == 0
+
+    # With no new backups, the older generation counts on must not let that part go.
+    for verb in ("reopen", "done", "reopen", "done"):
+        assert tracked("action", verb, "1", CDT_BACKUPS="0").code == 0
+    for backup in list_backups(db):
+        assert run_cdt(["check"], base_env(backup)).code == 0, backup.name

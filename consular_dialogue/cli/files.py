@@ -60,7 +60,7 @@ def restore_command(
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise InputError(f"Cannot create the folder {target.parent}: {exc.strerror}.") from None
-    kept = restore_whole(target, data, lock_timeout=settings.lock_timeout, backups=settings.backups)
+    kept = restore_whole(target, data, lock_timeout=settings.lock_timeout)
     say(ctx, f"Restored {path}" + (f"; the file it replaced is kept as {kept}" if kept else ""))
 
 
