@@ -1285,10 +1285,30 @@ _SHORT_COLUMN = 12  # in HTML, a single word this short never wraps (an id, a da
 
 
 def _wrap(text: str, width: int) -> list[str]:
-    if len(text) <= width and "\n" not in text and "\t" not in text:
+    if not text.isprintable():  # tabs, line breaks: textwrap's rules
+        return _textwrap(text, width)
+    if len(text) <= width:
         # What textwrap gives a line that fits, without its cost (a report of a large
         # dialogue has 100,000 cells, nearly all of them short).
-        return [text.rstrip()]
+        return [text.rstrip(" ")]
+    words = text.split(" ")
+    if "" not in words and max(map(len, words)) <= width:
+        # Words between single spaces, each shorter than a line: textwrap's greedy
+        # filling, without its chunking (a report of a large dialogue wraps 60,000 cells).
+        lines = []
+        line = words[0]
+        for word in words[1:]:
+            if len(line) + 1 + len(word) <= width:
+                line += " " + word
+            else:
+                lines.append(line)
+                line = word
+        lines.append(line)
+        return lines
+    return _textwrap(text, width)
+
+
+def _textwrap(text: str, width: int) -> list[str]:
     lines: list[str] = []
     for paragraph in text.split("\n"):
         lines.extend(
@@ -1336,19 +1356,14 @@ def _text_grid(grid: Grid, width: int, indent: str) -> list[str]:
     """An aligned table; the widest columns give way until it fits, their text wraps."""
     gap = 2
     cells = [[clean(c) for c in grid.headers], *([clean(c) for c in r.cells] for r in grid.rows)]
-    widths = [
-        max(max((len(line) for line in cell.split("\n")), default=0) for cell in column)
-        for column in zip(*cells, strict=True)
-    ]
-    floors = [
-        max((len(word) for cell in column for word in cell.split()), default=0)
-        for column in zip(*cells, strict=True)
-    ]
+    columns = list(zip(*cells, strict=True))
+    widths = [max(map(_longest_line, column)) for column in columns]
+    floors = [max(map(_longest_word, column)) for column in columns]
     widths = _fit(widths, floors, width - len(indent) - gap * (len(widths) - 1))
     lines: list[str] = []
     for number, row in enumerate(cells):
         wrapped = [_wrap(cell, w) for cell, w in zip(row, widths, strict=True)]
-        for depth in range(max(len(w) for w in wrapped)):
+        for depth in range(max(map(len, wrapped))):
             parts = [
                 (w[depth] if depth < len(w) else "").ljust(size)
                 for w, size in zip(wrapped, widths, strict=True)
@@ -1357,6 +1372,14 @@ def _text_grid(grid: Grid, width: int, indent: str) -> list[str]:
         if number == 0:
             lines.append(indent + (" " * gap).join("-" * size for size in widths))
     return lines
+
+
+def _longest_line(cell: str) -> int:
+    return len(cell) if "\n" not in cell else max(map(len, cell.split("\n")))
+
+
+def _longest_word(cell: str) -> int:
+    return max(map(len, cell.split()), default=0)
 
 
 def _text_fields(fields: Fields, width: int, indent: str) -> list[str]:

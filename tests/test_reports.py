@@ -872,8 +872,11 @@ def test_html_report_prints_to_pdf_in_headless_chromium(repo: Repository, tmp_pa
     assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF")
 
 
-@given(st.text(alphabet=" ab\u00e9-\tx\n", max_size=14), st.integers(min_value=1, max_value=12))
-def test_wrapping_a_cell_gives_what_textwrap_gives_short_cells_included(
+@given(
+    st.text(alphabet="  ab\u00e9-\tx\n\u00a0\r", max_size=40),
+    st.integers(min_value=1, max_value=16),
+)
+def test_wrapping_a_cell_gives_what_textwrap_gives_short_and_long_cells_included(
     text: str, width: int
 ) -> None:
     import textwrap
