@@ -17,6 +17,11 @@ DAMAGED_SKELETONS = {
     "id counters not numbers": {"_meta": {"1": {"schema": 2, "counters": "x"}}},
     "history counter not a number": {"_meta": {"1": {"schema": 2, "txn": "x"}}},
     "malformed exchange record": {"_meta": {"1": {"schema": 2}}, "_sync": {"1": "x"}},
+    "a record id that is not its key": {"meetings": {"1": {"id": 2, "uuid": "u"}}},
+    "a record id that is true, not a number": {"meetings": {"1": {"id": True, "uuid": "u"}}},
+    "a record id that is a fraction": {"meetings": {"1": {"id": 1.0, "uuid": "u"}}},
+    "a record without a uuid": {"meetings": {"1": {"id": 1}}},
+    "a record key with a leading zero": {"meetings": {"01": {"id": 1, "uuid": "u"}}},
 }
 
 
