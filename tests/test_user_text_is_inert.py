@@ -108,6 +108,22 @@ def test_dump_json_escapes_every_unsafe_character_and_ends_with_a_newline() -> N
     assert json.loads(text) == {**value, "due": "2023-06-30"}
 
 
+UNSAFE_RANGES = [(0x7F, 0x9F), (0x200E, 0x200F), (0x2028, 0x202E), (0x2066, 0x2069)]
+
+
+def test_dump_json_escapes_each_unsafe_range_whole_and_keeps_its_neighbours_as_they_are() -> None:
+    for first, last in UNSAFE_RANGES:
+        inside = [chr(c) for c in range(first, last + 1)]
+        outside = [chr(first - 1), chr(last + 1)]
+        payload = dump_json(["".join(inside), *outside, "–é¿"])
+        text = payload.decode("utf-8")
+        assert not any(ch in text for ch in inside), hex(first)
+        assert all(f"\\u{ord(ch):04x}" in text for ch in inside), hex(first)
+        assert all(ch in text for ch in outside), hex(first)
+        assert "–é¿" in text
+        assert json.loads(text) == ["".join(inside), *outside, "–é¿"]
+
+
 def test_a_report_as_json_escapes_line_separators_too(cdt: Run) -> None:
     title = "Reunión\u2028Anual\u2029\u202e2023"
     assert cdt("dialogue", "add", "D", "--key", "d", "--parties", "MX,US").code == 0

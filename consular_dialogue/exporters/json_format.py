@@ -24,11 +24,15 @@ from .context import ExportContext
 
 # orjson escapes U+0000..U+001F itself; these it leaves raw. They can only occur
 # inside strings (JSON's own syntax is ASCII), so escaping them keeps the JSON valid.
-_RAW = re.compile("[\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# They are found in orjson's UTF-8 output, as the bytes that encode them:
+# U+007F-U+009F, U+200E-U+200F, U+2028-U+202E, U+2066-U+2069.
+_RAW = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]")
+# Bytes every one of them starts with: most outputs hold none, and ``in`` is a memchr.
+_LEADS = (b"\x7f", b"\xc2", b"\xe2\x80", b"\xe2\x81")
 
 
-def _escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group()):04x}"
+def _escape(match: re.Match[bytes]) -> bytes:
+    return b"\\u%04x" % ord(match.group().decode("utf-8"))
 
 
 def dump_json(value: Any) -> bytes:
@@ -37,10 +41,9 @@ def dump_json(value: Any) -> bytes:
     Dates and datetimes are written in ISO form, dataclasses as objects.
     """
     raw = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
-    text = raw.decode("utf-8")
-    if _RAW.search(text):
-        text = _RAW.sub(_escape, text)
-    return text.encode("utf-8") + b"\n"
+    if any(lead in raw for lead in _LEADS):
+        raw = _RAW.sub(_escape, raw)
+    return raw + b"\n"
 
 
 def actions_json(actions: Sequence[Action], ctx: ExportContext) -> str:
