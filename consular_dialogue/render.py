@@ -257,17 +257,16 @@ class LineTable:
         """A full-width line between rows (a year heading, the today rule)."""
         self.rows.append(_cell(text))
 
+    def _data_rows(self) -> list[list[Cell]]:
+        return [row for row in self.rows if not isinstance(row, tuple)]
+
     def _widths(self, max_width: int) -> list[int]:
         widths = [_cells(h) for h, _ in self.headers]
-        short = [i for i, wide in enumerate(self.wide) if not wide]
-        for row in self.rows:
-            if isinstance(row, tuple):
-                continue
-            for i, (text, _style) in enumerate(row):
-                width = _cells(text)
-                if width > widths[i]:
-                    # A short column never takes more than NARROW_MAX: a code or a date.
-                    widths[i] = min(width, NARROW_MAX) if i in short else width
+        data = self._data_rows()
+        for i, wide in enumerate(self.wide):
+            longest = max((_cells(row[i][0]) for row in data), default=0)
+            # A short column never takes more than NARROW_MAX: a code or a date.
+            widths[i] = max(widths[i], longest if wide else min(longest, NARROW_MAX))
         room = max_width - len(self.GAP) * (len(widths) - 1)
         fixed = sum(w for w, wide in zip(widths, self.wide, strict=True) if not wide)
         natural = sum(w for w, wide in zip(widths, self.wide, strict=True) if wide)
@@ -288,8 +287,9 @@ class LineTable:
         return widths
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        # A line is one segment, or one per styled cell and per run between them: Rich
-        # would otherwise wrap and re-measure every cell again.
+        # Cells are fitted a column at a time; a line is then one segment, or one per
+        # styled cell and per run between them: Rich would otherwise wrap and re-measure
+        # every cell again.
         widths = self._widths(options.max_width)
         total = sum(widths) + len(self.GAP) * (len(widths) - 1)
         colour = console.color_system is not None
@@ -302,14 +302,14 @@ class LineTable:
                 styles[style] = style if isinstance(style, Style) else console.get_style(style)
             return styles[style]
 
-        last = len(widths) - 1
-
-        def line(cells: Sequence[Cell]) -> Iterator[Segment]:
+        def line(cells: Sequence[Cell], texts: Sequence[str]) -> Iterator[Segment]:
+            if not colour:
+                yield Segment(self.GAP.join(texts) + "\n")
+                return
             run: list[str] = []
-            for i, ((text, style), width) in enumerate(zip(cells, widths, strict=True)):
+            for i, ((_, style), fitted) in enumerate(zip(cells, texts, strict=True)):
                 if i:
                     run.append(self.GAP)
-                fitted = _fit(text, width, pad=i < last)
                 chosen = style_of(style)
                 if chosen is None:
                     run.append(fitted)
@@ -321,7 +321,20 @@ class LineTable:
             run.append("\n")
             yield Segment("".join(run))
 
-        yield from line(self.headers)
+        last = len(widths) - 1
+        data = self._data_rows()
+        fitted = zip(
+            *(
+                _fit_column([row[i][0] for row in data], width, pad=i < last)
+                for i, width in enumerate(widths)
+            ),
+            strict=True,
+        )
+        header = [
+            _fit(text, width, pad=i < last)
+            for i, ((text, _), width) in enumerate(zip(self.headers, widths, strict=True))
+        ]
+        yield from line(self.headers, header)
         yield Segment("─" * min(options.max_width, total) + "\n")
         for row in self.rows:
             if isinstance(row, tuple):
@@ -329,7 +342,7 @@ class LineTable:
                 yield Segment(_fit(text, options.max_width, pad=False), style_of(style))
                 yield Segment.line()
             else:
-                yield from line(row)
+                yield from line(row, next(fitted))
 
 
 def _cell(cell: RenderableType | Cell) -> Cell:
@@ -343,7 +356,7 @@ def _cell(cell: RenderableType | Cell) -> Cell:
 def add_cells(table: Table | LineTable, cells: Sequence[Cell]) -> None:
     """One row of (inert text, style) cells, in either kind of table."""
     if isinstance(table, LineTable):
-        table.add_row(*cells)
+        table.rows.append(list(cells))
     else:
         table.add_row(*(Text(text, style=style or "") for text, style in cells))
 
@@ -356,10 +369,24 @@ def _cells(text: str) -> int:
 def _fit(text: str, width: int, *, pad: bool) -> str:
     """``text`` on one line in exactly ``width`` cells, cut with an ellipsis when longer."""
     text = text.replace("\n", " ")
-    length = _cells(text)
+    if text.isascii():  # one cell per character
+        if len(text) > width:
+            return text[: max(width - 1, 0)] + "…"
+        return text.ljust(width) if pad else text
+    length = cell_len(text)
     if length > width:
         return set_cell_size(text, max(width - 1, 0)) + "…"
     return text + " " * (width - length) if pad else text
+
+
+def _fit_column(texts: list[str], width: int, *, pad: bool) -> list[str]:
+    """``_fit`` of each text, with the usual case (short ASCII on one line) inline."""
+    return [
+        (text.ljust(width) if pad else text)
+        if len(text) <= width and text.isascii() and "\n" not in text
+        else _fit(text, width, pad=pad)
+        for text in texts
+    ]
 
 
 def list_table(lang: str, rows: int, *columns: str) -> Table | LineTable:

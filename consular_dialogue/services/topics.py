@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
-from importlib import resources
 from typing import Any
 
 from ..errors import InputError, NotFoundError
@@ -17,6 +15,9 @@ SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 def read_shipped(name: str) -> Any:
     """A JSON file from the shipped ``data/`` folder."""
+    import json  # only when a new file gets its catalog: not on every command's start-up
+    from importlib import resources
+
     text = resources.files("consular_dialogue.data").joinpath(name).read_text(encoding="utf-8")
     return json.loads(text)
 
