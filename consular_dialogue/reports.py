@@ -424,6 +424,41 @@ class _Data:
             carried_on={i.carried_from for i in items.values() if i.carried_from is not None},
         )
 
+    @classmethod
+    def read_meeting(cls, repo: Repository, meeting_id: int, today: dt.date, lang: str) -> _Data:
+        """What one meeting's report shows: its items, the items they were carried from
+        (with their meetings) and its actions; the dialogue's other records are not built.
+        ``carried_on`` is left empty: this report does not say what was carried further.
+        """
+        meeting = repo.get(Meeting, meeting_id)
+        items = {
+            i.id: i for i in repo.select(AgendaItem, lambda raw: raw["meeting_id"] == meeting_id)
+        }
+        meetings = {meeting.id: meeting}
+        for item in list(items.values()):
+            origin = repo.find(AgendaItem, item.carried_from) if item.carried_from else None
+            source = repo.find(Meeting, origin.meeting_id) if origin is not None else None
+            # As in ``read``: only items of the dialogue's meetings are known.
+            if origin is not None and source is not None and source.dialogue == meeting.dialogue:
+                items[origin.id] = origin
+                meetings[source.id] = source
+        actions = repo.select(
+            Action,
+            lambda raw: raw["meeting_id"] == meeting_id,
+            parts=lambda about: meeting_id in about["meetings"],
+        )
+        return cls(
+            repo=repo,
+            lang=lang,
+            today=today,
+            dialogue=find_dialogue(repo, meeting.dialogue),
+            meetings=meetings,
+            items=items,
+            actions=actions,
+            topics={t.slug: t for t in repo.all(Topic)},
+            carried_on=set(),
+        )
+
     def sorted_meetings(self) -> list[Meeting]:
         return sorted(self.meetings.values(), key=Meeting.sort_key)
 
@@ -574,14 +609,7 @@ def build_meeting_report(
     repo: Repository, meeting_id: int, today: dt.date, lang: str
 ) -> MeetingReport:
     """One meeting's agenda status: every item with its outcome and actions, and the totals."""
-    data = _meeting_data(
-        repo,
-        meeting_id,
-        today,
-        lang,
-        actions_where=lambda raw: raw["meeting_id"] == meeting_id,
-        parts=lambda about: meeting_id in about["meetings"],
-    )
+    data = _Data.read_meeting(repo, meeting_id, today, lang)
     meeting = data.meetings[meeting_id]
     items = sorted(
         (i for i in data.items.values() if i.meeting_id == meeting_id), key=lambda i: i.position
