@@ -107,6 +107,14 @@ def test_search_ignores_case_and_accents_both_ways(
     assert found(db, query) == expected
 
 
+@pytest.mark.parametrize("query", ["intermedia se", "intermedia\nse", "intermedia\x00se"])
+def test_a_query_never_matches_across_two_fields_of_a_record(db: Path, query: str) -> None:
+    build(db)  # meeting 1: title "Reunión Intermedia", summary "Se destacó ..."
+    assert found(db, "intermedia") == [("meeting", 1, 1, "title")]
+    assert found(db, "se destaco") == [("meeting", 1, 1, "summary")]
+    assert found(db, query) == []
+
+
 def test_search_hit_carries_the_text_as_typed(db: Path) -> None:
     build(db)
     hits = search(open_for_reading(db), "notificacion")
