@@ -37,45 +37,32 @@ def make_console(file: IO[str]) -> Console:
 import datetime as dt  # noqa: E402
 from collections.abc import (  # noqa: E402
     Iterable,
-    Iterator,
     Sequence,
 )
 from typing import TYPE_CHECKING  # noqa: E402
 
 from rich import box  # noqa: E402
-from rich.cells import cell_len, set_cell_size  # noqa: E402
+from rich.cells import cell_len  # noqa: E402
 from rich.console import ConsoleOptions, Group, RenderableType, RenderResult  # noqa: E402
-from rich.segment import Segment  # noqa: E402
-from rich.style import Style  # noqa: E402
 from rich.table import Table  # noqa: E402
 
 from .i18n import label, long_date, status_name  # noqa: E402
+from .lines import (  # noqa: E402
+    LineTable,
+    actions_table,
+    due_cell,
+    list_table,
+    status_cell,
+)
 
 if TYPE_CHECKING:
     from .communique import CommuniqueDraft
     from .models import Action, AgendaItem, Dialogue, Meeting, Topic
     from .services.search import Hit
 
-STATUS_STYLES = {
-    "planned": "cyan",
-    "held": "green",
-    "postponed": "yellow",
-    "cancelled": "strike dim",
-    "done": "green",
-    "cancelled-action": "dim",
-    "blocked": "red",
-    "resolved": "green",
-    "dropped": "dim",
-    "pending": "yellow",
-}
-
 
 def status_text(value: str, lang: str) -> Text:
     return Text(*status_cell(value, lang))
-
-
-def status_cell(value: str, lang: str) -> tuple[str, str]:
-    return status_name(value, lang), STATUS_STYLES.get(value, "")
 
 
 # How each kind of column is sized (see FittedTable): codes and dates always
@@ -97,7 +84,6 @@ CODE_COLUMNS = {
     "open_actions",
 }
 LABEL_COLUMNS = {"kind", "status", "meeting", "parties", "head"}
-WIDE_COLUMNS = {"title", "name", "outcome", "text", "location", "owner"}
 
 CODE, LABEL, TEXT = 0, 1, 2
 _TIGHTEST = 4  # below this a column is cut whatever it holds
@@ -226,174 +212,6 @@ def _table(lang: str, *columns: str, title: str | None = None) -> FittedTable:
     for key in columns:
         table.add_column(label(key, lang), overflow="fold")
     return table
-
-
-LONG_LIST = 60  # rows above which a list is drawn one line per record
-NARROW_MAX = 24
-
-
-Cell = tuple[str, "str | Style | None"]  # a cell's text (already inert) and its style
-
-
-class LineTable:
-    """A table drawn one line per row, long text cut with an ellipsis to fit the width.
-
-    Rich's Table wraps cells and measures each one several times: about a second
-    for 2,000 rows here. Long lists need one pass; they keep the look of the rest.
-    Cells are kept as (text, style): a ``Text`` per cell costs more than the line.
-    """
-
-    GAP = "   "
-
-    def __init__(self, headers: Sequence[str], wide: Sequence[bool]) -> None:
-        self.headers: list[Cell] = [(h, "bold") for h in headers]
-        self.wide = list(wide)
-        self.rows: list[list[Cell] | Cell] = []
-
-    def add_row(self, *cells: RenderableType | Cell) -> None:
-        self.rows.append([_cell(c) for c in cells])
-
-    def add_separator(self, text: Text) -> None:
-        """A full-width line between rows (a year heading, the today rule)."""
-        self.rows.append(_cell(text))
-
-    def _data_rows(self) -> list[list[Cell]]:
-        return [row for row in self.rows if not isinstance(row, tuple)]
-
-    def _widths(self, max_width: int) -> list[int]:
-        widths = [_cells(h) for h, _ in self.headers]
-        data = self._data_rows()
-        for i, wide in enumerate(self.wide):
-            longest = max((_cells(row[i][0]) for row in data), default=0)
-            # A short column never takes more than NARROW_MAX: a code or a date.
-            widths[i] = max(widths[i], longest if wide else min(longest, NARROW_MAX))
-        room = max_width - len(self.GAP) * (len(widths) - 1)
-        fixed = sum(w for w, wide in zip(widths, self.wide, strict=True) if not wide)
-        natural = sum(w for w, wide in zip(widths, self.wide, strict=True) if wide)
-        left = room - fixed
-        if natural > left > 0:
-            # Free text shares what the short columns leave, in proportion to its length;
-            # at very small widths the line itself is cut at the edge.
-            widths = [
-                max(8, left * w // natural) if wide else w
-                for w, wide in zip(widths, self.wide, strict=True)
-            ]
-        while sum(widths) > room and max(widths) > 4:
-            # Cut free text before codes and dates.
-            shrinkable = [i for i, w in enumerate(widths) if self.wide[i] and w > 8] or [
-                i for i, w in enumerate(widths) if w > 4
-            ]
-            widths[max(shrinkable, key=lambda i: widths[i])] -= 1
-        return widths
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        # Cells are fitted a column at a time; a line is then one segment, or one per
-        # styled cell and per run between them: Rich would otherwise wrap and re-measure
-        # every cell again.
-        widths = self._widths(options.max_width)
-        total = sum(widths) + len(self.GAP) * (len(widths) - 1)
-        colour = console.color_system is not None
-        styles: dict[str | Style, Style | None] = {}
-
-        def style_of(style: str | Style | None) -> Style | None:
-            if not style or not colour:
-                return None
-            if style not in styles:
-                styles[style] = style if isinstance(style, Style) else console.get_style(style)
-            return styles[style]
-
-        def line(cells: Sequence[Cell], texts: Sequence[str]) -> Iterator[Segment]:
-            if not colour:
-                yield Segment(self.GAP.join(texts) + "\n")
-                return
-            run: list[str] = []
-            for i, ((_, style), fitted) in enumerate(zip(cells, texts, strict=True)):
-                if i:
-                    run.append(self.GAP)
-                chosen = style_of(style)
-                if chosen is None:
-                    run.append(fitted)
-                    continue
-                if run:
-                    yield Segment("".join(run))
-                    run = []
-                yield Segment(fitted, chosen)
-            run.append("\n")
-            yield Segment("".join(run))
-
-        last = len(widths) - 1
-        data = self._data_rows()
-        fitted = zip(
-            *(
-                _fit_column([row[i][0] for row in data], width, pad=i < last)
-                for i, width in enumerate(widths)
-            ),
-            strict=True,
-        )
-        header = [
-            _fit(text, width, pad=i < last)
-            for i, ((text, _), width) in enumerate(zip(self.headers, widths, strict=True))
-        ]
-        yield from line(self.headers, header)
-        yield Segment("─" * min(options.max_width, total) + "\n")
-        for row in self.rows:
-            if isinstance(row, tuple):
-                text, style = row
-                yield Segment(_fit(text, options.max_width, pad=False), style_of(style))
-                yield Segment.line()
-            else:
-                yield from line(row, next(fitted))
-
-
-def _cell(cell: RenderableType | Cell) -> Cell:
-    if isinstance(cell, tuple):
-        return cell
-    if isinstance(cell, Text):
-        return cell.plain, cell.style or None
-    return str(cell), None
-
-
-def add_cells(table: Table | LineTable, cells: Sequence[Cell]) -> None:
-    """One row of (inert text, style) cells, in either kind of table."""
-    if isinstance(table, LineTable):
-        table.rows.append(list(cells))
-    else:
-        table.add_row(*(Text(text, style=style or "") for text, style in cells))
-
-
-def _cells(text: str) -> int:
-    """Terminal cells ``text`` takes (one per character for plain ASCII)."""
-    return len(text) if text.isascii() else cell_len(text)
-
-
-def _fit(text: str, width: int, *, pad: bool) -> str:
-    """``text`` on one line in exactly ``width`` cells, cut with an ellipsis when longer."""
-    text = text.replace("\n", " ")
-    if text.isascii():  # one cell per character
-        if len(text) > width:
-            return text[: max(width - 1, 0)] + "…"
-        return text.ljust(width) if pad else text
-    length = cell_len(text)
-    if length > width:
-        return set_cell_size(text, max(width - 1, 0)) + "…"
-    return text + " " * (width - length) if pad else text
-
-
-def _fit_column(texts: list[str], width: int, *, pad: bool) -> list[str]:
-    """``_fit`` of each text, with the usual case (short ASCII on one line) inline."""
-    return [
-        (text.ljust(width) if pad else text)
-        if len(text) <= width and text.isascii() and "\n" not in text
-        else _fit(text, width, pad=pad)
-        for text in texts
-    ]
-
-
-def list_table(lang: str, rows: int, *columns: str) -> Table | LineTable:
-    """A Rich table for a short list, a LineTable for a long one."""
-    if rows <= LONG_LIST:
-        return _table(lang, *columns)
-    return LineTable([label(c, lang) for c in columns], [c in WIDE_COLUMNS for c in columns])
 
 
 def empty(key: str, lang: str) -> Text:
@@ -594,36 +412,6 @@ def item_history_table(
 
 def due_text(action: Action, today: dt.date, lang: str) -> Text:
     return Text(*due_cell(action, today))
-
-
-def due_cell(action: Action, today: dt.date) -> tuple[str, str]:
-    if action.due is None:
-        return "", ""
-    if action.is_overdue(today):
-        return f"{action.due.isoformat()} !", "bold red"
-    return action.due.isoformat(), ""
-
-
-def actions_table(actions: Sequence[Action], today: dt.date, lang: str) -> RenderableType:
-    if not actions:
-        return empty("no_actions", lang)
-    table = list_table(
-        lang, len(actions), "id", "due", "party", "owner", "status", "title", "meeting"
-    )
-    for a in actions:
-        add_cells(
-            table,
-            [
-                (str(a.id), None),
-                due_cell(a, today),
-                (status_name(a.party, lang), None),
-                (clean(a.owner), None),
-                status_cell(a.status.value, lang),
-                (clean(a.title), None),
-                (str(a.meeting_id), None),
-            ],
-        )
-    return table
 
 
 def action_detail(a: Action, today: dt.date, lang: str) -> RenderableType:

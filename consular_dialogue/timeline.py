@@ -21,7 +21,8 @@ from rich.text import Text
 
 from .dates import PartialDate
 from .i18n import label, status_name
-from .render import LONG_LIST, STATUS_STYLES, LineTable, plain
+from .lines import LONG_LIST, STATUS_STYLES, LineTable
+from .render import plain
 from .reports import (
     ActionRow,
     ActionTimeline,
@@ -117,6 +118,11 @@ class Axis:
             yield self.empty
             return
         cells = {id(row): self.cells(row, wide) for row in rows}
+        if len(rows) > LONG_LIST:
+            yield self._long(columns, cells, width)
+            if self.legend is not None:
+                yield self.legend
+            return
         # Fixed columns get one width for the whole axis, so every group's table lines up.
         widths = {
             c.key: max(
@@ -145,11 +151,6 @@ class Axis:
                 )
             return grid
 
-        if len(rows) > LONG_LIST:
-            yield self._long(columns, cells, width)
-            if self.legend is not None:
-                yield self.legend
-            return
         yield table(header=True)
         current: Table | None = None
         group: str | None = None

@@ -18,8 +18,8 @@ from consular_dialogue.cli import (
     requested_command,
     requested_subcommand,
 )
+from consular_dialogue.lines import LONG_LIST, LineTable, actions_table
 from consular_dialogue.models import Action, ActionStatus
-from consular_dialogue.render import LONG_LIST, LineTable, actions_table
 from consular_dialogue.storage import (
     HISTORY_TABLE,
     SCHEMA_VERSION,
@@ -249,3 +249,122 @@ def test_the_global_options_that_take_a_value_are_all_known_to_the_lazy_loader()
         name for param in root.params if not getattr(param, "is_flag", False) for name in param.opts
     }
     assert taking_values == GLOBAL_OPTIONS_WITH_VALUE
+
+
+def _mixed_table() -> LineTable:
+    """Cells of every kind a long list meets: ASCII, accents, wide and combining
+    characters, line breaks, text far longer than any column, styled separators."""
+    from rich.text import Text
+
+    table = LineTable(["id", "owner", "title", "meeting"], [False, True, True, False])
+    table.add_separator(Text("2023", style="bold underline"))
+    for n, (owner, title) in enumerate(
+        [
+            ("SRE", "Notificación consular"),
+            ("Dirección General de Protección Consular", "Acceso consular " * 12),
+            ("領事局", "Visas H-2: estadísticas\ny plazos"),
+            ("Cancille\u0301ria", "e\u0301 combining marks " * 4),
+            ("", ""),
+        ],
+        start=1,
+    ):
+        table.add_row((str(n), None), (owner, None), (title, "bold red" if n % 2 else None), "7")
+    table.add_separator(("── today 2023-04-24 ", "dim"))
+    table.add_row("6", "CA/OCS", "Compartir estadísticas", "12")
+    return table
+
+
+def test_a_long_list_written_plain_is_exactly_what_rich_draws_without_colour() -> None:
+    from consular_dialogue.render import make_console
+
+    table = _mixed_table()
+    for width in (20, 33, 40, 80, 132):
+        buffer = io.StringIO()
+        console = make_console(buffer)  # as the CLI draws: a long list is never cropped
+        console.width = width
+        console.print(table)
+        assert "".join(table.plain_lines(width)) == buffer.getvalue(), width
+
+
+def _plain_width_probe(**env: str) -> list[str]:
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from rich.console import Console\n"
+        "from consular_dialogue.lines import plain_width\n"
+        "print(plain_width(sys.stdout), Console(file=sys.stdout).width, "
+        "Console(file=sys.stdout).color_system)\n"
+    )
+    clean = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "FORCE_COLOR")}
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**clean, **env},
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.split()
+
+
+def test_plain_width_is_riches_width_on_a_pipe_and_none_where_rich_would_colour() -> None:
+    assert _plain_width_probe(COLUMNS="57") == ["57", "57", "None"]
+    assert _plain_width_probe() == ["80", "80", "None"]
+    assert _plain_width_probe(FORCE_COLOR="1")[0] == "None"
+    assert _plain_width_probe(TTY_COMPATIBLE="1")[0] == "None"
+
+
+def test_a_long_action_list_to_a_pipe_is_drawn_without_importing_rich(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import base_env
+
+    from consular_dialogue.dates import PartialDate
+    from consular_dialogue.models import MeetingKind
+    from consular_dialogue.services.actions import add_action
+    from consular_dialogue.services.dialogues import add_dialogue
+    from consular_dialogue.services.meetings import MeetingFields, record_meeting
+
+    db = tmp_path / "tracker.json"
+    with open_for_writing(db) as repo:
+        add_dialogue(repo, name="D", key="d", parties=["MX", "US"], established=None,
+                     notes=None, now=NOW)  # fmt: skip
+        record_meeting(repo, MeetingFields(title="Reunión", kind=MeetingKind.ANNUAL,
+                       date=PartialDate(2023, 4, 17)), dialogue_key=None, now=NOW)  # fmt: skip
+        for n in range(LONG_LIST + 5):
+            add_action(repo, title=f"Acción número {n} sobre notificación consular",
+                       meeting_id=1, item_id=None, party="MX" if n % 2 else "US",
+                       owner="Dirección General", due=TODAY + dt.timedelta(days=n - 30),
+                       priority=None, level=None, now=NOW)  # fmt: skip
+    probe = (
+        "import sys\n"
+        "from consular_dialogue.cli import main\n"
+        "try:\n    main(['action', 'list'])\nexcept SystemExit:\n    pass\n"
+        "print('rich.console' in sys.modules, file=sys.stderr)\n"
+    )
+    env = base_env(db, now="2023-04-24T10:00:00-06:00")
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stderr.strip() == "False"
+    actions = sorted(open_for_reading(db).all(Action), key=lambda a: (a.due or TODAY, a.id))
+    expected = render(actions_table(actions, TODAY, "en"), int(env["COLUMNS"]))
+    assert done.stdout == expected
+    assert len(done.stdout.splitlines()) == 2 + LONG_LIST + 5
+
+
+def test_a_long_list_in_colour_is_the_plain_lines_with_styles_around_cells() -> None:
+    import re
+
+    table = _mixed_table()
+    buffer = io.StringIO()
+    Console(file=buffer, width=60, force_terminal=True, color_system="standard").print(
+        table, crop=False
+    )
+    drawn = buffer.getvalue()
+    assert "\x1b[1;31m" in drawn  # a bold red title
+    assert re.sub(r"\x1b\[[0-9;]*m", "", drawn) == "".join(table.plain_lines(60))

@@ -146,9 +146,9 @@ def list_(
     if json_out:
         print_json([a.to_json(today) for a in actions])
         return
-    from ..render import actions_table
+    from ..lines import actions_table
 
-    st.out.print(actions_table(actions, today, st.settings.lang))
+    st.show(actions_table(actions, today, st.settings.lang))
 
 
 @app.command("show")

@@ -97,7 +97,7 @@ def list_(
     from ..render import agenda_table
 
     # One meeting's agenda needs no meeting column.
-    st.out.print(agenda_table(items, meetings, st.settings.lang, show_meeting=meeting is None))
+    st.show(agenda_table(items, meetings, st.settings.lang, show_meeting=meeting is None))
 
 
 @app.command("set")

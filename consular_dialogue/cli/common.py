@@ -42,6 +42,18 @@ class State:
             self._out = make_console(sys.stdout)
         return self._out
 
+    def show(self, renderable: Any) -> None:
+        """Print on stdout. A long list going to a pipe or a file is written as plain
+        lines without loading Rich: the lines Rich would write there (see ``lines``)."""
+        from ..lines import LineTable, plain_width
+
+        if isinstance(renderable, LineTable) and self._out is None:
+            width = plain_width(sys.stdout)
+            if width is not None:
+                renderable.write_plain(sys.stdout, width)
+                return
+        self.out.print(renderable)
+
     @property
     def err(self) -> Console:
         if self._err is None:

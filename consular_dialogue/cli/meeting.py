@@ -179,7 +179,7 @@ def list_(
         return
     from ..render import meetings_table
 
-    st.out.print(meetings_table(meetings, st.settings.lang))
+    st.show(meetings_table(meetings, st.settings.lang))
 
 
 @app.command("show")

@@ -28,4 +28,4 @@ def search_command(
         return
     from ..render import hits_table
 
-    st.out.print(hits_table(hits, st.settings.lang))
+    st.show(hits_table(hits, st.settings.lang))

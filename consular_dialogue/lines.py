@@ -1,0 +1,300 @@
+"""Long lists, one line per record, drawn without Rich when the output is plain text.
+
+A list of more than ``LONG_LIST`` records is a ``LineTable``: every cell is cut to its
+column's width with an ellipsis instead of wrapping. Rich draws it on a terminal (for
+its colours); when stdout is a pipe or a file, ``plain_width`` says so and the lines
+are written as they are, so ``cdt action list | grep`` never imports Rich. Both ways
+draw the same ``layout``, which is what keeps them identical.
+
+Nothing here imports Rich at module level; ``rich.cells`` is imported only to measure
+text that is not ASCII, and ``render`` (Rich's tables) only for a short list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any
+
+from .i18n import label, status_name
+from .text import clean
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+    from rich.style import Style
+    from rich.table import Table
+
+    from .models import Action
+
+LONG_LIST = 60  # rows above which a list is drawn one line per record
+NARROW_MAX = 24
+# Columns of free text: they share the width a line has left (see ``LineTable._widths``).
+WIDE_COLUMNS = {"title", "name", "outcome", "text", "location", "owner"}
+
+STATUS_STYLES = {
+    "planned": "cyan",
+    "held": "green",
+    "postponed": "yellow",
+    "cancelled": "strike dim",
+    "done": "green",
+    "cancelled-action": "dim",
+    "blocked": "red",
+    "resolved": "green",
+    "dropped": "dim",
+    "pending": "yellow",
+}
+
+Cell = tuple[str, "str | Style | None"]  # a cell's text (already inert) and its style
+
+
+def status_cell(value: str, lang: str) -> tuple[str, str]:
+    return status_name(value, lang), STATUS_STYLES.get(value, "")
+
+
+def plain_width(file: IO[str]) -> int | None:
+    """The width Rich would draw at on ``file``, when it would draw there without any
+    colour or style (not a terminal, nothing forcing one); None otherwise.
+
+    Conservative: any ``FORCE_COLOR`` or ``TTY_COMPATIBLE`` leaves the drawing to Rich.
+    """
+    environ = os.environ
+    if sys.platform == "win32" or "FORCE_COLOR" in environ or "TTY_COMPATIBLE" in environ:
+        return None
+    try:
+        if file.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    # As ``rich.console.Console.size``: COLUMNS, else the first standard stream that is
+    # a terminal (a pipe's reader may be one), else 80.
+    columns = environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return int(columns) or 80
+    for descriptor in (0, 1, 2):
+        try:
+            width = os.get_terminal_size(descriptor).columns
+        except (AttributeError, ValueError, OSError):
+            continue
+        return width or 80
+    return 80
+
+
+class LineTable:
+    """A table drawn one line per row, long text cut with an ellipsis to fit the width.
+
+    Rich's Table wraps cells and measures each one several times: about a second
+    for 2,000 rows here. Long lists need one pass; they keep the look of the rest.
+    Cells are kept as (text, style): a ``Text`` per cell costs more than the line.
+    """
+
+    GAP = "   "
+
+    def __init__(self, headers: Sequence[str], wide: Sequence[bool]) -> None:
+        self.headers: list[Cell] = [(h, "bold") for h in headers]
+        self.wide = list(wide)
+        self.rows: list[list[Cell] | Cell] = []
+
+    def add_row(self, *cells: RenderableType | Cell) -> None:
+        self.rows.append([_cell(c) for c in cells])
+
+    def add_separator(self, text: RenderableType | Cell) -> None:
+        """A full-width line between rows (a year heading, the today rule)."""
+        self.rows.append(_cell(text))
+
+    def _data_rows(self) -> list[list[Cell]]:
+        return [row for row in self.rows if not isinstance(row, tuple)]
+
+    def _widths(self, max_width: int) -> list[int]:
+        widths = [_cells(h) for h, _ in self.headers]
+        data = self._data_rows()
+        for i, wide in enumerate(self.wide):
+            longest = max((_cells(row[i][0]) for row in data), default=0)
+            # A short column never takes more than NARROW_MAX: a code or a date.
+            widths[i] = max(widths[i], longest if wide else min(longest, NARROW_MAX))
+        room = max_width - len(self.GAP) * (len(widths) - 1)
+        fixed = sum(w for w, wide in zip(widths, self.wide, strict=True) if not wide)
+        natural = sum(w for w, wide in zip(widths, self.wide, strict=True) if wide)
+        left = room - fixed
+        if natural > left > 0:
+            # Free text shares what the short columns leave, in proportion to its length;
+            # at very small widths the line itself is cut at the edge.
+            widths = [
+                max(8, left * w // natural) if wide else w
+                for w, wide in zip(widths, self.wide, strict=True)
+            ]
+        while sum(widths) > room and max(widths) > 4:
+            # Cut free text before codes and dates.
+            shrinkable = [i for i, w in enumerate(widths) if self.wide[i] and w > 8] or [
+                i for i, w in enumerate(widths) if w > 4
+            ]
+            widths[max(shrinkable, key=lambda i: widths[i])] -= 1
+        return widths
+
+    def layout(self, max_width: int) -> Iterator[list[Cell]]:
+        """Each line as its fitted cells (the gaps between them not included): the
+        header, its rule, then the rows; a separator is a line of one cell."""
+        widths = self._widths(max_width)
+        total = sum(widths) + len(self.GAP) * (len(widths) - 1)
+        last = len(widths) - 1
+        data = self._data_rows()
+        # Cells are fitted a column at a time.
+        fitted = zip(
+            *(
+                _fit_column([row[i][0] for row in data], width, pad=i < last)
+                for i, width in enumerate(widths)
+            ),
+            strict=True,
+        )
+        yield [
+            (_fit(text, width, pad=i < last), style)
+            for i, ((text, style), width) in enumerate(zip(self.headers, widths, strict=True))
+        ]
+        yield [("─" * min(max_width, total), None)]
+        for row in self.rows:
+            if isinstance(row, tuple):
+                text, style = row
+                yield [(_fit(text, max_width, pad=False), style)]
+            else:
+                texts = next(fitted)
+                yield [(text, style) for text, (_, style) in zip(texts, row, strict=True)]
+
+    def plain_lines(self, max_width: int) -> Iterator[str]:
+        """The lines as Rich draws them without colour, each ending in a newline."""
+        gap = self.GAP
+        for cells in self.layout(max_width):
+            yield gap.join([text for text, _ in cells]) + "\n"
+
+    def write_plain(self, file: IO[str], max_width: int) -> None:
+        file.write("".join(self.plain_lines(max_width)))
+        file.flush()
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.segment import Segment
+        from rich.style import Style
+
+        if console.color_system is None:
+            # A line is one segment: Rich would otherwise wrap and re-measure every cell.
+            yield from map(Segment, self.plain_lines(options.max_width))
+            return
+        styles: dict[str | Style, Style | None] = {}
+
+        def style_of(style: str | Style | None) -> Style | None:
+            if not style:
+                return None
+            if style not in styles:
+                styles[style] = style if isinstance(style, Style) else console.get_style(style)
+            return styles[style]
+
+        for cells in self.layout(options.max_width):
+            # One segment per styled cell and per run of plain ones between them.
+            run: list[str] = []
+            for i, (text, style) in enumerate(cells):
+                if i:
+                    run.append(self.GAP)
+                chosen = style_of(style)
+                if chosen is None:
+                    run.append(text)
+                    continue
+                if run:
+                    yield Segment("".join(run))
+                    run = []
+                yield Segment(text, chosen)
+            run.append("\n")
+            yield Segment("".join(run))
+
+
+def _cell(cell: Any) -> Cell:
+    """A (text, style) cell from a cell, a Rich ``Text`` or anything else (its ``str``)."""
+    if isinstance(cell, tuple):
+        return cell
+    plain = getattr(cell, "plain", None)
+    if isinstance(plain, str):  # a rich.text.Text: its text and base style
+        return plain, cell.style or None
+    return str(cell), None
+
+
+def add_cells(table: Table | LineTable, cells: Sequence[Cell]) -> None:
+    """One row of (inert text, style) cells, in either kind of table."""
+    if isinstance(table, LineTable):
+        table.rows.append(list(cells))
+    else:
+        from rich.text import Text
+
+        table.add_row(*(Text(text, style=style or "") for text, style in cells))
+
+
+def _cells(text: str) -> int:
+    """Terminal cells ``text`` takes (one per character for plain ASCII)."""
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len
+
+    return cell_len(text)
+
+
+def _fit(text: str, width: int, *, pad: bool) -> str:
+    """``text`` on one line in exactly ``width`` cells, cut with an ellipsis when longer."""
+    text = text.replace("\n", " ")
+    if text.isascii():  # one cell per character
+        if len(text) > width:
+            return text[: max(width - 1, 0)] + "…"
+        return text.ljust(width) if pad else text
+    from rich.cells import cell_len, set_cell_size
+
+    length = cell_len(text)
+    if length > width:
+        return set_cell_size(text, max(width - 1, 0)) + "…"
+    return text + " " * (width - length) if pad else text
+
+
+def _fit_column(texts: list[str], width: int, *, pad: bool) -> list[str]:
+    """``_fit`` of each text, with the usual case (short ASCII on one line) inline."""
+    return [
+        (text.ljust(width) if pad else text)
+        if len(text) <= width and text.isascii() and "\n" not in text
+        else _fit(text, width, pad=pad)
+        for text in texts
+    ]
+
+
+def list_table(lang: str, rows: int, *columns: str) -> Table | LineTable:
+    """A Rich table for a short list, a LineTable for a long one."""
+    if rows <= LONG_LIST:
+        from .render import _table
+
+        return _table(lang, *columns)
+    return LineTable([label(c, lang) for c in columns], [c in WIDE_COLUMNS for c in columns])
+
+
+def due_cell(action: Action, today: dt.date) -> tuple[str, str]:
+    if action.due is None:
+        return "", ""
+    if action.is_overdue(today):
+        return f"{action.due.isoformat()} !", "bold red"
+    return action.due.isoformat(), ""
+
+
+def actions_table(actions: Sequence[Action], today: dt.date, lang: str) -> RenderableType:
+    if not actions:
+        from .render import empty
+
+        return empty("no_actions", lang)
+    table = list_table(
+        lang, len(actions), "id", "due", "party", "owner", "status", "title", "meeting"
+    )
+    for a in actions:
+        add_cells(
+            table,
+            [
+                (str(a.id), None),
+                due_cell(a, today),
+                (status_name(a.party, lang), None),
+                (clean(a.owner), None),
+                status_cell(a.status.value, lang),
+                (clean(a.title), None),
+                (str(a.meeting_id), None),
+            ],
+        )
+    return table
