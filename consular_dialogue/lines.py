@@ -58,6 +58,7 @@ def plain_width(file: IO[str]) -> int | None:
     colour or style (not a terminal, nothing forcing one); None otherwise.
 
     Conservative: any ``FORCE_COLOR`` or ``TTY_COMPATIBLE`` leaves the drawing to Rich.
+    One difference, on purpose: ``COLUMNS=0`` draws at 80 (Rich would draw nothing).
     """
     environ = os.environ
     if sys.platform == "win32" or "FORCE_COLOR" in environ or "TTY_COMPATIBLE" in environ:
@@ -70,7 +71,7 @@ def plain_width(file: IO[str]) -> int | None:
     # As ``rich.console.Console.size``: COLUMNS, else the first standard stream that is
     # a terminal (a pipe's reader may be one), else 80.
     columns = environ.get("COLUMNS", "")
-    if columns.isdigit():
+    if columns.isdecimal():
         return int(columns) or 80
     for descriptor in (0, 1, 2):
         try:

@@ -438,8 +438,14 @@ class _Data:
         for item in list(items.values()):
             origin = repo.find(AgendaItem, item.carried_from) if item.carried_from else None
             source = repo.find(Meeting, origin.meeting_id) if origin is not None else None
-            # As in ``read``: only items of the dialogue's meetings are known.
-            if origin is not None and source is not None and source.dialogue == meeting.dialogue:
+            # As in ``read``: only items of the dialogue's meetings are known (and an item
+            # whose stored meeting id is not a number, found by its text, is not).
+            if (
+                origin is not None
+                and source is not None
+                and origin.meeting_id == source.id
+                and source.dialogue == meeting.dialogue
+            ):
                 items[origin.id] = origin
                 meetings[source.id] = source
         actions = repo.select(

@@ -105,3 +105,22 @@ def test_a_lock_file_that_cannot_be_created_fails_at_once_not_as_busy(
     assert result.code == 3
     assert "busy" not in result.stderr
     assert time.monotonic() - started < 15
+
+
+def test_a_meeting_report_over_an_origin_with_a_text_meeting_id_prints_without_that_origin(
+    cdt: Callable[..., Result], db: Path
+) -> None:
+    from conftest import read_whole, write_whole
+
+    assert cdt("demo", "--db", str(db)).code == 0
+    data = read_whole(db)
+    carried = [i for i in data["agenda_items"].values() if i.get("carried_from")]
+    assert carried, "the demo carries items from its first meeting into the second"
+    origin = data["agenda_items"][str(carried[0]["carried_from"])]
+    meeting = carried[0]["meeting_id"]
+    origin["meeting_id"] = str(origin["meeting_id"])  # found by its text, not a number
+    write_whole(db, data)
+    result = cdt("report", str(meeting))
+    assert result.code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert carried[0]["title"] in result.stdout

@@ -274,16 +274,23 @@ def _mixed_table() -> LineTable:
     return table
 
 
-def test_a_long_list_written_plain_is_exactly_what_rich_draws_without_colour() -> None:
+GOLDEN_LINES = Path(__file__).parent / "golden" / "lines"
+
+
+def test_a_long_list_is_drawn_as_before_whether_written_plain_or_by_rich() -> None:
+    """``golden/lines/mixed.w*.txt`` were drawn by the Rich-only LineTable of commit
+    649990a (before the plain writer), through the CLI's console, without colour."""
     from consular_dialogue.render import make_console
 
     table = _mixed_table()
     for width in (20, 33, 40, 80, 132):
+        golden = (GOLDEN_LINES / f"mixed.w{width}.txt").read_text(encoding="utf-8")
+        assert "".join(table.plain_lines(width)) == golden, width
         buffer = io.StringIO()
         console = make_console(buffer)  # as the CLI draws: a long list is never cropped
         console.width = width
         console.print(table)
-        assert "".join(table.plain_lines(width)) == buffer.getvalue(), width
+        assert buffer.getvalue() == golden, width
 
 
 def _plain_width_probe(**env: str) -> list[str]:
@@ -310,7 +317,7 @@ def _plain_width_probe(**env: str) -> list[str]:
     return done.stdout.split()
 
 
-def test_plain_width_is_riches_width_on_a_pipe_and_none_where_rich_would_colour() -> None:
+def test_plain_width_is_richs_width_on_a_pipe_and_none_where_rich_would_colour() -> None:
     assert _plain_width_probe(COLUMNS="57") == ["57", "57", "None"]
     assert _plain_width_probe() == ["80", "80", "None"]
     assert _plain_width_probe(FORCE_COLOR="1")[0] == "None"

@@ -133,3 +133,41 @@ def test_a_report_as_json_escapes_line_separators_too(cdt: Run) -> None:
     assert not any(ch in result.stdout for ch in RAW)
     assert "\\u2028" in result.stdout
     assert result.json()["meeting"]["title"] == title
+
+
+def test_output_the_encoding_cannot_write_is_a_one_line_error_not_a_traceback(
+    cdt: Run, one_action: Run
+) -> None:
+    assert cdt("meeting", "add", "Reunión", "--kind", "annual", "--date", "2024-04-17").code == 0
+    result = cdt("meeting", "list", PYTHONIOENCODING="ascii")
+    assert result.code == 1
+    assert result.stderr.startswith("Error: ") and "PYTHONIOENCODING=utf-8" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_under_stdout_is_a_one_line_error_not_a_traceback(
+    db: Path, one_action: Run
+) -> None:
+    import subprocess
+
+    from conftest import base_env, cdt_executable
+
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [cdt_executable(), "action", "list"],
+            env=base_env(db),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: No space left on device")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_columns_value_rich_cannot_read_is_ignored(cdt: Run, one_action: Run) -> None:
+    result = cdt("action", "list", COLUMNS="\u00b2")
+    assert result.code == 0, result.stderr
+    assert result.stdout == cdt("action", "list", COLUMNS="80").stdout  # 80: no terminal here

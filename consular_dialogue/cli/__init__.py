@@ -14,7 +14,7 @@ import sys
 from typing import Any
 
 from .. import __version__
-from ..errors import EXIT_INTERRUPTED, ConsularDialogueError
+from ..errors import EXIT_INPUT, EXIT_INTERRUPTED, ConsularDialogueError
 
 # Where each command lives: (module, attribute). Only the module of the command
 # being run is imported and handed to Typer, which evaluates the annotations of
@@ -130,8 +130,12 @@ def main(argv: list[str] | None = None) -> None:
     only = None if "_CDT_COMPLETE" in os.environ else requested_command(args)
     sub = None if only is None else requested_subcommand(args)
     root_help = only is None and all(a in ("--help", "-h") for a in args)
+    _drop_unreadable_sizes()
     try:
-        build_app(only, sub, summaries_only=root_help)(args=args, prog_name="cdt")
+        try:
+            build_app(only, sub, summaries_only=root_help)(args=args, prog_name="cdt")
+        finally:
+            sys.stdout.flush()  # a write error of buffered output surfaces here, not at exit
     except ConsularDialogueError as exc:
         if "--debug" in args:
             raise
@@ -145,6 +149,44 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
         # `cdt ... | head`: the reader left; that is not an error of ours.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _mute_stdout()
         sys.exit(0)
+    except UnicodeEncodeError as exc:
+        if "--debug" in args:
+            raise
+        _mute_stdout()
+        shown = ascii(exc.object[exc.start : exc.end])
+        print(
+            f"Error: the output holds {shown}, which the output's encoding ({exc.encoding}) "
+            "cannot write; set PYTHONIOENCODING=utf-8 or use a UTF-8 locale.",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_INPUT)
+    except OSError as exc:
+        if "--debug" in args:
+            raise
+        # The data file's own errors are DataFileErrors; this is the system refusing a
+        # write or a read elsewhere (a full disk under stdout, say).
+        _mute_stdout()
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(
+            f"Error: {exc.strerror or exc}{where}; free the space or fix the path, then run "
+            "the command again.",
+            file=sys.stderr,
+        )
+        sys.exit(EXIT_INPUT)
+
+
+def _mute_stdout() -> None:
+    """Send what stdout still buffers to /dev/null, so exiting does not fail on it again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+
+
+def _drop_unreadable_sizes() -> None:
+    """Forget a COLUMNS or LINES that Rich would crash on (a digit such as "²" that is
+    not a decimal number); Rich ignores any other value that is not a number."""
+    for name in ("COLUMNS", "LINES"):
+        value = os.environ.get(name)
+        if value is not None and value.isdigit() and not value.isdecimal():
+            del os.environ[name]
