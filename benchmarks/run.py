@@ -11,8 +11,9 @@ What it does, per size (S 50 meetings / 1,000 actions, M 500 / 10,000, L 5,000 /
 generates the dump (``benchmarks/generate.py``, seeded), loads it with the tool's own
 bulk import (``cdt import dump.json``, timed), then times each command as a whole
 process: median of ``--runs`` runs, min and max shown, median user+sys CPU time
-(``os.wait4``) and peak RSS of that very process (GNU ``time -f %M``). Stdout always
-goes to a pipe that is read to the end; stdin is /dev/null; ``CDT_NOW`` is fixed at
+(``os.wait4``) and peak RSS of that very process (GNU ``time -f %M``). Stdout goes to
+a pipe that is read to the end (one row, ``action list`` on a terminal, to a
+pseudo-terminal of 120 columns); stdin is /dev/null; ``CDT_NOW`` is fixed at
 2026-06-15 so due dates and "overdue" never drift. Commands run round-robin (every command once per round) so a slow moment of
 the machine does not land on one command only. A command the CLI does not register
 yet (``report``, ``timeline``, ``export`` while others add them) is shown as n/a.
@@ -77,8 +78,16 @@ class Sample:
 GNU_TIME = Path("/usr/bin/time")
 
 
-def run_once(argv: Sequence[str], env: dict[str, str], cwd: Path | None = None) -> Sample:
+TERMINAL_SIZE = (40, 120)  # rows, columns of the pseudo-terminal a "terminal" run draws on
+
+
+def run_once(
+    argv: Sequence[str], env: dict[str, str], cwd: Path | None = None, *, terminal: bool = False
+) -> Sample:
     """One whole process: stdout to a pipe read to its end, stdin /dev/null.
+
+    With ``terminal``, stdout is a pseudo-terminal of TERMINAL_SIZE instead, as when a
+    user runs the command by hand (Rich draws with colours there).
 
     Peak RSS comes from GNU time when present: a child's ru_maxrss from wait4 (or
     RUSAGE_CHILDREN) also counts the memory of the parent it was forked from,
@@ -88,24 +97,38 @@ def run_once(argv: Sequence[str], env: dict[str, str], cwd: Path | None = None) 
         command = list(argv)
         if GNU_TIME.exists():
             command = [str(GNU_TIME), "-f", "%M", "-o", rss_file.name, *command]
+        reader, writer = _terminal() if terminal else (None, subprocess.PIPE)
         started = time.perf_counter()
         proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
+            stdout=writer,
             stderr=err_file,
             env=env,
             cwd=cwd,
         )
-        assert proc.stdout is not None
         out_bytes = 0
-        while chunk := proc.stdout.read(1 << 16):
-            out_bytes += len(chunk)
+        if reader is None:
+            assert proc.stdout is not None
+            while chunk := proc.stdout.read(1 << 16):
+                out_bytes += len(chunk)
+        else:
+            os.close(writer)
+            while True:
+                try:
+                    chunk = os.read(reader, 1 << 16)
+                except OSError:  # EIO: the process closed the terminal's other end
+                    break
+                if not chunk:
+                    break
+                out_bytes += len(chunk)
+            os.close(reader)
         # wait4's rusage covers the child and its reaped children (GNU time's command).
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
-        proc.stdout.close()
+        if proc.stdout is not None:
+            proc.stdout.close()
         err_file.seek(0)
         err = err_file.read().decode("utf-8", "replace")
         rss_kb = usage.ru_maxrss
@@ -114,6 +137,18 @@ def run_once(argv: Sequence[str], env: dict[str, str], cwd: Path | None = None) 
             rss_kb = int(reported[-1]) if reported and reported[-1].isdigit() else 0
     cpu = usage.ru_utime + usage.ru_stime
     return Sample(wall, cpu, rss_kb, proc.returncode, out_bytes, err)
+
+
+def _terminal() -> tuple[int, int]:
+    """A pseudo-terminal of TERMINAL_SIZE: (the end this script reads, the process's end)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    reader, writer = pty.openpty()
+    fcntl.ioctl(writer, termios.TIOCSWINSZ, struct.pack("HHHH", *TERMINAL_SIZE, 0, 0))
+    return reader, writer
 
 
 def not_registered(sample: Sample) -> bool:
@@ -251,6 +286,7 @@ class Command:
     key: str
     label: str
     args: Callable[[SizeData, int], list[str]]  # (size data, run number) -> cdt args
+    terminal: bool = False  # stdout a pseudo-terminal (as by hand), not a pipe
 
 
 @dataclass
@@ -282,6 +318,12 @@ def _add_args(d: SizeData, run: int) -> list[str]:
 
 COMMANDS = [
     Command("list", "`action list`", lambda d, r: ["action", "list"]),
+    Command(
+        "list_terminal",
+        f"`action list` on a terminal ({TERMINAL_SIZE[1]} columns, colours)",
+        lambda d, r: ["action", "list"],
+        terminal=True,
+    ),
     Command(
         "overdue",
         "`action list --overdue --json`",
@@ -537,7 +579,12 @@ def bench_commands(
         result.timings[command.key] = timing
         # The first run checks the command exists and warms the page cache; in a
         # smoke run it is the only run. `done` uses a different open action each run.
-        first = run_once([*cdt, *command.args(data, runs)], env)
+        try:
+            first = run_once([*cdt, *command.args(data, runs)], env, terminal=command.terminal)
+        except OSError as exc:  # no pseudo-terminal to be had here
+            timing.status = "n/a"
+            timing.note = f"cannot open a pseudo-terminal ({exc.strerror or exc})"
+            continue
         if not_registered(first):
             timing.status = "n/a"
             timing.note = "not registered in this build"
@@ -559,7 +606,9 @@ def bench_commands(
                 result.notes.append("figures with n=1 are the first (checking) run only")
             break
         for command in live:
-            result.timings[command.key].add(run_once([*cdt, *command.args(data, run)], env))
+            result.timings[command.key].add(
+                run_once([*cdt, *command.args(data, run)], env, terminal=command.terminal)
+            )
         log(f"[{data.name}] round {run + 1}/{runs} done")
 
 
