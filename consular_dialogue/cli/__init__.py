@@ -134,8 +134,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         try:
             build_app(only, sub, summaries_only=root_help)(args=args, prog_name="cdt")
-        finally:
-            sys.stdout.flush()  # a write error of buffered output surfaces here, not at exit
+        except SystemExit as finished:
+            if not finished.code:
+                # A write error of buffered output surfaces here, not at exit (a failed
+                # command keeps its own error and exit code).
+                sys.stdout.flush()
+            raise
+        sys.stdout.flush()
     except ConsularDialogueError as exc:
         if "--debug" in args:
             raise
