@@ -588,29 +588,6 @@ def _dialogue_for(repo: Repository, key: str | None, *, required: bool) -> Dialo
 _unfinished = Action.stored_unfinished
 
 
-def _meeting_data(
-    repo: Repository,
-    meeting_id: int,
-    today: dt.date,
-    lang: str,
-    actions_where: Callable[[dict[str, Any]], bool] | None = None,
-    unfinished_only: bool = False,
-    parts: Callable[[dict[str, Any]], bool] | None = None,
-) -> _Data:
-    meeting = repo.get(Meeting, meeting_id)
-    dialogue = find_dialogue(repo, meeting.dialogue)
-    return _Data.read(
-        repo,
-        dialogue,
-        today,
-        lang,
-        key=meeting.dialogue,
-        actions_where=actions_where,
-        unfinished_only=unfinished_only,
-        parts=parts,
-    )
-
-
 def build_meeting_report(
     repo: Repository, meeting_id: int, today: dt.date, lang: str
 ) -> MeetingReport:
@@ -749,8 +726,15 @@ def _due_slip(data: _Data, action: Action) -> DueSlip | None:
 
 def build_briefing(repo: Repository, meeting_id: int, today: dt.date, lang: str) -> Briefing:
     """Before a meeting: items carried in, open actions, moved due dates, last outcomes."""
-    data = _meeting_data(
-        repo, meeting_id, today, lang, actions_where=_unfinished, unfinished_only=True
+    dialogue_key = repo.get(Meeting, meeting_id).dialogue
+    data = _Data.read(
+        repo,
+        find_dialogue(repo, dialogue_key),
+        today,
+        lang,
+        key=dialogue_key,
+        actions_where=_unfinished,
+        unfinished_only=True,
     )
     meeting = data.meetings[meeting_id]
     agenda = sorted(

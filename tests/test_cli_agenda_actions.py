@@ -613,9 +613,9 @@ def demo(cdt: Callable[..., Result], db: Path) -> Callable[..., Result]:
     [
         (["agenda", "list", "--topic", "nosuch"], "'nosuch'", "cdt topic list"),
         (["action", "list", "--topic", "nosuch"], "'nosuch'", "cdt topic list"),
-        (["action", "list", "--party", "XX"], "'XX'", "MX, US, joint"),
+        (["action", "list", "--party", "XX"], "'XX'", "MX, US or joint"),
         (["export", "actions", "--topic", "typo", "-o", "f.csv"], "'typo'", "cdt topic list"),
-        (["export", "actions", "--party", "GT", "-o", "f.csv"], "'GT'", "MX, US, joint"),
+        (["export", "actions", "--party", "GT", "-o", "f.csv"], "'GT'", "MX, US or joint"),
     ],
 )
 def test_a_filter_naming_an_unknown_topic_or_party_is_an_error_not_an_empty_list(

@@ -8,12 +8,10 @@ from typing import Any
 
 from ..errors import InputError
 from ..models import (
-    JOINT,
     Action,
     ActionStatus,
     AgendaItem,
     Change,
-    Dialogue,
     Level,
     Meeting,
     Note,
@@ -196,18 +194,6 @@ class ActionFilter:
     topic: str | None = None
 
 
-def known_party(repo: Repository, party: str) -> str:
-    """A party to filter by: one of any dialogue's parties, or ``joint``."""
-    value = party.strip()
-    if value.lower() == JOINT:
-        return JOINT
-    parties = sorted({p for d in repo.all(Dialogue) for p in d.parties})
-    if value.upper() not in parties:
-        known = ", ".join([*parties, JOINT])
-        raise InputError(f"Party {value!r} is not a party of any dialogue; use one of: {known}.")
-    return value.upper()
-
-
 def _due_order(action: Action) -> tuple[int, dt.date, int]:
     return (action.due is None, action.due or dt.date.max, action.id)
 
@@ -225,7 +211,7 @@ def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list
         get_topic(repo, flt.topic)
         item_topics = {i.id: i.topic for i in repo.all(AgendaItem)}
     owner = fold_text(flt.owner) if flt.owner else None
-    party = known_party(repo, flt.party) if flt.party else None
+    party = check_side(repo, None, flt.party, "Party") if flt.party else None
     wanted = flt.status.value if flt.status is not None else None
 
     due_before = today.isoformat()

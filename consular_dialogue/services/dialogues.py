@@ -7,7 +7,7 @@ import re
 
 from ..dates import PartialDate
 from ..errors import InputError, NotFoundError
-from ..models import Dialogue, iso_time, optional_text, require_text
+from ..models import JOINT, Dialogue, iso_time, optional_text, require_text
 from ..storage import Repository
 
 KEY_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
@@ -130,16 +130,22 @@ def edit_dialogue(
     return dialogue
 
 
-def check_side(repo: Repository, dialogue_key: str, value: str, what: str) -> str:
-    """Who leads or owns something: one of the dialogue's parties, or ``joint``."""
-    from ..models import JOINT
+def check_side(repo: Repository, dialogue_key: str | None, value: str, what: str) -> str:
+    """Who leads or owns something: one of the dialogue's parties, or ``joint``.
 
+    Without a dialogue (a filter), any dialogue's party will do.
+    """
     side = value.strip()
     if side.lower() == JOINT:
         return JOINT
-    parties = get_dialogue(repo, dialogue_key).parties
+    if dialogue_key is None:
+        parties = sorted({p for d in repo.all(Dialogue) for p in d.parties})
+        where = "any dialogue"
+    else:
+        parties = get_dialogue(repo, dialogue_key).parties
+        where = "this dialogue"
     if side.upper() not in parties:
         raise InputError(
-            f"{what} {side!r} is not a party of this dialogue; use {', '.join(parties)} or joint."
+            f"{what} {side!r} is not a party of {where}; use {', '.join(parties)} or joint."
         )
     return side.upper()
