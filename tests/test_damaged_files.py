@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
+import typing
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Result
+
+from consular_dialogue.models import Action, AgendaItem, Dialogue, Meeting, Note, Record, Topic
+from consular_dialogue.services.integrity import load_record
 
 DAMAGED_SKELETONS = {
     "negative schema": {"_meta": {"1": {"schema": -1}}},
@@ -124,3 +130,54 @@ def test_a_meeting_report_over_an_origin_with_a_text_meeting_id_prints_without_t
     assert result.code == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert carried[0]["title"] in result.stdout
+
+
+def _sample_records() -> list[Record]:
+    meeting = Meeting(id=1, dialogue="consular", title="Intermedia", location="CDMX", host="MX")
+    note = Note(at="2023-04-24T10:00:00-06:00", text="Pedido")
+    return [
+        Dialogue(id=1, key="consular", name="Diálogo", parties=["MX", "US"]),
+        Topic(id=1, slug="h2", name_es="Visas H-2", name_en="H-2 visas"),
+        meeting,
+        AgendaItem(id=1, meeting_id=1, position=1, title="Acceso consular", carried_from=None),
+        Action(
+            id=1,
+            meeting_id=1,
+            item_id=1,
+            title="Informe",
+            party="MX",
+            owner="SRE",
+            created="2023-04-24",
+            notes=[note],
+        ),
+    ]
+
+
+WRONG_VALUES = {int: [True, 1.0, "1", None], str: [5, True, None, ["x"]]}
+
+
+@pytest.mark.parametrize("record", _sample_records(), ids=lambda r: r.KIND)
+def test_every_plain_field_of_a_record_refuses_a_value_of_another_type_naming_the_field(
+    record: Record,
+) -> None:
+    # Each field of type int, str or their optional form, in each kind of record and in
+    # an action's note, is given values JSON can hold but the field cannot.
+    cases: list[tuple[dict[str, Any], str]] = []
+    stored = record.to_record()
+    hints = typing.get_type_hints(type(record))
+    for field in dataclasses.fields(record):
+        if field.name not in stored:
+            continue  # stored under another key (a meeting's ref_text is "ref")
+        base = next((t for t in (int, str) if hints[field.name] in (t, t | None)), None)
+        for wrong in WRONG_VALUES.get(base, []) if base else []:
+            if wrong is None and hints[field.name] != base:
+                continue  # None is allowed in an optional field
+            cases.append(({**stored, field.name: wrong}, field.name))
+    if isinstance(record, Action):
+        cases.append(({**stored, "notes": [{**stored["notes"][0], "text": 5}]}, "notes[1].text"))
+    assert len(cases) >= 8
+    for raw, named in cases:
+        with pytest.raises(ValueError) as refused:
+            load_record(type(record), raw)
+        assert str(refused.value).startswith(f"{named} is "), (raw, str(refused.value))
+    assert load_record(type(record), stored) == record

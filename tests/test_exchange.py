@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_history_undo import START, Op, op_strategy, run_command, seed_file
 
-from consular_dialogue.services.exchange import build_dump, import_dump, parse_dump
+from consular_dialogue.services.exchange import Dump, build_dump, import_dump, parse_dump
 from consular_dialogue.services.topics import load_catalog
 from consular_dialogue.storage import open_for_reading, open_for_writing
 
@@ -507,7 +507,7 @@ def test_the_valid_dump_the_malformed_cases_start_from_is_imported(
 # ---- property: random datasets round-trip through a dump ------------------------------
 
 
-def _fresh_import(path: Path, dump: dict[str, Any], now: dt.datetime) -> bool:
+def _fresh_import(path: Path, dump: Dump, now: dt.datetime) -> bool:
     """``cdt import`` into ``path``: a new file gets the topic catalog first, as writing() does.
 
     Returns whether anything was written.
@@ -530,7 +530,7 @@ def test_a_random_dataset_round_trips_through_a_dump_into_an_empty_file(ops: lis
         source, target = Path(folder) / "source.json", Path(folder) / "target.json"
         seed_file(source)
         for n, op in enumerate(ops, start=1):
-            run_command(source, op, START + dt.timedelta(hours=n), {})
+            run_command(source, op, START + dt.timedelta(hours=n), None)
         original = build_dump(open_for_reading(source), now=START)
         dump = parse_dump(orjson.dumps(original), "dump")
 

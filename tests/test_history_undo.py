@@ -34,7 +34,13 @@ from consular_dialogue.services import actions as action_services
 from consular_dialogue.services import agenda as agenda_services
 from consular_dialogue.services import meetings as meeting_services
 from consular_dialogue.services.dialogues import add_dialogue
-from consular_dialogue.services.exchange import SYNC_TABLE, build_dump, import_dump, parse_dump
+from consular_dialogue.services.exchange import (
+    SYNC_TABLE,
+    Dump,
+    build_dump,
+    import_dump,
+    parse_dump,
+)
 from consular_dialogue.services.history import redo, undo
 from consular_dialogue.services.topics import load_catalog
 from consular_dialogue.storage import TABLES, Repository, open_for_reading, open_for_writing
@@ -387,9 +393,7 @@ def _pick(ids: list[int], n: int) -> int:
     return sorted(ids)[n % len(ids)]
 
 
-def apply_op(
-    repo: Repository, op: Op, now: dt.datetime, other_dump: dict[str, Any]
-) -> dict[str, Any]:
+def apply_op(repo: Repository, op: Op, now: dt.datetime, other_dump: Dump | None) -> dict[str, Any]:
     """Run one command on ``repo`` through the services, as the CLI would.
 
     Returns what the command's history entry keeps besides its changes.
@@ -479,13 +483,14 @@ def apply_op(
     elif op.name == "delete_action":
         action_services.delete_action(repo, _pick(actions, op.a))
     elif op.name == "import":
+        assert other_dump is not None, "an import needs a dump"
         return import_dump(repo, other_dump, theirs=op.b % 2 == 0).history_extra()
     else:  # pragma: no cover - OPS and this function are kept in step
         raise AssertionError(op.name)
     return {}
 
 
-def run_command(path: Path, op: Op, now: dt.datetime, other_dump: dict[str, Any]) -> bool:
+def run_command(path: Path, op: Op, now: dt.datetime, other_dump: Dump | None) -> bool:
     """One CLI-like command: lock, change, one history entry; nothing written on error."""
     try:
         with open_for_writing(path, backups=0) as repo:
@@ -520,7 +525,7 @@ def seed_file(path: Path) -> None:
         Op("add_item", 0, 1, "Visas"),
         Op("add_action", 0, 0, "Datos"),
     ]:
-        assert run_command(path, op, START, {})
+        assert run_command(path, op, START, None)
 
 
 def records(path: Path) -> dict[str, Any]:
@@ -532,7 +537,7 @@ def records(path: Path) -> dict[str, Any]:
     }
 
 
-def other_office(folder: Path) -> dict[str, Any]:
+def other_office(folder: Path) -> Dump:
     """A dump from another office that shares the seed's dialogue and adds its own records."""
     path = folder / "other.json"
     seed_file(path)
@@ -545,7 +550,7 @@ def other_office(folder: Path) -> dict[str, Any]:
         ],
         start=1,
     ):
-        assert run_command(path, op, START + dt.timedelta(days=n), {})
+        assert run_command(path, op, START + dt.timedelta(days=n), None)
     dump = build_dump(open_for_reading(path), now=START)
     return parse_dump(orjson.dumps(dump), "other office")  # as cdt import reads it
 

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -33,6 +33,8 @@ from ..models import (
 )
 from ..storage import SYNC_TABLE, Repository
 from .integrity import check_references, load_record
+
+R = TypeVar("R", bound=Record)
 
 DUMP_FORMAT = "consular-dialogue"
 DUMP_VERSION = 1
@@ -128,12 +130,41 @@ def build_dump(repo: Repository, *, now: dt.datetime) -> dict[str, Any]:
 # ---- reading a dump --------------------------------------------------------
 
 
-def parse_dump(raw: bytes, source: str) -> dict[str, Any]:
-    """Check a dump whole before anything is merged; name the first problem.
+@dataclass
+class Dump:
+    """A dump checked whole by ``parse_dump``, ready for ``import_dump``.
 
-    Returns the dump with every reference given by uuid too (a hand-made dump
+    ``data`` is the dump with every reference given by uuid too (a hand-made dump
     may give ids only), so that merging never meets a reference it cannot follow.
+    ``checked`` holds each record as the check built it, by table and uuid: an
+    import takes a new record from there instead of building it a second time.
     """
+
+    data: dict[str, Any]
+    checked: dict[str, dict[str, Record]]
+
+    @property
+    def size(self) -> int:
+        """How many records the dump holds."""
+        return sum(len(self.data.get(section, [])) for section, _ in SECTIONS)
+
+    def take(self, cls: type[R], stored: dict[str, Any]) -> R:
+        """The record ``stored`` describes, as the check built it (at most once)."""
+        record = self.checked[cls.TABLE].pop(stored["uuid"], None)
+        if not isinstance(record, cls):  # taken by an earlier import of this dump
+            return cls.from_record(stored)
+        for key in _REMAPPED_KEYS:
+            if key in stored:
+                setattr(record, key, stored[key])
+        return record
+
+
+# The fields an import sets to this file's values (see ``import_dump``).
+_REMAPPED_KEYS = ("id", "dialogue", "meeting_id", "item_id", "carried_from")
+
+
+def parse_dump(raw: bytes, source: str) -> Dump:
+    """Check a dump whole before anything is merged; name the first problem."""
     if not raw.strip():
         raise InputError(f"{source} is empty; nothing was imported.")
     try:
@@ -210,11 +241,14 @@ def parse_dump(raw: bytes, source: str) -> dict[str, Any]:
     sync = data.get("sync", {})
     if not isinstance(sync, dict) or not all(isinstance(v, str) for v in sync.values()):
         raise refuse('"sync" is not an object of texts')
-    return dict(data)
+    return Dump(dict(data), by_uuid)
 
 
 def _stored_shape(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k not in DUMP_ONLY_KEYS}
+    stored = dict(record)
+    for key in DUMP_ONLY_KEYS:
+        stored.pop(key, None)
+    return stored
 
 
 # ---- merging ----------------------------------------------------------------
@@ -262,10 +296,15 @@ class ImportResult:
         return {"sync": self.sync_changes} if self.sync_changes else {}
 
 
+_NOT_CONTENT = ("id", "uuid", "updated", "meeting_id", "item_id", "carried_from", *DUMP_ONLY_KEYS)
+
+
 def _content(record: dict[str, Any]) -> dict[str, Any]:
     """What two versions must share to be the same: everything but local ids and stamps."""
-    ignored = {"id", "uuid", "updated", "meeting_id", "item_id", "carried_from", *DUMP_ONLY_KEYS}
-    return {k: v for k, v in record.items() if k not in ignored}
+    content = dict(record)
+    for key in _NOT_CONTENT:
+        content.pop(key, None)
+    return content
 
 
 def fingerprint(record: dict[str, Any], links: tuple[str | None, ...]) -> str:
@@ -376,7 +415,7 @@ class _Merger:
 
 def import_dump(
     repo: Repository,
-    dump: dict[str, Any],
+    dump: Dump,
     *,
     theirs: bool,
     progress: Callable[[int], None] | None = None,
@@ -391,7 +430,7 @@ def import_dump(
     merger = _Merger(
         repo=repo,
         theirs=theirs,
-        incoming_bases=dump.get("sync", {}),
+        incoming_bases=dump.data.get("sync", {}),
         bases=sync_bases(repo),
         result=result,
         meeting_uuids=meeting_uuids,
@@ -407,7 +446,7 @@ def import_dump(
     topics_by_slug = {t.slug: t for t in repo.all(Topic)}
 
     for section, cls in SECTIONS:
-        records = dump.get(section, [])
+        records = dump.data.get(section, [])
         if cls is AgendaItem:
             records = _origin_first(records)
         for raw in records:
@@ -433,7 +472,7 @@ def import_dump(
             links = _dump_links(raw)
             if local is None:
                 stored["id"] = 0
-                record = repo.add(cls.from_record(stored))
+                record = repo.add(dump.take(cls, stored))
                 result.count(result.added, cls.KIND)
                 merger.set_base(record.uuid, fingerprint(stored, links))
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import operator
 import types
 import typing
 from collections.abc import Callable
@@ -89,15 +90,41 @@ def _compile(hint: Any) -> Check:
     return lambda value: None
 
 
+def _exact_types(hint: Any) -> tuple[type, ...] | None:
+    """The types a field's value may have for its check to pass at a glance: int and
+    str as JSON gives them (a bool is no int here), enums and dates as ``from_record``
+    builds them, or None when optional. None when the field needs its full check."""
+    options = typing.get_args(hint) if typing.get_origin(hint) is types.UnionType else (hint,)
+    exact = tuple(o for o in options if o is not type(None))
+    if len(exact) != 1 or not isinstance(exact[0], type) or dataclasses.is_dataclass(exact[0]):
+        return None
+    if typing.get_origin(exact[0]) is not None or exact[0] in (list, dict, bool, float):
+        return None
+    return options if len(options) > 1 else exact
+
+
 def _dataclass_check(cls: type) -> Check:
     if cls not in _CHECKS:
         hints = typing.get_type_hints(cls)
         fields = [(f.name, _compile(hints[f.name])) for f in dataclasses.fields(cls)]
+        # Fast path: the plain fields' types are looked up in one pass of C calls; only
+        # the other fields (lists, nested records) go through their checks.
+        exact = {f.name: _exact_types(hints[f.name]) for f in dataclasses.fields(cls)}
+        allowed = [kinds for kinds in exact.values() if kinds is not None]
+        plain = [name for name, kinds in exact.items() if kinds is not None]
+        plain_values = operator.attrgetter(*plain) if len(plain) > 1 else None
+        rest = [(name, check) for name, check in fields if name not in plain]
 
         def check_fields(value: Any) -> Problem | None:
             if not isinstance(value, cls):
                 return ("", "is not an object")
-            for name, check in fields:
+            if plain_values is not None and not all(
+                map(operator.contains, allowed, map(type, plain_values(value)))
+            ):
+                checked = fields
+            else:
+                checked = rest if plain_values is not None else fields
+            for name, check in checked:
                 problem = check(getattr(value, name))
                 if problem:
                     return (f".{name}{problem[0]}", problem[1])
@@ -128,6 +155,8 @@ def load_record(cls: type[R], raw: Any) -> R:
     if not record.uuid:
         raise ValueError("its uuid is empty")
     stored = record.to_record()
+    if stored == raw:  # the usual case, compared in one C call
+        return record
     for key, value in raw.items():
         if key in stored and stored[key] != value:
             raise ValueError(f"{key} {value!r} is not in its stored form ({stored[key]!r})")
