@@ -432,7 +432,12 @@ class _Data:
         """
         meeting = repo.get(Meeting, meeting_id)
         items = {
-            i.id: i for i in repo.select(AgendaItem, lambda raw: raw["meeting_id"] == meeting_id)
+            i.id: i
+            for i in repo.select(
+                AgendaItem,
+                lambda raw: raw["meeting_id"] == meeting_id,
+                parts=lambda about: meeting_id in about["meetings"],
+            )
         }
         meetings = {meeting.id: meeting}
         for item in list(items.values()):

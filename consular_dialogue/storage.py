@@ -38,9 +38,9 @@ from .errors import (
     NewerSchemaError,
     NotFoundError,
 )
-from .models import KINDS, RECORD_TYPES, Action, Record, iso_time
+from .models import KINDS, RECORD_TYPES, Action, AgendaItem, Meeting, Record, iso_time
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 META_TABLE = "_meta"
 HISTORY_TABLE = "history"
 SYNC_TABLE = "_sync"
@@ -49,6 +49,10 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 DEFAULT_BACKUPS = 10
 PARTS_SUFFIX = ".parts"
 ACTIONS_PER_PART = 1000
+# Meetings and agenda items all live in parts, so that the data file holds little more
+# than the unfinished actions, which most commands read and every change rewrites.
+MEETINGS_PER_PART = 1000
+ITEMS_PER_PART = 2000
 HISTORY_PART_BYTES = 256 * 1024
 MIN_GRACE = 2  # writes a retired part outlives, even with no backups (slow readers)
 PENDING_PREFIX = ".pending-"
@@ -113,19 +117,27 @@ def _never(record: dict[str, Any]) -> bool:
     return False
 
 
-def _about_actions(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The meetings a part's actions belong to, and its newest completion date.
+def _about_items(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The meetings a part's records belong to.
 
     A malformed record (cdt check names it) makes the part say nothing, so it is
     always read.
     """
     meetings = [r.get("meeting_id") for r in records.values()]
-    dates = [r.get("completed") for r in records.values() if r.get("completed") is not None]
     numbers = [m for m in meetings if isinstance(m, int)]
-    completed = [d for d in dates if isinstance(d, str)]
-    if len(numbers) < len(meetings) or len(completed) < len(dates):
+    if len(numbers) < len(meetings):
         return {}
-    return {"meetings": sorted(set(numbers)), "completed": max(completed, default=None)}
+    return {"meetings": sorted(set(numbers))}
+
+
+def _about_actions(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The meetings a part's actions belong to, and its newest completion date."""
+    about = _about_items(records)
+    dates = [r.get("completed") for r in records.values() if r.get("completed") is not None]
+    completed = [d for d in dates if isinstance(d, str)]
+    if not about or len(completed) < len(dates):
+        return {}
+    return {**about, "completed": max(completed, default=None)}
 
 
 PARTITIONS: dict[str, Partition] = {
@@ -137,6 +149,8 @@ PARTITIONS: dict[str, Partition] = {
             ids_per_part=ACTIONS_PER_PART,
             about=_about_actions,
         ),
+        Partition(Meeting.TABLE, _never, ids_per_part=MEETINGS_PER_PART),
+        Partition(AgendaItem.TABLE, _never, ids_per_part=ITEMS_PER_PART, about=_about_items),
         Partition(HISTORY_TABLE, _never, bytes_per_part=HISTORY_PART_BYTES),
         Partition(SYNC_TABLE, _never, ids_per_part=1 << 62),  # one part
     )
@@ -203,10 +217,17 @@ def _migrate_2_to_3(data: Data) -> None:
     data[META_TABLE]["1"]["schema"] = 3
 
 
+def _migrate_3_to_4(data: Data) -> None:
+    """Schema 4 keeps meetings and agenda items in parts too; the next write moves them
+    there (a cdt that reads schema 3 would see no meetings in such a file)."""
+    data[META_TABLE]["1"]["schema"] = 4
+
+
 MIGRATIONS: dict[int, Callable[[Data], None]] = {
     0: _migrate_0_to_1,
     1: _migrate_1_to_2,
     2: _migrate_2_to_3,
+    3: _migrate_3_to_4,
 }
 
 
@@ -331,7 +352,7 @@ def _is_part_name(name: object) -> bool:
 
     return (
         isinstance(name, str)
-        and re.fullmatch(r"[a-z]+-\d{1,18}-[0-9a-f]{12}\.json", name) is not None
+        and re.fullmatch(r"[a-z_]+-\d{1,18}-[0-9a-f]{12}\.json", name) is not None
     )
 
 

@@ -15,14 +15,16 @@ import pytest
 from conftest import Result, base_env, read_whole, run_cdt, whole_bytes, write_whole
 
 from consular_dialogue.dates import PartialDate
-from consular_dialogue.models import Action, MeetingKind, MeetingStatus
+from consular_dialogue.models import Action, AgendaItem, MeetingKind, MeetingStatus
 from consular_dialogue.services.actions import add_action, complete_actions
 from consular_dialogue.services.dialogues import add_dialogue
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
 from consular_dialogue.storage import (
     ACTIONS_PER_PART,
     HISTORY_PART_BYTES,
+    ITEMS_PER_PART,
     PARTITIONS,
+    SCHEMA_VERSION,
     list_backups,
     open_for_reading,
     open_for_writing,
@@ -250,9 +252,12 @@ def test_a_whole_schema_2_file_is_read_and_split_into_parts_on_its_first_write(
     assert run_cdt(["action", "list", "--status", "all", "--json"], base_env(old)).json() == before
     assert run_cdt(["action", "note", "3", "Revisado"], base_env(old)).code == 0
 
-    assert meta_of(old)["schema"] == 3
-    assert sorted(read_file(old)["actions"]) == ["3"]  # type: ignore[index]
-    assert named_parts(old, "actions") and named_parts(old, "history")
+    assert meta_of(old)["schema"] == SCHEMA_VERSION
+    whole = read_file(old)
+    assert whole is not None and sorted(whole["actions"]) == ["3"]
+    assert whole["meetings"] == whole["agenda_items"] == {}
+    for table in ("actions", "history", "meetings"):
+        assert named_parts(old, table), table
 
 
 def test_a_damaged_part_is_refused_with_exit_3_naming_it_and_nothing_is_written(
@@ -355,6 +360,39 @@ def test_reports_read_only_the_parts_their_list_says_may_matter(tmp_path: Path) 
         again = run_cdt(list(args), env)
         assert (again.code, again.stdout) == (0, result.stdout), args
     assert run_cdt(["report", "1"], env).code == 3  # its actions are in that part
+
+
+def test_meetings_and_items_live_in_parts_and_a_meeting_report_reads_only_its_items_parts(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.json"
+    with open_for_writing(db) as repo:
+        add_dialogue(repo, name="D", key="d", parties=["MX", "US"], established=None,
+                     notes=None, now=MOMENT)  # fmt: skip
+        for title in ("Primera", "Segunda"):
+            record_meeting(
+                repo,
+                MeetingFields(title=title, kind=MeetingKind.OTHER, date=PartialDate(2023, 4)),
+                dialogue_key=None,
+                now=MOMENT,
+            )
+        # Items 1 to ITEMS_PER_PART - 1 (part 0) are the first meeting's, the next the second's.
+        for n in range(1, ITEMS_PER_PART + 5):
+            meeting_id = 1 if n < ITEMS_PER_PART else 2
+            repo.add(AgendaItem(meeting_id=meeting_id, position=n, title=f"Tema {n}"))
+    data = read_file(db)
+    assert data is not None and data["meetings"] == data["agenda_items"] == {}
+    assert named_parts(db, "meetings") and len(named_parts(db, "agenda_items")) == 2
+    env = base_env(db, COLUMNS="120")
+    second = run_cdt(["report", "2"], env)
+    assert second.code == 0 and f"Tema {ITEMS_PER_PART + 4}" in second.stdout
+    (first_part,) = [e["file"] for k, e in meta_of(db)["parts"]["agenda_items"].items() if k == "0"]
+    shutil.move(parts_of(db) / first_part, tmp_path / "away.json")
+
+    again = run_cdt(["report", "2"], env)
+    assert (again.code, again.stdout) == (0, second.stdout)
+    assert run_cdt(["report", "1"], env).code == 3  # its items are in that part
+    assert run_cdt(["action", "list"], env).code == 0  # reads no part at all
 
 
 def test_a_data_file_replaced_by_hand_never_costs_a_backup_its_parts(

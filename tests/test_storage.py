@@ -164,13 +164,13 @@ def test_a_damaged_record_in_valid_json_is_refused_with_exit_3(tmp_path: Path) -
     db = tmp_path / "tracker.json"
     build(db, meetings=2)
     data = orjson.loads(db.read_bytes())
-    del data["meetings"]["2"]["uuid"]
+    del data["dialogues"]["1"]["uuid"]
     db.write_bytes(orjson.dumps(data))
     before = db.read_bytes()
     for command in (["meeting", "list"], ADD_MEETING):
         result = run_cdt(command, base_env(db))
         assert_refused_untouched(result.code, result.stderr, db, before)
-        assert "meeting record" in result.stderr
+        assert "dialogue record" in result.stderr
 
 
 def test_a_command_that_fails_inside_the_lock_writes_nothing(tmp_path: Path) -> None:
