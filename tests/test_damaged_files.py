@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Result
+from conftest import Result, read_whole, write_whole
 
 from consular_dialogue.models import Action, AgendaItem, Dialogue, Meeting, Note, Record, Topic
 from consular_dialogue.services.integrity import load_record
@@ -181,3 +181,26 @@ def test_every_plain_field_of_a_record_refuses_a_value_of_another_type_naming_th
             load_record(type(record), raw)
         assert str(refused.value).startswith(f"{named} is "), (raw, str(refused.value))
     assert load_record(type(record), stored) == record
+
+
+@pytest.mark.parametrize(
+    "args", [["report", "2"], ["meeting", "list"], ["meeting", "show", "2"], ["brief", "2"]]
+)
+def test_a_field_of_the_wrong_type_that_fails_a_command_is_named_as_damage_not_a_traceback(
+    cdt: Callable[..., Result], db: Path, args: list[str]
+) -> None:
+    # Records are built leniently; a title of 5 fails deep in these commands, and the
+    # error boundary then checks the file and names the damaged record.
+    assert cdt("demo", "--db", str(db)).code == 0
+    data = read_whole(db)
+    data["meetings"]["2"]["title"] = 5
+    write_whole(db, data)
+    before = db.read_bytes()
+
+    result = cdt(*args)
+
+    assert result.code == 3, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "meeting 2 is malformed (title is int, not text)" in result.stderr
+    assert "cdt check" in result.stderr and str(db) in result.stderr
+    assert db.read_bytes() == before

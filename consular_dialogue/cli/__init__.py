@@ -180,6 +180,39 @@ def main(argv: list[str] | None = None) -> None:
             file=sys.stderr,
         )
         sys.exit(EXIT_INPUT)
+    except Exception:
+        # Records are built leniently (a check of every field would cost every read):
+        # a hand-edited value of the wrong type, a title of 5, say, can fail deep in a
+        # command. Only then are the files this run read checked whole; if one is
+        # damaged, that is the error, else this is a bug of ours and its traceback shows.
+        damage = None if "--debug" in args else _damage_behind()
+        if damage is None:
+            raise
+        from ..text import clean_line
+
+        _mute_stdout()
+        print(f"Error: {clean_line(str(damage))}", file=sys.stderr)
+        sys.exit(damage.exit_code)
+
+
+def _damage_behind() -> ConsularDialogueError | None:
+    """The first problem ``cdt check`` would find in the data files this run read."""
+    from ..errors import CorruptFileError
+    from ..services.integrity import check_tables
+    from ..storage import open_for_reading, restore_hint
+    from .common import OPENED
+
+    for path in dict.fromkeys(OPENED):
+        try:
+            problems = check_tables(open_for_reading(path).whole())
+        except ConsularDialogueError as exc:
+            return exc
+        if problems:
+            return CorruptFileError(
+                f"{path} is damaged: {problems[0]} Run cdt check to see every problem. "
+                f"{restore_hint(path)}"
+            )
+    return None
 
 
 def _mute_stdout() -> None:

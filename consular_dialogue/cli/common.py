@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 DAY_OR_MONTH = frozenset({Precision.DAY, Precision.MONTH})
 DAY_ONLY = frozenset({Precision.DAY})
 
+# The data files this run opened: when a command fails in a way no check foresaw, the
+# error boundary checks them, to tell a damaged record (exit 3) from a bug of ours.
+OPENED: list[Path] = []
+
 
 @dataclass
 class State:
@@ -84,6 +88,7 @@ def reading(ctx: typer.Context, max_level: str | None = None) -> Iterator[Reposi
 
     With ``max_level``, records above it are left out (and their number said on stderr).
     """
+    OPENED.append(state(ctx).settings.db_path)
     repo = open_for_reading(state(ctx).settings.db_path)
     if max_level is not None:
         from ..models import Level, parse_choice
@@ -113,6 +118,7 @@ def writing(ctx: typer.Context, action: str = "") -> Iterator[Repository]:
     """The data file locked for the whole command, replaced atomically at the end."""
     st = state(ctx)
     settings = st.settings
+    OPENED.append(settings.db_path)
     with open_for_writing(
         settings.db_path, lock_timeout=settings.lock_timeout, backups=settings.backups
     ) as repo:
