@@ -404,7 +404,7 @@ def fresh_db(folder: Path) -> Path:
 
 
 def file_breakdown(db: Path) -> dict[str, int]:
-    """Bytes of the data file (what every command parses) and of its part files."""
+    """Bytes of the data file (what most commands parse) and of its part files."""
     parts = db.with_name(db.name + ".parts")
     sizes: dict[str, int] = {"file": db.stat().st_size, "parts": 0, "history": 0}
     for part in parts.iterdir() if parts.exists() else ():
@@ -817,11 +817,11 @@ def report(
             ),
             ("dump (import input)", lambda s: fmt_bytes(s.dump_bytes)),
             (
-                "data file after import (what every command parses)",
+                "data file after import (dialogues, topics, unfinished actions)",
                 lambda s: fmt_bytes(s.files["file"]) if s.files else "—",
             ),
             (
-                "part files (finished actions, history, exchange bases)",
+                "part files (meetings, agenda items, finished actions, history, exchange bases)",
                 lambda s: fmt_bytes(s.files["parts"]) if s.files else "—",
             ),
             ("… of which history", lambda s: fmt_bytes(s.files["history"]) if s.files else "—"),
