@@ -24,6 +24,10 @@ def clean(text: str | None) -> str:
     """User text with control and bidi characters made visible (``\\x1b``, ``\\u202e``)."""
     if not text:
         return ""
+    if text.isprintable():
+        # Every character matched above (and CR) is a control or a format character,
+        # which str.isprintable refuses: such text has nothing to change (most titles).
+        return text
     return _UNSAFE.sub(_visible, text.replace("\r\n", "\n").replace("\r", "\n"))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -171,3 +172,17 @@ def test_a_columns_value_rich_cannot_read_is_ignored(cdt: Run, one_action: Run) 
     result = cdt("action", "list", COLUMNS="\u00b2")
     assert result.code == 0, result.stderr
     assert result.stdout == cdt("action", "list", COLUMNS="80").stdout  # 80: no terminal here
+
+
+def test_clean_leaves_no_control_or_bidi_character_of_any_code_point_and_keeps_the_rest() -> None:
+    # Every code point, alone between two letters: clean's shortcut for printable text
+    # must never let through what its rule makes visible, nor change anything else.
+    unsafe = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\r]")
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue  # surrogates are not text
+        text = f"a{chr(code)}b"
+        cleaned = clean(text)
+        assert not unsafe.search(cleaned), hex(code)
+        if not unsafe.search(text):
+            assert cleaned == text, hex(code)
