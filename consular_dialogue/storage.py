@@ -117,7 +117,7 @@ def _never(record: dict[str, Any]) -> bool:
     return False
 
 
-def _about_items(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _about_meetings(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The meetings a part's records belong to.
 
     A malformed record (cdt check names it) makes the part say nothing, so it is
@@ -132,7 +132,7 @@ def _about_items(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 def _about_actions(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The meetings a part's actions belong to, and its newest completion date."""
-    about = _about_items(records)
+    about = _about_meetings(records)
     dates = [r.get("completed") for r in records.values() if r.get("completed") is not None]
     completed = [d for d in dates if isinstance(d, str)]
     if not about or len(completed) < len(dates):
@@ -150,7 +150,7 @@ PARTITIONS: dict[str, Partition] = {
             about=_about_actions,
         ),
         Partition(Meeting.TABLE, _never, ids_per_part=MEETINGS_PER_PART),
-        Partition(AgendaItem.TABLE, _never, ids_per_part=ITEMS_PER_PART, about=_about_items),
+        Partition(AgendaItem.TABLE, _never, ids_per_part=ITEMS_PER_PART, about=_about_meetings),
         Partition(HISTORY_TABLE, _never, bytes_per_part=HISTORY_PART_BYTES),
         Partition(SYNC_TABLE, _never, ids_per_part=1 << 62),  # one part
     )

@@ -244,11 +244,16 @@ def parse_dump(raw: bytes, source: str) -> Dump:
     return Dump(dict(data), by_uuid)
 
 
+def _without(record: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """A copy of ``record`` without ``keys`` (a copy and a few pops: 125,000 of them at L)."""
+    kept = dict(record)
+    for key in keys:
+        kept.pop(key, None)
+    return kept
+
+
 def _stored_shape(record: dict[str, Any]) -> dict[str, Any]:
-    stored = dict(record)
-    for key in DUMP_ONLY_KEYS:
-        stored.pop(key, None)
-    return stored
+    return _without(record, DUMP_ONLY_KEYS)
 
 
 # ---- merging ----------------------------------------------------------------
@@ -301,10 +306,7 @@ _NOT_CONTENT = ("id", "uuid", "updated", "meeting_id", "item_id", "carried_from"
 
 def _content(record: dict[str, Any]) -> dict[str, Any]:
     """What two versions must share to be the same: everything but local ids and stamps."""
-    content = dict(record)
-    for key in _NOT_CONTENT:
-        content.pop(key, None)
-    return content
+    return _without(record, _NOT_CONTENT)
 
 
 def fingerprint(record: dict[str, Any], links: tuple[str | None, ...]) -> str:

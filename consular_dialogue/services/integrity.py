@@ -118,13 +118,10 @@ def _dataclass_check(cls: type) -> Check:
         def check_fields(value: Any) -> Problem | None:
             if not isinstance(value, cls):
                 return ("", "is not an object")
-            if plain_values is not None and not all(
+            plain_ok = plain_values is not None and all(
                 map(operator.contains, allowed, map(type, plain_values(value)))
-            ):
-                checked = fields
-            else:
-                checked = rest if plain_values is not None else fields
-            for name, check in checked:
+            )
+            for name, check in rest if plain_ok else fields:
                 problem = check(getattr(value, name))
                 if problem:
                     return (f".{name}{problem[0]}", problem[1])
