@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import sys
 from collections.abc import Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
@@ -107,11 +108,10 @@ class LineTable:
     def _data_rows(self) -> list[list[Cell]]:
         return [row for row in self.rows if not isinstance(row, tuple)]
 
-    def _widths(self, max_width: int) -> list[int]:
+    def _widths(self, columns: list[list[str]], max_width: int) -> list[int]:
         widths = [_cells(h) for h, _ in self.headers]
-        data = self._data_rows()
-        for i, wide in enumerate(self.wide):
-            longest = max((_cells(row[i][0]) for row in data), default=0)
+        for i, (texts, wide) in enumerate(zip(columns, self.wide, strict=True)):
+            longest = max(map(len if _one_cell_each("".join(texts)) else _cells, texts), default=0)
             # A short column never takes more than NARROW_MAX: a code or a date.
             widths[i] = max(widths[i], longest if wide else min(longest, NARROW_MAX))
         room = max_width - len(self.GAP) * (len(widths) - 1)
@@ -136,15 +136,16 @@ class LineTable:
     def layout(self, max_width: int) -> Iterator[list[Cell]]:
         """Each line as its fitted cells (the gaps between them not included): the
         header, its rule, then the rows; a separator is a line of one cell."""
-        widths = self._widths(max_width)
+        data = self._data_rows()
+        columns = [[row[i][0] for row in data] for i in range(len(self.headers))]
+        widths = self._widths(columns, max_width)
         total = sum(widths) + len(self.GAP) * (len(widths) - 1)
         last = len(widths) - 1
-        data = self._data_rows()
         # Cells are fitted a column at a time.
         fitted = zip(
             *(
-                _fit_column([row[i][0] for row in data], width, pad=i < last)
-                for i, width in enumerate(widths)
+                _fit_column(texts, width, pad=i < last)
+                for i, (texts, width) in enumerate(zip(columns, widths, strict=True))
             ),
             strict=True,
         )
@@ -226,9 +227,20 @@ def add_cells(table: Table | LineTable, cells: Sequence[Cell]) -> None:
         table.add_row(*(Text(text, style=style or "") for text, style in cells))
 
 
+# A character other than these may not take one terminal cell: the printable ones below
+# U+0300, where combining marks begin (the letters of Spanish and of most Latin names).
+_NOT_PLAIN_LATIN = re.compile("[^ -~\u00a1-\u00ac\u00ae-\u02ff]")
+
+
+def _one_cell_each(text: str) -> bool:
+    """Whether every character of ``text`` takes one terminal cell, as Rich counts them
+    (a test checks each such character against Rich); ASCII is counted so as before."""
+    return text.isascii() or _NOT_PLAIN_LATIN.search(text) is None
+
+
 def _cells(text: str) -> int:
-    """Terminal cells ``text`` takes (one per character for plain ASCII)."""
-    if text.isascii():
+    """Terminal cells ``text`` takes (one per character for plain Latin text)."""
+    if _one_cell_each(text):
         return len(text)
     from rich.cells import cell_len
 
@@ -238,7 +250,7 @@ def _cells(text: str) -> int:
 def _fit(text: str, width: int, *, pad: bool) -> str:
     """``text`` on one line in exactly ``width`` cells, cut with an ellipsis when longer."""
     text = text.replace("\n", " ")
-    if text.isascii():  # one cell per character
+    if _one_cell_each(text):
         if len(text) > width:
             return text[: max(width - 1, 0)] + "…"
         return text.ljust(width) if pad else text
@@ -251,11 +263,14 @@ def _fit(text: str, width: int, *, pad: bool) -> str:
 
 
 def _fit_column(texts: list[str], width: int, *, pad: bool) -> list[str]:
-    """``_fit`` of each text, with the usual case (short ASCII on one line) inline."""
+    """``_fit`` of each text; inline when the whole column is one cell per character
+    and on one line, the usual case."""
+    joined = "".join(texts)
+    if "\n" in joined or not _one_cell_each(joined):
+        return [_fit(text, width, pad=pad) for text in texts]
+    cut = max(width - 1, 0)
     return [
-        (text.ljust(width) if pad else text)
-        if len(text) <= width and text.isascii() and "\n" not in text
-        else _fit(text, width, pad=pad)
+        (text.ljust(width) if pad else text) if len(text) <= width else text[:cut] + "…"
         for text in texts
     ]
 

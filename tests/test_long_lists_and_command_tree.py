@@ -375,3 +375,32 @@ def test_a_long_list_in_colour_is_the_plain_lines_with_styles_around_cells() -> 
     drawn = buffer.getvalue()
     assert "\x1b[1;31m" in drawn  # a bold red title
     assert re.sub(r"\x1b\[[0-9;]*m", "", drawn) == "".join(table.plain_lines(60))
+
+
+def test_every_character_a_list_counts_as_one_cell_is_one_cell_for_rich() -> None:
+    from rich.cells import cell_len
+
+    from consular_dialogue.lines import _one_cell_each
+
+    counted = [chr(c) for c in range(0x80, 0x110000) if _one_cell_each(chr(c))]
+    assert "ñ" in counted and "Á" in counted and "ł" in counted
+    assert "\u0301" not in counted and "領" not in counted and "\u00ad" not in counted
+    assert [c for c in counted if cell_len(c) != 1] == []
+
+
+def test_a_column_of_latin_text_is_cut_and_padded_as_rich_measures_it() -> None:
+    from rich.cells import cell_len, set_cell_size
+
+    from consular_dialogue.lines import _fit_column
+
+    def rich_fit(text: str, width: int, pad: bool) -> str:
+        if cell_len(text) > width:
+            return set_cell_size(text, max(width - 1, 0)) + "…"
+        return text + " " * (width - cell_len(text)) if pad else text
+
+    column = ["Notificación consular", "", "Protección", "ñandú " * 9, "SRE", "Œuvre ß ø"]
+    for texts in (column, [*column, "領事局"], [*column, "dos\nlíneas"]):
+        for width in range(45):
+            for pad in (True, False):
+                expected = [rich_fit(t.replace("\n", " "), width, pad) for t in texts]
+                assert _fit_column(texts, width, pad=pad) == expected, (texts, width, pad)
