@@ -1582,7 +1582,7 @@ def to_html(report: Report) -> str:
 
 def to_json(report: Report) -> str:
     """The same content as data: codes for machines next to the names for people."""
-    from .exporters.json_format import dump_json
+    from .jsonout import dump_json
 
     data = {"report": report.REPORT, **dataclasses.asdict(report)}
     return dump_json(data).decode("utf-8")

@@ -26,6 +26,7 @@ CORE = [
     "consular_dialogue.communique",
     "consular_dialogue.i18n",
     "consular_dialogue.text",
+    "consular_dialogue.jsonout",
 ]
 UI_AND_STORAGE_LIBRARIES = {"typer", "rich", "tinydb", "click"}
 

@@ -1,6 +1,6 @@
 """What a user typed never acts on a terminal: not in tables, not in ``Error:`` lines or
 confirm questions, not in ``--json``. One cleaning rule (``consular_dialogue.text``) and
-one JSON writer (``exporters.json_format.dump_json``) serve every output.
+one JSON writer (``jsonout.dump_json``) serve every output.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from conftest import Result
 from rich.console import Console
 
-from consular_dialogue.exporters.json_format import dump_json
+from consular_dialogue.jsonout import dump_json
 from consular_dialogue.render import plain
 from consular_dialogue.text import clean, clean_line
 

@@ -149,7 +149,7 @@ def say(ctx: typer.Context, message: str) -> None:
 
 def print_json(value: Any) -> None:
     """``--json`` output: the one JSON writer, with terminal-unsafe characters escaped."""
-    from ..exporters.json_format import dump_json
+    from ..jsonout import dump_json
 
     sys.stdout.buffer.write(dump_json(value))
     sys.stdout.flush()

@@ -1,49 +1,20 @@
 """JSON: the documented record shapes, as ``cdt ... --json`` prints them.
 
 Actions are ``Action.to_json(today)`` (the stored record plus ``overdue``),
-meetings ``Meeting.to_record()``. UTF-8, two-space indent, a final newline;
-accents stay as they are. Characters a terminal or editor could act on
-(C0/C1 controls, bidi marks and overrides, line/paragraph separators) are
-written as ``\\uXXXX`` escapes, so the file is inert yet reads back to exactly
-the same text.
-
-:func:`dump_json` is the tool's one JSON writer: ``--json``, reports, exports
-and dumps all go through it.
+meetings ``Meeting.to_record()``, written by ``jsonout.dump_json``, the tool's one
+JSON writer (every character a terminal could act on escaped).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
-import orjson
+from ..jsonout import dump_json
 
-from ..models import Action, Meeting
-from .context import ExportContext
-
-# orjson escapes U+0000..U+001F itself; these it leaves raw. They can only occur
-# inside strings (JSON's own syntax is ASCII), so escaping them keeps the JSON valid.
-# They are found in orjson's UTF-8 output, as the bytes that encode them:
-# U+007F-U+009F, U+200E-U+200F, U+2028-U+202E, U+2066-U+2069.
-_RAW = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]")
-# Bytes every one of them starts with: most outputs hold none, and ``in`` is a memchr.
-_LEADS = (b"\x7f", b"\xc2", b"\xe2\x80", b"\xe2\x81")
-
-
-def _escape(match: re.Match[bytes]) -> bytes:
-    return b"\\u%04x" % ord(match.group().decode("utf-8"))
-
-
-def dump_json(value: Any) -> bytes:
-    """``value`` as indented UTF-8 JSON with a final newline, every unsafe character escaped.
-
-    Dates and datetimes are written in ISO form, dataclasses as objects.
-    """
-    raw = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
-    if any(lead in raw for lead in _LEADS):
-        raw = _RAW.sub(_escape, raw)
-    return raw + b"\n"
+if TYPE_CHECKING:
+    from ..models import Action, Meeting
+    from .context import ExportContext
 
 
 def actions_json(actions: Sequence[Action], ctx: ExportContext) -> str:
