@@ -3,7 +3,7 @@
 Each noun has its own module with a Typer app; ``tree`` builds the root app and its
 global options; this module holds the registry of commands and the single error
 boundary, and imports Typer only once a command has to be built (``--version``
-never does).
+never does, nor a plain ``action list`` or ``meeting list``: see ``fast``).
 """
 
 from __future__ import annotations
@@ -113,10 +113,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, *, fast: bool = True) -> None:
     """Run the app; turn every error of ours into a one-line message and an exit code.
 
-    Typer handles its own usage errors (exit 2) and Ctrl-C (exit 130).
+    Typer handles its own usage errors (exit 2) and Ctrl-C (exit 130). A plain list
+    command runs without Typer (see ``cli.fast``) unless ``fast`` is off.
     """
     args = sys.argv[1:] if argv is None else argv
     # A command lives well under a second and makes few reference cycles: the cyclic
@@ -126,14 +127,19 @@ def main(argv: list[str] | None = None) -> None:
     if args == ["--version"]:
         print(f"cdt {__version__}")
         return
-    # Shell completion needs every command; so does an unknown one (for Typer's hint).
-    only = None if "_CDT_COMPLETE" in os.environ else requested_command(args)
-    sub = None if only is None else requested_subcommand(args)
-    root_help = only is None and all(a in ("--help", "-h") for a in args)
+    from .fast import run as run_fast
+
+    completing = "_CDT_COMPLETE" in os.environ
     _drop_unreadable_sizes()
     try:
         try:
-            build_app(only, sub, summaries_only=root_help)(args=args, prog_name="cdt")
+            if not (fast and not completing and run_fast(args)):
+                # Shell completion needs every command; so does an unknown one (for
+                # Typer's hint).
+                only = None if completing else requested_command(args)
+                sub = None if only is None else requested_subcommand(args)
+                root_help = only is None and all(a in ("--help", "-h") for a in args)
+                build_app(only, sub, summaries_only=root_help)(args=args, prog_name="cdt")
         except SystemExit as finished:
             if not finished.code:
                 # A write error of buffered output surfaces here, not at exit (a failed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -71,37 +71,6 @@ def add(
         print_json(action.to_json(settings.today))
 
 
-def action_filter(
-    ctx: typer.Context,
-    *,
-    status: str | None,
-    overdue: bool,
-    due_before: str | None,
-    party: str | None,
-    owner: str | None,
-    meeting: int | None,
-    topic: str | None,
-) -> Any:
-    """The filter shared by ``action list`` and ``export actions``."""
-    from ..services.actions import ActionFilter
-
-    all_statuses = status is not None and status.strip().lower() == "all"
-    return ActionFilter(
-        status=(
-            parse_choice(ActionStatus, status, "action status")
-            if status and not all_statuses
-            else None
-        ),
-        all_statuses=all_statuses,
-        overdue=overdue,
-        due_before=parse_user_day(ctx, due_before) if due_before else None,
-        party=party,
-        owner=owner,
-        meeting_id=meeting,
-        topic=topic.strip().lower() if topic else None,
-    )
-
-
 StatusFilterOpt = Annotated[
     str | None, typer.Option("--status", help=f"{STATUSES}|all (default: unfinished).")
 ]
@@ -127,10 +96,9 @@ def list_(
 
     Example: cdt action list --overdue --party MX
     """
-    from ..services.actions import list_actions
+    from .lists import action_list
 
-    st = state(ctx)
-    flt = action_filter(
+    action_list(
         ctx,
         status=status,
         overdue=overdue,
@@ -139,16 +107,8 @@ def list_(
         owner=owner,
         meeting=meeting,
         topic=topic,
+        json_out=json_out,
     )
-    today = st.settings.today
-    with reading(ctx) as repo:
-        actions = list_actions(repo, flt, today=today)
-    if json_out:
-        print_json([a.to_json(today) for a in actions])
-        return
-    from ..lines import actions_table
-
-    st.show(actions_table(actions, today, st.settings.lang))
 
 
 @app.command("show")

@@ -8,16 +8,15 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
-
-import typer
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..dates import PartialDate, Precision, parse_date
 from ..errors import UsageProblem
-from ..settings import Settings
+from ..settings import Settings, settings_from
 from ..storage import Repository, open_for_reading, open_for_writing
 
 if TYPE_CHECKING:
+    import typer
     from rich.console import Console
 
 DAY_OR_MONTH = frozenset({Precision.DAY, Precision.MONTH})
@@ -30,7 +29,7 @@ OPENED: list[Path] = []
 
 @dataclass
 class State:
-    """Built once per run in the root callback and kept in ``ctx.obj``."""
+    """Built once per run by ``new_state`` and kept as the root context's ``obj``."""
 
     settings: Settings
     command_line: str
@@ -67,23 +66,29 @@ class State:
         return self._err
 
 
-def state(ctx: typer.Context) -> State:
+def new_state(*, db: str | None, lang: str | None, date_order: str | None, debug: bool) -> State:
+    """The run's state from the global options (Typer's root callback, or ``cli.fast``)."""
+    settings = settings_from(db=db, lang=lang, date_order=date_order, debug=debug)
+    return State(settings=settings, command_line=" ".join(["cdt", *sys.argv[1:]]))
+
+
+class Invocation(Protocol):
+    """What the helpers below read of a command's context: its root holds the ``State``.
+
+    A ``typer.Context``, or the stand-in of a command run without Typer (``cli.fast``).
+    """
+
+    def find_root(self) -> Any: ...
+
+
+def state(ctx: Invocation) -> State:
     obj = ctx.find_root().obj
     assert isinstance(obj, State), "the root callback sets ctx.obj"
     return obj
 
 
-MaxLevelOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--max-level",
-        help="Leave out records above this level: public|internal|restricted.",
-    ),
-]
-
-
 @contextlib.contextmanager
-def reading(ctx: typer.Context, max_level: str | None = None) -> Iterator[Repository]:
+def reading(ctx: Invocation, max_level: str | None = None) -> Iterator[Repository]:
     """The data file for a command that only reads: no lock, nothing created.
 
     With ``max_level``, records above it are left out (and their number said on stderr).
@@ -130,17 +135,17 @@ def writing(ctx: typer.Context, action: str = "") -> Iterator[Repository]:
 
 
 def parse_user_date(
-    ctx: typer.Context, text: str, allow: frozenset[Precision] = DAY_OR_MONTH
+    ctx: Invocation, text: str, allow: frozenset[Precision] = DAY_OR_MONTH
 ) -> PartialDate:
     settings = state(ctx).settings
     return parse_date(text, now=settings.now, order=settings.date_order, allow=allow)  # type: ignore[arg-type]
 
 
-def parse_user_day(ctx: typer.Context, text: str) -> dt.date:
+def parse_user_day(ctx: Invocation, text: str) -> dt.date:
     return parse_user_date(ctx, text, DAY_ONLY).first_day()
 
 
-def say(ctx: typer.Context, message: str) -> None:
+def say(ctx: Invocation, message: str) -> None:
     """Talk to the user on stderr (data goes to stdout)."""
     from ..render import plain
 
@@ -171,6 +176,8 @@ def confirm(ctx: typer.Context, question: str, yes: bool) -> None:
     question = clean_line(question)
     if not sys.stdin.isatty():
         raise UsageProblem(f"{question} There is no terminal to ask; add --yes.")
+    import typer
+
     if not typer.confirm(question, default=False, err=True):
         raise typer.Exit(1)
 

@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 
 from .common import (
-    MaxLevelOpt,
     check_output,
     print_json,
     reading,
@@ -20,6 +19,7 @@ from .common import (
     write_output,
     writing,
 )
+from .options import MaxLevelOpt
 
 
 def export_all_command(

@@ -24,9 +24,10 @@ from .action import (
     PartyOpt,
     StatusFilterOpt,
     TopicFilterOpt,
-    action_filter,
 )
-from .common import MaxLevelOpt, check_output, reading, say, state, write_output
+from .common import check_output, reading, say, state, write_output
+from .lists import action_filter
+from .options import MaxLevelOpt
 
 if TYPE_CHECKING:
     from ..exporters import ExportFormat, Rendered

@@ -163,23 +163,9 @@ def list_(
 
     Example: cdt meeting list --year 2023 --kind annual
     """
-    from ..services.meetings import list_meetings
+    from .lists import meeting_list
 
-    st = state(ctx)
-    with reading(ctx) as repo:
-        meetings = list_meetings(
-            repo,
-            kind=parse_choice(MeetingKind, kind, "kind") if kind else None,
-            status=parse_choice(MeetingStatus, status, "status") if status else None,
-            year=year,
-            dialogue=dialogue,
-        )
-    if json_out:
-        print_json([m.to_record() for m in meetings])
-        return
-    from ..render import meetings_table
-
-    st.show(meetings_table(meetings, st.settings.lang))
+    meeting_list(ctx, kind=kind, status=status, year=year, dialogue=dialogue, json_out=json_out)
 
 
 @app.command("show")

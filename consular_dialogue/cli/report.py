@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import UsageProblem
-from .common import MaxLevelOpt, parse_user_date, reading, say, state, write_output
+from .common import parse_user_date, reading, say, state, write_output
+from .options import MaxLevelOpt
 
 if TYPE_CHECKING:
     from ..reports import Report

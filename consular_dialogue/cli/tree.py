@@ -6,7 +6,6 @@ Kept apart from ``cli/__init__`` so that ``cdt --version`` never imports Typer.
 from __future__ import annotations
 
 import copy
-import sys
 from typing import Annotated
 
 import typer
@@ -51,11 +50,9 @@ def root(
 
     Example: cdt meeting list --year 2023
     """
-    from ..settings import settings_from
-    from .common import State
+    from .common import new_state
 
-    settings = settings_from(db=db, lang=lang, date_order=date_order, debug=debug)
-    ctx.obj = State(settings=settings, command_line=_command_line())
+    ctx.obj = new_state(db=db, lang=lang, date_order=date_order, debug=debug)
 
 
 def build_app(
@@ -112,7 +109,3 @@ def _narrowed(group: typer.Typer, sub: str | None) -> typer.Typer:
 
 def _stand_in() -> None:
     """Never run: a command's place in the root help."""
-
-
-def _command_line() -> str:
-    return " ".join(["cdt", *sys.argv[1:]])

@@ -1,0 +1,204 @@
+"""``cdt action list`` and ``cdt meeting list`` run without Typer when their line is plain
+(``cli.fast``): the same options as the Typer commands, the same output, and any other
+line left to Typer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import base_env, cdt_executable
+
+from consular_dialogue.cli import build_app
+from consular_dialogue.cli.fast import COMMANDS, ROOT, plain_command
+from consular_dialogue.dates import PartialDate
+from consular_dialogue.lines import LONG_LIST
+from consular_dialogue.models import MeetingKind
+from consular_dialogue.services.actions import add_action
+from consular_dialogue.services.dialogues import add_dialogue
+from consular_dialogue.services.meetings import MeetingFields, record_meeting
+from consular_dialogue.storage import open_for_writing
+
+TODAY = dt.date(2023, 4, 24)
+NOW = dt.datetime(2023, 4, 24, 10, 0, tzinfo=dt.UTC)
+
+
+def click_options(command: object) -> dict[str, tuple[str, str, object]]:
+    """Each option of a click command: (its parameter, its kind as ``cli.fast`` names
+    it, its default)."""
+    found: dict[str, tuple[str, str, object]] = {}
+    for param in command.params:  # type: ignore[attr-defined]
+        if param.param_type_name != "option" or param.name == "help":
+            continue
+        kinds = {"BoolParamType": "flag", "IntParamType": "number", "StringParamType": "text"}
+        kind = "flag" if param.is_flag else kinds[type(param.type).__name__]
+        for name in param.opts + param.secondary_opts:
+            found[name] = (str(param.name), kind, param.default)
+    return found
+
+
+def fast_options(options: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str, object]]:
+    return {
+        name: (param, kind, False if kind == "flag" else None)
+        for name, (param, kind) in options.items()
+    }
+
+
+def test_the_fast_paths_options_are_the_typer_commands_options() -> None:
+    import typer
+
+    root = typer.main.get_command(build_app())
+    root_options = click_options(root)
+    # The root's other options (--version, completion) are left to Typer.
+    assert {n: root_options[n] for n in ROOT} == fast_options(ROOT)
+    for (group, name), (_, options) in COMMANDS.items():
+        command = root.commands[group].commands[name]  # type: ignore[attr-defined]
+        assert click_options(command) == fast_options(options), (group, name)
+        assert [p.name for p in command.params if p.param_type_name == "argument"] == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "action list --help",
+        "action list -h",
+        "--version action list",
+        "action list --party=MX",
+        "action list --party MX --party US",
+        "action list --json --json",
+        "action list --meeting 1x",
+        "action list --meeting +1",
+        "action list --meeting ١",
+        "action list --owner -x",
+        "action list --owner",
+        "action list extra",
+        "action list --unknown",
+        "action list -- --json",
+        "--db",
+        "--db x",
+        "--db x --db y action list",
+        "action list --db x",
+        "action show 1",
+        "action",
+        "meeting list --overdue",
+        "list action",
+        "",
+    ],
+)
+def test_any_line_but_a_plain_list_line_is_left_to_typer(line: str) -> None:
+    assert plain_command(line.split()) is None
+
+
+def test_a_plain_list_line_sets_every_option_it_names_and_leaves_the_others_at_default() -> None:
+    line = "--db f.json --lang es --debug action list --meeting 12 --overdue --party MX"
+    function, root, given = plain_command(line.split()) or ("", {}, {})
+    assert function == "action_list"
+    assert root == {"db": "f.json", "lang": "es", "date_order": None, "debug": True}
+    assert given == {
+        "status": None,
+        "overdue": True,
+        "due_before": None,
+        "party": "MX",
+        "owner": None,
+        "meeting": 12,
+        "topic": None,
+        "json_out": False,
+    }
+    assert plain_command(["meeting", "list", "--year", "2023", "--kind", ""]) == (
+        "meeting_list",
+        {"db": None, "lang": None, "date_order": None, "debug": False},
+        {"kind": "", "status": None, "year": 2023, "dialogue": None, "json_out": False},
+    )
+
+
+@pytest.fixture(scope="module")
+def listed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data file with two meetings and a long list of actions, some overdue."""
+    db = tmp_path_factory.mktemp("fast") / "tracker.json"
+    with open_for_writing(db) as repo:
+        add_dialogue(repo, name="Diálogo Consular", key="consular", parties=["MX", "US"],
+                     established=None, notes=None, now=NOW)  # fmt: skip
+        for title, day in (("Reunión Anual", PartialDate(2023, 4, 17)),
+                           ("Reunión Intermedia", PartialDate(2023, 10))):  # fmt: skip
+            record_meeting(repo, MeetingFields(title=title, kind=MeetingKind.ANNUAL, date=day),
+                           dialogue_key=None, now=NOW)  # fmt: skip
+        for n in range(LONG_LIST + 5):
+            add_action(repo, title=f"Acción {n}: notificación consular [b]x[/b]",
+                       meeting_id=1 + n % 2, item_id=None, party=("MX", "US", "joint")[n % 3],
+                       owner="Dirección General", due=TODAY + dt.timedelta(days=n - 30),
+                       priority=None, level=None, now=NOW)  # fmt: skip
+    return db
+
+
+LINES = [
+    "action list",
+    "action list --json",
+    "action list --overdue --party MX",
+    "action list --meeting 2 --json",
+    "action list --status all --topic consular",
+    "action list --status bogus",
+    "action list --meeting x",
+    "action list --due-before 05/04/2023",
+    "--date-order dmy action list --due-before 05/04/2023",
+    "--lang es action list --due-before +1m",
+    "--lang es meeting list",
+    "meeting list --json --year 2023",
+    "meeting list --kind annual --status planned",
+    "meeting list --kind yearly",
+    "--db {missing} action list",
+    "--db {missing} meeting list",
+    "--date-order ymd action list",
+]
+
+
+@pytest.mark.parametrize("line", LINES)
+def test_a_list_line_prints_the_same_with_or_without_typer(
+    line: str, listed: Path, tmp_path: Path
+) -> None:
+    args = line.format(missing=tmp_path / "none.json").split()
+    env = base_env(listed)
+    fast = subprocess.run([cdt_executable(), *args], env=env, capture_output=True, text=True)
+    typer_only = (
+        "import sys\nfrom consular_dialogue.cli import main\nmain(sys.argv[1:], fast=False)\n"
+    )
+    slow = subprocess.run(
+        [sys.executable, "-c", typer_only, *args], env=env, capture_output=True, text=True
+    )
+    assert (fast.returncode, fast.stdout, fast.stderr) == (
+        slow.returncode,
+        slow.stdout,
+        slow.stderr,
+    )
+    assert fast.stdout or fast.stderr
+
+
+@pytest.mark.parametrize(
+    ("line", "typer_loaded"),
+    [
+        ("action list --overdue", False),
+        ("meeting list --json", False),
+        ("action list --party=MX", True),
+        ("action show 1", True),
+    ],
+)
+def test_a_plain_list_line_runs_without_importing_typer(
+    line: str, typer_loaded: bool, listed: Path
+) -> None:
+    probe = (
+        "import sys\n"
+        "from consular_dialogue.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print('typer' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *line.split()],
+        env=base_env(listed),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stderr.splitlines()[-1] == str(typer_loaded)
+    assert done.stdout
