@@ -7,13 +7,25 @@ import json
 import time
 import typing
 from collections.abc import Callable
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import Result, read_whole, write_whole
 
-from consular_dialogue.models import Action, AgendaItem, Dialogue, Meeting, Note, Record, Topic
+from consular_dialogue.models import (
+    Action,
+    ActionStatus,
+    AgendaItem,
+    Dialogue,
+    Level,
+    Meeting,
+    Note,
+    Priority,
+    Record,
+    Topic,
+)
 from consular_dialogue.services.integrity import load_record
 
 DAMAGED_SKELETONS = {
@@ -181,6 +193,36 @@ def test_every_plain_field_of_a_record_refuses_a_value_of_another_type_naming_th
             load_record(type(record), raw)
         assert str(refused.value).startswith(f"{named} is "), (raw, str(refused.value))
     assert load_record(type(record), stored) == record
+
+
+@pytest.mark.parametrize("wrong", ["bogus", ["open"], 5, None])
+@pytest.mark.parametrize(
+    ("field", "enum"), [("status", ActionStatus), ("priority", Priority), ("level", Level)]
+)
+def test_an_actions_damaged_status_priority_or_level_is_named_as_its_enum_names_it(
+    field: str, enum: type[StrEnum], wrong: Any
+) -> None:
+    # Actions read their enums through a plain dict lookup; a damaged value must still
+    # be refused with the enum's own words, whatever its type.
+    stored = next(r for r in _sample_records() if isinstance(r, Action)).to_record()
+    with pytest.raises(ValueError) as by_enum:
+        enum(wrong)
+    with pytest.raises(ValueError) as refused:
+        load_record(Action, {**stored, field: wrong})
+    assert str(refused.value) == f"ValueError: {by_enum.value}"
+    note = {**stored["notes"][0], "level": wrong}
+    if field == "level":
+        with pytest.raises(ValueError) as refused:
+            load_record(Action, {**stored, "notes": [note]})
+        assert str(refused.value) == f"ValueError: {by_enum.value}"
+
+
+def test_an_actions_note_that_is_not_an_object_is_refused() -> None:
+    stored = next(r for r in _sample_records() if isinstance(r, Action)).to_record()
+    for wrong in ("Pedido", 5, ["Pedido"]):
+        with pytest.raises(ValueError) as refused:
+            load_record(Action, {**stored, "notes": [wrong]})
+        assert str(refused.value).startswith("TypeError: "), refused.value
 
 
 @pytest.mark.parametrize(
