@@ -7,7 +7,6 @@ filled in with a day nobody said.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import re
 import unicodedata
@@ -72,7 +71,7 @@ class PartialDate:
             assert self.month is not None
             return dt.date(self.year, self.month, self.day)
         month = self.month or 12
-        return dt.date(self.year, month, calendar.monthrange(self.year, month)[1])
+        return dt.date(self.year, month, _days_in(self.year, month))
 
     @classmethod
     def from_date(cls, value: dt.date) -> PartialDate:
@@ -355,12 +354,20 @@ def _ordinal_fits(day: int, suffix: str | None) -> bool:
     return suffix == ("th" if 11 <= day % 100 <= 13 else expected)
 
 
+def _days_in(year: int, month: int) -> int:
+    """The days of a month, as ``calendar.monthrange`` counts them (importing calendar
+    costs every command its import of locale)."""
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
+
+
 def _why_impossible(year: int, month: int, day: int | None) -> str | None:
     if not 1 <= month <= 12:
         return f"there is no month {month}"
     if day is None:
         return None
-    length = calendar.monthrange(year, month)[1]
+    length = _days_in(year, month)
     if not 1 <= day <= length:
         return f"{_MONTH_NAMES_EN[month - 1]} {year} has {length} days"
     return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+import uuid as uuid_module
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Self, TypeVar
@@ -99,9 +100,7 @@ def _member(kind: type[E], value: Any) -> E:
 
 
 def new_uuid() -> str:
-    import uuid  # not at start-up: it imports platform
-
-    return str(uuid.uuid4())
+    return str(uuid_module.uuid4())
 
 
 def iso_time(moment: dt.datetime) -> str:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import getpass
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -1097,6 +1096,8 @@ class Repository:
 
 
 def _os_user() -> str:
+    import getpass  # imports termios: only a change needs it
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):

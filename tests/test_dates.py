@@ -292,3 +292,14 @@ def test_format_iso_keeps_missing_dates_missing() -> None:
 def test_empty_allow_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="at least one precision"):
         parse_date("2023-04-17", now=MONDAY, allow=frozenset())
+
+
+def test_a_months_last_day_is_the_one_the_calendar_module_gives() -> None:
+    import calendar
+
+    for year in range(1, 2501):
+        for month in range(1, 13):
+            last = PartialDate(year, month).last_day()
+            assert last == dt.date(year, month, calendar.monthrange(year, month)[1])
+    assert PartialDate(2024, 2).last_day() == dt.date(2024, 2, 29)
+    assert PartialDate(1900, 2).last_day() == dt.date(1900, 2, 28)
