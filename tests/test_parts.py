@@ -25,6 +25,7 @@ from consular_dialogue.storage import (
     ITEMS_PER_PART,
     PARTITIONS,
     SCHEMA_VERSION,
+    Repository,
     list_backups,
     open_for_reading,
     open_for_writing,
@@ -362,20 +363,24 @@ def test_reports_read_only_the_parts_their_list_says_may_matter(tmp_path: Path) 
     assert run_cdt(["report", "1"], env).code == 3  # its actions are in that part
 
 
+def _dialogue_with_meetings(repo: Repository, *titles: str) -> None:
+    add_dialogue(repo, name="D", key="d", parties=["MX", "US"], established=None,
+                 notes=None, now=MOMENT)  # fmt: skip
+    for title in titles:
+        record_meeting(
+            repo,
+            MeetingFields(title=title, kind=MeetingKind.OTHER, date=PartialDate(2023, 4)),
+            dialogue_key=None,
+            now=MOMENT,
+        )
+
+
 def test_meetings_and_items_live_in_parts_and_a_meeting_report_reads_only_its_items_parts(
     tmp_path: Path,
 ) -> None:
     db = tmp_path / "tracker.json"
     with open_for_writing(db) as repo:
-        add_dialogue(repo, name="D", key="d", parties=["MX", "US"], established=None,
-                     notes=None, now=MOMENT)  # fmt: skip
-        for title in ("Primera", "Segunda"):
-            record_meeting(
-                repo,
-                MeetingFields(title=title, kind=MeetingKind.OTHER, date=PartialDate(2023, 4)),
-                dialogue_key=None,
-                now=MOMENT,
-            )
+        _dialogue_with_meetings(repo, "Primera", "Segunda")
         # Items 1 to ITEMS_PER_PART - 1 (part 0) are the first meeting's, the next the second's.
         for n in range(1, ITEMS_PER_PART + 5):
             meeting_id = 1 if n < ITEMS_PER_PART else 2
@@ -393,6 +398,28 @@ def test_meetings_and_items_live_in_parts_and_a_meeting_report_reads_only_its_it
     assert (again.code, again.stdout) == (0, second.stdout)
     assert run_cdt(["report", "1"], env).code == 3  # its items are in that part
     assert run_cdt(["action", "list"], env).code == 0  # reads no part at all
+
+
+def test_an_action_export_reads_only_the_item_parts_of_the_actions_it_exports(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.json"
+    with open_for_writing(db) as repo:
+        _dialogue_with_meetings(repo, "Primera")
+        for n in range(1, ITEMS_PER_PART + 5):  # part 0, then part ITEMS_PER_PART
+            repo.add(AgendaItem(meeting_id=1, position=n, title=f"Tema {n}", topic="h2"))
+        add_action(repo, title="Informe", meeting_id=1, item_id=ITEMS_PER_PART + 2, party="MX",
+                   owner=None, due=None, priority=None, level=None, now=MOMENT)  # fmt: skip
+    env = base_env(db, COLUMNS="120")
+    exported = run_cdt(["export", "actions", "--format", "csv"], env)
+    assert exported.code == 0 and "Informe" in exported.stdout and "Primera" in exported.stdout
+    (first_part,) = [e["file"] for k, e in meta_of(db)["parts"]["agenda_items"].items() if k == "0"]
+    shutil.move(parts_of(db) / first_part, tmp_path / "away.json")
+
+    again = run_cdt(["export", "actions", "--format", "csv"], env)
+    assert (again.code, again.stdout) == (0, exported.stdout)
+    assert run_cdt(["export", "meetings", "--format", "csv"], env).code == 0
+    assert run_cdt(["report", "1"], env).code == 3  # its items are in that part
 
 
 def test_a_data_file_replaced_by_hand_never_costs_a_backup_its_parts(

@@ -184,8 +184,8 @@ def actions(
             today=settings.today,
             now=settings.now,
             lang=settings.lang,
-            meetings=repo.all(Meeting),
-            items=repo.all(AgendaItem),
+            meetings=repo.found(Meeting, (a.meeting_id for a in records)),
+            items=repo.found(AgendaItem, (a.item_id for a in records if a.item_id is not None)),
             topics=repo.all(Topic),
         )
     rendered = fmt.render(records, export_ctx)
