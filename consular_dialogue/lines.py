@@ -133,40 +133,51 @@ class LineTable:
             widths[max(shrinkable, key=lambda i: widths[i])] -= 1
         return widths
 
-    def layout(self, max_width: int) -> Iterator[list[Cell]]:
-        """Each line as its fitted cells (the gaps between them not included): the
-        header, its rule, then the rows; a separator is a line of one cell."""
+    def _fitted(self, max_width: int) -> tuple[list[Cell], str, list[list[str]]]:
+        """The header's fitted cells, the rule under it, and the data rows' fitted
+        texts, a column at a time."""
         data = self._data_rows()
         columns = [[row[i][0] for row in data] for i in range(len(self.headers))]
         widths = self._widths(columns, max_width)
         total = sum(widths) + len(self.GAP) * (len(widths) - 1)
         last = len(widths) - 1
-        # Cells are fitted a column at a time.
-        fitted = zip(
-            *(
-                _fit_column(texts, width, pad=i < last)
-                for i, (texts, width) in enumerate(zip(columns, widths, strict=True))
-            ),
-            strict=True,
-        )
-        yield [
+        header = [
             (_fit(text, width, pad=i < last), style)
             for i, ((text, style), width) in enumerate(zip(self.headers, widths, strict=True))
         ]
-        yield [("─" * min(max_width, total), None)]
+        fitted = [
+            _fit_column(texts, width, pad=i < last)
+            for i, (texts, width) in enumerate(zip(columns, widths, strict=True))
+        ]
+        return header, "─" * min(max_width, total), fitted
+
+    def layout(self, max_width: int) -> Iterator[list[Cell]]:
+        """Each line as its fitted cells (the gaps between them not included): the
+        header, its rule, then the rows; a separator is a line of one cell."""
+        header, rule, fitted = self._fitted(max_width)
+        yield header
+        yield [(rule, None)]
+        texts = zip(*fitted, strict=True)
         for row in self.rows:
             if isinstance(row, tuple):
                 text, style = row
                 yield [(_fit(text, max_width, pad=False), style)]
             else:
-                texts = next(fitted)
-                yield [(text, style) for text, (_, style) in zip(texts, row, strict=True)]
+                yield [(text, style) for text, (_, style) in zip(next(texts), row, strict=True)]
 
     def plain_lines(self, max_width: int) -> Iterator[str]:
-        """The lines as Rich draws them without colour, each ending in a newline."""
+        """The lines as Rich draws them without colour, each ending in a newline: the
+        layout's, joined a row at a time in C (no cell is paired with its style)."""
+        header, rule, fitted = self._fitted(max_width)
         gap = self.GAP
-        for cells in self.layout(max_width):
-            yield gap.join([text for text, _ in cells]) + "\n"
+        yield gap.join([text for text, _ in header]) + "\n"
+        yield rule + "\n"
+        lines = map(gap.join, zip(*fitted, strict=True))
+        for row in self.rows:
+            if isinstance(row, tuple):
+                yield _fit(row[0], max_width, pad=False) + "\n"
+            else:
+                yield next(lines) + "\n"
 
     def write_plain(self, file: IO[str], max_width: int) -> None:
         file.write("".join(self.plain_lines(max_width)))
