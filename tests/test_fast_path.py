@@ -13,7 +13,7 @@ import pytest
 from conftest import base_env, cdt_executable
 
 from consular_dialogue.cli import build_app
-from consular_dialogue.cli.fast import COMMANDS, ROOT, plain_command
+from consular_dialogue.cli.fast import FAST_COMMANDS, ROOT, plain_command
 from consular_dialogue.dates import PartialDate
 from consular_dialogue.lines import LONG_LIST
 from consular_dialogue.models import MeetingKind
@@ -26,23 +26,28 @@ TODAY = dt.date(2023, 4, 24)
 NOW = dt.datetime(2023, 4, 24, 10, 0, tzinfo=dt.UTC)
 
 
-def click_options(command: object) -> dict[str, tuple[str, str, object]]:
-    """Each option of a click command: (its parameter, its kind as ``cli.fast`` names
-    it, its default)."""
-    found: dict[str, tuple[str, str, object]] = {}
+Described = tuple[str, str, object, object, object, object]
+
+
+def click_options(command: object) -> dict[str, Described]:
+    """Each option of a click command: its parameter, its kind as ``cli.fast`` names it,
+    its default, and what ``cli.fast`` never reads (an environment variable, repeats,
+    a callback)."""
+    found: dict[str, Described] = {}
     for param in command.params:  # type: ignore[attr-defined]
         if param.param_type_name != "option" or param.name == "help":
             continue
         kinds = {"BoolParamType": "flag", "IntParamType": "number", "StringParamType": "text"}
         kind = "flag" if param.is_flag else kinds[type(param.type).__name__]
         for name in param.opts + param.secondary_opts:
-            found[name] = (str(param.name), kind, param.default)
+            described = (param.envvar, param.multiple, param.callback)
+            found[name] = (str(param.name), kind, param.default, *described)
     return found
 
 
-def fast_options(options: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str, object]]:
+def fast_options(options: dict[str, tuple[str, str]]) -> dict[str, Described]:
     return {
-        name: (param, kind, False if kind == "flag" else None)
+        name: (param, kind, False if kind == "flag" else None, None, False, None)
         for name, (param, kind) in options.items()
     }
 
@@ -54,7 +59,7 @@ def test_the_fast_paths_options_are_the_typer_commands_options() -> None:
     root_options = click_options(root)
     # The root's other options (--version, completion) are left to Typer.
     assert {n: root_options[n] for n in ROOT} == fast_options(ROOT)
-    for (group, name), (_, options) in COMMANDS.items():
+    for (group, name), (_, options) in FAST_COMMANDS.items():
         command = root.commands[group].commands[name]  # type: ignore[attr-defined]
         assert click_options(command) == fast_options(options), (group, name)
         assert [p.name for p in command.params if p.param_type_name == "argument"] == []
@@ -72,6 +77,8 @@ def test_the_fast_paths_options_are_the_typer_commands_options() -> None:
         "action list --meeting 1x",
         "action list --meeting +1",
         "action list --meeting ١",
+        "action list --meeting 1234567890123456789",
+        f"meeting list --year {'1' * 4301}",
         "action list --owner -x",
         "action list --owner",
         "action list extra",
@@ -202,3 +209,52 @@ def test_a_plain_list_line_runs_without_importing_typer(
     )
     assert done.stderr.splitlines()[-1] == str(typer_loaded)
     assert done.stdout
+
+
+def _both_ways(args: list[str]) -> list[list[str]]:
+    typer_only = (
+        "import sys\nfrom consular_dialogue.cli import main\nmain(sys.argv[1:], fast=False)\n"
+    )
+    return [[cdt_executable(), *args], [sys.executable, "-c", typer_only, *args]]
+
+
+@pytest.mark.parametrize("line", ["action list", "action list --json", "meeting list"])
+def test_a_reader_that_leaves_ends_a_list_as_typer_ends_it(line: str, listed: Path) -> None:
+    ended = []
+    for command in _both_ways(line.split()):
+        process = subprocess.Popen(
+            command, env=base_env(listed), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        assert process.stdout is not None and process.stderr is not None
+        process.stdout.close()  # long before the list is written
+        ended.append((process.wait(timeout=60), process.stderr.read()))
+    assert ended[0] == ended[1]
+    assert b"Traceback" not in ended[0][1]
+
+
+def test_an_interrupt_ends_a_list_as_typer_ends_it(tmp_path: Path) -> None:
+    import os
+    import signal
+    import time
+
+    fifo = tmp_path / "tracker.json"
+    os.mkfifo(fifo)
+    ended = []
+    for command in _both_ways(["action", "list"]):
+        process = subprocess.Popen(
+            command, env=base_env(fifo), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + 60
+        while True:  # the command has opened the data file once a writer can open it
+            try:
+                writer = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.05)
+        time.sleep(0.2)  # now it waits for the file's bytes
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+        os.close(writer)
+        ended.append((process.returncode, out, err))
+    assert ended[0] == ended[1] == (130, b"", b"")

@@ -5,17 +5,20 @@ a quarter of ``cdt action list`` on 10,000 actions: the difference between keepi
 pace with Taskwarrior or not. So ``cdt action list`` and ``cdt meeting list`` are read
 here when every word of their line is one of their options, each given once in its
 plain form (``--party MX``, ``--overdue``); anything else (``--help``, ``--party=MX``,
-a repeated or unknown option, a number that is not plain digits, a value that starts
-with a dash) is left to Typer, which reads it or says what is wrong.
+a repeated or unknown option, a number that is not plain digits or longer than 18, a
+value that starts with a dash) is left to Typer, which reads it or says what is wrong.
+An interrupt or a reader that leaves ends the command as Typer ends it.
 
-``OPTIONS`` mirrors the Typer commands' options; a test keeps the two equal, and runs
-lines both ways to compare what they print.
+``ROOT`` and ``FAST_COMMANDS`` mirror the Typer options; a test keeps them equal, and
+runs lines both ways to compare what they print.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from ..errors import EXIT_INTERRUPTED
 
 # Option -> (the parameter it sets, its kind): "flag", "text" or "number".
 Options = dict[str, tuple[str, str]]
@@ -27,7 +30,7 @@ ROOT: Options = {
     "--debug": ("debug", "flag"),
 }
 # (group, command) -> (the function of ``cli.lists`` that runs it, its options)
-COMMANDS: dict[tuple[str, str], tuple[str, Options]] = {
+FAST_COMMANDS: dict[tuple[str, str], tuple[str, Options]] = {
     ("action", "list"): (
         "action_list",
         {
@@ -73,7 +76,7 @@ def _read_options(args: list[str], options: Options, values: dict[str, Any]) -> 
             return None
         value = args[i + 1]
         if kind == "number":
-            if not (value.isascii() and value.isdigit()):
+            if not (value.isascii() and value.isdigit() and len(value) <= 18):
                 return None
             values[name] = int(value)
         else:
@@ -90,7 +93,7 @@ def plain_command(args: list[str]) -> tuple[str, dict[str, Any], dict[str, Any]]
     at = _read_options(args, ROOT, root)
     if at is None:
         return None
-    entry = COMMANDS.get((args[at], args[at + 1])) if len(args) >= at + 2 else None
+    entry = FAST_COMMANDS.get((args[at], args[at + 1])) if len(args) >= at + 2 else None
     if entry is None:
         return None
     function, options = entry
@@ -128,5 +131,13 @@ def run(args: list[str]) -> bool:
     from .common import new_state
 
     command: Callable[..., None] = getattr(lists, function)
-    command(_Root(new_state(**root)), **given)
+    try:
+        command(_Root(new_state(**root)), **given)
+    except KeyboardInterrupt:  # as Typer ends it: no message
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    except BrokenPipeError:  # as Typer ends it: the reader left while the list was written
+        from . import _mute_stdout
+
+        _mute_stdout()
+        raise SystemExit(1) from None
     return True

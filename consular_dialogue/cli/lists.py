@@ -7,7 +7,7 @@ Nothing here imports Typer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..models import ActionStatus, MeetingKind, MeetingStatus, parse_choice
 from .common import Invocation, parse_user_day, print_json, reading, state
@@ -47,12 +47,32 @@ def action_filter(
     )
 
 
-def action_list(ctx: Invocation, *, json_out: bool, **filters: Any) -> None:
-    """``cdt action list``; ``filters`` are ``action_filter``'s."""
+def action_list(
+    ctx: Invocation,
+    *,
+    status: str | None,
+    overdue: bool,
+    due_before: str | None,
+    party: str | None,
+    owner: str | None,
+    meeting: int | None,
+    topic: str | None,
+    json_out: bool,
+) -> None:
+    """``cdt action list``."""
     from ..services.actions import list_actions
 
     st = state(ctx)
-    flt = action_filter(ctx, **filters)
+    flt = action_filter(
+        ctx,
+        status=status,
+        overdue=overdue,
+        due_before=due_before,
+        party=party,
+        owner=owner,
+        meeting=meeting,
+        topic=topic,
+    )
     today = st.settings.today
     with reading(ctx) as repo:
         actions = list_actions(repo, flt, today=today)
