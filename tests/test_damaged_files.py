@@ -217,6 +217,21 @@ def test_an_actions_damaged_status_priority_or_level_is_named_as_its_enum_names_
         assert str(refused.value) == f"ValueError: {by_enum.value}"
 
 
+def test_an_action_damaged_in_several_fields_is_refused_for_the_first_of_them() -> None:
+    stored = next(r for r in _sample_records() if isinstance(r, Action)).to_record()
+    without_title = {k: v for k, v in stored.items() if k != "title"}
+    cases = [
+        ({**without_title, "level": "secret"}, "it has no 'title'"),
+        ({**stored, "due": "2023-13-01", "priority": "urgent"}, "ValueError: month must be"),
+        ({**stored, "status": "bogus", "notes": [{"at": "x"}]}, "ValueError: 'bogus' is not"),
+        ({**stored, "notes": "x", "level": ["public"]}, "TypeError: string indices"),
+    ]
+    for raw, first in cases:
+        with pytest.raises(ValueError) as refused:
+            load_record(Action, raw)
+        assert str(refused.value).startswith(first), (raw, str(refused.value))
+
+
 def test_an_actions_note_that_is_not_an_object_is_refused() -> None:
     stored = next(r for r in _sample_records() if isinstance(r, Action)).to_record()
     for wrong in ("Pedido", 5, ["Pedido"]):
