@@ -842,10 +842,12 @@ class Repository:
             single[record_id] = self._build(cls, raw)
         return single[record_id]  # type: ignore[return-value]
 
-    def found(self, cls: type[R], record_ids: Iterable[int]) -> list[R]:
-        """The records of these ids that exist, in id order; builds only those (an
-        export of 2,000 actions needs their meetings, not the dialogue's 5,000)."""
-        return [r for i in sorted(set(record_ids)) if (r := self.find(cls, i)) is not None]
+    def found(self, cls: type[R], record_ids: Iterable[Any]) -> list[R]:
+        """The records of these ids that exist; builds only those (an export of 2,000
+        actions needs their meetings, not the dialogue's 5,000). An id that is not a
+        number (a hand-edited reference) finds nothing, as it would in a dict by id."""
+        wanted = (i for i in dict.fromkeys(record_ids) if isinstance(i, int))
+        return [r for i in wanted if (r := self.find(cls, i)) is not None]
 
     def get(self, cls: type[R], record_id: int) -> R:
         record = self.find(cls, record_id)

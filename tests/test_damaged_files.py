@@ -91,6 +91,22 @@ def test_a_record_missing_a_field_a_list_filters_on_is_a_damaged_file_not_a_trac
         assert "Traceback" not in result.stderr
 
 
+def test_an_action_whose_references_are_text_still_exports_them_as_they_are(
+    cdt: Callable[..., Result], db: Path
+) -> None:
+    # Reads are lenient: such a file lists and exports (cdt check names the damage).
+    assert cdt("demo", "--db", str(db)).code == 0
+    data = read_whole(db)
+    action = data["actions"]["1"]
+    action["meeting_id"], action["item_id"] = "1", "3"
+    write_whole(db, data)
+    result = cdt("export", "actions", "--format", "csv")
+    assert result.code == 0, result.stderr
+    (row,) = [line for line in result.stdout.splitlines() if line.startswith("1,")]
+    assert ",1,3," in row  # the meeting and the item as stored, no title or topic found
+    assert cdt("check").code == 1
+
+
 def test_a_data_path_under_a_file_is_unusable_not_a_traceback(
     cdt: Callable[..., Result], tmp_path: Path
 ) -> None:
