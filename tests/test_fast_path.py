@@ -1,6 +1,6 @@
-"""``cdt action list`` and ``cdt meeting list`` run without Typer when their line is plain
-(``cli.fast``): the same options as the Typer commands, the same output, and any other
-line left to Typer."""
+"""``action list``, ``meeting list``, ``report``, ``brief`` and ``timeline`` run without
+Typer when their line is plain (``cli.fast``): the same options and arguments as the
+Typer commands, the same output, and any other line left to Typer."""
 
 from __future__ import annotations
 
@@ -16,10 +16,12 @@ from consular_dialogue.cli import build_app
 from consular_dialogue.cli.fast import FAST_COMMANDS, ROOT, plain_command
 from consular_dialogue.dates import PartialDate
 from consular_dialogue.lines import LONG_LIST
-from consular_dialogue.models import MeetingKind
+from consular_dialogue.models import Level, MeetingKind
 from consular_dialogue.services.actions import add_action
+from consular_dialogue.services.agenda import add_item, carry_agenda
 from consular_dialogue.services.dialogues import add_dialogue
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
+from consular_dialogue.services.topics import load_catalog
 from consular_dialogue.storage import open_for_writing
 
 TODAY = dt.date(2023, 4, 24)
@@ -45,24 +47,42 @@ def click_options(command: object) -> dict[str, Described]:
     return found
 
 
-def fast_options(options: dict[str, tuple[str, str]]) -> dict[str, Described]:
+def fast_options(
+    options: dict[str, tuple[str, str]],
+    defaults: dict[str, object] | None = None,
+    envvars: dict[str, str] | None = None,
+) -> dict[str, Described]:
+    defaults, envvars = defaults or {}, envvars or {}
     return {
-        name: (param, kind, False if kind == "flag" else None, None, False, None)
+        name: (
+            param,
+            kind,
+            defaults.get(param, False if kind == "flag" else None),
+            envvars.get(param),
+            False,
+            None,
+        )
         for name, (param, kind) in options.items()
     }
 
 
-def test_the_fast_paths_options_are_the_typer_commands_options() -> None:
+def test_the_fast_paths_options_and_arguments_are_the_typer_commands() -> None:
     import typer
 
     root = typer.main.get_command(build_app())
     root_options = click_options(root)
     # The root's other options (--version, completion) are left to Typer.
     assert {n: root_options[n] for n in ROOT} == fast_options(ROOT)
-    for (group, name), (_, options) in FAST_COMMANDS.items():
-        command = root.commands[group].commands[name]  # type: ignore[attr-defined]
-        assert click_options(command) == fast_options(options), (group, name)
-        assert [p.name for p in command.params if p.param_type_name == "argument"] == []
+    for words, fast in FAST_COMMANDS.items():
+        command = root
+        for word in words:
+            command = command.commands[word]  # type: ignore[attr-defined]
+        expected = fast_options(fast.options, fast.defaults, fast.envvars)
+        assert click_options(command) == expected, words
+        arguments = [p for p in command.params if p.param_type_name == "argument"]
+        assert [p.name for p in arguments] == list(fast.arguments), words
+        assert [p.required for p in arguments] == [i < fast.required for i in range(len(arguments))]
+        assert all(type(p.type).__name__ == "IntParamType" for p in arguments), words
 
 
 @pytest.mark.parametrize(
@@ -93,13 +113,27 @@ def test_the_fast_paths_options_are_the_typer_commands_options() -> None:
         "meeting list --overdue",
         "list action",
         "",
+        "report 1 2",
+        "report x",
+        "report -1",
+        "report --format",
+        "report -f html -f text",
+        "report --format html --format text",
+        "report -fhtml",
+        "report --max-level=public",
+        "brief",
+        "brief 2 3",
+        "timeline 2",
+        "timeline --actions --actions",
+        "timeline --from -1d",
+        "report 2 --unknown",
     ],
 )
-def test_any_line_but_a_plain_list_line_is_left_to_typer(line: str) -> None:
+def test_any_line_but_a_plain_one_is_left_to_typer(line: str) -> None:
     assert plain_command(line.split()) is None
 
 
-def test_a_plain_list_line_sets_every_option_it_names_and_leaves_the_others_at_default() -> None:
+def test_a_plain_line_sets_every_option_it_names_and_leaves_the_others_at_default() -> None:
     line = "--db f.json --lang es --debug action list --meeting 12 --overdue --party MX"
     function, root, given = plain_command(line.split()) or ("", {}, {})
     assert function == "action_list"
@@ -119,6 +153,34 @@ def test_a_plain_list_line_sets_every_option_it_names_and_leaves_the_others_at_d
         {"db": None, "lang": None, "date_order": None, "debug": False},
         {"kind": "", "status": None, "year": 2023, "dialogue": None, "json_out": False},
     )
+    no_root = {"db": None, "lang": None, "date_order": None, "debug": False}
+    assert plain_command(["report", "-o", "r.html", "07", "--force"]) == (
+        "report",
+        no_root,
+        {"meeting_id": 7, "dialogue": None, "output_format": "text", "output": "r.html",
+         "force": True, "max_level": None},
+    )  # fmt: skip
+    assert plain_command(["timeline", "--to", "2024"]) == (
+        "timeline",
+        no_root,
+        {"dialogue": None, "topic": None, "actions": False, "start": None, "end": "2024",
+         "max_level": None},
+    )  # fmt: skip
+
+
+def test_a_line_whose_option_typer_would_read_from_the_environment_is_left_to_typer(
+    tmp_path: Path,
+) -> None:
+    probe = "import sys\nfrom consular_dialogue.cli.fast import plain_command\n" + (
+        "print(plain_command(sys.argv[1:]) is None)"
+    )
+    for value, declined in (("consular", "True"), ("", "False")):
+        env = {**base_env(tmp_path / "t.json"), "CDT_DIALOGUE": value}
+        for line in ("report", "timeline"):
+            done = subprocess.run(
+                [sys.executable, "-c", probe, line], env=env, capture_output=True, text=True
+            )
+            assert done.stdout.strip() == declined, (line, value, done.stderr)
 
 
 @pytest.fixture(scope="module")
@@ -132,11 +194,17 @@ def listed(tmp_path_factory: pytest.TempPathFactory) -> Path:
                            ("Reunión Intermedia", PartialDate(2023, 10))):  # fmt: skip
             record_meeting(repo, MeetingFields(title=title, kind=MeetingKind.ANNUAL, date=day),
                            dialogue_key=None, now=NOW)  # fmt: skip
+        load_catalog(repo, NOW)
+        for n, topic in enumerate(("consular-access", "h2-visas", "training", None)):
+            add_item(repo, 1, title=f"Tema {n} [i]y[/i]", topic=topic, status=None,
+                     outcome=None, lead=None, level=(None, Level.PUBLIC)[n % 2], now=NOW)  # fmt: skip
+        carry_agenda(repo, 1, 2, now=NOW, dry_run=False)
         for n in range(LONG_LIST + 5):
             add_action(repo, title=f"Acción {n}: notificación consular [b]x[/b]",
-                       meeting_id=1 + n % 2, item_id=None, party=("MX", "US", "joint")[n % 3],
-                       owner="Dirección General", due=TODAY + dt.timedelta(days=n - 30),
-                       priority=None, level=None, now=NOW)  # fmt: skip
+                       meeting_id=1 + n % 2, item_id=1 + n % 4 if n % 2 == 0 else None,
+                       party=("MX", "US", "joint")[n % 3], owner="Dirección General",
+                       due=TODAY + dt.timedelta(days=n - 30), priority=None,
+                       level=(None, Level.PUBLIC)[n % 2], now=NOW)  # fmt: skip
     return db
 
 
@@ -158,11 +226,32 @@ LINES = [
     "--db {missing} action list",
     "--db {missing} meeting list",
     "--date-order ymd action list",
+    "report",
+    "report 1",
+    "report 2 --format markdown",
+    "--lang es report 1 -f html",
+    "report 1 -f json --max-level public",
+    "report 9",
+    "report 1 --dialogue consular",
+    "report --dialogue nope",
+    "report 1 -f pdf",
+    "brief 2",
+    "brief 1 --format markdown",
+    "--lang es brief 2 --max-level internal",
+    "brief 9",
+    "timeline",
+    "timeline --actions",
+    "timeline --actions --from 2023-04 --to 2023-06",
+    "--lang es timeline --max-level public",
+    "timeline --topic consular-access",
+    "timeline --topic consular-access --actions",
+    "timeline --from 05/04/2023",
+    "timeline --dialogue nope",
 ]
 
 
 @pytest.mark.parametrize("line", LINES)
-def test_a_list_line_prints_the_same_with_or_without_typer(
+def test_a_line_prints_the_same_with_or_without_typer(
     line: str, listed: Path, tmp_path: Path
 ) -> None:
     args = line.format(missing=tmp_path / "none.json").split()
@@ -187,11 +276,14 @@ def test_a_list_line_prints_the_same_with_or_without_typer(
     [
         ("action list --overdue", False),
         ("meeting list --json", False),
+        ("report 1", False),
+        ("timeline --actions", False),
+        ("brief 2 -f markdown", False),
         ("action list --party=MX", True),
         ("action show 1", True),
     ],
 )
-def test_a_plain_list_line_runs_without_importing_typer(
+def test_a_plain_line_runs_without_importing_typer(
     line: str, typer_loaded: bool, listed: Path
 ) -> None:
     probe = (
@@ -258,3 +350,25 @@ def test_an_interrupt_ends_a_list_as_typer_ends_it(tmp_path: Path) -> None:
         os.close(writer)
         ended.append((process.returncode, out, err))
     assert ended[0] == ended[1] == (130, b"", b"")
+
+
+@pytest.mark.parametrize(
+    "line", ["report 1 -o {out}", "brief 2 --format html --output {out}", "report -f json -o {out}"]
+)
+def test_a_report_written_to_a_file_is_the_same_with_or_without_typer(
+    line: str, listed: Path, tmp_path: Path
+) -> None:
+    written = []
+    for way, command in enumerate(_both_ways(line.split())):
+        folder = tmp_path / "out"
+        folder.mkdir()
+        out = folder / "report.txt"
+        args = [word.format(out=out) for word in command]
+        done = subprocess.run(args, env=base_env(listed), capture_output=True, text=True)
+        again = subprocess.run(args, env=base_env(listed), capture_output=True, text=True)
+        written.append((done.returncode, done.stderr, out.read_bytes(), again.returncode,
+                        again.stderr))  # fmt: skip
+        (folder / "report.txt").rename(tmp_path / f"report{way}.txt")
+        folder.rmdir()
+    assert written[0] == written[1]
+    assert written[0][0] == 0 and written[0][2] and written[0][3] == 1  # then: it exists

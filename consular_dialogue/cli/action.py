@@ -96,7 +96,7 @@ def list_(
 
     Example: cdt action list --overdue --party MX
     """
-    from .lists import action_list
+    from .reads import action_list
 
     action_list(
         ctx,

@@ -220,7 +220,7 @@ def check_target(output: str, *, db_path: Path, force: bool) -> Path:
     return path
 
 
-def write_output(ctx: typer.Context, output: str, payload: bytes, *, force: bool) -> Path:
+def write_output(ctx: Invocation, output: str, payload: bytes, *, force: bool) -> Path:
     """Write an export, report or dump to ``-o FILE``."""
     return write_file(output, payload, db_path=state(ctx).settings.db_path, force=force)
 

@@ -26,8 +26,8 @@ from .action import (
     TopicFilterOpt,
 )
 from .common import check_output, reading, say, state, write_output
-from .lists import action_filter
 from .options import MaxLevelOpt
+from .reads import action_filter
 
 if TYPE_CHECKING:
     from ..exporters import ExportFormat, Rendered

@@ -1,21 +1,24 @@
-"""The list commands run without Typer, when their command line is a plain one.
+"""The frequent read commands run without Typer, when their command line is a plain one.
 
 Importing Typer and letting it build a command costs about 45 ms of every run here,
 a quarter of ``cdt action list`` on 10,000 actions: the difference between keeping
-pace with Taskwarrior or not. So ``cdt action list`` and ``cdt meeting list`` are read
-here when every word of their line is one of their options, each given once in its
-plain form (``--party MX``, ``--overdue``); anything else (``--help``, ``--party=MX``,
-a repeated or unknown option, a number that is not plain digits or longer than 18, a
-value that starts with a dash) is left to Typer, which reads it or says what is wrong.
-An interrupt or a reader that leaves ends the command as Typer ends it.
+pace with Taskwarrior or not. So ``action list``, ``meeting list``, ``report``,
+``brief`` and ``timeline`` are read here when every word of their line is one of their
+options, each given once in its plain form (``--party MX``, ``--overdue``, ``-f html``),
+or one of their numbers (``report 2``). Anything else (``--help``, ``--party=MX``, a
+repeated or unknown option, a number that is not plain digits or longer than 18, a
+value that starts with a dash, a missing or extra number, an environment variable
+that Typer would read) is left to Typer, which reads it or says what is wrong. An
+interrupt or a reader that leaves ends the command as Typer ends it.
 
-``ROOT`` and ``FAST_COMMANDS`` mirror the Typer options; a test keeps them equal, and
+``ROOT`` and ``FAST_COMMANDS`` mirror the Typer commands; a test keeps them equal, and
 runs lines both ways to compare what they print.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import EXIT_INTERRUPTED
@@ -29,9 +32,45 @@ ROOT: Options = {
     "--date-order": ("date_order", "text"),
     "--debug": ("debug", "flag"),
 }
-# (group, command) -> (the function of ``cli.lists`` that runs it, its options)
-FAST_COMMANDS: dict[tuple[str, str], tuple[str, Options]] = {
-    ("action", "list"): (
+
+
+class FastCommand:
+    """A command this module runs: its function in ``cli.reads``, its options, its
+    arguments (numbers, in order; the first ``required`` of them must be given), the
+    defaults that are neither off nor None, and the environment variables Typer would
+    read for an option (a line is left to Typer while one is set)."""
+
+    def __init__(
+        self,
+        function: str,
+        options: Options,
+        *,
+        arguments: tuple[str, ...] = (),
+        required: int = 0,
+        defaults: Mapping[str, object] | None = None,
+        envvars: Mapping[str, str] | None = None,
+    ) -> None:
+        self.function = function
+        self.options = options
+        self.arguments = arguments
+        self.required = required
+        self.defaults = dict(defaults or {})
+        self.envvars = dict(envvars or {})
+
+
+_REPORT_OUTPUT: Options = {
+    "--format": ("output_format", "text"),
+    "-f": ("output_format", "text"),
+    "--output": ("output", "text"),
+    "-o": ("output", "text"),
+    "--force": ("force", "flag"),
+    "--max-level": ("max_level", "text"),
+}
+_DIALOGUE_FROM_ENV = {"dialogue": "CDT_DIALOGUE"}
+
+# The words that name a command (``action list``, ``report``) -> how it is run.
+FAST_COMMANDS: dict[tuple[str, ...], FastCommand] = {
+    ("action", "list"): FastCommand(
         "action_list",
         {
             "--status": ("status", "text"),
@@ -44,7 +83,7 @@ FAST_COMMANDS: dict[tuple[str, str], tuple[str, Options]] = {
             "--json": ("json_out", "flag"),
         },
     ),
-    ("meeting", "list"): (
+    ("meeting", "list"): FastCommand(
         "meeting_list",
         {
             "--kind": ("kind", "text"),
@@ -54,15 +93,59 @@ FAST_COMMANDS: dict[tuple[str, str], tuple[str, Options]] = {
             "--json": ("json_out", "flag"),
         },
     ),
+    ("report",): FastCommand(
+        "report",
+        {"--dialogue": ("dialogue", "text"), **_REPORT_OUTPUT},
+        arguments=("meeting_id",),
+        defaults={"output_format": "text"},
+        envvars=_DIALOGUE_FROM_ENV,
+    ),
+    ("brief",): FastCommand(
+        "brief",
+        _REPORT_OUTPUT,
+        arguments=("meeting_id",),
+        required=1,
+        defaults={"output_format": "text"},
+    ),
+    ("timeline",): FastCommand(
+        "timeline",
+        {
+            "--dialogue": ("dialogue", "text"),
+            "--topic": ("topic", "text"),
+            "--actions": ("actions", "flag"),
+            "--from": ("start", "text"),
+            "--to": ("end", "text"),
+            "--max-level": ("max_level", "text"),
+        },
+        envvars=_DIALOGUE_FROM_ENV,
+    ),
 }
 
 
-def _read_options(args: list[str], options: Options, values: dict[str, Any]) -> int | None:
-    """Read ``args`` from the start while they are ``options`` into ``values``; the
-    index of the first other word, or None if a word is not read plainly."""
+def _number(word: str) -> int | None:
+    """A plain number as Typer reads it the same way; None for any other word."""
+    return int(word) if word.isascii() and word.isdigit() and len(word) <= 18 else None
+
+
+def _read_words(
+    args: list[str], options: Options, values: dict[str, Any], numbers: list[int] | None
+) -> int | None:
+    """Read ``args`` from the start into ``values`` (options) and ``numbers`` (the
+    arguments; None where there can be none, at the root), up to the first other word:
+    its index, or None if a word is not read plainly."""
     i = 0
-    while i < len(args) and args[i].startswith("-"):
-        option = options.get(args[i])
+    while i < len(args):
+        word = args[i]
+        if not word.startswith("-"):
+            if numbers is None:
+                return i
+            number = _number(word)
+            if number is None:
+                return None
+            numbers.append(number)
+            i += 1
+            continue
+        option = options.get(word)
         if option is None:
             return None
         name, kind = option
@@ -74,41 +157,53 @@ def _read_options(args: list[str], options: Options, values: dict[str, Any]) -> 
             continue
         if i + 1 == len(args) or args[i + 1].startswith("-"):
             return None
-        value = args[i + 1]
-        if kind == "number":
-            if not (value.isascii() and value.isdigit() and len(value) <= 18):
-                return None
-            values[name] = int(value)
-        else:
-            values[name] = value
+        value = args[i + 1] if kind == "text" else _number(args[i + 1])
+        if value is None:
+            return None
+        values[name] = value
         i += 2
     return i
 
 
 def plain_command(args: list[str]) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
-    """The ``cli.lists`` function a plain line runs, with the root's and the command's
-    arguments (every option not given at its default: off, or None); None when the
-    line is not one this module reads."""
+    """The ``cli.reads`` function a plain line runs, with the root's and the command's
+    arguments (every option not given at its default); None when the line is not one
+    this module reads."""
     root: dict[str, Any] = {}
-    at = _read_options(args, ROOT, root)
+    at = _read_words(args, ROOT, root, None)
     if at is None:
         return None
-    entry = FAST_COMMANDS.get((args[at], args[at + 1])) if len(args) >= at + 2 else None
-    if entry is None:
+    for length in (1, 2):
+        command = FAST_COMMANDS.get(tuple(args[at : at + length]))
+        if command is not None:
+            break
+    else:
         return None
-    function, options = entry
     given: dict[str, Any] = {}
-    end = _read_options(args[at + 2 :], options, given)
-    if end is None or at + 2 + end != len(args):
+    numbers: list[int] = []
+    if _read_words(args[at + length :], command.options, given, numbers) is None:
         return None
-    return function, _with_defaults(root, ROOT), _with_defaults(given, options)
+    if not command.required <= len(numbers) <= len(command.arguments):
+        return None
+    if any(os.environ.get(variable) for variable in command.envvars.values()):
+        return None
+    given.update(zip(command.arguments, numbers, strict=False))
+    for name in command.arguments:
+        given.setdefault(name, None)
+    return (
+        command.function,
+        _with_defaults(root, ROOT, {}),
+        _with_defaults(given, command.options, command.defaults),
+    )
 
 
-def _with_defaults(values: dict[str, Any], options: Options) -> dict[str, Any]:
-    """``values`` with every option not given at its default: off, or None."""
-    return {
-        name: values.get(name, False if kind == "flag" else None) for name, kind in options.values()
-    }
+def _with_defaults(
+    values: dict[str, Any], options: Options, defaults: Mapping[str, object]
+) -> dict[str, Any]:
+    """``values`` with every option not given at its default: ``defaults``'s, else off
+    for a flag and None for the others."""
+    every = {name: False if kind == "flag" else None for name, kind in options.values()}
+    return {**every, **defaults, **values}
 
 
 class _Root:
@@ -122,20 +217,20 @@ class _Root:
 
 
 def run(args: list[str]) -> bool:
-    """Run a plain list command line; False, having done nothing, for any other line."""
+    """Run a plain command line; False, having done nothing, for any other line."""
     plain = plain_command(args)
     if plain is None:
         return False
     function, root, given = plain
-    from . import lists
+    from . import reads
     from .common import new_state
 
-    command: Callable[..., None] = getattr(lists, function)
+    command: Callable[..., None] = getattr(reads, function)
     try:
         command(_Root(new_state(**root)), **given)
     except KeyboardInterrupt:  # as Typer ends it: no message
         raise SystemExit(EXIT_INTERRUPTED) from None
-    except BrokenPipeError:  # as Typer ends it: the reader left while the list was written
+    except BrokenPipeError:  # as Typer ends it: the reader left while the output was written
         from . import _mute_stdout
 
         _mute_stdout()

@@ -163,7 +163,7 @@ def list_(
 
     Example: cdt meeting list --year 2023 --kind annual
     """
-    from .lists import meeting_list
+    from .reads import meeting_list
 
     meeting_list(ctx, kind=kind, status=status, year=year, dialogue=dialogue, json_out=json_out)
 

@@ -6,18 +6,11 @@ The lead registers these as top-level commands. They only read the data file
 
 from __future__ import annotations
 
-import datetime as dt
-import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-from ..errors import UsageProblem
-from .common import parse_user_date, reading, say, state, write_output
 from .options import MaxLevelOpt
-
-if TYPE_CHECKING:
-    from ..reports import Report
 
 # Kept in step with reports.FORMATS by a test; importing reports here would slow start-up.
 FORMAT_HELP = "text|markdown|html|json"
@@ -37,35 +30,6 @@ OutputOpt = Annotated[
     str | None, typer.Option("--output", "-o", help="Write to this new file instead of stdout.")
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the -o file if it exists.")]
-
-
-def _emit(
-    ctx: typer.Context, report: Report, output_format: str, output: str | None, force: bool
-) -> None:
-    from ..reports import FORMATS, to_text
-
-    st = state(ctx)
-    renderer = FORMATS.get(output_format.strip().lower())
-    if renderer is None:
-        raise UsageProblem(f"Unknown format {output_format!r}; use one of: {', '.join(FORMATS)}.")
-    if output is None:
-        if renderer is to_text and sys.stdout.isatty():
-            text = to_text(report, width=st.out.width)
-        else:
-            text = renderer(report)
-        sys.stdout.write(text)
-        sys.stdout.flush()
-        return
-    path = write_output(ctx, output, renderer(report).encode("utf-8"), force=force)
-    say(ctx, f"Wrote {path}")
-
-
-def _day_range(
-    ctx: typer.Context, start: str | None, end: str | None
-) -> tuple[dt.date | None, dt.date | None]:
-    first = parse_user_date(ctx, start).first_day() if start else None
-    last = parse_user_date(ctx, end).last_day() if end else None
-    return first, last
 
 
 def timeline_command(
@@ -88,35 +52,17 @@ def timeline_command(
 
     Example: cdt timeline --from 2023-01-01 --to 2024-12-31
     """
-    from ..reports import build_action_timeline, build_meeting_timeline, build_topic_timeline
+    from .reads import timeline
 
-    if topic and actions:
-        raise UsageProblem("Choose --topic or --actions, not both.")
-    st = state(ctx)
-    settings = st.settings
-    first, last = _day_range(ctx, start, end)
-    from .. import timeline as views
-
-    with reading(ctx, max_level) as repo:
-        if topic:
-            view = views.topic_timeline(
-                build_topic_timeline(
-                    repo, topic, dialogue, settings.today, settings.lang, start=first, end=last
-                )
-            )
-        elif actions:
-            view = views.action_timeline(
-                build_action_timeline(
-                    repo, dialogue, settings.today, settings.lang, start=first, end=last
-                )
-            )
-        else:
-            view = views.meeting_timeline(
-                build_meeting_timeline(
-                    repo, dialogue, settings.today, settings.lang, start=first, end=last
-                )
-            )
-    st.out.print(view)
+    timeline(
+        ctx,
+        dialogue=dialogue,
+        topic=topic,
+        actions=actions,
+        start=start,
+        end=end,
+        max_level=max_level,
+    )
 
 
 def report_command(
@@ -141,17 +87,17 @@ def report_command(
 
     Example: cdt report 1 --format html -o intermedia-2023.html
     """
-    from ..reports import build_meeting_report, build_standing_report
+    from .reads import report
 
-    settings = state(ctx).settings
-    with reading(ctx, max_level) as repo:
-        if meeting_id is not None:
-            if dialogue:
-                raise UsageProblem("Give a meeting id or --dialogue, not both.")
-            report: Report = build_meeting_report(repo, meeting_id, settings.today, settings.lang)
-        else:
-            report = build_standing_report(repo, dialogue, settings.today, settings.lang)
-    _emit(ctx, report, output_format, output, force)
+    report(
+        ctx,
+        meeting_id=meeting_id,
+        dialogue=dialogue,
+        output_format=output_format,
+        output=output,
+        force=force,
+        max_level=max_level,
+    )
 
 
 def brief_command(
@@ -171,9 +117,13 @@ def brief_command(
 
     Example: cdt brief 2 --format markdown -o briefing.md
     """
-    from ..reports import build_briefing
+    from .reads import brief
 
-    settings = state(ctx).settings
-    with reading(ctx, max_level) as repo:
-        report = build_briefing(repo, meeting_id, settings.today, settings.lang)
-    _emit(ctx, report, output_format, output, force)
+    brief(
+        ctx,
+        meeting_id=meeting_id,
+        output_format=output_format,
+        output=output,
+        force=force,
+        max_level=max_level,
+    )

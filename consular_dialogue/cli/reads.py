@@ -1,0 +1,240 @@
+"""The read commands that run with or without Typer: ``action list``, ``meeting list``,
+``report``, ``brief`` and ``timeline``.
+
+Their Typer commands (in ``action``, ``meeting`` and ``report``) declare the options
+and call these; so does ``cli.fast``, which runs a plain command line of theirs without
+importing Typer. Nothing here imports Typer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from typing import TYPE_CHECKING
+
+from ..errors import UsageProblem
+from ..models import ActionStatus, MeetingKind, MeetingStatus, parse_choice
+from .common import (
+    Invocation,
+    parse_user_date,
+    parse_user_day,
+    print_json,
+    reading,
+    say,
+    state,
+    write_output,
+)
+
+if TYPE_CHECKING:
+    from ..reports import Report
+    from ..services.actions import ActionFilter
+
+
+def action_filter(
+    ctx: Invocation,
+    *,
+    status: str | None,
+    overdue: bool,
+    due_before: str | None,
+    party: str | None,
+    owner: str | None,
+    meeting: int | None,
+    topic: str | None,
+) -> ActionFilter:
+    """The filter shared by ``action list`` and ``export actions``."""
+    from ..services.actions import ActionFilter
+
+    all_statuses = status is not None and status.strip().lower() == "all"
+    return ActionFilter(
+        status=(
+            parse_choice(ActionStatus, status, "action status")
+            if status and not all_statuses
+            else None
+        ),
+        all_statuses=all_statuses,
+        overdue=overdue,
+        due_before=parse_user_day(ctx, due_before) if due_before else None,
+        party=party,
+        owner=owner,
+        meeting_id=meeting,
+        topic=topic.strip().lower() if topic else None,
+    )
+
+
+def action_list(
+    ctx: Invocation,
+    *,
+    status: str | None,
+    overdue: bool,
+    due_before: str | None,
+    party: str | None,
+    owner: str | None,
+    meeting: int | None,
+    topic: str | None,
+    json_out: bool,
+) -> None:
+    """``cdt action list``."""
+    from ..services.actions import list_actions
+
+    st = state(ctx)
+    flt = action_filter(
+        ctx,
+        status=status,
+        overdue=overdue,
+        due_before=due_before,
+        party=party,
+        owner=owner,
+        meeting=meeting,
+        topic=topic,
+    )
+    today = st.settings.today
+    with reading(ctx) as repo:
+        actions = list_actions(repo, flt, today=today)
+    if json_out:
+        print_json([a.to_json(today) for a in actions])
+        return
+    from ..lines import actions_table
+
+    st.show(actions_table(actions, today, st.settings.lang))
+
+
+def meeting_list(
+    ctx: Invocation,
+    *,
+    kind: str | None,
+    status: str | None,
+    year: int | None,
+    dialogue: str | None,
+    json_out: bool,
+) -> None:
+    """``cdt meeting list``."""
+    from ..services.meetings import list_meetings
+
+    st = state(ctx)
+    with reading(ctx) as repo:
+        meetings = list_meetings(
+            repo,
+            kind=parse_choice(MeetingKind, kind, "kind") if kind else None,
+            status=parse_choice(MeetingStatus, status, "status") if status else None,
+            year=year,
+            dialogue=dialogue,
+        )
+    if json_out:
+        print_json([m.to_record() for m in meetings])
+        return
+    from ..render import meetings_table
+
+    st.show(meetings_table(meetings, st.settings.lang))
+
+
+def timeline(
+    ctx: Invocation,
+    *,
+    dialogue: str | None,
+    topic: str | None,
+    actions: bool,
+    start: str | None,
+    end: str | None,
+    max_level: str | None,
+) -> None:
+    """``cdt timeline``."""
+    from ..reports import build_action_timeline, build_meeting_timeline, build_topic_timeline
+
+    if topic and actions:
+        raise UsageProblem("Choose --topic or --actions, not both.")
+    st = state(ctx)
+    settings = st.settings
+    first, last = _day_range(ctx, start, end)
+    from .. import timeline as views
+
+    with reading(ctx, max_level) as repo:
+        if topic:
+            view = views.topic_timeline(
+                build_topic_timeline(
+                    repo, topic, dialogue, settings.today, settings.lang, start=first, end=last
+                )
+            )
+        elif actions:
+            view = views.action_timeline(
+                build_action_timeline(
+                    repo, dialogue, settings.today, settings.lang, start=first, end=last
+                )
+            )
+        else:
+            view = views.meeting_timeline(
+                build_meeting_timeline(
+                    repo, dialogue, settings.today, settings.lang, start=first, end=last
+                )
+            )
+    st.out.print(view)
+
+
+def report(
+    ctx: Invocation,
+    *,
+    meeting_id: int | None,
+    dialogue: str | None,
+    output_format: str,
+    output: str | None,
+    force: bool,
+    max_level: str | None,
+) -> None:
+    """``cdt report``."""
+    from ..reports import build_meeting_report, build_standing_report
+
+    settings = state(ctx).settings
+    with reading(ctx, max_level) as repo:
+        if meeting_id is not None:
+            if dialogue:
+                raise UsageProblem("Give a meeting id or --dialogue, not both.")
+            built: Report = build_meeting_report(repo, meeting_id, settings.today, settings.lang)
+        else:
+            built = build_standing_report(repo, dialogue, settings.today, settings.lang)
+    _emit(ctx, built, output_format, output, force)
+
+
+def brief(
+    ctx: Invocation,
+    *,
+    meeting_id: int,
+    output_format: str,
+    output: str | None,
+    force: bool,
+    max_level: str | None,
+) -> None:
+    """``cdt brief``."""
+    from ..reports import build_briefing
+
+    settings = state(ctx).settings
+    with reading(ctx, max_level) as repo:
+        built = build_briefing(repo, meeting_id, settings.today, settings.lang)
+    _emit(ctx, built, output_format, output, force)
+
+
+def _emit(
+    ctx: Invocation, built: Report, output_format: str, output: str | None, force: bool
+) -> None:
+    from ..reports import FORMATS, to_text
+
+    st = state(ctx)
+    renderer = FORMATS.get(output_format.strip().lower())
+    if renderer is None:
+        raise UsageProblem(f"Unknown format {output_format!r}; use one of: {', '.join(FORMATS)}.")
+    if output is None:
+        if renderer is to_text and sys.stdout.isatty():
+            text = to_text(built, width=st.out.width)
+        else:
+            text = renderer(built)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    path = write_output(ctx, output, renderer(built).encode("utf-8"), force=force)
+    say(ctx, f"Wrote {path}")
+
+
+def _day_range(
+    ctx: Invocation, start: str | None, end: str | None
+) -> tuple[dt.date | None, dt.date | None]:
+    first = parse_user_date(ctx, start).first_day() if start else None
+    last = parse_user_date(ctx, end).last_day() if end else None
+    return first, last
