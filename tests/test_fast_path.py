@@ -83,6 +83,7 @@ def test_the_fast_paths_options_and_arguments_are_the_typer_commands() -> None:
         assert [p.name for p in arguments] == list(fast.arguments), words
         assert [p.required for p in arguments] == [i < fast.required for i in range(len(arguments))]
         assert all(type(p.type).__name__ == "IntParamType" for p in arguments), words
+        assert [(p.default, p.envvar) for p in arguments] == [(None, None)] * len(arguments)
 
 
 @pytest.mark.parametrize(
@@ -127,6 +128,8 @@ def test_the_fast_paths_options_and_arguments_are_the_typer_commands() -> None:
         "timeline --actions --actions",
         "timeline --from -1d",
         "report 2 --unknown",
+        "--debug action list",
+        "--debug report 1",
     ],
 )
 def test_any_line_but_a_plain_one_is_left_to_typer(line: str) -> None:
@@ -134,10 +137,10 @@ def test_any_line_but_a_plain_one_is_left_to_typer(line: str) -> None:
 
 
 def test_a_plain_line_sets_every_option_it_names_and_leaves_the_others_at_default() -> None:
-    line = "--db f.json --lang es --debug action list --meeting 12 --overdue --party MX"
+    line = "--db f.json --lang es action list --meeting 12 --overdue --party MX"
     function, root, given = plain_command(line.split()) or ("", {}, {})
     assert function == "action_list"
-    assert root == {"db": "f.json", "lang": "es", "date_order": None, "debug": True}
+    assert root == {"db": "f.json", "lang": "es", "date_order": None, "debug": False}
     assert given == {
         "status": None,
         "overdue": True,
@@ -215,7 +218,6 @@ LINES = [
     "action list --meeting 2 --json",
     "action list --status all --topic consular",
     "action list --status bogus",
-    "action list --meeting x",
     "action list --due-before 05/04/2023",
     "--date-order dmy action list --due-before 05/04/2023",
     "--lang es action list --due-before +1m",
@@ -247,6 +249,10 @@ LINES = [
     "timeline --topic consular-access --actions",
     "timeline --from 05/04/2023",
     "timeline --dialogue nope",
+    "--date-order dmy timeline --from 05/04/2023",
+    "report 1 -o {folder}",
+    "report 1 -o {db}",
+    "brief 2 -o {folder}/no/such.txt",
 ]
 
 
@@ -254,7 +260,8 @@ LINES = [
 def test_a_line_prints_the_same_with_or_without_typer(
     line: str, listed: Path, tmp_path: Path
 ) -> None:
-    args = line.format(missing=tmp_path / "none.json").split()
+    args = line.format(missing=tmp_path / "none.json", folder=tmp_path, db=listed).split()
+    assert plain_command(args) is not None  # else this compares Typer with itself
     env = base_env(listed)
     fast = subprocess.run([cdt_executable(), *args], env=env, capture_output=True, text=True)
     typer_only = (
@@ -310,8 +317,10 @@ def _both_ways(args: list[str]) -> list[list[str]]:
     return [[cdt_executable(), *args], [sys.executable, "-c", typer_only, *args]]
 
 
-@pytest.mark.parametrize("line", ["action list", "action list --json", "meeting list"])
-def test_a_reader_that_leaves_ends_a_list_as_typer_ends_it(line: str, listed: Path) -> None:
+@pytest.mark.parametrize(
+    "line", ["action list", "action list --json", "meeting list", "report", "timeline", "brief 2"]
+)
+def test_a_reader_that_leaves_ends_a_command_as_typer_ends_it(line: str, listed: Path) -> None:
     ended = []
     for command in _both_ways(line.split()):
         process = subprocess.Popen(
@@ -324,7 +333,8 @@ def test_a_reader_that_leaves_ends_a_list_as_typer_ends_it(line: str, listed: Pa
     assert b"Traceback" not in ended[0][1]
 
 
-def test_an_interrupt_ends_a_list_as_typer_ends_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("line", ["action list", "report", "timeline --actions"])
+def test_an_interrupt_ends_a_command_as_typer_ends_it(line: str, tmp_path: Path) -> None:
     import os
     import signal
     import time
@@ -332,7 +342,7 @@ def test_an_interrupt_ends_a_list_as_typer_ends_it(tmp_path: Path) -> None:
     fifo = tmp_path / "tracker.json"
     os.mkfifo(fifo)
     ended = []
-    for command in _both_ways(["action", "list"]):
+    for command in _both_ways(line.split()):
         process = subprocess.Popen(
             command, env=base_env(fifo), stdout=subprocess.PIPE, stderr=subprocess.PIPE
         )
@@ -353,10 +363,16 @@ def test_an_interrupt_ends_a_list_as_typer_ends_it(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "line", ["report 1 -o {out}", "brief 2 --format html --output {out}", "report -f json -o {out}"]
+    ("line", "second"),
+    [
+        ("report 1 -o {out}", 1),  # refused: the file exists
+        ("brief 2 --format html --output {out}", 1),
+        ("report -f json -o {out}", 1),
+        ("report 1 -o {out} --force", 0),
+    ],
 )
 def test_a_report_written_to_a_file_is_the_same_with_or_without_typer(
-    line: str, listed: Path, tmp_path: Path
+    line: str, second: int, listed: Path, tmp_path: Path
 ) -> None:
     written = []
     for way, command in enumerate(_both_ways(line.split())):
@@ -371,4 +387,59 @@ def test_a_report_written_to_a_file_is_the_same_with_or_without_typer(
         (folder / "report.txt").rename(tmp_path / f"report{way}.txt")
         folder.rmdir()
     assert written[0] == written[1]
-    assert written[0][0] == 0 and written[0][2] and written[0][3] == 1  # then: it exists
+    assert written[0][0] == 0 and written[0][2] and written[0][3] == second
+
+
+@pytest.mark.parametrize("line", ["report 1", "timeline", "action list"])
+def test_a_command_on_a_terminal_draws_the_same_with_or_without_typer(
+    line: str, listed: Path
+) -> None:
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    drawn = []
+    for command in _both_ways(line.split()):
+        parent, child = pty.openpty()
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 72, 0, 0))
+        env = {k: v for k, v in base_env(listed).items() if k not in ("COLUMNS", "NO_COLOR")}
+        process = subprocess.Popen(command, env={**env, "TERM": "xterm"}, stdout=child,
+                                   stderr=child, stdin=child)  # fmt: skip
+        os.close(child)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(parent, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(parent)
+        drawn.append((process.wait(timeout=60), b"".join(chunks)))
+    assert drawn[0] == drawn[1]
+    lines = strip_styles(drawn[0][1]).splitlines()
+    assert drawn[0][0] == 0 and 60 < max(map(len, lines)) <= 72  # the terminal's width
+
+
+def strip_styles(output: bytes) -> str:
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", output.decode("utf-8")).replace("\r", "")
+
+
+@pytest.mark.parametrize("line", ["report", "timeline"])
+def test_an_empty_cdt_dialogue_is_no_dialogue_with_or_without_typer(
+    line: str, listed: Path
+) -> None:
+    env = {**base_env(listed), "CDT_DIALOGUE": ""}
+    assert plain_command(line.split()) is not None
+    done = [subprocess.run(c, env=env, capture_output=True, text=True) for c in _both_ways([line])]
+    assert (done[0].returncode, done[0].stdout, done[0].stderr) == (
+        done[1].returncode,
+        done[1].stdout,
+        done[1].stderr,
+    )
+    assert done[0].returncode == 0 and "Diálogo Consular" in done[0].stdout

@@ -8,7 +8,7 @@ options, each given once in its plain form (``--party MX``, ``--overdue``, ``-f 
 or one of their numbers (``report 2``). Anything else (``--help``, ``--party=MX``, a
 repeated or unknown option, a number that is not plain digits or longer than 18, a
 value that starts with a dash, a missing or extra number, an environment variable
-that Typer would read) is left to Typer, which reads it or says what is wrong. An
+that Typer would read, ``--debug``) is left to Typer, which reads it or says what is wrong. An
 interrupt or a reader that leaves ends the command as Typer ends it.
 
 ``ROOT`` and ``FAST_COMMANDS`` mirror the Typer commands; a test keeps them equal, and
@@ -26,11 +26,11 @@ from ..errors import EXIT_INTERRUPTED
 # Option -> (the parameter it sets, its kind): "flag", "text" or "number".
 Options = dict[str, tuple[str, str]]
 
+# ``--debug`` is left to Typer: its tracebacks show Typer's frames.
 ROOT: Options = {
     "--db": ("db", "text"),
     "--lang": ("lang", "text"),
     "--date-order": ("date_order", "text"),
-    "--debug": ("debug", "flag"),
 }
 
 
@@ -192,7 +192,7 @@ def plain_command(args: list[str]) -> tuple[str, dict[str, Any], dict[str, Any]]
         given.setdefault(name, None)
     return (
         command.function,
-        _with_defaults(root, ROOT, {}),
+        _with_defaults(root, ROOT, {"debug": False}),
         _with_defaults(given, command.options, command.defaults),
     )
 
