@@ -141,3 +141,24 @@ def test_help_ends_with_an_example(cdt: Cdt, command: str) -> None:
     result = cdt(command, "--help")
     assert result.code == 0, result.stderr
     assert f"Example: cdt {command}" in result.stdout
+
+
+@pytest.mark.parametrize("args", [["report", "1"], ["action", "list"], ["action", "add", "T"]])
+def test_a_command_with_its_output_closed_says_so_in_one_line(
+    dialogue: Path, args: list[str]
+) -> None:
+    import shlex
+    import subprocess
+
+    from conftest import base_env, cdt_executable
+
+    before = dialogue.read_bytes()
+    line = " ".join(shlex.quote(a) for a in [cdt_executable(), *args])
+    done = subprocess.run(["sh", "-c", f"exec {line} >&-"], env=base_env(dialogue),
+                          capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "Error: the standard output is closed; give the command somewhere to write "
+        "(a terminal, a file or a pipe)."
+    ]
+    assert dialogue.read_bytes() == before

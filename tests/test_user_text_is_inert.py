@@ -71,6 +71,19 @@ def test_a_title_with_a_line_break_cannot_draw_a_second_error_line(cdt: Run) -> 
     ]
 
 
+def test_a_path_with_a_line_break_is_named_on_one_line(cdt: Run, tmp_path: Path) -> None:
+    assert cdt("demo", "--db", str(tmp_path / "t.json")).code == 0
+    target = tmp_path / "a\nWrote passwd.txt"
+    for args in (
+        ["report", "1", "-o", str(target)],
+        ["export", "actions", "-o", str(target) + "2"],
+    ):
+        result = cdt("--db", str(tmp_path / "t.json"), *args)
+        assert result.code == 0, result.stderr
+        assert len(result.stderr.splitlines()) == 1, result.stderr
+        assert "a Wrote passwd.txt" in result.stderr  # a path wider than the terminal, too
+
+
 def test_every_error_line_is_cleaned_at_the_boundary(cdt: Run, tmp_path: Path) -> None:
     # The file name is quoted as given (no repr): only the boundary can clean it.
     name = str(tmp_path / "no\x1b[31mfile\u202e\nError: fake.txt")

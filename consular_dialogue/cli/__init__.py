@@ -127,6 +127,14 @@ def main(argv: list[str] | None = None, *, fast: bool = True) -> None:
     if args == ["--version"]:
         print(f"cdt {__version__}")
         return
+    if sys.stdout is None:  # started with its standard output closed: `cdt ... >&-`
+        if sys.stderr is not None:
+            print(
+                "Error: the standard output is closed; give the command somewhere to write "
+                "(a terminal, a file or a pipe).",
+                file=sys.stderr,
+            )
+        sys.exit(EXIT_INPUT)
     from .fast import run as run_fast
 
     completing = "_CDT_COMPLETE" in os.environ

@@ -146,10 +146,12 @@ def parse_user_day(ctx: Invocation, text: str) -> dt.date:
 
 
 def say(ctx: Invocation, message: str) -> None:
-    """Talk to the user on stderr (data goes to stdout)."""
+    """Talk to the user on stderr (data goes to stdout), in one line: a title or a path
+    a user typed cannot draw a line of its own."""
     from ..render import plain
+    from ..text import clean_line
 
-    state(ctx).err.print(plain(message))
+    state(ctx).err.print(plain(clean_line(message)), soft_wrap=True)
 
 
 def print_json(value: Any) -> None:
