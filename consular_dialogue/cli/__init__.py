@@ -3,7 +3,7 @@
 Each noun has its own module with a Typer app; ``tree`` builds the root app and its
 global options; this module holds the registry of commands and the single error
 boundary, and imports Typer only once a command has to be built (``--version``
-never does, nor a plain ``action list`` or ``meeting list``: see ``fast``).
+never does, nor a plain line of the frequent reads: see ``fast``).
 """
 
 from __future__ import annotations
@@ -116,8 +116,8 @@ def __getattr__(name: str) -> Any:
 def main(argv: list[str] | None = None, *, fast: bool = True) -> None:
     """Run the app; turn every error of ours into a one-line message and an exit code.
 
-    Typer handles its own usage errors (exit 2) and Ctrl-C (exit 130). A plain list
-    command runs without Typer (see ``cli.fast``) unless ``fast`` is off.
+    Typer handles its own usage errors (exit 2) and Ctrl-C (exit 130). A plain line of
+    a frequent read runs without Typer (see ``cli.fast``) unless ``fast`` is off.
     """
     args = sys.argv[1:] if argv is None else argv
     # A command lives well under a second and makes few reference cycles: the cyclic
