@@ -420,7 +420,7 @@ class Note:
     level: Level = Level.INTERNAL
 
     def to_record(self) -> dict[str, Any]:
-        return {"at": self.at, "text": self.text, "level": self.level.value}
+        return {"at": self.at, "text": self.text, "level": self.level._value_}
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Note:
@@ -482,6 +482,9 @@ class Action(Record):
         return record
 
     def to_record(self) -> dict[str, Any]:
+        # Enums by ``_value_``, the attribute ``.value`` reads through a descriptor: a
+        # --json list of 20,000 actions reads 80,000 of them.
+        due, completed = self.due, self.completed
         return {
             "id": self.id,
             "uuid": self.uuid,
@@ -490,15 +493,15 @@ class Action(Record):
             "title": self.title,
             "party": self.party,
             "owner": self.owner,
-            "due": _iso(self.due),
-            "status": self.status.value,
-            "priority": self.priority.value,
+            "due": None if due is None else due.isoformat(),
+            "status": self.status._value_,
+            "priority": self.priority._value_,
             "created": self.created,
             "updated": self.updated,
-            "completed": _iso(self.completed),
+            "completed": None if completed is None else completed.isoformat(),
             "notes": [n.to_record() for n in self.notes],
             "changes": [c.to_record() for c in self.changes],
-            "level": self.level.value,
+            "level": self.level._value_,
         }
 
     @classmethod
