@@ -17,6 +17,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator, Sequence
+from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 
 from .i18n import label, status_name
@@ -311,15 +312,21 @@ def actions_table(actions: Sequence[Action], today: dt.date, lang: str) -> Rende
     table = list_table(
         lang, len(actions), "id", "due", "party", "owner", "status", "title", "meeting"
     )
+    # A long list has thousands of rows and a handful of statuses and parties: each
+    # name is looked up once.
+    statuses: dict[str, tuple[str, str]] = {}
+    parties: dict[str, str] = {}
+    add = table.rows.append if isinstance(table, LineTable) else partial(add_cells, table)
     for a in actions:
-        add_cells(
-            table,
+        status = a.status.value
+        party = a.party
+        add(
             [
                 (str(a.id), None),
                 due_cell(a, today),
-                (status_name(a.party, lang), None),
+                (parties.get(party) or parties.setdefault(party, status_name(party, lang)), None),
                 (clean(a.owner), None),
-                status_cell(a.status.value, lang),
+                statuses.get(status) or statuses.setdefault(status, status_cell(status, lang)),
                 (clean(a.title), None),
                 (str(a.meeting_id), None),
             ],
