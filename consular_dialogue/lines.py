@@ -21,6 +21,7 @@ from functools import partial
 from typing import IO, TYPE_CHECKING, Any
 
 from .i18n import label, status_name
+from .models import ActionStatus
 from .text import clean
 
 if TYPE_CHECKING:
@@ -312,21 +313,17 @@ def actions_table(actions: Sequence[Action], today: dt.date, lang: str) -> Rende
     table = list_table(
         lang, len(actions), "id", "due", "party", "owner", "status", "title", "meeting"
     )
-    # A long list has thousands of rows and a handful of statuses and parties: each
-    # name is looked up once.
-    statuses: dict[str, tuple[str, str]] = {}
-    parties: dict[str, str] = {}
+    # A long list has thousands of rows and a handful of statuses: each is named once.
+    statuses = {s: status_cell(s.value, lang) for s in ActionStatus}
     add = table.rows.append if isinstance(table, LineTable) else partial(add_cells, table)
     for a in actions:
-        status = a.status.value
-        party = a.party
         add(
             [
                 (str(a.id), None),
                 due_cell(a, today),
-                (parties.get(party) or parties.setdefault(party, status_name(party, lang)), None),
+                (status_name(a.party, lang), None),
                 (clean(a.owner), None),
-                statuses.get(status) or statuses.setdefault(status, status_cell(status, lang)),
+                statuses[a.status],
                 (clean(a.title), None),
                 (str(a.meeting_id), None),
             ],

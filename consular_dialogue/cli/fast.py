@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
+from itertools import zip_longest
 from typing import Any
 
 from ..errors import EXIT_INTERRUPTED
@@ -58,7 +59,7 @@ class FastCommand:
         self.envvars = dict(envvars or {})
 
 
-_REPORT_OUTPUT: Options = {
+_REPORT_OPTIONS: Options = {
     "--format": ("output_format", "text"),
     "-f": ("output_format", "text"),
     "--output": ("output", "text"),
@@ -95,14 +96,14 @@ FAST_COMMANDS: dict[tuple[str, ...], FastCommand] = {
     ),
     ("report",): FastCommand(
         "report",
-        {"--dialogue": ("dialogue", "text"), **_REPORT_OUTPUT},
+        {"--dialogue": ("dialogue", "text"), **_REPORT_OPTIONS},
         arguments=("meeting_id",),
         defaults={"output_format": "text"},
         envvars=_DIALOGUE_FROM_ENV,
     ),
     ("brief",): FastCommand(
         "brief",
-        _REPORT_OUTPUT,
+        _REPORT_OPTIONS,
         arguments=("meeting_id",),
         required=1,
         defaults={"output_format": "text"},
@@ -187,9 +188,7 @@ def plain_command(args: list[str]) -> tuple[str, dict[str, Any], dict[str, Any]]
         return None
     if any(os.environ.get(variable) for variable in command.envvars.values()):
         return None
-    given.update(zip(command.arguments, numbers, strict=False))
-    for name in command.arguments:
-        given.setdefault(name, None)
+    given.update(zip_longest(command.arguments, numbers))  # an argument not given: None
     return (
         command.function,
         _with_defaults(root, ROOT, {"debug": False}),
