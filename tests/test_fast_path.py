@@ -1,6 +1,7 @@
-"""``action list``, ``meeting list``, ``report``, ``brief`` and ``timeline`` run without
-Typer when their line is plain (``cli.fast``): the same options and arguments as the
-Typer commands, the same output, and any other line left to Typer."""
+"""``action list``, ``meeting list``, ``report``, ``brief``, ``timeline`` and ``export
+actions`` run without Typer when their line is plain (``cli.fast``): the same options
+and arguments as the Typer commands, the same output, and any other line left to
+Typer."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from conftest import base_env, cdt_executable
 from consular_dialogue.cli import build_app
 from consular_dialogue.cli.fast import FAST_COMMANDS, ROOT, plain_command
 from consular_dialogue.dates import PartialDate
+from consular_dialogue.exporters import format_names
 from consular_dialogue.lines import LONG_LIST
 from consular_dialogue.models import Level, MeetingKind
 from consular_dialogue.services.actions import add_action
@@ -39,8 +41,13 @@ def click_options(command: object) -> dict[str, Described]:
     for param in command.params:  # type: ignore[attr-defined]
         if param.param_type_name != "option" or param.name == "help":
             continue
-        kinds = {"BoolParamType": "flag", "IntParamType": "number", "StringParamType": "text"}
-        kind = "flag" if param.is_flag else kinds[type(param.type).__name__]
+        kinds = {"BoolParamType": "flag", "IntParamType": "number", "StringParamType": "text",
+                 "TyperPath": "path"}  # fmt: skip
+        kind = "flag" if param.is_flag else kinds.get(type(param.type).__name__, "other")
+        if type(param.type).__name__ == "FuncParamType" and all(
+            param.type.convert(name, param, None) == name for name in format_names("actions")
+        ):  # Typer's --format of export actions reads each of its names as given
+            kind = "actions format"
         for name in param.opts + param.secondary_opts:
             described = (param.envvar, param.multiple, param.callback)
             found[name] = (str(param.name), kind, param.default, *described)
@@ -130,10 +137,23 @@ def test_the_fast_paths_options_and_arguments_are_the_typer_commands() -> None:
         "report 2 --unknown",
         "--debug action list",
         "--debug report 1",
+        "export actions --format CSV",
+        "export actions --format ' csv'",
+        "export actions --format pdf",
+        "export actions --format=json",
+        "export actions --format json --format csv",
+        "export actions -o -",
+        "export actions -o a.csv --output b.csv",
+        "export actions --json",
+        "export actions 1",
+        "export meetings",
+        "export",
     ],
 )
 def test_any_line_but_a_plain_one_is_left_to_typer(line: str) -> None:
-    assert plain_command(line.split()) is None
+    import shlex
+
+    assert plain_command(shlex.split(line)) is None
 
 
 def test_a_plain_line_sets_every_option_it_names_and_leaves_the_others_at_default() -> None:
@@ -162,6 +182,13 @@ def test_a_plain_line_sets_every_option_it_names_and_leaves_the_others_at_defaul
         no_root,
         {"meeting_id": 7, "dialogue": None, "output_format": "text", "output": "r.html",
          "force": True, "max_level": None},
+    )  # fmt: skip
+    assert plain_command(["export", "actions", "-o", "a//b.csv", "--overdue"]) == (
+        "export_actions",
+        no_root,
+        {"output_format": "csv", "output": Path("a/b.csv"), "force": False, "status": None,
+         "overdue": True, "due_before": None, "party": None, "owner": None, "meeting": None,
+         "topic": None, "max_level": None},
     )  # fmt: skip
     assert plain_command(["timeline", "--to", "2024"]) == (
         "timeline",
@@ -253,6 +280,19 @@ LINES = [
     "report 1 -o {folder}",
     "report 1 -o {db}",
     "brief 2 -o {folder}/no/such.txt",
+    "export actions",
+    "export actions --format json --status all",
+    "--lang es export actions --format markdown --overdue",
+    "export actions --format ics --party MX --meeting 1",
+    "export actions --max-level public --topic consular",
+    "export actions --status bogus",
+    "--date-order dmy export actions --due-before 05/04/2023",
+    "export actions --due-before 05/04/2023",
+    "export actions -o {folder}",
+    "export actions -o {folder}/./",
+    "export actions -o {db}",
+    "export actions -o {db}/x.csv",
+    "export actions --output {folder}/no/such.csv",
 ]
 
 
@@ -286,6 +326,8 @@ def test_a_line_prints_the_same_with_or_without_typer(
         ("report 1", False),
         ("timeline --actions", False),
         ("brief 2 -f markdown", False),
+        ("export actions --format json", False),
+        ("export actions --format Json", True),
         ("action list --party=MX", True),
         ("action show 1", True),
     ],
@@ -318,8 +360,10 @@ def _both_ways(args: list[str]) -> list[list[str]]:
 
 
 @pytest.mark.parametrize(
-    "line", ["action list", "action list --json", "meeting list", "report", "timeline", "brief 2"]
-)
+    "line",
+    ["action list", "action list --json", "meeting list", "report", "timeline", "brief 2",
+     "export actions --status all"],
+)  # fmt: skip
 def test_a_reader_that_leaves_ends_a_command_as_typer_ends_it(line: str, listed: Path) -> None:
     ended = []
     for command in _both_ways(line.split()):
@@ -333,7 +377,9 @@ def test_a_reader_that_leaves_ends_a_command_as_typer_ends_it(line: str, listed:
     assert b"Traceback" not in ended[0][1]
 
 
-@pytest.mark.parametrize("line", ["action list", "report", "timeline --actions"])
+@pytest.mark.parametrize(
+    "line", ["action list", "report", "timeline --actions", "export actions --format ics"]
+)
 def test_an_interrupt_ends_a_command_as_typer_ends_it(line: str, tmp_path: Path) -> None:
     import os
     import signal
@@ -344,7 +390,12 @@ def test_an_interrupt_ends_a_command_as_typer_ends_it(line: str, tmp_path: Path)
     ended = []
     for command in _both_ways(line.split()):
         process = subprocess.Popen(
-            command, env=base_env(fifo), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            command,
+            env=base_env(fifo),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            # A shell's background job ignores Ctrl-C, and its children inherit that.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         deadline = time.monotonic() + 60
         while True:  # the command has opened the data file once a writer can open it
@@ -369,9 +420,12 @@ def test_an_interrupt_ends_a_command_as_typer_ends_it(line: str, tmp_path: Path)
         ("brief 2 --format html --output {out}", 1),
         ("report -f json -o {out}", 1),
         ("report 1 -o {out} --force", 0),
+        ("export actions -o {out}", 1),
+        ("export actions --format xlsx --status all -o {out} --force", 0),
+        ("export actions --format ics --output {out}", 1),
     ],
 )
-def test_a_report_written_to_a_file_is_the_same_with_or_without_typer(
+def test_a_report_or_export_written_to_a_file_is_the_same_with_or_without_typer(
     line: str, second: int, listed: Path, tmp_path: Path
 ) -> None:
     written = []
@@ -390,38 +444,52 @@ def test_a_report_written_to_a_file_is_the_same_with_or_without_typer(
     assert written[0][0] == 0 and written[0][2] and written[0][3] == second
 
 
-@pytest.mark.parametrize("line", ["report 1", "timeline", "action list"])
-def test_a_command_on_a_terminal_draws_the_same_with_or_without_typer(
-    line: str, listed: Path
-) -> None:
+def _on_terminal(command: list[str], db: Path) -> tuple[int, bytes]:
+    """Run ``command`` on a 72-column terminal: its exit code and what the terminal got."""
     import fcntl
     import os
     import pty
     import struct
     import termios
 
-    drawn = []
-    for command in _both_ways(line.split()):
-        parent, child = pty.openpty()
-        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 72, 0, 0))
-        env = {k: v for k, v in base_env(listed).items() if k not in ("COLUMNS", "NO_COLOR")}
-        process = subprocess.Popen(command, env={**env, "TERM": "xterm"}, stdout=child,
-                                   stderr=child, stdin=child)  # fmt: skip
-        os.close(child)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(parent, 65536)
-            except OSError:  # the terminal closed with the process
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        os.close(parent)
-        drawn.append((process.wait(timeout=60), b"".join(chunks)))
+    parent, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 72, 0, 0))
+    env = {k: v for k, v in base_env(db).items() if k not in ("COLUMNS", "NO_COLOR")}
+    process = subprocess.Popen(command, env={**env, "TERM": "xterm"}, stdout=child,
+                               stderr=child, stdin=child)  # fmt: skip
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(parent, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(parent)
+    return process.wait(timeout=60), b"".join(chunks)
+
+
+@pytest.mark.parametrize("line", ["report 1", "timeline", "action list"])
+def test_a_command_on_a_terminal_draws_the_same_with_or_without_typer(
+    line: str, listed: Path
+) -> None:
+    drawn = [_on_terminal(command, listed) for command in _both_ways(line.split())]
     assert drawn[0] == drawn[1]
     lines = strip_styles(drawn[0][1]).splitlines()
     assert drawn[0][0] == 0 and 60 < max(map(len, lines)) <= 72  # the terminal's width
+
+
+def test_an_export_refuses_to_write_xlsx_to_a_terminal_with_or_without_typer(
+    listed: Path,
+) -> None:
+    line = ["export", "actions", "--format", "xlsx"]
+    assert plain_command(line) is not None
+    refused = [_on_terminal(command, listed) for command in _both_ways(line)]
+    assert refused[0] == refused[1]
+    assert refused[0][0] != 0 and b"binary format" in refused[0][1]
+    assert b"PK" not in refused[0][1]  # no zip archive reached the terminal
 
 
 def strip_styles(output: bytes) -> str:

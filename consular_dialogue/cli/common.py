@@ -200,7 +200,7 @@ def _is_data_file(target: Path, db_path: Path) -> bool:
     return False
 
 
-def check_output(ctx: typer.Context, output: str, *, force: bool) -> Path:
+def check_output(ctx: Invocation, output: str, *, force: bool) -> Path:
     """Refuse an ``-o FILE`` before any work is done: the data file, a folder, a clobber."""
     return check_target(output, db_path=state(ctx).settings.db_path, force=force)
 

@@ -1,20 +1,19 @@
 """``cdt export``: actions and meetings as files for spreadsheets, calendars and reports.
 
 The formats live in ``consular_dialogue.exporters`` (pure functions and a
-registry); this module only reads the data file, picks the records, and does
-the one piece of file I/O: stdout, or ``-o FILE`` written privately and atomically.
+registry); this module declares the commands. Reading the data file, picking the
+records and the one piece of file I/O (stdout, or ``-o FILE`` written privately and
+atomically) are in ``cli.reads``, which ``cli.fast`` runs without Typer.
 """
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
-from ..errors import UsageProblem
 from ..exporters import FORMATS, Kind, format_names
 from .action import (
     DueBeforeOpt,
@@ -25,13 +24,9 @@ from .action import (
     StatusFilterOpt,
     TopicFilterOpt,
 )
-from .common import check_output, reading, say, state, write_output
+from .common import reading, state
 from .options import MaxLevelOpt
-from .reads import action_filter
-
-if TYPE_CHECKING:
-    from ..exporters import ExportFormat, Rendered
-    from ..models import Record
+from .reads import check_export_target, deliver_export, export_actions
 
 app = typer.Typer(
     help="Export actions or meetings as CSV, JSON, Markdown, iCalendar or Excel files.",
@@ -82,59 +77,6 @@ OutputOpt = Annotated[
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace the output file if it exists.")]
 
 
-# ---- where the export goes ----------------------------------------------------
-
-
-def _to_stdout(output: Path | None) -> bool:
-    return output is None or str(output) == "-"
-
-
-def _check_target(ctx: typer.Context, fmt: ExportFormat, output: Path | None, force: bool) -> None:
-    """Refuse a target before any work is done."""
-    if _to_stdout(output):
-        if fmt.binary and sys.stdout.isatty():
-            raise UsageProblem(
-                f"{fmt.name} is a binary format; write it to a file with -o FILE{fmt.suffix}."
-            )
-        return
-    assert output is not None
-    check_output(ctx, str(output), force=force)
-
-
-def _describe(record: Record) -> str:
-    from ..models import Meeting
-
-    if isinstance(record, Meeting):
-        return f"{record.id} ({record.title}, {record.date.iso})"
-    title = getattr(record, "title", "")
-    return f"{record.id} ({title})"
-
-
-def _deliver(
-    ctx: typer.Context,
-    kind: Kind,
-    rendered: Rendered,
-    *,
-    count: int,
-    output: Path | None,
-    force: bool,
-) -> None:
-    singular = kind[:-1]
-    if rendered.left_out:
-        n = len(rendered.left_out)
-        listed = "; ".join(_describe(r) for r in rendered.left_out)
-        noun = singular if n == 1 else kind
-        say(ctx, f"Left out {n} {rendered.left_out_reason} {noun}: {listed}.")
-    if _to_stdout(output):
-        sys.stdout.buffer.write(rendered.data)
-        sys.stdout.flush()
-        return
-    assert output is not None
-    write_output(ctx, str(output), rendered.data, force=force)
-    written = count - len(rendered.left_out)
-    say(ctx, f"Exported {written} {singular if written == 1 else kind} to {output}")
-
-
 # ---- commands ----------------------------------------------------------------
 
 
@@ -161,15 +103,11 @@ def actions(
 
     Example: cdt export actions --format csv -o actions.csv --status all
     """
-    from ..exporters import ExportContext, get_format
-    from ..models import AgendaItem, Meeting, Topic
-    from ..services.actions import list_actions
-
-    settings = state(ctx).settings
-    fmt = get_format("actions", output_format)
-    _check_target(ctx, fmt, output, force)
-    flt = action_filter(
+    export_actions(
         ctx,
+        output_format=output_format,
+        output=output,
+        force=force,
         status=status,
         overdue=overdue,
         due_before=due_before,
@@ -177,19 +115,8 @@ def actions(
         owner=owner,
         meeting=meeting,
         topic=topic,
+        max_level=max_level,
     )
-    with reading(ctx, max_level) as repo:
-        records = list_actions(repo, flt, today=settings.today)
-        export_ctx = ExportContext.build(
-            today=settings.today,
-            now=settings.now,
-            lang=settings.lang,
-            meetings=repo.found(Meeting, (a.meeting_id for a in records)),
-            items=repo.found(AgendaItem, (a.item_id for a in records if a.item_id is not None)),
-            topics=repo.all(Topic),
-        )
-    rendered = fmt.render(records, export_ctx)
-    _deliver(ctx, "actions", rendered, count=len(records), output=output, force=force)
 
 
 @app.command("meetings")
@@ -213,12 +140,12 @@ def meetings(
 
     settings = state(ctx).settings
     fmt = get_format("meetings", output_format)
-    _check_target(ctx, fmt, output, force)
+    check_export_target(ctx, fmt, output, force)
     with reading(ctx, max_level) as repo:
         records = list_meetings(repo, dialogue=dialogue)
     export_ctx = ExportContext(today=settings.today, now=settings.now, lang=settings.lang)
     rendered = fmt.render(records, export_ctx)
-    _deliver(ctx, "meetings", rendered, count=len(records), output=output, force=force)
+    deliver_export(ctx, "meetings", rendered, count=len(records), output=output, force=force)
 
 
 def _register_dump_command() -> None:

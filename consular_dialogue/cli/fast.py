@@ -3,13 +3,15 @@
 Importing Typer and letting it build a command costs about 45 ms of every run here,
 a quarter of ``cdt action list`` on 10,000 actions: the difference between keeping
 pace with Taskwarrior or not. So ``action list``, ``meeting list``, ``report``,
-``brief`` and ``timeline`` are read here when every word of their line is one of their
-options, each given once in its plain form (``--party MX``, ``--overdue``, ``-f html``),
-or one of their numbers (``report 2``). Anything else (``--help``, ``--party=MX``, a
-repeated or unknown option, a number that is not plain digits or longer than 18, a
-value that starts with a dash, a missing or extra number, an environment variable
-that Typer would read, ``--debug``) is left to Typer, which reads it or says what is wrong. An
-interrupt or a reader that leaves ends the command as Typer ends it.
+``brief``, ``timeline`` and ``export actions`` are read here when every word of their
+line is one of their options, each given once in its plain form (``--party MX``,
+``--overdue``, ``-f html``), or one of their numbers (``report 2``). Anything else
+(``--help``, ``--party=MX``, a repeated or unknown option, a number that is not plain
+digits or longer than 18, a value that starts with a dash, an export format not named
+exactly, an ``-o`` path that Typer would refuse, a missing or extra number, an
+environment variable that Typer would read, ``--debug``) is left to Typer, which reads
+it or says what is wrong. An interrupt or a reader that leaves ends the command as
+Typer ends it.
 
 ``ROOT`` and ``FAST_COMMANDS`` mirror the Typer commands; a test keeps them equal, and
 runs lines both ways to compare what they print.
@@ -20,11 +22,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from itertools import zip_longest
+from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_INTERRUPTED
 
-# Option -> (the parameter it sets, its kind): "flag", "text" or "number".
+# Option -> (the parameter it sets, its kind): "flag", or one of ``_VALUES``.
 Options = dict[str, tuple[str, str]]
 
 # ``--debug`` is left to Typer: its tracebacks show Typer's frames.
@@ -68,21 +71,32 @@ _REPORT_OPTIONS: Options = {
     "--max-level": ("max_level", "text"),
 }
 _DIALOGUE_FROM_ENV = {"dialogue": "CDT_DIALOGUE"}
+_ACTION_FILTER: Options = {
+    "--status": ("status", "text"),
+    "--overdue": ("overdue", "flag"),
+    "--due-before": ("due_before", "text"),
+    "--party": ("party", "text"),
+    "--owner": ("owner", "text"),
+    "--meeting": ("meeting", "number"),
+    "--topic": ("topic", "text"),
+}
 
 # The words that name a command (``action list``, ``report``) -> how it is run.
 FAST_COMMANDS: dict[tuple[str, ...], FastCommand] = {
     ("action", "list"): FastCommand(
-        "action_list",
+        "action_list", {**_ACTION_FILTER, "--json": ("json_out", "flag")}
+    ),
+    ("export", "actions"): FastCommand(
+        "export_actions",
         {
-            "--status": ("status", "text"),
-            "--overdue": ("overdue", "flag"),
-            "--due-before": ("due_before", "text"),
-            "--party": ("party", "text"),
-            "--owner": ("owner", "text"),
-            "--meeting": ("meeting", "number"),
-            "--topic": ("topic", "text"),
-            "--json": ("json_out", "flag"),
+            "--format": ("output_format", "actions format"),
+            "--output": ("output", "path"),
+            "-o": ("output", "path"),
+            "--force": ("force", "flag"),
+            **_ACTION_FILTER,
+            "--max-level": ("max_level", "text"),
         },
+        defaults={"output_format": "csv"},
     ),
     ("meeting", "list"): FastCommand(
         "meeting_list",
@@ -128,6 +142,33 @@ def _number(word: str) -> int | None:
     return int(word) if word.isascii() and word.isdigit() and len(word) <= 18 else None
 
 
+def _path(word: str) -> Path | None:
+    """A path as Typer reads it (a ``Path``), unless Typer would refuse it: it exists
+    and cannot be read."""
+    try:
+        os.stat(word)
+    except OSError:
+        return Path(word)
+    return Path(word) if os.access(word, os.R_OK) else None
+
+
+def _actions_format(word: str) -> str | None:
+    """One of the export formats of actions, as named; Typer reads any other word."""
+    from ..exporters import format_names
+
+    return word if word in format_names("actions") else None
+
+
+# An option's kind -> its value, read from the word after it; None when Typer should
+# read the word.
+_VALUES: dict[str, Callable[[str], Any]] = {
+    "text": str,
+    "number": _number,
+    "path": _path,
+    "actions format": _actions_format,
+}
+
+
 def _read_words(
     args: list[str], options: Options, values: dict[str, Any], numbers: list[int] | None
 ) -> int | None:
@@ -158,7 +199,7 @@ def _read_words(
             continue
         if i + 1 == len(args) or args[i + 1].startswith("-"):
             return None
-        value = args[i + 1] if kind == "text" else _number(args[i + 1])
+        value = _VALUES[kind](args[i + 1])
         if value is None:
             return None
         values[name] = value

@@ -1,8 +1,8 @@
 """The read commands that run with or without Typer: ``action list``, ``meeting list``,
-``report``, ``brief`` and ``timeline``.
+``report``, ``brief``, ``timeline`` and ``export actions``.
 
-Their Typer commands (in ``action``, ``meeting`` and ``report``) declare the options
-and call these; so does ``cli.fast``, which runs a plain command line of theirs without
+Their Typer commands (in ``action``, ``meeting``, ``report`` and ``export``) declare the
+options and call these; so does ``cli.fast``, which runs a plain command line of theirs without
 importing Typer. Nothing here imports Typer.
 """
 
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from ..errors import UsageProblem
 from ..models import ActionStatus, MeetingKind, MeetingStatus, parse_choice
 from .common import (
     Invocation,
+    check_output,
     parse_user_date,
     parse_user_day,
     print_json,
@@ -26,24 +27,31 @@ from .common import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..exporters import ExportFormat, Kind, Rendered
+    from ..models import Record
     from ..reports import Report
     from ..services.actions import ActionFilter
 
 
-def action_filter(
-    ctx: Invocation,
-    *,
-    status: str | None,
-    overdue: bool,
-    due_before: str | None,
-    party: str | None,
-    owner: str | None,
-    meeting: int | None,
-    topic: str | None,
-) -> ActionFilter:
-    """The filter shared by ``action list`` and ``export actions``."""
+class ActionFilterWords(TypedDict):
+    """The options that pick actions, as typed: ``action list``'s and ``export actions``'s."""
+
+    status: str | None
+    overdue: bool
+    due_before: str | None
+    party: str | None
+    owner: str | None
+    meeting: int | None
+    topic: str | None
+
+
+def action_filter(ctx: Invocation, **words: Unpack[ActionFilterWords]) -> ActionFilter:
+    """The filter the options of ``action list`` and ``export actions`` describe."""
     from ..services.actions import ActionFilter
 
+    status, due_before, topic = words["status"], words["due_before"], words["topic"]
     all_statuses = status is not None and status.strip().lower() == "all"
     return ActionFilter(
         status=(
@@ -52,41 +60,21 @@ def action_filter(
             else None
         ),
         all_statuses=all_statuses,
-        overdue=overdue,
+        overdue=words["overdue"],
         due_before=parse_user_day(ctx, due_before) if due_before else None,
-        party=party,
-        owner=owner,
-        meeting_id=meeting,
+        party=words["party"],
+        owner=words["owner"],
+        meeting_id=words["meeting"],
         topic=topic.strip().lower() if topic else None,
     )
 
 
-def action_list(
-    ctx: Invocation,
-    *,
-    status: str | None,
-    overdue: bool,
-    due_before: str | None,
-    party: str | None,
-    owner: str | None,
-    meeting: int | None,
-    topic: str | None,
-    json_out: bool,
-) -> None:
+def action_list(ctx: Invocation, *, json_out: bool, **words: Unpack[ActionFilterWords]) -> None:
     """``cdt action list``."""
     from ..services.actions import list_actions
 
     st = state(ctx)
-    flt = action_filter(
-        ctx,
-        status=status,
-        overdue=overdue,
-        due_before=due_before,
-        party=party,
-        owner=owner,
-        meeting=meeting,
-        topic=topic,
-    )
+    flt = action_filter(ctx, **words)
     today = st.settings.today
     with reading(ctx) as repo:
         actions = list_actions(repo, flt, today=today)
@@ -238,3 +226,91 @@ def _day_range(
     first = parse_user_date(ctx, start).first_day() if start else None
     last = parse_user_date(ctx, end).last_day() if end else None
     return first, last
+
+
+def export_actions(
+    ctx: Invocation,
+    *,
+    output_format: str,
+    output: Path | None,
+    force: bool,
+    max_level: str | None,
+    **words: Unpack[ActionFilterWords],
+) -> None:
+    """``cdt export actions``."""
+    from ..exporters import ExportContext, get_format
+    from ..models import AgendaItem, Meeting, Topic
+    from ..services.actions import list_actions
+
+    settings = state(ctx).settings
+    fmt = get_format("actions", output_format)
+    check_export_target(ctx, fmt, output, force)
+    flt = action_filter(ctx, **words)
+    with reading(ctx, max_level) as repo:
+        records = list_actions(repo, flt, today=settings.today)
+        export_ctx = ExportContext.build(
+            today=settings.today,
+            now=settings.now,
+            lang=settings.lang,
+            meetings=repo.found(Meeting, (a.meeting_id for a in records)),
+            items=repo.found(AgendaItem, (a.item_id for a in records if a.item_id is not None)),
+            topics=repo.all(Topic),
+        )
+    rendered = fmt.render(records, export_ctx)
+    deliver_export(ctx, "actions", rendered, count=len(records), output=output, force=force)
+
+
+# ---- where an export goes (``export meetings`` too) --------------------------
+
+
+def _to_stdout(output: Path | None) -> bool:
+    return output is None or str(output) == "-"
+
+
+def check_export_target(
+    ctx: Invocation, fmt: ExportFormat, output: Path | None, force: bool
+) -> None:
+    """Refuse an export's target before any work is done."""
+    if _to_stdout(output):
+        if fmt.binary and sys.stdout.isatty():
+            raise UsageProblem(
+                f"{fmt.name} is a binary format; write it to a file with -o FILE{fmt.suffix}."
+            )
+        return
+    assert output is not None
+    check_output(ctx, str(output), force=force)
+
+
+def _describe(record: Record) -> str:
+    from ..models import Meeting
+
+    if isinstance(record, Meeting):
+        return f"{record.id} ({record.title}, {record.date.iso})"
+    title = getattr(record, "title", "")
+    return f"{record.id} ({title})"
+
+
+def deliver_export(
+    ctx: Invocation,
+    kind: Kind,
+    rendered: Rendered,
+    *,
+    count: int,
+    output: Path | None,
+    force: bool,
+) -> None:
+    """Write an export to stdout or ``-o FILE``, and say what was left out."""
+    singular = kind[:-1]
+    if rendered.left_out:
+        n = len(rendered.left_out)
+        listed = "; ".join(_describe(r) for r in rendered.left_out)
+        noun = singular if n == 1 else kind
+        say(ctx, f"Left out {n} {rendered.left_out_reason} {noun}: {listed}.")
+    if _to_stdout(output):
+        sys.stdout.buffer.write(rendered.data)
+        sys.stdout.flush()
+        return
+    assert output is not None
+    write_output(ctx, str(output), rendered.data, force=force)
+    written = count - len(rendered.left_out)
+    say(ctx, f"Exported {written} {singular if written == 1 else kind} to {output}")
