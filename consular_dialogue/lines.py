@@ -51,6 +51,71 @@ STATUS_STYLES = {
 
 Cell = tuple[str, "str | Style | None"]  # a cell's text (already inert) and its style
 
+# The characters Rich's ``Text`` drops (``rich.control.strip_control_codes``).
+_RICH_DROPS = dict.fromkeys((7, 8, 11, 12, 13))
+
+
+class Styled:
+    """Text with styles, kept as a Rich ``Text`` keeps it (the text, a style for the
+    whole, and styles over spans of it) without importing Rich: a long timeline written
+    to a pipe never loads Rich. Its methods do what ``Text``'s do, and ``text()`` is the
+    ``Text`` Rich would have built from the same calls (a test compares them)."""
+
+    __slots__ = ("plain", "spans", "style")
+
+    def __init__(self, text: str = "", style: str = "") -> None:
+        self.plain = text.translate(_RICH_DROPS)
+        self.style = style
+        self.spans: list[tuple[int, int, str]] = []
+
+    @classmethod
+    def assemble(cls, *parts: str | Styled | tuple[str, str]) -> Styled:
+        assembled = cls()
+        for part in parts:
+            if isinstance(part, tuple):
+                assembled.append(*part)
+            else:
+                assembled.append(part)
+        return assembled
+
+    def append(self, text: str | Styled, style: str = "") -> Styled:
+        if isinstance(text, Styled):
+            if text.plain:
+                self._add(text)
+        elif text:
+            text = text.translate(_RICH_DROPS)
+            if style:
+                self.spans.append((len(self.plain), len(self.plain) + len(text), style))
+            self.plain += text
+        return self
+
+    def _add(self, text: Styled) -> None:
+        """``text`` at the end, with its styles (even when empty, as ``Text.join`` does)."""
+        offset = len(self.plain)
+        if text.style:
+            self.spans.append((offset, offset + len(text.plain), text.style))
+        self.spans.extend((start + offset, end + offset, s) for start, end, s in text.spans)
+        self.plain += text.plain
+
+    def join(self, parts: Sequence[Styled]) -> Styled:
+        """``parts`` with this text between them."""
+        joined = Styled(style=self.style)
+        for i, part in enumerate(parts):
+            if i and self.plain:
+                joined._add(self)
+            joined._add(part)
+        return joined
+
+    def stylize(self, style: str) -> None:
+        """Add ``style`` over the whole text."""
+        if style and self.plain:
+            self.spans.append((0, len(self.plain), style))
+
+    def text(self) -> Any:  # a rich.text.Text
+        from rich.text import Span, Text
+
+        return Text(self.plain, style=self.style, spans=[Span(*span) for span in self.spans])
+
 
 def status_cell(value: str, lang: str) -> tuple[str, str]:
     return status_name(value, lang), STATUS_STYLES.get(value, "")
@@ -100,10 +165,10 @@ class LineTable:
         self.wide = list(wide)
         self.rows: list[list[Cell] | Cell] = []
 
-    def add_row(self, *cells: RenderableType | Cell) -> None:
+    def add_row(self, *cells: RenderableType | Styled | Cell) -> None:
         self.rows.append([_cell(c) for c in cells])
 
-    def add_separator(self, text: RenderableType | Cell) -> None:
+    def add_separator(self, text: RenderableType | Styled | Cell) -> None:
         """A full-width line between rows (a year heading, the today rule)."""
         self.rows.append(_cell(text))
 
@@ -111,9 +176,11 @@ class LineTable:
         return [row for row in self.rows if not isinstance(row, tuple)]
 
     def _widths(self, columns: list[list[str]], max_width: int) -> list[int]:
-        widths = [_cells(h) for h, _ in self.headers]
+        widths = [cell_width(h) for h, _ in self.headers]
         for i, (texts, wide) in enumerate(zip(columns, self.wide, strict=True)):
-            longest = max(map(len if _one_cell_each("".join(texts)) else _cells, texts), default=0)
+            longest = max(
+                map(len if _one_cell_each("".join(texts)) else cell_width, texts), default=0
+            )
             # A short column never takes more than NARROW_MAX: a code or a date.
             widths[i] = max(widths[i], longest if wide else min(longest, NARROW_MAX))
         room = max_width - len(self.GAP) * (len(widths) - 1)
@@ -181,10 +248,6 @@ class LineTable:
             else:
                 yield next(lines) + "\n"
 
-    def write_plain(self, file: IO[str], max_width: int) -> None:
-        file.write("".join(self.plain_lines(max_width)))
-        file.flush()
-
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         from rich.segment import Segment
         from rich.style import Style
@@ -221,11 +284,12 @@ class LineTable:
 
 
 def _cell(cell: Any) -> Cell:
-    """A (text, style) cell from a cell, a Rich ``Text`` or anything else (its ``str``)."""
+    """A (text, style) cell from a cell, a Rich ``Text`` or ``Styled`` text, or anything
+    else (its ``str``)."""
     if isinstance(cell, tuple):
         return cell
     plain = getattr(cell, "plain", None)
-    if isinstance(plain, str):  # a rich.text.Text: its text and base style
+    if isinstance(plain, str):  # a rich.text.Text or Styled: its text and base style
         return plain, cell.style or None
     return str(cell), None
 
@@ -251,7 +315,7 @@ def _one_cell_each(text: str) -> bool:
     return text.isascii() or _NOT_PLAIN_LATIN.search(text) is None
 
 
-def _cells(text: str) -> int:
+def cell_width(text: str) -> int:
     """Terminal cells ``text`` takes (one per character for plain Latin text)."""
     if _one_cell_each(text):
         return len(text)

@@ -4,25 +4,24 @@ A timeline is a vertical date axis: headings for each year (or month), one row
 per event, and a ``── today ──`` rule in its place. The layout is chosen at
 render time from the width Rich offers, so the same renderable prints at 100
 columns and at 40 (dropping secondary columns and folding their facts into the
-main cell). Every piece of user text enters through ``render.plain``.
+main cell). Every piece of user text enters through ``plain``.
+
+Cells are ``Styled`` text, which is Rich's ``Text`` without Rich: a long timeline
+(one line per row) going to a pipe or a file is written as plain lines without loading
+Rich, as long lists are (see ``lines``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
-from rich.table import Table
-from rich.text import Text
+from itertools import chain
+from typing import TYPE_CHECKING, Any
 
 from .dates import PartialDate
 from .i18n import label, status_name
-from .lines import LONG_LIST, STATUS_STYLES, LineTable
-from .render import plain
+from .lines import LONG_LIST, STATUS_STYLES, LineTable, Styled, cell_width
 from .reports import (
     ActionRow,
     ActionTimeline,
@@ -33,6 +32,11 @@ from .reports import (
     TopicTimeline,
     date_words,
 )
+from .text import clean
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.table import Table
 
 #: Below this many columns the secondary columns go and their facts join the main cell.
 WIDE = 72
@@ -58,20 +62,25 @@ class Column:
     wide_only: bool = False
 
 
-Cells = dict[str, Text]
+Cells = dict[str, Styled]
 LONG_WIDE = 120
 
 
-def _widest_line(text: Text) -> int:
-    return max((cell_len(line) for line in text.plain.split("\n")), default=0)
+def plain(text: str | None, style: str = "") -> Styled:
+    """User text as ``Styled`` text: never read as markup, its controls made visible."""
+    return Styled(clean(text), style)
 
 
-def _joined(*parts: Text | None, sep: str = " · ") -> Text:
+def _widest_line(text: Styled) -> int:
+    return max((cell_width(line) for line in text.plain.split("\n")), default=0)
+
+
+def _joined(*parts: Styled | None, sep: str = " · ") -> Styled:
     present = [p for p in parts if p is not None and p.plain]
-    return Text(sep).join(present)
+    return Styled(sep).join(present)
 
 
-def _lines(*parts: Text | None) -> Text:
+def _lines(*parts: Styled | None) -> Styled:
     return _joined(*parts, sep="\n")
 
 
@@ -81,7 +90,7 @@ class Axis:
     def __init__(
         self,
         *,
-        title: Text,
+        title: Styled,
         columns: Sequence[Column],
         entries: Sequence[Any],
         cells: Callable[[Any, bool], Cells],
@@ -89,8 +98,8 @@ class Axis:
         today: dt.date,
         lang: str,
         row_style: Callable[[Any], str] = lambda _row: "",
-        empty: Text,
-        legend: Text | None = None,
+        empty: Styled,
+        legend: Styled | None = None,
     ) -> None:
         self.title = title
         self.columns = columns
@@ -103,30 +112,54 @@ class Axis:
         self.empty = empty
         self.legend = legend
 
-    def _today_rule(self, width: int) -> Text:
+    def _today_rule(self, width: int) -> Styled:
         words = f"── {label('today', self.lang)} {self.today.isoformat()} "
-        return Text(words + "─" * max(width - cell_len(words), 0), style=TODAY_STYLE)
+        return Styled(words + "─" * max(width - cell_width(words), 0), style=TODAY_STYLE)
+
+    def _rows(self) -> list[Any]:
+        return [e for e in self.entries if not isinstance(e, TodayMarker)]
+
+    def _columns(self, rows: int, width: int) -> tuple[bool, list[Column]]:
+        """Whether the secondary columns fit, and the columns drawn."""
+        # One line per row (a long axis) needs more room before secondary columns fit.
+        wide = width >= (LONG_WIDE if rows > LONG_LIST else WIDE)
+        return wide, [c for c in self.columns if wide or not c.wide_only]
+
+    def plain_lines(self, max_width: int) -> Iterator[str] | None:
+        """A long axis as Rich draws it without colour, when each of its lines but the
+        rows' is one line that fits (a title, a legend); None otherwise: Rich draws it."""
+        rows = self._rows()
+        ends = [self.title.plain] + ([] if self.legend is None else [self.legend.plain])
+        if len(rows) <= LONG_LIST or not all(_one_line(end, max_width) for end in ends):
+            return None
+        wide, columns = self._columns(len(rows), max_width)
+        cells = {id(row): self.cells(row, wide) for row in rows}
+        table = self._long(columns, cells, max_width).plain_lines(max_width)
+        return chain([f"{ends[0]}\n"], table, [f"{end}\n" for end in ends[1:]])
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.table import Table
+
         width = options.max_width
-        rows = [e for e in self.entries if not isinstance(e, TodayMarker)]
-        # One line per row (a long axis) needs more room before secondary columns fit.
-        wide = width >= (LONG_WIDE if len(rows) > LONG_LIST else WIDE)
-        columns = [c for c in self.columns if wide or not c.wide_only]
-        yield self.title
+        rows = self._rows()
+        wide, columns = self._columns(len(rows), width)
+        yield self.title.text()
         if not rows:
-            yield self.empty
+            yield self.empty.text()
             return
         cells = {id(row): self.cells(row, wide) for row in rows}
         if len(rows) > LONG_LIST:
             yield self._long(columns, cells, width)
             if self.legend is not None:
-                yield self.legend
+                yield self.legend.text()
             return
         # Fixed columns get one width for the whole axis, so every group's table lines up.
         widths = {
             c.key: max(
-                [cell_len(c.header), *(_widest_line(cells[id(r)].get(c.key, Text())) for r in rows)]
+                [
+                    cell_width(c.header),
+                    *(_widest_line(cells[id(r)].get(c.key, _EMPTY)) for r in rows),
+                ]
             )
             for c in columns
             if not c.ratio
@@ -159,22 +192,24 @@ class Axis:
                 if current is not None:
                     yield current
                     current = None
-                yield self._today_rule(width)
+                yield self._today_rule(width).text()
                 continue
             if self.group(entry) != group:
                 if current is not None:
                     yield current
                     current = None
                 group = self.group(entry)
-                yield Text(group, style="bold underline")
+                yield Styled(group, style="bold underline").text()
             if current is None:
                 current = table(header=False)
             row = cells[id(entry)]
-            current.add_row(*(row.get(c.key, Text()) for c in columns), style=self.row_style(entry))
+            current.add_row(
+                *(row.get(c.key, _EMPTY).text() for c in columns), style=self.row_style(entry)
+            )
         if current is not None:
             yield current
         if self.legend is not None:
-            yield self.legend
+            yield self.legend.text()
 
     def _long(self, columns: Sequence[Column], cells: dict[int, Cells], width: int) -> LineTable:
         """A long axis one line per row: Rich's tables need seconds for thousands of rows."""
@@ -186,10 +221,18 @@ class Axis:
                 continue
             if self.group(entry) != group:
                 group = self.group(entry)
-                lines.add_separator(Text(group, style="bold underline"))
+                lines.add_separator(Styled(group, style="bold underline"))
             row = cells[id(entry)]
-            lines.add_row(*(row.get(c.key, Text()) for c in columns))
+            lines.add_row(*(row.get(c.key, _EMPTY) for c in columns))
         return lines
+
+
+_EMPTY = Styled()
+
+
+def _one_line(text: str, width: int) -> bool:
+    """Whether Rich draws ``text`` as it is, on one line of ``width`` cells."""
+    return "\n" not in text and "\t" not in text and cell_width(text) <= width
 
 
 def _year(entry: Any) -> str:
@@ -199,24 +242,24 @@ def _year(entry: Any) -> str:
 # ---- meetings --------------------------------------------------------------------------
 
 
-def _meeting_marker(status: str) -> Text:
+def _meeting_marker(status: str) -> Styled:
     mark, style = MEETING_MARKERS.get(status, ("·", ""))
-    return Text(mark, style=style)
+    return Styled(mark, style=style)
 
 
-def _meeting_legend(lang: str) -> Text:
+def _meeting_legend(lang: str) -> Styled:
     parts = [
-        Text.assemble(_meeting_marker(status), " ", status_name(status, lang))
+        Styled.assemble(_meeting_marker(status), " ", status_name(status, lang))
         for status in MEETING_MARKERS
     ]
-    legend = Text("   ").join(parts)
+    legend = Styled("   ").join(parts)
     legend.stylize("dim")
     return legend
 
 
-def _heads(row: MeetingRow) -> Text:
+def _heads(row: MeetingRow) -> Styled:
     return _lines(
-        *(Text.assemble((d.party, "bold"), " ", plain(d.head)) for d in row.heads if d.head)
+        *(Styled.assemble((d.party, "bold"), " ", plain(d.head)) for d in row.heads if d.head)
     )
 
 
@@ -224,9 +267,9 @@ def _count_words(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
-def _action_counts(open_count: int, overdue: int, lang: str) -> Text:
+def _action_counts(open_count: int, overdue: int, lang: str) -> Styled:
     """``2 open`` / ``1 overdue`` (``2 abiertas`` / ``1 vencida``)."""
-    text = Text()
+    text = Styled()
     if open_count:
         text.append(_count_words(open_count, status_name("open", lang), label("open", lang)))
     if overdue:
@@ -236,30 +279,32 @@ def _action_counts(open_count: int, overdue: int, lang: str) -> Text:
     return text
 
 
-def meeting_timeline(timeline: MeetingTimeline) -> RenderableType:
+def meeting_timeline(timeline: MeetingTimeline) -> Axis:
     """The dialogue's meetings by year: kind, status, place, heads and follow-up counts."""
     lang = timeline.lang
 
     def cells(row: MeetingRow, wide: bool) -> Cells:
-        status = Text(row.status_name, style=STATUS_STYLES.get(row.status, ""))
+        status = Styled(row.status_name, style=STATUS_STYLES.get(row.status, ""))
         main = _lines(
-            _joined(Text(row.kind_name, style="bold"), status),
+            _joined(Styled(row.kind_name, style="bold"), status),
             plain(row.location, style="dim"),
         )
         counts = _action_counts(row.open_actions, row.overdue_actions, lang)
         result = {
             "mark": _meeting_marker(row.status),
-            "id": Text(str(row.meeting_id)),
-            "when": Text(row.when),
+            "id": Styled(str(row.meeting_id)),
+            "when": Styled(row.when),
             "meeting": main,
             "heads": _heads(row),
-            "items": Text(str(row.items)),
+            "items": Styled(str(row.items)),
             "actions": counts,
         }
         if not wide:
             summary = _joined(
-                Text(f"{label('agenda', lang)} {row.items}"),
-                Text(counts.plain.replace("\n", " · "), style="red" if row.overdue_actions else ""),
+                Styled(f"{label('agenda', lang)} {row.items}"),
+                Styled(
+                    counts.plain.replace("\n", " · "), style="red" if row.overdue_actions else ""
+                ),
             )
             result["meeting"] = _lines(main, summary)
         return result
@@ -283,7 +328,7 @@ def meeting_timeline(timeline: MeetingTimeline) -> RenderableType:
         today=timeline.today,
         lang=lang,
         row_style=lambda row: ROW_STYLES.get(row.status, ""),
-        empty=Text(label("no_meetings", lang), style="dim"),
+        empty=Styled(label("no_meetings", lang), style="dim"),
         legend=_meeting_legend(lang),
     )
 
@@ -293,7 +338,7 @@ def meeting_timeline(timeline: MeetingTimeline) -> RenderableType:
 ITEM_STYLES = {**STATUS_STYLES, "agreed": "green", "in-progress": "yellow", "deferred": "yellow"}
 
 
-def topic_timeline(timeline: TopicTimeline) -> RenderableType:
+def topic_timeline(timeline: TopicTimeline) -> Axis:
     """Each time a topic was on the agenda: the item, its status and outcome, and its carries."""
     lang = timeline.lang
 
@@ -304,14 +349,16 @@ def topic_timeline(timeline: TopicTimeline) -> RenderableType:
             words = "↳ " + label("carried_from_item", lang).format(item=item.carried_from)
             if item.carried_from_meeting is not None:
                 words += f" ({item.carried_from_meeting.date})"
-            carried = Text(words, style="dim")
-        status = Text(item.status_name, style=ITEM_STYLES.get(item.status, ""))
+            carried = Styled(words, style="dim")
+        status = Styled(item.status_name, style=ITEM_STYLES.get(item.status, ""))
         outcome = plain(item.outcome)
-        title = Text.assemble((f"{item.item_id} ", "dim"), plain(item.title, style="bold"))
-        meeting = Text.assemble(row.meeting.kind_name, " ", (f"[{row.meeting.meeting_id}]", "dim"))
+        title = Styled.assemble((f"{item.item_id} ", "dim"), plain(item.title, style="bold"))
+        meeting = Styled.assemble(
+            row.meeting.kind_name, " ", (f"[{row.meeting.meeting_id}]", "dim")
+        )
         result = {
             "mark": _meeting_marker(row.meeting.status),
-            "when": Text(row.when),
+            "when": Styled(row.when),
             "meeting": meeting,
             "item": _lines(title, carried),
             "status": status,
@@ -329,7 +376,7 @@ def topic_timeline(timeline: TopicTimeline) -> RenderableType:
         Column("status", label("status", lang), wide_only=True),
         Column("outcome", label("outcome", lang), ratio=1, wide_only=True),
     ]
-    title = Text.assemble(
+    title = Styled.assemble(
         (f"{label('topic', lang)}: ", "bold"),
         plain(timeline.topic_name, style="bold"),
         (f" ({timeline.topic})", "dim"),
@@ -343,7 +390,7 @@ def topic_timeline(timeline: TopicTimeline) -> RenderableType:
         today=timeline.today,
         lang=lang,
         row_style=lambda row: ROW_STYLES.get(row.meeting.status, ""),
-        empty=Text(label("no_items", lang), style="dim"),
+        empty=Styled(label("no_items", lang), style="dim"),
         legend=_meeting_legend(lang),
     )
 
@@ -351,7 +398,7 @@ def topic_timeline(timeline: TopicTimeline) -> RenderableType:
 # ---- open actions by due date ----------------------------------------------------------
 
 
-def action_timeline(timeline: ActionTimeline) -> RenderableType:
+def action_timeline(timeline: ActionTimeline) -> Axis:
     """Unfinished actions by due date, overdue ones above the today rule, marked by party."""
     lang = timeline.lang
     party_styles = dict(zip(timeline.parties, PARTY_STYLES, strict=False))
@@ -359,15 +406,15 @@ def action_timeline(timeline: ActionTimeline) -> RenderableType:
     def cells(row: ActionRow, wide: bool) -> Cells:
         a = row.action
         style = party_styles.get(a.party, "magenta")
-        mark = Text("!", style="bold red") if a.overdue else Text("•", style=style)
+        mark = Styled("!", style="bold red") if a.overdue else Styled("•", style=style)
         title = plain(a.title)
         owner = plain(a.owner, style="dim")
-        status = Text(a.status_name, style=STATUS_STYLES.get(a.status, ""))
-        meeting = Text(f"{row.meeting.date} {row.meeting.kind_name} [{row.meeting.meeting_id}]")
-        due = Text(a.due or "", style="bold red" if a.overdue else "")
+        status = Styled(a.status_name, style=STATUS_STYLES.get(a.status, ""))
+        meeting = Styled(f"{row.meeting.date} {row.meeting.kind_name} [{row.meeting.meeting_id}]")
+        due = Styled(a.due or "", style="bold red" if a.overdue else "")
         result = {
             "mark": mark,
-            "id": Text(str(a.action_id)),
+            "id": Styled(str(a.action_id)),
             "due": due,
             "party": plain(a.party_name, style=style),
             "action": title,
@@ -395,12 +442,12 @@ def action_timeline(timeline: ActionTimeline) -> RenderableType:
         Column("meeting", label("meeting", lang), wide_only=True),
     ]
     return Axis(
-        title=Text(label("actions_timeline", lang), style="bold"),
+        title=Styled(label("actions_timeline", lang), style="bold"),
         columns=columns,
         entries=(*timeline.entries, *timeline.undated),
         cells=cells,
         group=month,
         today=timeline.today,
         lang=lang,
-        empty=Text(label("no_actions", lang), style="dim"),
+        empty=Styled(label("no_actions", lang), style="dim"),
     )

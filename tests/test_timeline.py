@@ -7,13 +7,30 @@ import io
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console, RenderableType
-from test_reports import HOSTILE, LANGS, TODAY, build_dialogue, build_hostile, check_golden
+from rich.text import Text
+from test_reports import (
+    HOSTILE,
+    LANGS,
+    NOW,
+    TODAY,
+    _action,
+    _item,
+    _meeting,
+    build_dialogue,
+    build_hostile,
+    check_golden,
+)
 
 from consular_dialogue import reports, timeline
 from consular_dialogue.errors import InputError, NotFoundError
-from consular_dialogue.storage import Repository, open_for_reading
+from consular_dialogue.lines import LONG_LIST, Styled
+from consular_dialogue.models import AgendaStatus, Delegation, MeetingKind
+from consular_dialogue.services import dialogues, topics
+from consular_dialogue.storage import Repository, open_for_reading, open_for_writing
 
 WIDTHS = (100, 80, 60, 40, 24)
 
@@ -191,3 +208,129 @@ def test_hostile_text_shows_literally_in_timelines(hostile: Repository, width: i
 
 def test_hostile_fixture_really_is_hostile() -> None:
     assert "\x1b" in HOSTILE and "[link=" in HOSTILE and "\u202e" in HOSTILE and "\n" in HOSTILE
+
+
+# ---- long timelines: one line per row, written without Rich to a pipe -----------------
+
+
+@pytest.fixture(scope="module")
+def long_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """More meetings, consular-access items and open actions than ``LONG_LIST``, so that
+    each timeline is drawn one line per row; half their text is hostile."""
+    path = tmp_path_factory.mktemp("long-timeline") / "tracker.json"
+    with open_for_writing(path) as repo:
+        topics.load_catalog(repo, NOW)
+        dialogues.add_dialogue(repo, name="Diálogo Consular México–Estados Unidos", key="mx-us",
+                               parties=["MX", "US"], established=None, notes=None, now=NOW)  # fmt: skip
+        for n in range(LONG_LIST + 6):
+            text = HOSTILE if n % 2 else f"Reunión {n} en Ciudad de México"
+            day = f"{2012 + n // 6}-{1 + 2 * (n % 6):02d}" + ("" if n % 7 == 0 else "-15")
+            heads = [Delegation("MX", text, "Subsecretario"), Delegation("US", f"Jefa {n}")]
+            meeting = _meeting(repo, text, (MeetingKind.ANNUAL, MeetingKind.INTERMEDIATE)[n % 2],
+                               day, location=text, host="MX", delegations=heads)  # fmt: skip
+            item = _item(repo, meeting, text, "consular-access", list(AgendaStatus)[n % 4],
+                         text if n % 3 else None, when="2023-04-21")  # fmt: skip
+            due = None if n % 9 == 0 else (TODAY + dt.timedelta(days=7 * n - 200)).isoformat()
+            _action(repo, text, item_id=item.id, party=("MX", "US", "joint")[n % 3], owner=text,
+                    due=due, when="2023-04-21")  # fmt: skip
+    return path
+
+
+def _drawn_by_rich(view: RenderableType, width: int) -> str:
+    """``view`` as the CLI's console draws it on a pipe of ``width`` columns."""
+    from consular_dialogue.render import make_console
+
+    buffer = io.StringIO()
+    console = make_console(buffer)
+    console.width = width
+    console.print(view)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_long_timeline_written_plain_is_what_rich_draws(long_db: Path, lang: str) -> None:
+    for name, view in views(open_for_reading(long_db), lang).items():
+        assert isinstance(view, timeline.Axis)
+        for width in (30, 40, 72, 100, 119, 120, 160):
+            drawn = _drawn_by_rich(view, width)
+            assert len(drawn.splitlines()) > LONG_LIST + 3, (name, width)  # one line per row
+            # Plain lines are written unless the title or legend would wrap.
+            ends = [view.title] + ([view.legend] if view.legend is not None else [])
+            fits = all(cell_len(end.plain) <= width and "\n" not in end.plain for end in ends)
+            lines = view.plain_lines(width)
+            assert (lines is not None) == fits, (name, width)
+            if lines is not None:
+                assert "".join(lines) == drawn, (name, width)
+
+
+def test_a_short_timeline_is_left_to_rich(repo: Repository) -> None:
+    for view in views(repo, "en").values():
+        assert isinstance(view, timeline.Axis) and view.plain_lines(100) is None
+
+
+@pytest.mark.parametrize("line", [["timeline"], ["timeline", "--actions"]])
+def test_a_long_timeline_to_a_pipe_is_drawn_without_importing_rich(
+    long_db: Path, line: list[str]
+) -> None:
+    import subprocess
+    import sys
+
+    from conftest import base_env
+
+    probe = (
+        "import sys\n"
+        "from consular_dialogue.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print('rich.console' in sys.modules, file=sys.stderr)\n"
+    )
+    env = base_env(long_db, now="2023-04-24T10:00:00-06:00")
+    done = subprocess.run(
+        [sys.executable, "-c", probe, *line], env=env, capture_output=True, text=True, check=True
+    )
+    assert done.stderr.strip() == "False"
+    repo = open_for_reading(long_db)
+    view = views(repo, "en")["actions" if "--actions" in line else "meetings"]
+    assert done.stdout == _drawn_by_rich(view, int(env["COLUMNS"]))
+
+
+_TEXTS = st.text(alphabet="ab ·é●\n\t\x07\x08\x0b\x0c\r\x1b", max_size=5)
+_STYLES = st.sampled_from(["", "bold", "dim", "red on white"])
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), _TEXTS, _STYLES, st.lists(st.integers(0, 9))),
+                max_size=12))  # fmt: skip
+def test_styled_text_is_the_text_rich_builds_from_the_same_calls(
+    steps: list[tuple[int, str, str, list[int]]],
+) -> None:
+    """Each step makes or changes a text both ways: a new one, an appended string or text,
+    an assembly, a join, a style over the whole."""
+    pairs: list[tuple[Styled, Text]] = [(Styled(), Text())]
+    for op, words, style, picks in steps:
+        picked = [pairs[i % len(pairs)] for i in picks]
+        styled, text = pairs[-1]
+        if op == 0:
+            pairs.append((Styled(words, style), Text(words, style=style)))
+        elif op == 1:
+            styled.append(words, style)
+            text.append(words, style=style)
+        elif op == 2 and picked and picked[0][0] is not styled:
+            styled.append(picked[0][0])
+            text.append(picked[0][1])
+        elif op == 3:
+            parts = (words, (words, style), *picked)
+            pairs.append(
+                (Styled.assemble(words, (words, style), *(p[0] for p in picked)),
+                 Text.assemble(words, (words, style), *(p[1] for p in picked)))
+            )  # fmt: skip
+            assert len(parts) == len(picked) + 2
+        elif op == 4:
+            pairs.append((Styled(words, style).join([p[0] for p in picked]),
+                          Text(words, style=style).join([p[1] for p in picked])))  # fmt: skip
+        else:
+            styled.stylize(style)
+            text.stylize(style)
+    for styled, text in pairs:
+        expected = (text.plain, text.style, [tuple(span) for span in text.spans])
+        assert (styled.plain, styled.style, styled.spans) == expected
+        built = styled.text()
+        assert (built.plain, built.style, built.spans) == (text.plain, text.style, text.spans)

@@ -46,14 +46,18 @@ class State:
         return self._out
 
     def show(self, renderable: Any) -> None:
-        """Print on stdout. A long list going to a pipe or a file is written as plain
-        lines without loading Rich: the lines Rich would write there (see ``lines``)."""
-        from ..lines import LineTable, plain_width
+        """Print on stdout. A long list or timeline going to a pipe or a file is written
+        as plain lines without loading Rich: the lines Rich would write there (see
+        ``lines``)."""
+        from ..lines import plain_width
 
-        if isinstance(renderable, LineTable) and self._out is None:
+        plain_lines = getattr(renderable, "plain_lines", None)
+        if plain_lines is not None and self._out is None:
             width = plain_width(sys.stdout)
-            if width is not None:
-                renderable.write_plain(sys.stdout, width)
+            lines = None if width is None else plain_lines(width)
+            if lines is not None:
+                sys.stdout.write("".join(lines))
+                sys.stdout.flush()
                 return
         self.out.print(renderable)
 

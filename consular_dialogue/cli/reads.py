@@ -154,7 +154,7 @@ def timeline(
                     repo, dialogue, settings.today, settings.lang, start=first, end=last
                 )
             )
-    st.out.print(view)
+    st.show(view)
 
 
 def report(
