@@ -54,6 +54,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "today": ("today", "hoy"),
     "no_meetings": ("No meetings.", "No hay reuniones."),
     "no_actions": ("No actions.", "No hay acciones."),
+    "no_matches": ("No matches.", "Sin resultados."),
     "no_items": ("No agenda items.", "No hay puntos de agenda."),
     "none": ("none", "ninguno"),
     "level": ("Level", "Nivel"),

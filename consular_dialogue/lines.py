@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from .models import Action
+    from .services.search import Hit
 
 LONG_LIST = 60  # rows above which a list is drawn one line per record
 NARROW_MAX = 24
@@ -392,4 +393,17 @@ def actions_table(actions: Sequence[Action], today: dt.date, lang: str) -> Rende
                 (str(a.meeting_id), None),
             ],
         )
+    return table
+
+
+def hits_table(hits: Sequence[Hit], lang: str) -> RenderableType:
+    if not hits:
+        from .render import empty
+
+        return empty("no_matches", lang)
+    table = list_table(lang, len(hits), "kind", "id", "meeting", "field", "text")
+    add = table.rows.append if isinstance(table, LineTable) else partial(add_cells, table)
+    for h in hits:
+        add([(h.kind, None), (str(h.record_id), None), (str(h.meeting_id), None),
+             (h.field, None), (clean(h.text), None)])  # fmt: skip
     return table

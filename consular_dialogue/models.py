@@ -8,6 +8,7 @@ Nothing in this module knows about TinyDB, Typer or Rich.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 import uuid as uuid_module
 from dataclasses import dataclass, field
@@ -121,11 +122,18 @@ class _Unmarked(dict[int, "int | None"]):
 _UNMARKED = _Unmarked()
 
 
+# The combining marks of Latin accents: U+0300-U+036F, but for U+034F, which is not one.
+_LATIN_MARKS = re.compile("[\u0300-\u034e\u0350-\u036f]")
+
+
 def fold_text(text: str) -> str:
     """Lower-case and strip accents, so ``accion`` finds ``acción``."""
     if text.isascii():
         return text.lower()
-    return unicodedata.normalize("NFKD", text.casefold()).translate(_UNMARKED)
+    decomposed = _LATIN_MARKS.sub("", unicodedata.normalize("NFKD", text.casefold()))
+    # Spanish (Latin) text is ASCII once its accents are gone: no need to look at each
+    # character in Python for other marks.
+    return decomposed if decomposed.isascii() else decomposed.translate(_UNMARKED)
 
 
 def require_text(value: str, what: str, *, max_length: int = 2000) -> str:

@@ -58,7 +58,6 @@ from .lines import (  # noqa: E402
 if TYPE_CHECKING:
     from .communique import CommuniqueDraft
     from .models import Action, AgendaItem, Dialogue, Meeting, Topic
-    from .services.search import Hit
 
 
 def status_text(value: str, lang: str) -> Text:
@@ -445,15 +444,6 @@ def action_detail(a: Action, today: dt.date, lang: str) -> RenderableType:
             changes.add_row(c.at, c.field, plain(f"{c.old or '—'} → {c.new or '—'}"))
         parts.append(changes)
     return _stacked(parts)
-
-
-def hits_table(hits: Sequence[Hit], lang: str) -> RenderableType:
-    if not hits:
-        return Text("No matches." if lang == "en" else "Sin resultados.", style="dim")
-    table = list_table(lang, len(hits), "kind", "id", "meeting", "field", "text")
-    for h in hits:
-        table.add_row(h.kind, str(h.record_id), str(h.meeting_id), h.field, plain(h.text))
-    return table
 
 
 def communique_draft(draft: CommuniqueDraft, lang: str) -> RenderableType:

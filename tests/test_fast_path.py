@@ -1,7 +1,7 @@
-"""``action list``, ``meeting list``, ``report``, ``brief``, ``timeline`` and ``export
-actions`` run without Typer when their line is plain (``cli.fast``): the same options
-and arguments as the Typer commands, the same output, and any other line left to
-Typer."""
+"""``action list``, ``meeting list``, ``report``, ``brief``, ``timeline``, ``search`` and
+``export actions`` run without Typer when their line is plain (``cli.fast``): the same
+options and arguments as the Typer commands, the same output, and any other line left
+to Typer."""
 
 from __future__ import annotations
 
@@ -89,7 +89,8 @@ def test_the_fast_paths_options_and_arguments_are_the_typer_commands() -> None:
         arguments = [p for p in command.params if p.param_type_name == "argument"]
         assert [p.name for p in arguments] == list(fast.arguments), words
         assert [p.required for p in arguments] == [i < fast.required for i in range(len(arguments))]
-        assert all(type(p.type).__name__ == "IntParamType" for p in arguments), words
+        kinds = {"IntParamType": "number", "StringParamType": "text"}
+        assert all(kinds[type(p.type).__name__] == fast.argument_kind for p in arguments), words
         assert [(p.default, p.envvar) for p in arguments] == [(None, None)] * len(arguments)
 
 
@@ -148,6 +149,14 @@ def test_the_fast_paths_options_and_arguments_are_the_typer_commands() -> None:
         "export actions 1",
         "export meetings",
         "export",
+        "search",
+        "search a b",
+        "search -x",
+        "search - ",
+        "search a --json --json",
+        "search a --json=1",
+        "search a --help",
+        "search --lang es a",
     ],
 )
 def test_any_line_but_a_plain_one_is_left_to_typer(line: str) -> None:
@@ -190,6 +199,10 @@ def test_a_plain_line_sets_every_option_it_names_and_leaves_the_others_at_defaul
          "overdue": True, "due_before": None, "party": None, "owner": None, "meeting": None,
          "topic": None, "max_level": None},
     )  # fmt: skip
+    assert plain_command(["search", "--json", "acción consular"]) == (
+        "search", no_root, {"json_out": True, "text": "acción consular"}
+    )  # fmt: skip
+    assert plain_command(["search", ""]) == ("search", no_root, {"json_out": False, "text": ""})
     assert plain_command(["timeline", "--to", "2024"]) == (
         "timeline",
         no_root,
@@ -293,6 +306,12 @@ LINES = [
     "export actions -o {db}",
     "export actions -o {db}/x.csv",
     "export actions --output {folder}/no/such.csv",
+    "search notificacion",
+    "search NOTIFICACIÓN --json",
+    "--lang es search Tema",
+    "search [b]x[/b]",
+    "--lang es search nada",
+    "--db {missing} search nada",
 ]
 
 
@@ -327,6 +346,7 @@ def test_a_line_prints_the_same_with_or_without_typer(
         ("timeline --actions", False),
         ("brief 2 -f markdown", False),
         ("export actions --format json", False),
+        ("search notificación", False),
         ("export actions --format Json", True),
         ("action list --party=MX", True),
         ("action show 1", True),
@@ -352,6 +372,23 @@ def test_a_plain_line_runs_without_importing_typer(
     assert done.stdout
 
 
+def test_a_long_search_to_a_pipe_is_drawn_without_importing_rich(listed: Path) -> None:
+    probe = (
+        "import sys\n"
+        "from consular_dialogue.cli import main\n"
+        "main(sys.argv[1:])\n"
+        "print('rich.console' in sys.modules, file=sys.stderr)\n"
+    )
+    args = ["search", "notificacion"]
+    done = subprocess.run([sys.executable, "-c", probe, *args], env=base_env(listed),
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert done.stderr == "False\n"
+    assert len(done.stdout.splitlines()) == 2 + LONG_LIST + 5  # a header, a rule, the hits
+    slow = subprocess.run(_both_ways(args)[1], env=base_env(listed), capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    assert done.stdout == slow.stdout
+
+
 def _both_ways(args: list[str]) -> list[list[str]]:
     typer_only = (
         "import sys\nfrom consular_dialogue.cli import main\nmain(sys.argv[1:], fast=False)\n"
@@ -362,7 +399,7 @@ def _both_ways(args: list[str]) -> list[list[str]]:
 @pytest.mark.parametrize(
     "line",
     ["action list", "action list --json", "meeting list", "report", "timeline", "brief 2",
-     "export actions --status all"],
+     "export actions --status all", "search notificacion"],
 )  # fmt: skip
 def test_a_reader_that_leaves_ends_a_command_as_typer_ends_it(line: str, listed: Path) -> None:
     ended = []

@@ -3,15 +3,15 @@
 Importing Typer and letting it build a command costs about 45 ms of every run here,
 a quarter of ``cdt action list`` on 10,000 actions: the difference between keeping
 pace with Taskwarrior or not. So ``action list``, ``meeting list``, ``report``,
-``brief``, ``timeline`` and ``export actions`` are read here when every word of their
-line is one of their options, each given once in its plain form (``--party MX``,
-``--overdue``, ``-f html``), or one of their numbers (``report 2``). Anything else
-(``--help``, ``--party=MX``, a repeated or unknown option, a number that is not plain
-digits or longer than 18, a value that starts with a dash, an export format not named
-exactly, an ``-o`` path that Typer would refuse, a missing or extra number, an
-environment variable that Typer would read, ``--debug``) is left to Typer, which reads
-it or says what is wrong. An interrupt or a reader that leaves ends the command as
-Typer ends it.
+``brief``, ``timeline``, ``search`` and ``export actions`` are read here when every
+word of their line is one of their options, each given once in its plain form
+(``--party MX``, ``--overdue``, ``-f html``), or one of their arguments (``report 2``,
+``search acción``). Anything else (``--help``, ``--party=MX``, a repeated or unknown
+option, a number that is not plain digits or longer than 18, a word that starts with a
+dash, an export format not named exactly, an ``-o`` path that Typer would refuse, a
+missing or extra argument, an environment variable that Typer would read, ``--debug``)
+is left to Typer, which reads it or says what is wrong. An interrupt or a reader that
+leaves ends the command as Typer ends it.
 
 ``ROOT`` and ``FAST_COMMANDS`` mirror the Typer commands; a test keeps them equal, and
 runs lines both ways to compare what they print.
@@ -40,9 +40,9 @@ ROOT: Options = {
 
 class FastCommand:
     """A command this module runs: its function in ``cli.reads``, its options, its
-    arguments (numbers, in order; the first ``required`` of them must be given), the
-    defaults that are neither off nor None, and the environment variables Typer would
-    read for an option (a line is left to Typer while one is set)."""
+    arguments (in order, all of one kind, "number" or "text"; the first ``required`` of
+    them must be given), the defaults that are neither off nor None, and the environment
+    variables Typer would read for an option (a line is left to Typer while one is set)."""
 
     def __init__(
         self,
@@ -50,6 +50,7 @@ class FastCommand:
         options: Options,
         *,
         arguments: tuple[str, ...] = (),
+        argument_kind: str = "number",
         required: int = 0,
         defaults: Mapping[str, object] | None = None,
         envvars: Mapping[str, str] | None = None,
@@ -57,6 +58,7 @@ class FastCommand:
         self.function = function
         self.options = options
         self.arguments = arguments
+        self.argument_kind = argument_kind
         self.required = required
         self.defaults = dict(defaults or {})
         self.envvars = dict(envvars or {})
@@ -97,6 +99,13 @@ FAST_COMMANDS: dict[tuple[str, ...], FastCommand] = {
             "--max-level": ("max_level", "text"),
         },
         defaults={"output_format": "csv"},
+    ),
+    ("search",): FastCommand(
+        "search",
+        {"--json": ("json_out", "flag")},
+        arguments=("text",),
+        argument_kind="text",
+        required=1,
     ),
     ("meeting", "list"): FastCommand(
         "meeting_list",
@@ -170,21 +179,25 @@ _VALUES: dict[str, Callable[[str], Any]] = {
 
 
 def _read_words(
-    args: list[str], options: Options, values: dict[str, Any], numbers: list[int] | None
+    args: list[str],
+    options: Options,
+    values: dict[str, Any],
+    arguments: list[Any] | None,
+    argument_kind: str = "number",
 ) -> int | None:
-    """Read ``args`` from the start into ``values`` (options) and ``numbers`` (the
-    arguments; None where there can be none, at the root), up to the first other word:
-    its index, or None if a word is not read plainly."""
+    """Read ``args`` from the start into ``values`` (options) and ``arguments`` (None
+    where there can be none, at the root), up to the first other word: its index, or
+    None if a word is not read plainly."""
     i = 0
     while i < len(args):
         word = args[i]
         if not word.startswith("-"):
-            if numbers is None:
+            if arguments is None:
                 return i
-            number = _number(word)
-            if number is None:
+            argument = _VALUES[argument_kind](word)
+            if argument is None:
                 return None
-            numbers.append(number)
+            arguments.append(argument)
             i += 1
             continue
         option = options.get(word)
@@ -222,14 +235,15 @@ def plain_command(args: list[str]) -> tuple[str, dict[str, Any], dict[str, Any]]
     else:
         return None
     given: dict[str, Any] = {}
-    numbers: list[int] = []
-    if _read_words(args[at + length :], command.options, given, numbers) is None:
+    arguments: list[Any] = []
+    words = args[at + length :]
+    if _read_words(words, command.options, given, arguments, command.argument_kind) is None:
         return None
-    if not command.required <= len(numbers) <= len(command.arguments):
+    if not command.required <= len(arguments) <= len(command.arguments):
         return None
     if any(os.environ.get(variable) for variable in command.envvars.values()):
         return None
-    given.update(zip_longest(command.arguments, numbers))  # an argument not given: None
+    given.update(zip_longest(command.arguments, arguments))  # an argument not given: None
     return (
         command.function,
         _with_defaults(root, ROOT, {"debug": False}),

@@ -1,8 +1,8 @@
 """The read commands that run with or without Typer: ``action list``, ``meeting list``,
-``report``, ``brief``, ``timeline`` and ``export actions``.
+``report``, ``brief``, ``timeline``, ``search`` and ``export actions``.
 
-Their Typer commands (in ``action``, ``meeting``, ``report`` and ``export``) declare the
-options and call these; so does ``cli.fast``, which runs a plain command line of theirs without
+Their Typer commands (in ``action``, ``meeting``, ``report``, ``search`` and ``export``)
+declare the options and call these; so does ``cli.fast``, which runs a plain command line of theirs without
 importing Typer. Nothing here imports Typer.
 """
 
@@ -113,6 +113,21 @@ def meeting_list(
     from ..render import meetings_table
 
     st.show(meetings_table(meetings, st.settings.lang))
+
+
+def search(ctx: Invocation, *, text: str, json_out: bool) -> None:
+    """``cdt search``."""
+    from ..services.search import search as find
+
+    st = state(ctx)
+    with reading(ctx) as repo:
+        hits = find(repo, text)
+    if json_out:
+        print_json([h.to_json() for h in hits])
+        return
+    from ..lines import hits_table
+
+    st.show(hits_table(hits, st.settings.lang))
 
 
 def timeline(

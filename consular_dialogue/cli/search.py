@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import print_json, reading, state
+from .reads import search
 
 
 def search_command(
@@ -18,14 +18,4 @@ def search_command(
 
     Example: cdt search accion
     """
-    from ..services.search import search
-
-    st = state(ctx)
-    with reading(ctx) as repo:
-        hits = search(repo, text)
-    if json_out:
-        print_json([h.to_json() for h in hits])
-        return
-    from ..render import hits_table
-
-    st.show(hits_table(hits, st.settings.lang))
+    search(ctx, text=text, json_out=json_out)
