@@ -38,3 +38,23 @@ def clean_line(text: str | None) -> str:
     cannot draw a second, made-up line under it.
     """
     return clean(text).replace("\n", " ").replace("\u2028", " ").replace("\u2029", " ")
+
+
+# ---- Markdown ----------------------------------------------------------------------
+# Here rather than in ``exporters.markdown``, so that reports can escape for Markdown
+# without loading the export formats.
+
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+_SPECIAL = re.compile(r"[\\|\[\]*_`~&<>]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    return _ENTITIES.get(char) or "\\" + char
+
+
+def escape_cell(text: str) -> str:
+    """Text that stays one literal Markdown table cell (see ``exporters.markdown``)."""
+    escaped = _SPECIAL.sub(_escape_char, clean(text))
+    # Leading/trailing blanks would be trimmed anyway; tabs would only confuse.
+    return escaped.replace("\t", " ").strip().replace("\n", "<br>")

@@ -41,7 +41,6 @@ from consular_dialogue.exporters import (
     format_names,
     get_format,
 )
-from consular_dialogue.exporters.markdown import escape_cell
 from consular_dialogue.exporters.text import defuse_formula
 from consular_dialogue.models import (
     Action,
@@ -58,7 +57,7 @@ from consular_dialogue.models import (
     Priority,
     Topic,
 )
-from consular_dialogue.text import clean
+from consular_dialogue.text import clean, escape_cell
 
 GOLDEN = Path(__file__).parent / "golden" / "exports"
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"

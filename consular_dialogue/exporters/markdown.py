@@ -8,28 +8,12 @@ control characters are made visible (``\\x1b``) before any of that.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from ..models import Action
-from ..text import clean
+from ..text import escape_cell
 from .context import ExportContext
 from .table import Cell, Table, actions_table, cell_text
-
-_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
-_SPECIAL = re.compile(r"[\\|\[\]*_`~&<>]")
-
-
-def _escape_char(match: re.Match[str]) -> str:
-    char = match.group()
-    return _ENTITIES.get(char) or "\\" + char
-
-
-def escape_cell(text: str) -> str:
-    """Text that stays one literal table cell."""
-    escaped = _SPECIAL.sub(_escape_char, clean(text))
-    # Leading/trailing blanks would be trimmed anyway; tabs would only confuse.
-    return escaped.replace("\t", " ").strip().replace("\n", "<br>")
 
 
 def _cell(value: Cell) -> str:
