@@ -18,6 +18,7 @@ import re
 import sys
 from collections.abc import Iterator, Sequence
 from functools import partial
+from itertools import islice
 from typing import IO, TYPE_CHECKING, Any
 
 from .i18n import label, status_name
@@ -165,23 +166,30 @@ class LineTable:
         self.headers: list[Cell] = [(h, "bold") for h in headers]
         self.wide = list(wide)
         self.rows: list[list[Cell] | Cell] = []
+        #: Where the separators are in ``rows``: every other row is a list of cells.
+        self.separators: list[int] = []
 
     def add_row(self, *cells: RenderableType | Styled | Cell) -> None:
         self.rows.append([_cell(c) for c in cells])
 
     def add_separator(self, text: RenderableType | Styled | Cell) -> None:
         """A full-width line between rows (a year heading, the today rule)."""
+        self.separators.append(len(self.rows))
         self.rows.append(_cell(text))
 
     def _data_rows(self) -> list[list[Cell]]:
+        if not self.separators:
+            return self.rows  # type: ignore[return-value]
         return [row for row in self.rows if not isinstance(row, tuple)]
 
-    def _widths(self, columns: list[list[str]], max_width: int) -> list[int]:
+    def _widths(
+        self, columns: list[Sequence[str]], one_cell: list[bool], max_width: int
+    ) -> list[int]:
+        """Each column's width; ``one_cell`` says which columns take one terminal cell
+        per character."""
         widths = [cell_width(h) for h, _ in self.headers]
         for i, (texts, wide) in enumerate(zip(columns, self.wide, strict=True)):
-            longest = max(
-                map(len if _one_cell_each("".join(texts)) else cell_width, texts), default=0
-            )
+            longest = max(map(len if one_cell[i] else cell_width, texts), default=0)
             # A short column never takes more than NARROW_MAX: a code or a date.
             widths[i] = max(widths[i], longest if wide else min(longest, NARROW_MAX))
         room = max_width - len(self.GAP) * (len(widths) - 1)
@@ -207,8 +215,13 @@ class LineTable:
         """The header's fitted cells, the rule under it, and the data rows' fitted
         texts, a column at a time."""
         data = self._data_rows()
-        columns = [[row[i][0] for row in data] for i in range(len(self.headers))]
-        widths = self._widths(columns, max_width)
+        # Each column's cells, then their texts: transposed in C.
+        columns: list[Sequence[str]] = [
+            next(zip(*cells, strict=True)) for cells in zip(*data, strict=True)
+        ] or [() for _ in self.headers]
+        joined = ["".join(texts) for texts in columns]
+        one_cell = list(map(_one_cell_each, joined))
+        widths = self._widths(columns, one_cell, max_width)
         total = sum(widths) + len(self.GAP) * (len(widths) - 1)
         last = len(widths) - 1
         header = [
@@ -216,7 +229,7 @@ class LineTable:
             for i, ((text, style), width) in enumerate(zip(self.headers, widths, strict=True))
         ]
         fitted = [
-            _fit_column(texts, width, pad=i < last)
+            _fit_column(texts, width, pad=i < last, flat=one_cell[i] and "\n" not in joined[i])
             for i, (texts, width) in enumerate(zip(columns, widths, strict=True))
         ]
         return header, "─" * min(max_width, total), fitted
@@ -237,17 +250,23 @@ class LineTable:
 
     def plain_lines(self, max_width: int) -> Iterator[str]:
         """The lines as Rich draws them without colour, each ending in a newline: the
-        layout's, joined a row at a time in C (no cell is paired with its style)."""
+        layout's, joined in C a row at a time and the rows between two separators at
+        once (no cell is paired with its style). A string may hold several lines."""
         header, rule, fitted = self._fitted(max_width)
         gap = self.GAP
         yield gap.join([text for text, _ in header]) + "\n"
         yield rule + "\n"
         lines = map(gap.join, zip(*fitted, strict=True))
-        for row in self.rows:
-            if isinstance(row, tuple):
-                yield _fit(row[0], max_width, pad=False) + "\n"
-            else:
-                yield next(lines) + "\n"
+        done = 0  # rows written
+        for at in self.separators:
+            if at > done:
+                yield "\n".join(islice(lines, at - done)) + "\n"
+            separator = self.rows[at]
+            assert isinstance(separator, tuple)
+            yield _fit(separator[0], max_width, pad=False) + "\n"
+            done = at + 1
+        if len(self.rows) > done:
+            yield "\n".join(lines) + "\n"
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         from rich.segment import Segment
@@ -340,11 +359,10 @@ def _fit(text: str, width: int, *, pad: bool) -> str:
     return text + " " * (width - length) if pad else text
 
 
-def _fit_column(texts: list[str], width: int, *, pad: bool) -> list[str]:
-    """``_fit`` of each text; inline when the whole column is one cell per character
-    and on one line, the usual case."""
-    joined = "".join(texts)
-    if "\n" in joined or not _one_cell_each(joined):
+def _fit_column(texts: Sequence[str], width: int, *, pad: bool, flat: bool) -> list[str]:
+    """``_fit`` of each text; inline when the whole column is ``flat``: one cell per
+    character and on one line, the usual case."""
+    if not flat:
         return [_fit(text, width, pad=pad) for text in texts]
     cut = max(width - 1, 0)
     return [
