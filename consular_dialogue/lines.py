@@ -82,6 +82,8 @@ class Styled:
 
     def append(self, text: str | Styled, style: str = "") -> Styled:
         if isinstance(text, Styled):
+            if style:
+                raise ValueError("style must not be set when appending Styled text")
             if text.plain:
                 self._add(text)
         elif text:

@@ -41,9 +41,13 @@ def click_options(command: object) -> dict[str, Described]:
     for param in command.params:  # type: ignore[attr-defined]
         if param.param_type_name != "option" or param.name == "help":
             continue
-        kinds = {"BoolParamType": "flag", "IntParamType": "number", "StringParamType": "text",
-                 "TyperPath": "path"}  # fmt: skip
+        kinds = {"BoolParamType": "flag", "IntParamType": "number", "StringParamType": "text"}
         kind = "flag" if param.is_flag else kinds.get(type(param.type).__name__, "other")
+        if (
+            type(param.type).__name__ == "TyperPath"
+            and tuple(getattr(param.type, a) for a in _PATH_SETTINGS) == _PATH_AS_READ
+        ):  # cli.fast mirrors Typer's Path with these settings only
+            kind = "path"
         if type(param.type).__name__ == "FuncParamType" and all(
             param.type.convert(name, param, None) == name for name in format_names("actions")
         ):  # Typer's --format of export actions reads each of its names as given
@@ -52,6 +56,11 @@ def click_options(command: object) -> dict[str, Described]:
             described = (param.envvar, param.multiple, param.callback)
             found[name] = (str(param.name), kind, param.default, *described)
     return found
+
+
+_PATH_SETTINGS = ("exists", "file_okay", "dir_okay", "writable", "readable", "resolve_path",
+                  "allow_dash", "type")  # fmt: skip
+_PATH_AS_READ = (False, True, True, False, True, False, False, None)
 
 
 def fast_options(
@@ -209,6 +218,39 @@ def test_a_plain_line_sets_every_option_it_names_and_leaves_the_others_at_defaul
         {"dialogue": None, "topic": None, "actions": False, "start": None, "end": "2024",
          "max_level": None},
     )  # fmt: skip
+
+
+def test_an_output_path_typer_would_refuse_as_unreadable_is_left_to_typer() -> None:
+    """Typer refuses an ``-o`` path that exists and cannot be read; the fast path leaves
+    it to Typer. Root reads anything, so as root the check runs as user nobody."""
+    import os
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp())
+    try:
+        folder.chmod(0o755)  # nobody must reach the files
+        secret, readable = folder / "secret.csv", folder / "open.csv"
+        secret.write_text("")
+        secret.chmod(0)
+        readable.write_text("")
+        probe = (
+            "import sys\nfrom consular_dialogue.cli.fast import plain_command\n"
+            "print([plain_command(['export', 'actions', '-o', p]) is None "
+            "for p in sys.argv[1:]])"
+        )
+        command = [sys.executable, "-c", probe, str(secret), str(readable), str(folder / "new")]
+        if os.geteuid() == 0:
+            setpriv = shutil.which("setpriv")
+            if setpriv is None:
+                pytest.skip("running as root, with no setpriv to run as an unprivileged user")
+            command = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        done = subprocess.run(command, capture_output=True, text=True)
+        if done.returncode != 0 and os.geteuid() == 0:
+            pytest.skip(f"user nobody cannot run this python here: {done.stderr[-200:]}")
+        assert done.stdout.strip() == "[True, False, False]", done.stderr
+    finally:
+        shutil.rmtree(folder)
 
 
 def test_a_line_whose_option_typer_would_read_from_the_environment_is_left_to_typer(

@@ -277,6 +277,25 @@ def _mixed_table() -> LineTable:
 GOLDEN_LINES = Path(__file__).parent / "golden" / "lines"
 
 
+def test_plain_lines_are_the_layout_joined_wherever_the_separators_are() -> None:
+    """The plain writer joins runs of rows at once; the layout (drawn in colour) goes
+    a row at a time: no rows, only separators, separators side by side, first, last."""
+    shapes = ["", "s", "ss", "r", "rs", "sr", "srs", "rssr", "rrsrrss", "ssrr"]
+    for shape in shapes:
+        table = LineTable(["id", "title"], [False, True])
+        for n, kind in enumerate(shape):
+            if kind == "s":
+                table.add_separator((f"── {n} ──", "dim"))
+            else:
+                table.add_row((str(n), None), (f"Acción número {n}", "bold"))
+        for width in (8, 30):
+            expected = "".join(
+                table.GAP.join(text for text, _ in cells) + "\n" for cells in table.layout(width)
+            )
+            assert "".join(table.plain_lines(width)) == expected, (shape, width)
+            assert len(expected.splitlines()) == 2 + len(shape)
+
+
 def test_a_long_list_is_drawn_as_before_whether_written_plain_or_by_rich() -> None:
     """``golden/lines/mixed.w*.txt`` were drawn by the Rich-only LineTable of commit
     649990a (before the plain writer), through the CLI's console, without colour."""

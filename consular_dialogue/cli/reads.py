@@ -2,8 +2,8 @@
 ``report``, ``brief``, ``timeline``, ``search`` and ``export actions``.
 
 Their Typer commands (in ``action``, ``meeting``, ``report``, ``search`` and ``export``)
-declare the options and call these; so does ``cli.fast``, which runs a plain command line of theirs without
-importing Typer. Nothing here imports Typer.
+declare the options and call these; so does ``cli.fast``, which runs a plain command
+line of theirs without importing Typer. Nothing here imports Typer.
 """
 
 from __future__ import annotations
