@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
     from rich.style import Style
     from rich.table import Table
+    from rich.text import Text
 
     from .models import Action
     from .services.search import Hit
@@ -115,7 +116,7 @@ class Styled:
         if style and self.plain:
             self.spans.append((0, len(self.plain), style))
 
-    def text(self) -> Any:  # a rich.text.Text
+    def text(self) -> Text:
         from rich.text import Span, Text
 
         return Text(self.plain, style=self.style, spans=[Span(*span) for span in self.spans])

@@ -317,12 +317,10 @@ def test_styled_text_is_the_text_rich_builds_from_the_same_calls(
             styled.append(picked[0][0])
             text.append(picked[0][1])
         elif op == 3:
-            parts = (words, (words, style), *picked)
             pairs.append(
                 (Styled.assemble(words, (words, style), *(p[0] for p in picked)),
                  Text.assemble(words, (words, style), *(p[1] for p in picked)))
             )  # fmt: skip
-            assert len(parts) == len(picked) + 2
         elif op == 4:
             pairs.append((Styled(words, style).join([p[0] for p in picked]),
                           Text(words, style=style).join([p[1] for p in picked])))  # fmt: skip
