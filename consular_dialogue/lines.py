@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from .models import Action
+    from .models import Action, ActionLine
     from .services.search import Hit
 
 LONG_LIST = 60  # rows above which a list is drawn one line per record
@@ -383,7 +383,7 @@ def list_table(lang: str, rows: int, *columns: str) -> Table | LineTable:
     return LineTable([label(c, lang) for c in columns], [c in WIDE_COLUMNS for c in columns])
 
 
-def due_cell(action: Action, today: dt.date) -> tuple[str, str]:
+def due_cell(action: Action | ActionLine, today: dt.date) -> tuple[str, str]:
     if action.due is None:
         return "", ""
     if action.is_overdue(today):
@@ -391,7 +391,9 @@ def due_cell(action: Action, today: dt.date) -> tuple[str, str]:
     return action.due.isoformat(), ""
 
 
-def actions_table(actions: Sequence[Action], today: dt.date, lang: str) -> RenderableType:
+def actions_table(
+    actions: Sequence[Action] | Sequence[ActionLine], today: dt.date, lang: str
+) -> RenderableType:
     if not actions:
         from .render import empty
 

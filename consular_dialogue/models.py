@@ -13,7 +13,7 @@ import unicodedata
 import uuid as uuid_module
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, NamedTuple, Self, TypeVar
 
 from .dates import PartialDate
 from .errors import InputError
@@ -481,7 +481,7 @@ class Action(Record):
         return record["status"] not in _FINISHED_ACTIONS
 
     def is_overdue(self, today: dt.date) -> bool:
-        return self.due is not None and self.due < today and not self.status.is_finished
+        return _overdue(self.due, self.status, today)
 
     def to_json(self, today: dt.date) -> dict[str, Any]:
         """The documented JSON shape: the stored record plus whether it is overdue."""
@@ -523,11 +523,10 @@ class Action(Record):
         meeting_id, item_id, title = record["meeting_id"], get("item_id"), record["title"]
         party, owner, due = record["party"], get("owner"), get("due")
         due = None if due is None else _from_iso(due)
+        status = _action_status(record["status"])
         try:
-            status = _ACTION_STATUSES[record["status"]]
             priority = _PRIORITIES[get("priority", "normal")]
-        except (KeyError, TypeError):  # a damaged value: the enums say what is wrong
-            status = _member(ActionStatus, record["status"])
+        except (KeyError, TypeError):  # a damaged value: the enum says what is wrong
             priority = _member(Priority, get("priority", "normal"))
         created, completed = record["created"], get("completed")
         completed = None if completed is None else _from_iso(completed)
@@ -555,6 +554,50 @@ class Action(Record):
             changes=changes,
             level=level,
         )
+
+
+class ActionLine(NamedTuple):
+    """What a list shows of an action and filters it on, built from its stored record
+    without the notes and change log: a list of 20,000 actions would otherwise build
+    them all for nothing. Its values are those of ``Action.from_record``."""
+
+    id: int
+    meeting_id: int
+    item_id: int | None
+    title: str
+    party: str
+    owner: str | None
+    due: dt.date | None
+    status: ActionStatus
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> ActionLine:
+        get = record.get
+        due = get("due")
+        return cls(
+            record["id"],
+            record["meeting_id"],
+            get("item_id"),
+            record["title"],
+            record["party"],
+            get("owner"),
+            None if due is None else _from_iso(due),
+            _action_status(record["status"]),
+        )
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return _overdue(self.due, self.status, today)
+
+
+def _overdue(due: dt.date | None, status: ActionStatus, today: dt.date) -> bool:
+    return due is not None and due < today and not status.is_finished
+
+
+def _action_status(stored: Any) -> ActionStatus:
+    try:
+        return _ACTION_STATUSES[stored]
+    except (KeyError, TypeError):  # a damaged value: the enum says what is wrong
+        return _member(ActionStatus, stored)
 
 
 def _notes(stored: Any) -> list[Note]:

@@ -23,6 +23,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -55,8 +56,11 @@ ITEMS_PER_PART = 2000
 HISTORY_PART_BYTES = 256 * 1024
 MIN_GRACE = 2  # writes a retired part outlives, even with no backups (slow readers)
 PENDING_PREFIX = ".pending-"
+_BY_ID = itemgetter("id")
+_MODEL_ID = attrgetter("id")
 
 R = TypeVar("R", bound=Record)
+T = TypeVar("T")
 Data = dict[str, dict[str, Any]]
 
 
@@ -742,13 +746,21 @@ class Repository:
 
     # ---- reading -------------------------------------------------------
     def _build(self, cls: type[R], record: dict[str, Any]) -> R:
+        return self._build_as(cls, cls.from_record, record)
+
+    def _build_as(
+        self, cls: type[Record], build: Callable[[dict[str, Any]], T], record: dict[str, Any]
+    ) -> T:
         try:
-            return cls.from_record(record)
+            return build(record)
         except (KeyError, ValueError, TypeError, AttributeError) as exc:
-            raise CorruptFileError(
-                f"{self.path} has a damaged {cls.label()} record ({exc!r}); run cdt check. "
-                f"{restore_hint(self.path)}"
-            ) from None
+            raise self._damaged(cls, exc) from None
+
+    def _damaged(self, cls: type[Record], exc: Exception) -> CorruptFileError:
+        return CorruptFileError(
+            f"{self.path} has a damaged {cls.label()} record ({exc!r}); run cdt check. "
+            f"{restore_hint(self.path)}"
+        )
 
     def _records(self, cls: type[R]) -> dict[int, R]:
         cached = self._cache.get(cls.TABLE)
@@ -788,41 +800,77 @@ class Repository:
         data file itself can pass (unfinished actions), so no part file is read;
         ``parts`` (a test on a part's "about") that only the parts it passes can.
         """
-        streamed: list[dict[str, Any]] = []
+        if cls.TABLE in self._cache:
+            table = self.table(cls.TABLE)
+            chosen = [
+                r for i, r in self._records(cls).items() if self._passes(cls, where, table[str(i)])
+            ]
+            return sorted(chosen, key=_MODEL_ID)
+        return self.select_as(cls, cls.from_record, where, hot=hot, parts=parts)
+
+    def select_as(
+        self,
+        cls: type[Record],
+        build: Callable[[dict[str, Any]], T],
+        where: Callable[[dict[str, Any]], bool],
+        *,
+        hot: bool = False,
+        parts: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> list[T]:
+        """``select``, each stored dict that passes built by ``build`` instead: a view
+        that needs less of the record than its model does (a list line of an action,
+        without its notes). Views are built from what is stored, and never kept."""
+        if cls.TABLE in self._cache:  # built already, some perhaps hidden: those that are left
+            table = self.table(cls.TABLE)
+            chosen = [table[str(i)] for i in sorted(self._records(cls))]
+            return [
+                self._build_as(cls, build, raw) for raw in chosen if self._passes(cls, where, raw)
+            ]
         try:
             if hot:
                 table = self.data.get(cls.TABLE, {})
-            elif (
-                cls.TABLE in self._whole or cls.TABLE in self._cache or cls.TABLE not in PARTITIONS
-            ):
-                table = self.table(cls.TABLE)
+                chosen = [raw for raw in table.values() if where(raw)]
+            elif cls.TABLE in self._whole or cls.TABLE not in PARTITIONS:
+                chosen = [raw for raw in self.table(cls.TABLE).values() if where(raw)]
             else:
-                # Only the parts that may hold a match; a read-only copy reads them one at
-                # a time and lets each go (a search of 100,000 actions keeps what it found).
-                table = self.data.get(cls.TABLE, {})
-                loaded = self._parts.setdefault(cls.TABLE, {})
-                folder = parts_dir(resolve_target(self.path), self.meta)
-                index = self._index(cls.TABLE)
-                for key in sorted(map(int, index)):
-                    entry = index[str(key)]
-                    if key in loaded or (parts is not None and not _may_hold(parts, entry)):
-                        continue
-                    if self.writable:
-                        self._load_part(cls.TABLE, key)
-                    else:
-                        records = read_part(folder, entry["file"], cls.TABLE, self.path)
-                        streamed.extend(raw for raw in records.values() if where(raw))
-            if cls.TABLE in self._cache:
-                chosen = [r for i, r in self._records(cls).items() if where(table[str(i)])]
-            else:
-                chosen = [self._build(cls, raw) for raw in table.values() if where(raw)]
-            chosen += [self._build(cls, raw) for raw in streamed]
+                chosen = self._stream(cls.TABLE, where, parts)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise CorruptFileError(
-                f"{self.path} has a damaged {cls.label()} record ({exc!r}); run cdt check. "
-                f"{restore_hint(self.path)}"
-            ) from None
-        return sorted(chosen, key=lambda r: r.id)
+            raise self._damaged(cls, exc) from None
+        chosen.sort(key=_BY_ID)
+        return [self._build_as(cls, build, raw) for raw in chosen]
+
+    def _stream(
+        self,
+        table_name: str,
+        where: Callable[[dict[str, Any]], bool],
+        parts: Callable[[dict[str, Any]], bool] | None,
+    ) -> list[dict[str, Any]]:
+        """The stored dicts of a partitioned table that pass ``where``, reading only the
+        parts that may hold one; a read-only copy reads them one at a time and lets
+        each go (a search of 100,000 actions keeps what it found)."""
+        loaded = self._parts.setdefault(table_name, {})
+        folder = parts_dir(resolve_target(self.path), self.meta)
+        index = self._index(table_name)
+        streamed: list[dict[str, Any]] = []
+        for key in sorted(map(int, index)):
+            entry = index[str(key)]
+            if key in loaded or (parts is not None and not _may_hold(parts, entry)):
+                continue
+            if self.writable:
+                self._load_part(table_name, key)
+            else:
+                records = read_part(folder, entry["file"], table_name, self.path)
+                streamed.extend(raw for raw in records.values() if where(raw))
+        table = self.data.get(table_name, {})  # with the parts just loaded
+        return [raw for raw in table.values() if where(raw)] + streamed
+
+    def _passes(
+        self, cls: type[Record], where: Callable[[dict[str, Any]], bool], raw: dict[str, Any]
+    ) -> bool:
+        try:
+            return where(raw)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._damaged(cls, exc) from None
 
     def all(self, cls: type[R]) -> list[R]:
         """Every record of a kind, in id order."""

@@ -33,6 +33,7 @@ from consular_dialogue.services.actions import (
     ActionFilter,
     add_action,
     complete_actions,
+    list_action_lines,
     list_actions,
     reopen_action,
     set_action,
@@ -390,6 +391,34 @@ def test_list_actions_selects_and_orders_actions(db: Path, case: str) -> None:
     _, flt, expected = LISTS[case]
     listed = list_actions(open_for_reading(db), flt, today=JULY_DAY)
     assert [a.id for a in listed] == [ids[name] for name in expected]
+    lines = list_action_lines(open_for_reading(db), flt, today=JULY_DAY)
+    assert [(a.id, a.due, a.status, a.title) for a in lines] == [
+        (a.id, a.due, a.status, a.title) for a in listed
+    ]
+
+
+@pytest.mark.parametrize("case", list(LISTS))
+def test_action_list_table_lists_what_its_json_lists(db: Path, app: Run, case: str) -> None:
+    build_actions(db)
+    args, _, _ = LISTS[case]
+    table = app("action", "list", *args, now=JULY)
+    assert table.code == 0, table.stderr
+    rows = [line.split() for line in table.stdout.splitlines()]
+    listed_ids = [int(row[0]) for row in rows if len(row) > 2 and row[0].isdecimal()]
+    as_json = app("action", "list", *args, "--json", now=JULY).json()
+    assert listed_ids == [a["id"] for a in as_json]
+
+
+def test_an_action_due_on_the_last_day_there_is_still_comes_before_the_undated(
+    db: Path,
+) -> None:
+    build(db)
+    with open_for_writing(db) as repo:
+        undated = action(repo, "Sin fecha", meeting_id=1).id
+        last = action(repo, "Al final", meeting_id=1, due=dt.date.max).id
+    for listing in (list_actions, list_action_lines):
+        listed = [a.id for a in listing(open_for_reading(db), ActionFilter(), today=JULY_DAY)]
+        assert listed.index(last) < listed.index(undated)
 
 
 @pytest.mark.parametrize("case", list(LISTS))

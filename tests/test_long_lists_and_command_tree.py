@@ -5,9 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 from pathlib import Path
+from typing import Any
 
 import orjson
-from conftest import read_whole
+import pytest
+from conftest import read_whole, write_whole
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 
 from consular_dialogue.cli import (
@@ -19,7 +23,7 @@ from consular_dialogue.cli import (
     requested_subcommand,
 )
 from consular_dialogue.lines import LONG_LIST, LineTable, actions_table
-from consular_dialogue.models import Action, ActionStatus
+from consular_dialogue.models import Action, ActionLine, ActionStatus
 from consular_dialogue.storage import (
     HISTORY_TABLE,
     SCHEMA_VERSION,
@@ -145,7 +149,8 @@ def test_the_whole_app_has_every_group_and_command_and_a_partial_one_only_its_ow
     assert set(partial.commands) == {"action"}  # type: ignore[attr-defined]
 
 
-def test_select_builds_only_the_records_that_pass_the_stored_test(tmp_path: Path) -> None:
+def add_six_actions_finishing_three(tmp_path: Path) -> Path:
+    """A data file with actions 1 to 6, of which 1, 2 and 3 are done."""
     db = tmp_path / "tracker.json"
     from consular_dialogue.dates import PartialDate
     from consular_dialogue.models import MeetingKind
@@ -169,10 +174,90 @@ def test_select_builds_only_the_records_that_pass_the_stored_test(tmp_path: Path
                 owner=None, due=None, priority=None, level=None, now=NOW,
             )  # fmt: skip
         complete_actions(repo, [1, 2, 3], now=NOW)
-    repo = open_for_reading(db)
+    return db
+
+
+def test_select_builds_only_the_records_that_pass_the_stored_test(tmp_path: Path) -> None:
+    repo = open_for_reading(add_six_actions_finishing_three(tmp_path))
     unfinished = repo.select(Action, lambda raw: raw["status"] != ActionStatus.DONE.value)
     assert [a.id for a in unfinished] == [4, 5, 6]
     assert Action.TABLE not in repo._cache  # nothing else was built
+
+
+# Values a stored action's listed fields may hold, damaged ones included.
+LINE_FIELD_VALUES = {
+    "id": st.integers(0, 10**6),
+    "meeting_id": st.integers(0, 10**6) | st.text(max_size=3),
+    "item_id": st.none() | st.integers(0, 10**6),
+    "title": st.text(max_size=8) | st.integers(),
+    "party": st.sampled_from(["MX", "US", "joint"]),
+    "owner": st.none() | st.text(max_size=8),
+    "due": st.none() | st.dates().map(dt.date.isoformat) | st.sampled_from(["2023-02-30", 5, ""]),
+    "status": st.sampled_from([*(s.value for s in ActionStatus), "bogus", None, ["open"]]),
+}
+
+
+@given(
+    values=st.fixed_dictionaries(LINE_FIELD_VALUES),
+    missing=st.sampled_from([None, *LINE_FIELD_VALUES]),
+    notes=st.sampled_from([[], [{"at": "2023-04-24T10:00:00+00:00", "text": "Nota"}]]),
+)
+def test_an_action_line_has_the_values_of_the_action_built_from_the_same_record(
+    values: dict[str, Any], missing: str | None, notes: list[dict[str, str]]
+) -> None:
+    stored = {**Action(id=1, created="2023-04-24T10:00:00+00:00").to_record(), **values}
+    stored["notes"] = notes
+    stored.pop(missing or "", None)
+    try:
+        action = Action.from_record(stored)
+    except (KeyError, ValueError, TypeError) as refused:
+        # A damaged field that a line shows is refused as the action refuses it.
+        with pytest.raises(type(refused)) as also_refused:
+            ActionLine.from_record(stored)
+        assert repr(also_refused.value) == repr(refused)
+        return
+    line = ActionLine.from_record(stored)
+    assert line == tuple(getattr(action, name) for name in ActionLine._fields)
+    for today in (dt.date(2023, 4, 24), dt.date.max):
+        assert line.is_overdue(today) == action.is_overdue(today)
+
+
+def test_select_as_builds_views_in_id_order_leaving_out_hidden_records(tmp_path: Path) -> None:
+    db = add_six_actions_finishing_three(tmp_path)
+    repo = open_for_reading(db)
+    every = repo.select_as(Action, ActionLine.from_record, lambda raw: True)
+    assert [line.id for line in every] == [1, 2, 3, 4, 5, 6]
+    assert Action.TABLE not in repo._cache  # views are never kept
+    repo.hide(repo.get(Action, 5))
+    unfinished = repo.select_as(
+        Action, ActionLine.from_record, lambda raw: raw["status"] != ActionStatus.DONE.value
+    )
+    assert [line.id for line in unfinished] == [4, 6]
+
+
+def test_a_list_shows_an_action_whose_notes_it_never_reads_are_damaged(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import base_env
+
+    db = add_six_actions_finishing_three(tmp_path)
+    data = read_whole(db)
+    data["actions"]["4"]["notes"] = "not a list of notes"
+    write_whole(db, data)
+    before = db.read_bytes()
+    env = base_env(db, now="2023-04-24T10:00:00-06:00")
+    cdt = [sys.executable, "-m", "consular_dialogue"]
+    listed = subprocess.run([*cdt, "action", "list"], env=env, capture_output=True, text=True)
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split()[0] for line in listed.stdout.splitlines()[2:]] == ["4", "5", "6"]
+    # The JSON list writes the notes: there the damage is named.
+    as_json = subprocess.run(
+        [*cdt, "action", "list", "--json"], env=env, capture_output=True, text=True
+    )
+    assert as_json.returncode == 3
+    assert "damaged action record" in as_json.stderr and "Traceback" not in as_json.stderr
+    assert db.read_bytes() == before
 
 
 def test_history_is_stored_packed_and_a_schema_1_file_is_migrated(tmp_path: Path) -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from operator import attrgetter
+from typing import Any, TypeVar
 
 from ..errors import InputError
 from ..models import (
     Action,
+    ActionLine,
     ActionStatus,
     AgendaItem,
     Change,
@@ -194,16 +197,26 @@ class ActionFilter:
     topic: str | None = None
 
 
-def _due_order(action: Action) -> tuple[int, dt.date, int]:
-    return (action.due is None, action.due or dt.date.max, action.id)
-
-
 def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list[Action]:
     """By default the unfinished actions, by due date (undated last).
 
     A meeting, topic or party that does not exist is an error, not an empty list:
     a typo must not look like "nothing to do".
     """
+    return _listed(repo, flt, today, Action.from_record)
+
+
+def list_action_lines(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list[ActionLine]:
+    """``list_actions`` as the lines of a list: what it shows, without notes."""
+    return _listed(repo, flt, today, ActionLine.from_record)
+
+
+L = TypeVar("L", Action, ActionLine)
+
+
+def _listed(
+    repo: Repository, flt: ActionFilter, today: dt.date, build: Callable[[dict[str, Any]], L]
+) -> list[L]:
     if flt.meeting_id is not None:
         repo.get(Meeting, flt.meeting_id)
     item_topics: dict[int, str | None] = {}
@@ -227,8 +240,8 @@ def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list
 
     # Unfinished actions are all kept in the data file itself: no part file is read.
     unfinished_only = not flt.all_statuses and (flt.status is None or not flt.status.is_finished)
-    selected: list[Action] = []
-    for action in repo.select(Action, stored_status_fits, hot=unfinished_only):
+    selected: list[L] = []
+    for action in repo.select_as(Action, build, stored_status_fits, hot=unfinished_only):
         if flt.overdue and not action.is_overdue(today):
             continue
         if flt.due_before is not None and (action.due is None or action.due >= flt.due_before):
@@ -244,5 +257,9 @@ def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list
         ):
             continue
         selected.append(action)
-    selected.sort(key=_due_order)
-    return selected
+    # By due date, undated last; in id order (as selected) among equal dates.
+    dated = sorted((a for a in selected if a.due is not None), key=_DUE)
+    return dated + [a for a in selected if a.due is None]
+
+
+_DUE = attrgetter("due")
