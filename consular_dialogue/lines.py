@@ -16,7 +16,7 @@ import datetime as dt
 import os
 import re
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from itertools import islice
 from typing import IO, TYPE_CHECKING, Any
@@ -168,25 +168,43 @@ class LineTable:
     def __init__(self, headers: Sequence[str], wide: Sequence[bool]) -> None:
         self.headers: list[Cell] = [(h, "bold") for h in headers]
         self.wide = list(wide)
-        self.rows: list[list[Cell] | Cell] = []
-        #: Where the separators are in ``rows``: every other row is a list of cells.
-        self.separators: list[int] = []
+        # The rows' cells, a column at a time: each column's texts and their styles.
+        self.texts: list[list[str]] = [[] for _ in headers]
+        self.styles: list[list[str | Style | None]] = [[] for _ in headers]
+        #: Full-width lines between rows, each after as many rows as it says.
+        self.separators: list[tuple[int, Cell]] = []
+
+    def __len__(self) -> int:
+        """The rows (separators not counted)."""
+        return len(self.texts[0]) if self.texts else 0
 
     def add_row(self, *cells: RenderableType | Styled | Cell) -> None:
-        self.rows.append([_cell(c) for c in cells])
+        for texts, styles, (text, style) in zip(
+            self.texts, self.styles, map(_cell, cells), strict=True
+        ):
+            texts.append(text)
+            styles.append(style)
+
+    def add_columns(
+        self, texts: Sequence[Sequence[str]], styles: Sequence[Sequence[str | Style | None]]
+    ) -> None:
+        """Rows given a column at a time: each column's texts (inert already) and styles."""
+        for column, more in zip(self.texts, texts, strict=True):
+            column.extend(more)
+        for kept, given in zip(self.styles, styles, strict=True):
+            kept.extend(given)
+        rows = len(self)
+        if any(len(column) != rows for column in self.texts) or any(
+            len(column) != rows for column in self.styles
+        ):
+            raise ValueError("every column needs a text and a style for each row")
 
     def add_separator(self, text: RenderableType | Styled | Cell) -> None:
         """A full-width line between rows (a year heading, the today rule)."""
-        self.separators.append(len(self.rows))
-        self.rows.append(_cell(text))
-
-    def _data_rows(self) -> list[list[Cell]]:
-        if not self.separators:
-            return self.rows  # type: ignore[return-value]
-        return [row for row in self.rows if not isinstance(row, tuple)]
+        self.separators.append((len(self), _cell(text)))
 
     def _widths(
-        self, columns: list[Sequence[str]], one_cell: list[bool], max_width: int
+        self, columns: Sequence[Sequence[str]], one_cell: list[bool], max_width: int
     ) -> list[int]:
         """Each column's width; ``one_cell`` says which columns take one terminal cell
         per character."""
@@ -217,11 +235,7 @@ class LineTable:
     def _fitted(self, max_width: int) -> tuple[list[Cell], str, list[list[str]]]:
         """The header's fitted cells, the rule under it, and the data rows' fitted
         texts, a column at a time."""
-        data = self._data_rows()
-        # Each column's cells, then their texts: transposed in C.
-        columns: list[Sequence[str]] = [
-            next(zip(*cells, strict=True)) for cells in zip(*data, strict=True)
-        ] or [() for _ in self.headers]
+        columns = self.texts
         joined = ["".join(texts) for texts in columns]
         one_cell = list(map(_one_cell_each, joined))
         widths = self._widths(columns, one_cell, max_width)
@@ -243,13 +257,15 @@ class LineTable:
         header, rule, fitted = self._fitted(max_width)
         yield header
         yield [(rule, None)]
-        texts = zip(*fitted, strict=True)
-        for row in self.rows:
-            if isinstance(row, tuple):
-                text, style = row
-                yield [(_fit(text, max_width, pad=False), style)]
-            else:
-                yield [(text, style) for text, (_, style) in zip(next(texts), row, strict=True)]
+        rows = zip(zip(*fitted, strict=True), zip(*self.styles, strict=True), strict=True)
+        done = 0  # rows drawn
+        for at, (text, style) in self.separators:
+            for texts, styles in islice(rows, at - done):
+                yield list(zip(texts, styles, strict=True))
+            done = at
+            yield [(_fit(text, max_width, pad=False), style)]
+        for texts, styles in rows:
+            yield list(zip(texts, styles, strict=True))
 
     def plain_lines(self, max_width: int) -> Iterator[str]:
         """The lines as Rich draws them without colour, each ending in a newline: the
@@ -261,14 +277,12 @@ class LineTable:
         yield rule + "\n"
         lines = map(gap.join, zip(*fitted, strict=True))
         done = 0  # rows written
-        for at in self.separators:
+        for at, (text, _) in self.separators:
             if at > done:
                 yield "\n".join(islice(lines, at - done)) + "\n"
-            separator = self.rows[at]
-            assert isinstance(separator, tuple)
-            yield _fit(separator[0], max_width, pad=False) + "\n"
-            done = at + 1
-        if len(self.rows) > done:
+            yield _fit(text, max_width, pad=False) + "\n"
+            done = at
+        if len(self) > done:
             yield "\n".join(lines) + "\n"
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -320,7 +334,7 @@ def _cell(cell: Any) -> Cell:
 def add_cells(table: Table | LineTable, cells: Sequence[Cell]) -> None:
     """One row of (inert text, style) cells, in either kind of table."""
     if isinstance(table, LineTable):
-        table.rows.append(list(cells))
+        table.add_row(*cells)
     else:
         from rich.text import Text
 
@@ -401,21 +415,25 @@ def actions_table(
     table = list_table(
         lang, len(actions), "id", "due", "party", "owner", "status", "title", "meeting"
     )
-    # A long list has thousands of rows and a handful of statuses: each is named once.
+    # A long list has thousands of rows and a handful of statuses, sides and owners:
+    # each is named once.
     statuses = {s: status_cell(s.value, lang) for s in ActionStatus}
-    add = table.rows.append if isinstance(table, LineTable) else partial(add_cells, table)
-    for a in actions:
-        add(
-            [
-                (str(a.id), None),
-                due_cell(a, today),
-                (status_name(a.party, lang), None),
-                (clean(a.owner), None),
-                statuses[a.status],
-                (clean(a.title), None),
-                (str(a.meeting_id), None),
-            ],
-        )
+    dues = [due_cell(a, today) for a in actions]
+    status_cells = [statuses[a.status] for a in actions]
+    texts = [
+        [str(a.id) for a in actions],
+        [text for text, _ in dues],
+        _each_once(partial(status_name, lang=lang), [a.party for a in actions]),
+        _each_once(clean, [a.owner for a in actions]),
+        [text for text, _ in status_cells],
+        [clean(a.title) for a in actions],
+        [str(a.meeting_id) for a in actions],
+    ]
+    plain: list[str | None] = [None] * len(actions)
+    styles: list[Sequence[str | None]] = [
+        plain, [s for _, s in dues], plain, plain, [s for _, s in status_cells], plain, plain
+    ]  # fmt: skip
+    _fill(table, texts, styles)
     return table
 
 
@@ -425,8 +443,33 @@ def hits_table(hits: Sequence[Hit], lang: str) -> RenderableType:
 
         return empty("no_matches", lang)
     table = list_table(lang, len(hits), "kind", "id", "meeting", "field", "text")
-    add = table.rows.append if isinstance(table, LineTable) else partial(add_cells, table)
-    for h in hits:
-        add([(h.kind, None), (str(h.record_id), None), (str(h.meeting_id), None),
-             (h.field, None), (clean(h.text), None)])  # fmt: skip
+    texts = [
+        [h.kind for h in hits],
+        [str(h.record_id) for h in hits],
+        [str(h.meeting_id) for h in hits],
+        [h.field for h in hits],
+        [clean(h.text) for h in hits],
+    ]
+    _fill(table, texts, [[None] * len(hits)] * len(texts))
     return table
+
+
+def _each_once(convert: Callable[[Any], str], values: list[Any]) -> list[str]:
+    """``convert`` of each value, called once for each different value."""
+    converted = {value: convert(value) for value in dict.fromkeys(values)}
+    return [converted[value] for value in values]
+
+
+def _fill(
+    table: Table | LineTable,
+    texts: Sequence[Sequence[str]],
+    styles: Sequence[Sequence[str | None]],
+) -> None:
+    """Rows given a column at a time, in either kind of table."""
+    if isinstance(table, LineTable):
+        table.add_columns(texts, styles)
+        return
+    for row_texts, row_styles in zip(
+        zip(*texts, strict=True), zip(*styles, strict=True), strict=True
+    ):
+        add_cells(table, list(zip(row_texts, row_styles, strict=True)))

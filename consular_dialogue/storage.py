@@ -819,13 +819,11 @@ class Repository:
     ) -> list[T]:
         """``select``, each stored dict that passes built by ``build`` instead: a view
         that needs less of the record than its model does (a list line of an action,
-        without its notes). Views are built from what is stored, and never kept."""
-        if cls.TABLE in self._cache:  # built already, some perhaps hidden: those that are left
-            table = self.table(cls.TABLE)
-            chosen = [table[str(i)] for i in sorted(self._records(cls))]
-            return [
-                self._build_as(cls, build, raw) for raw in chosen if self._passes(cls, where, raw)
-            ]
+        without its notes). Views are never kept."""
+        if cls.TABLE in self._cache:
+            # Built already, and perhaps changed in memory or hidden (sensitivity
+            # filters): a view of each model that is left, as it is now.
+            return [self._build_as(cls, build, r.to_record()) for r in self.select(cls, where)]
         try:
             if hot:
                 table = self.data.get(cls.TABLE, {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from operator import attrgetter
 from typing import Any, TypeVar
 
@@ -203,19 +204,19 @@ def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list
     A meeting, topic or party that does not exist is an error, not an empty list:
     a typo must not look like "nothing to do".
     """
-    return _listed(repo, flt, today, Action.from_record)
+    return _listed(repo, flt, today, partial(repo.select, Action))
 
 
 def list_action_lines(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list[ActionLine]:
     """``list_actions`` as the lines of a list: what it shows, without notes."""
-    return _listed(repo, flt, today, ActionLine.from_record)
+    return _listed(repo, flt, today, partial(repo.select_as, Action, ActionLine.from_record))
 
 
 L = TypeVar("L", Action, ActionLine)
 
 
 def _listed(
-    repo: Repository, flt: ActionFilter, today: dt.date, build: Callable[[dict[str, Any]], L]
+    repo: Repository, flt: ActionFilter, today: dt.date, select: Callable[..., list[L]]
 ) -> list[L]:
     if flt.meeting_id is not None:
         repo.get(Meeting, flt.meeting_id)
@@ -241,7 +242,7 @@ def _listed(
     # Unfinished actions are all kept in the data file itself: no part file is read.
     unfinished_only = not flt.all_statuses and (flt.status is None or not flt.status.is_finished)
     selected: list[L] = []
-    for action in repo.select_as(Action, build, stored_status_fits, hot=unfinished_only):
+    for action in select(stored_status_fits, hot=unfinished_only):
         if flt.overdue and not action.is_overdue(today):
             continue
         if flt.due_before is not None and (action.due is None or action.due >= flt.due_before):
