@@ -20,8 +20,10 @@ import orjson
 # They are found in orjson's UTF-8 output, as the bytes that encode them:
 # U+007F-U+009F, U+200E-U+200F, U+2028-U+202E, U+2066-U+2069.
 _RAW = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]")
-# Bytes every one of them starts with: most outputs hold none, and ``in`` is a memchr.
-_LEADS = (b"\x7f", b"\xc2", b"\xe2\x80", b"\xe2\x81")
+# The bytes every one of them starts with: most outputs hold none. ``in`` finds one byte
+# with a memchr, two about thirty times slower: those are looked for only after b"\xe2".
+_LEADS = (b"\x7f", b"\xc2")
+_E2_LEADS = (b"\xe2\x80", b"\xe2\x81")
 
 
 def _escape(match: re.Match[bytes]) -> bytes:
@@ -34,6 +36,8 @@ def dump_json(value: Any) -> bytes:
     Dates and datetimes are written in ISO form, dataclasses as objects.
     """
     raw = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
-    if any(lead in raw for lead in _LEADS):
+    if any(lead in raw for lead in _LEADS) or (
+        b"\xe2" in raw and any(lead in raw for lead in _E2_LEADS)
+    ):
         raw = _RAW.sub(_escape, raw)
     return raw + b"\n"

@@ -569,6 +569,8 @@ class ActionLine(NamedTuple):
     owner: str | None
     due: dt.date | None
     status: ActionStatus
+    #: The whole action as ``Action.to_record`` writes it, for its JSON (``with_record``).
+    record: dict[str, Any] | None = None
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> ActionLine:
@@ -585,8 +587,67 @@ class ActionLine(NamedTuple):
             _action_status(record["status"]),
         )
 
+    @classmethod
+    def with_record(cls, record: dict[str, Any]) -> ActionLine:
+        """``from_record``, keeping the whole action's record: the stored dict itself
+        (not copied) when it is what ``Action.to_record`` would write from it, as a
+        record this tool wrote is; else the action is built, and refused if damaged."""
+        line = cls.from_record(record)
+        if not _as_written(record, line.due):
+            record = Action.from_record(record).to_record()
+        return tuple.__new__(cls, (*line[:-1], record))  # _replace, without its cost
+
     def is_overdue(self, today: dt.date) -> bool:
         return _overdue(self.due, self.status, today)
+
+    def to_json(self, today: dt.date) -> dict[str, Any]:
+        """``Action.to_json`` of the action (a line built ``with_record``)."""
+        if self.record is None:
+            raise ValueError("this line was built without its record; use with_record")
+        return {**self.record, "overdue": self.is_overdue(today)}
+
+
+_ACTION_KEYS = tuple(Action().to_record())
+_NOTE_KEYS = ("at", "text", "level")
+_CHANGE_KEYS = ("at", "field", "from", "to")
+
+
+def _as_written(record: dict[str, Any], due: dt.date | None) -> bool:
+    """Whether ``Action.from_record(record).to_record() == record``, the order of keys
+    included, told without building the action, for a record whose line was built
+    (its status is one, and ``due`` is its due date). Loops, not ``all()``: a JSON
+    list of 20,000 actions asks this of each."""
+    if tuple(record) != _ACTION_KEYS:
+        return False
+    priority, level = record["priority"], record["level"]
+    if type(priority) is not str or priority not in _PRIORITIES or not _is_level(level):
+        return False
+    completed, notes, changes = record["completed"], record["notes"], record["changes"]
+    if (due is not None and due.isoformat() != record["due"]) or (
+        completed is not None and not _is_iso_day(completed)
+    ):
+        return False
+    if type(notes) is not list or type(changes) is not list:
+        return False
+    for note in notes:
+        if type(note) is not dict or tuple(note) != _NOTE_KEYS or not _is_level(note["level"]):
+            return False
+    for change in changes:
+        if type(change) is not dict or tuple(change) != _CHANGE_KEYS:
+            return False
+    return True
+
+
+def _is_level(value: Any) -> bool:
+    return type(value) is str and value in _LEVELS
+
+
+def _is_iso_day(value: Any) -> bool:
+    """Whether ``value`` is a day as ``date.isoformat`` writes it."""
+    try:
+        return type(value) is str and _from_iso(value).isoformat() == value
+    except ValueError:
+        return False
 
 
 def _overdue(due: dt.date | None, status: ActionStatus, today: dt.date) -> bool:

@@ -71,18 +71,16 @@ def action_filter(ctx: Invocation, **words: Unpack[ActionFilterWords]) -> Action
 
 def action_list(ctx: Invocation, *, json_out: bool, **words: Unpack[ActionFilterWords]) -> None:
     """``cdt action list``."""
-    from ..services.actions import list_action_lines, list_actions
+    from ..services.actions import list_action_lines
 
     st = state(ctx)
     flt = action_filter(ctx, **words)
     today = st.settings.today
-    if json_out:
-        with reading(ctx) as repo:
-            actions = list_actions(repo, flt, today=today)
-        print_json([a.to_json(today) for a in actions])
-        return
     with reading(ctx) as repo:
-        lines = list_action_lines(repo, flt, today=today)
+        lines = list_action_lines(repo, flt, today=today, records=json_out)
+    if json_out:
+        print_json([line.to_json(today) for line in lines])
+        return
     from ..lines import actions_table
 
     st.show(actions_table(lines, today, st.settings.lang))

@@ -207,9 +207,13 @@ def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list
     return _listed(repo, flt, today, partial(repo.select, Action))
 
 
-def list_action_lines(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list[ActionLine]:
-    """``list_actions`` as the lines of a list: what it shows, without notes."""
-    return _listed(repo, flt, today, partial(repo.select_as, Action, ActionLine.from_record))
+def list_action_lines(
+    repo: Repository, flt: ActionFilter, *, today: dt.date, records: bool = False
+) -> list[ActionLine]:
+    """``list_actions`` as the lines of a list: what it shows, without notes; with
+    ``records``, each with its action's whole record (for JSON)."""
+    build = ActionLine.with_record if records else ActionLine.from_record
+    return _listed(repo, flt, today, partial(repo.select_as, Action, build))
 
 
 L = TypeVar("L", Action, ActionLine)
