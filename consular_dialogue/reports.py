@@ -25,6 +25,7 @@ from .i18n import label, month_name, status_name
 from .models import (
     JOINT,
     Action,
+    ActionLine,
     ActionStatus,
     AgendaItem,
     AgendaStatus,
@@ -567,6 +568,10 @@ def _dialogue_for(repo: Repository, key: str | None, *, required: bool) -> Dialo
 _unfinished = Action.stored_unfinished
 
 
+def _nothing(record: dict[str, Any]) -> bool:
+    return False
+
+
 def build_meeting_report(
     repo: Repository, meeting_id: int, today: dt.date, lang: str
 ) -> MeetingReport:
@@ -810,13 +815,14 @@ def build_meeting_timeline(
     """The dialogue's meetings in date order, with the today marker in its place."""
     _check_range(start, end)
     dialogue = _dialogue_for(repo, dialogue_key, required=False)
-    data = _Data.read(repo, dialogue, today, lang, actions_where=_unfinished, unfinished_only=True)
+    data = _Data.read(repo, dialogue, today, lang, actions_where=_nothing, unfinished_only=True)
     items: dict[int, int] = {}
     for item in data.items.values():
         items[item.meeting_id] = items.get(item.meeting_id, 0) + 1
-    open_actions: dict[int, list[Action]] = {}
-    for action in data.actions:
-        if not action.status.is_finished:
+    # Only an action's meeting, status and due date count here: its line, not the action.
+    open_actions: dict[int, list[ActionLine]] = {}
+    for action in repo.select_as(Action, ActionLine.from_record, _unfinished, hot=True):
+        if action.meeting_id in data.meetings:
             open_actions.setdefault(action.meeting_id, []).append(action)
     rows = [
         MeetingRow(
