@@ -607,7 +607,7 @@ class ActionLine(NamedTuple):
         return {**self.record, "overdue": self.is_overdue(today)}
 
 
-_ACTION_KEYS = tuple(Action().to_record())
+_ACTION_KEYS = tuple(Action(uuid="").to_record())  # the order to_record writes
 _NOTE_KEYS = ("at", "text", "level")
 _CHANGE_KEYS = ("at", "field", "from", "to")
 
