@@ -456,7 +456,10 @@ def hits_table(hits: Sequence[Hit], lang: str) -> RenderableType:
 
 def _each_once(convert: Callable[[Any], str], values: list[Any]) -> list[str]:
     """``convert`` of each value, called once for each different value."""
-    converted = {value: convert(value) for value in dict.fromkeys(values)}
+    try:
+        converted = {value: convert(value) for value in dict.fromkeys(values)}
+    except TypeError:  # a hand-edited value that cannot be a key (a list): one by one
+        return [convert(value) for value in values]
     return [converted[value] for value in values]
 
 

@@ -822,8 +822,7 @@ def build_meeting_timeline(
     # Only an action's meeting, status and due date count here: its line, not the action.
     open_actions: dict[int, list[ActionLine]] = {}
     for action in repo.select_as(Action, ActionLine.from_record, _unfinished, hot=True):
-        if action.meeting_id in data.meetings:
-            open_actions.setdefault(action.meeting_id, []).append(action)
+        open_actions.setdefault(action.meeting_id, []).append(action)
     rows = [
         MeetingRow(
             meeting_id=m.id,

@@ -327,7 +327,20 @@ def test_select_as_builds_views_in_id_order_leaving_out_hidden_records(tmp_path:
     assert [(line.id, line.title) for line in unfinished] == [(4, "A3"), (6, "Changed in memory")]
 
 
-def test_a_list_shows_an_action_whose_notes_it_never_reads_are_damaged(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "damage",
+    [
+        {"notes": "not a list of notes"},
+        {"changes": [{"at": "2023-04-24"}]},
+        {"priority": "urgent"},
+        {"created": None, "completed": "yesterday"},
+    ],
+)
+def test_a_list_and_a_timeline_show_an_action_damaged_only_in_what_they_never_read(
+    tmp_path: Path, damage: dict[str, Any]
+) -> None:
+    """Reads build what they show (a check of every field would cost every read):
+    damage elsewhere is named by the commands that read it, and by cdt check."""
     import subprocess
     import sys
 
@@ -335,21 +348,38 @@ def test_a_list_shows_an_action_whose_notes_it_never_reads_are_damaged(tmp_path:
 
     db = add_six_actions_finishing_three(tmp_path)
     data = read_whole(db)
-    data["actions"]["4"]["notes"] = "not a list of notes"
+    data["actions"]["4"].update(damage)
+    data["actions"]["4"] = {k: v for k, v in data["actions"]["4"].items() if v is not None}
     write_whole(db, data)
     before = db.read_bytes()
     env = base_env(db, now="2023-04-24T10:00:00-06:00")
-    cdt = [sys.executable, "-m", "consular_dialogue"]
-    listed = subprocess.run([*cdt, "action", "list"], env=env, capture_output=True, text=True)
+
+    def cdt(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "consular_dialogue", *args]
+        return subprocess.run(command, env=env, capture_output=True, text=True)
+
+    listed = cdt("action", "list")
     assert listed.returncode == 0, listed.stderr
     assert [line.split()[0] for line in listed.stdout.splitlines()[2:]] == ["4", "5", "6"]
-    # The JSON list writes the notes: there the damage is named.
-    as_json = subprocess.run(
-        [*cdt, "action", "list", "--json"], env=env, capture_output=True, text=True
-    )
+    timeline = cdt("timeline")
+    assert timeline.returncode == 0, timeline.stderr
+    # The JSON list writes the whole action, and cdt check reads every field.
+    as_json = cdt("action", "list", "--json")
     assert as_json.returncode == 3
     assert "damaged action record" in as_json.stderr and "Traceback" not in as_json.stderr
+    checked = cdt("check")
+    assert checked.returncode != 0 and "action 4" in checked.stdout + checked.stderr
     assert db.read_bytes() == before
+
+
+def test_an_owner_stored_as_an_empty_list_shows_as_no_owner_in_short_and_long_lists() -> None:
+    for count in (3, LONG_LIST + 1):
+        actions = many_actions(count)
+        expected = render(actions_table(actions, TODAY, "en"), 120)
+        actions[0].owner = None
+        without = render(actions_table(actions, TODAY, "en"), 120)
+        actions[0].owner = []  # type: ignore[assignment]  # a hand-edited file
+        assert render(actions_table(actions, TODAY, "en"), 120) == without != expected
 
 
 def test_history_is_stored_packed_and_a_schema_1_file_is_migrated(tmp_path: Path) -> None:
