@@ -210,6 +210,8 @@ class Record:
 
 @dataclass
 class Dialogue(Record):
+    """A bilateral dialogue mechanism: its parties and when it was set up."""
+
     KIND: ClassVar[str] = "dialogue"
     TABLE: ClassVar[str] = "dialogues"
 
@@ -247,6 +249,8 @@ class Dialogue(Record):
 
 @dataclass
 class Topic(Record):
+    """A standing subject of the dialogue, named in both languages."""
+
     KIND: ClassVar[str] = "topic"
     TABLE: ClassVar[str] = "topics"
 
@@ -281,6 +285,8 @@ class Topic(Record):
 
 @dataclass
 class Delegation:
+    """One side at a meeting: its head (name and title) and members."""
+
     party: str
     head: str | None = None
     title: str | None = None
@@ -306,6 +312,8 @@ class Delegation:
 
 @dataclass
 class Meeting(Record):
+    """One meeting of a dialogue: kind, dates, place, status and delegations."""
+
     KIND: ClassVar[str] = "meeting"
     TABLE: ClassVar[str] = "meetings"
 
@@ -373,6 +381,8 @@ class Meeting(Record):
 
 @dataclass
 class AgendaItem(Record):
+    """An item of a meeting's agenda, with its status and where it came from."""
+
     KIND: ClassVar[str] = "agenda"
     TABLE: ClassVar[str] = "agenda_items"
     LABEL: ClassVar[str] = "agenda item"
@@ -423,6 +433,8 @@ class AgendaItem(Record):
 
 @dataclass
 class Note:
+    """A dated note on an action, with its sensitivity."""
+
     at: str
     text: str
     level: Level = Level.INTERNAL
@@ -458,6 +470,8 @@ class Change:
 
 @dataclass
 class Action(Record):
+    """A follow-up action: what, which side and office, by when, and its history."""
+
     KIND: ClassVar[str] = "action"
     TABLE: ClassVar[str] = "actions"
 
