@@ -35,9 +35,11 @@ def dump_json(value: Any) -> bytes:
 
     Dates and datetimes are written in ISO form, dataclasses as objects.
     """
-    raw = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS)
+    # The newline written by orjson, not added after: that would copy the whole output.
+    options = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
+    raw = orjson.dumps(value, option=options)
     if any(lead in raw for lead in _LEADS) or (
         b"\xe2" in raw and any(lead in raw for lead in _E2_LEADS)
     ):
         raw = _RAW.sub(_escape, raw)
-    return raw + b"\n"
+    return raw
