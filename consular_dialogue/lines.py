@@ -427,7 +427,7 @@ def actions_table(
         _each_once(clean, [a.owner for a in actions]),
         [text for text, _ in status_cells],
         [clean(a.title) for a in actions],
-        [str(a.meeting_id) for a in actions],
+        _each_once(reference_text, [a.meeting_id for a in actions]),
     ]
     plain: list[str | None] = [None] * len(actions)
     styles: list[Sequence[str | None]] = [
@@ -446,12 +446,18 @@ def hits_table(hits: Sequence[Hit], lang: str) -> RenderableType:
     texts = [
         [h.kind for h in hits],
         [str(h.record_id) for h in hits],
-        [str(h.meeting_id) for h in hits],
+        _each_once(reference_text, [h.meeting_id for h in hits]),
         [h.field for h in hits],
         [clean(h.text) for h in hits],
     ]
     _fill(table, texts, [[None] * len(hits)] * len(texts))
     return table
+
+
+def reference_text(value: Any) -> str:
+    """A stored reference to another record as text: a number, or whatever a
+    hand-edited file holds there, made inert like any user text."""
+    return clean(str(value))
 
 
 def _each_once(convert: Callable[[Any], str], values: list[Any]) -> list[str]:

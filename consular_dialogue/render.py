@@ -52,6 +52,7 @@ from .lines import (  # noqa: E402
     actions_table,
     due_cell,
     list_table,
+    reference_text,
     status_cell,
 )
 
@@ -363,11 +364,16 @@ def agenda_table(
         meeting = meetings.get(i.meeting_id)
         cells: list[RenderableType] = [str(i.id)]
         if show_meeting:
-            cells.append(f"{i.meeting_id} · {meeting.date.iso}" if meeting else str(i.meeting_id))
+            cells.append(
+                f"{i.meeting_id} · {meeting.date.iso}" if meeting else reference_text(i.meeting_id)
+            )
         title = plain(f"{i.position}. {i.title}")
         under = " ".join(
             part
-            for part in (clean(i.topic), f"← {i.carried_from}" if i.carried_from else "")
+            for part in (
+                clean(i.topic),
+                f"← {reference_text(i.carried_from)}" if i.carried_from else "",
+            )
             if part
         )
         if under:

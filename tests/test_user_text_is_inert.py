@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Result
+from conftest import Result, read_whole, write_whole
 from rich.console import Console
 
 from consular_dialogue.jsonout import dump_json
@@ -199,3 +199,39 @@ def test_clean_leaves_no_control_or_bidi_character_of_any_code_point_and_keeps_t
         assert not unsafe.search(cleaned), hex(code)
         if not unsafe.search(text):
             assert cleaned == text, hex(code)
+
+
+HOSTILE_REFERENCE = "7\x1b[2J\u202e"
+
+
+def test_a_hand_edited_reference_holding_escapes_is_shown_inert_in_every_list(
+    one_action: Run, db: Path
+) -> None:
+    assert one_action("agenda", "add", "1", "Acceso consular").code == 0
+    assert one_action("agenda", "add", "1", "Notificación consular").code == 0
+    data = read_whole(db)
+    data["actions"]["1"]["meeting_id"] = HOSTILE_REFERENCE
+    data["agenda_items"]["1"]["meeting_id"] = HOSTILE_REFERENCE
+    data["agenda_items"]["2"]["carried_from"] = HOSTILE_REFERENCE
+    write_whole(db, data)
+    for args in (["action", "list"], ["search", "consular"], ["search", "RED"], ["agenda", "list"]):
+        for colour in ({"NO_COLOR": "1"}, {"FORCE_COLOR": "1", "TERM": "xterm-256color"}):
+            result = one_action(*args, **colour)
+            assert result.code == 0, (args, result.stderr)
+            assert "\\x1b[2J" in result.stdout, (args, colour)  # shown, made visible
+            assert "\x1b[2J" not in result.stdout and "\u202e" not in result.stdout, args
+
+
+def test_a_long_list_shows_a_hand_edited_reference_inert() -> None:
+    from consular_dialogue.lines import LONG_LIST, LineTable, actions_table
+    from consular_dialogue.models import Action
+
+    actions = [
+        Action(id=n, meeting_id=HOSTILE_REFERENCE, title="T")  # type: ignore[arg-type]
+        for n in range(1, LONG_LIST + 2)
+    ]
+    table = actions_table(actions, dt.date(2023, 4, 24), "en")
+    assert isinstance(table, LineTable)
+    text = "".join(table.plain_lines(100))
+    assert not any(ch in text for ch in RAW)
+    assert text.count("\\x1b[2J\\u202e") == len(actions)
