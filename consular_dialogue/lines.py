@@ -67,7 +67,8 @@ class Styled:
     __slots__ = ("plain", "spans", "style")
 
     def __init__(self, text: str = "", style: str = "") -> None:
-        self.plain = text.translate(_RICH_DROPS)
+        # Every character Rich drops is a control character, which isprintable refuses.
+        self.plain = text if text.isprintable() else text.translate(_RICH_DROPS)
         self.style = style
         self.spans: list[tuple[int, int, str]] = []
 
@@ -88,9 +89,11 @@ class Styled:
             if text.plain:
                 self._add(text)
         elif text:
-            text = text.translate(_RICH_DROPS)
+            if not text.isprintable():
+                text = text.translate(_RICH_DROPS)
             if style:
-                self.spans.append((len(self.plain), len(self.plain) + len(text), style))
+                start = len(self.plain)
+                self.spans.append((start, start + len(text), style))
             self.plain += text
         return self
 
@@ -99,7 +102,8 @@ class Styled:
         offset = len(self.plain)
         if text.style:
             self.spans.append((offset, offset + len(text.plain), text.style))
-        self.spans.extend((start + offset, end + offset, s) for start, end, s in text.spans)
+        if text.spans:
+            self.spans.extend([(start + offset, end + offset, s) for start, end, s in text.spans])
         self.plain += text.plain
 
     def join(self, parts: Sequence[Styled]) -> Styled:
