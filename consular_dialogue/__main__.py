@@ -1,5 +1,5 @@
 """``python -m consular_dialogue``: the same app as ``cdt``."""
 
-from .cli import main
+from .cli import entry
 
-main()
+entry()

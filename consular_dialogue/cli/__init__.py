@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 from .. import __version__
 from ..errors import EXIT_INPUT, EXIT_INTERRUPTED, ConsularDialogueError
@@ -113,6 +113,38 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+#: What the running command read: kept, never freed, when ``entry`` ends the process.
+KEPT: list[object] = []
+
+
+def entry() -> NoReturn:
+    """``cdt``: ``main``, then the process ends at once, its output flushed.
+
+    Freeing what a command read and tearing the interpreter down is work no one waits
+    for but the user: at 100,000 actions, freeing what a whole report read took 0.1 s
+    after its output was written. What the libraries registered to run at exit (openpyxl
+    removes its temporary files) still runs; only the freeing is skipped.
+    """
+    import atexit
+
+    try:
+        main()
+    except SystemExit as finished:
+        if not isinstance(finished.code, int | None):
+            raise  # a message for Python to print (status 1); none of ours is
+        code = finished.code or 0
+    else:
+        code = 0
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # a reader gone, a stream closed
+                code = code or 1
+    os._exit(code)
+
+
 def main(argv: list[str] | None = None, *, fast: bool = True) -> None:
     """Run the app; turn every error of ours into a one-line message and an exit code.
 
@@ -124,6 +156,7 @@ def main(argv: list[str] | None = None, *, fast: bool = True) -> None:
     # garbage collector only re-scans the parsed file (measured: 3.7 s -> 1.4 s to
     # parse 100,000 actions).
     gc.disable()
+    KEPT.clear()  # what an earlier run in this process read (tests run many)
     if args == ["--version"]:
         print(f"cdt {__version__}")
         return

@@ -14,6 +14,7 @@ from ..dates import PartialDate, Precision, parse_date
 from ..errors import UsageProblem
 from ..settings import Settings, settings_from
 from ..storage import Repository, open_for_reading, open_for_writing
+from . import KEPT
 
 if TYPE_CHECKING:
     import typer
@@ -107,6 +108,7 @@ def reading(ctx: Invocation, max_level: str | None = None) -> Iterator[Repositor
         left_out = restrict(repo, level)
         if left_out:
             say(ctx, f"Left out {left_out} records above the level {level.value}")
+    KEPT.append(repo)  # not freed: the process ends first (see ``cli.entry``)
     yield repo
 
 
