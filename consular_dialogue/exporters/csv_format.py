@@ -34,12 +34,26 @@ def _cell(value: Cell) -> str:
     return cell_text(value)
 
 
+def _texts(column: Sequence[Cell]) -> list[str]:
+    """Each cell of a column as CSV text; a text the column repeats is made once."""
+    made: dict[str, str] = {}
+    texts = []
+    for value in column:
+        if type(value) is str:
+            text = made.get(value)
+            if text is None:
+                text = made[value] = _cell(value)
+        else:
+            text = _cell(value)
+        texts.append(text)
+    return texts
+
+
 def table_csv(table: Table) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([defuse_formula(clean(h)) for h in table.headers])
-    for row in table.rows:
-        writer.writerow([_cell(value) for value in row])
+    writer.writerows(zip(*map(_texts, table.columns), strict=True))
     return BOM + buffer.getvalue()
 
 
