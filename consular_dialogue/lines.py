@@ -465,12 +465,17 @@ def reference_text(value: Any) -> str:
 
 
 def _each_once(convert: Callable[[Any], str], values: list[Any]) -> list[str]:
-    """``convert`` of each value, called once for each different value."""
+    """``convert`` of each value, called once for each different value.
+
+    Values are told apart by their type too: a hand-edited ``true`` or ``1.0`` is
+    equal to ``1`` as a dict key, not as text.
+    """
+    keys = list(zip(map(type, values), values, strict=True))
     try:
-        converted = {value: convert(value) for value in dict.fromkeys(values)}
+        converted = {key: convert(key[1]) for key in dict.fromkeys(keys)}
     except TypeError:  # a hand-edited value that cannot be a key (a list): one by one
         return [convert(value) for value in values]
-    return [converted[value] for value in values]
+    return [converted[key] for key in keys]
 
 
 def _fill(

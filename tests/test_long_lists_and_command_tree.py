@@ -382,6 +382,16 @@ def test_an_owner_stored_as_an_empty_list_shows_as_no_owner_in_short_and_long_li
         assert render(actions_table(actions, TODAY, "en"), 120) == without != expected
 
 
+def test_equal_values_of_different_types_keep_their_own_text_in_a_long_list() -> None:
+    actions = many_actions(LONG_LIST + 1)
+    # A hand-edited file: true and 1.0 are equal to 1 as dict keys, not as text.
+    actions[1].meeting_id = True
+    actions[2].meeting_id = 1.0  # type: ignore[assignment]
+    lines = render(actions_table(actions, TODAY, "en"), 200).splitlines()
+    rows = {line.split()[0]: line.split() for line in lines[2:]}
+    assert [rows[n][-1] for n in "1234"] == ["1", "True", "1.0", "1"]
+
+
 def test_history_is_stored_packed_and_a_schema_1_file_is_migrated(tmp_path: Path) -> None:
     db = tmp_path / "tracker.json"
     from consular_dialogue.services.dialogues import add_dialogue
