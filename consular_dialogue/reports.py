@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 import html
 import textwrap
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -568,8 +569,13 @@ def _dialogue_for(repo: Repository, key: str | None, *, required: bool) -> Dialo
 _unfinished = Action.stored_unfinished
 
 
-def _nothing(record: dict[str, Any]) -> bool:
-    return False
+def _everything(record: dict[str, Any]) -> bool:
+    return True
+
+
+def _meeting_of(record: dict[str, Any]) -> Any:
+    """The meeting a stored item or action belongs to, as its model holds it."""
+    return record["meeting_id"]
 
 
 def build_meeting_report(
@@ -815,11 +821,11 @@ def build_meeting_timeline(
     """The dialogue's meetings in date order, with the today marker in its place."""
     _check_range(start, end)
     dialogue = _dialogue_for(repo, dialogue_key, required=False)
-    data = _Data.read(repo, dialogue, today, lang, actions_where=_nothing, unfinished_only=True)
-    items: dict[int, int] = {}
-    for item in data.items.values():
-        items[item.meeting_id] = items.get(item.meeting_id, 0) + 1
-    # Only an action's meeting, status and due date count here: its line, not the action.
+    key = dialogue.key if dialogue is not None else None
+    meetings = [m for m in repo.all(Meeting) if key is None or m.dialogue == key]
+    # Only an item's meeting counts here, not the item; and an action's meeting, status
+    # and due date: its line, not the action.
+    items = Counter(repo.select_as(AgendaItem, _meeting_of, _everything))
     open_actions: dict[int, list[ActionLine]] = {}
     for action in repo.select_as(Action, ActionLine.from_record, _unfinished, hot=True):
         open_actions.setdefault(action.meeting_id, []).append(action)
@@ -840,7 +846,7 @@ def build_meeting_timeline(
             open_actions=len(open_actions.get(m.id, [])),
             overdue_actions=sum(a.is_overdue(today) for a in open_actions.get(m.id, [])),
         )
-        for m in data.sorted_meetings()
+        for m in sorted(meetings, key=Meeting.sort_key)
         if _in_range(m.date.first_day(), (m.end_date or m.date).last_day(), start, end)
     ]
     return MeetingTimeline(

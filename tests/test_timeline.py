@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import Result, read_whole, write_whole
 from hypothesis import given
 from hypothesis import strategies as st
 from rich.cells import cell_len
@@ -332,3 +334,33 @@ def test_styled_text_is_the_text_rich_builds_from_the_same_calls(
         assert (styled.plain, styled.style, styled.spans) == expected
         built = styled.text()
         assert (built.plain, built.style, built.spans) == (text.plain, text.style, text.spans)
+
+
+def test_the_meeting_timeline_counts_items_by_their_meeting_alone(
+    cdt: Callable[..., Result], db: Path
+) -> None:
+    """Reads build what they show: the timeline counts an item damaged elsewhere (the
+    commands that read the rest of it name the damage, as cdt check does), and refuses
+    one whose meeting it cannot read."""
+    assert cdt("dialogue", "add", "D", "--key", "d", "--parties", "MX,US").code == 0
+    assert cdt("meeting", "add", "M", "--kind", "annual", "--date", "2023-04-17").code == 0
+    for title in ("Acceso consular", "Visas H-2", "Doble nacionalidad"):
+        assert cdt("agenda", "add", "1", title).code == 0
+    data = read_whole(db)
+    data["agenda_items"]["2"]["status"] = "nonsense"
+    write_whole(db, data)
+    shown = cdt("timeline")
+    assert shown.code == 0, shown.stderr
+    row = next(line for line in shown.stdout.splitlines() if "Annual" in line)
+    assert row.split()[-1] == "3"  # the Agenda column; no open actions after it
+    refused = cdt("agenda", "list", "--meeting", "1")
+    assert refused.code == 3 and "damaged agenda item record" in refused.stderr
+    checked = cdt("check")
+    assert checked.code != 0 and "nonsense" in checked.stdout + checked.stderr
+    del data["agenda_items"]["2"]["meeting_id"]
+    write_whole(db, data)
+    before = db.read_bytes()
+    unreadable = cdt("timeline")
+    assert unreadable.code == 3 and "damaged agenda item record" in unreadable.stderr
+    assert "Traceback" not in unreadable.stderr
+    assert db.read_bytes() == before
