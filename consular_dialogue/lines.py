@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from itertools import islice
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from .i18n import label, status_name
 from .models import ActionStatus
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
     from .models import Action, ActionLine
     from .services.search import Hit
+
+T = TypeVar("T")
 
 LONG_LIST = 60  # rows above which a list is drawn one line per record
 NARROW_MAX = 24
@@ -427,11 +429,11 @@ def actions_table(
     texts = [
         [str(a.id) for a in actions],
         [text for text, _ in dues],
-        _each_once(partial(status_name, lang=lang), [a.party for a in actions]),
-        _each_once(clean, [a.owner for a in actions]),
+        each_once(partial(status_name, lang=lang), [a.party for a in actions]),
+        each_once(clean, [a.owner for a in actions]),
         [text for text, _ in status_cells],
         [clean(a.title) for a in actions],
-        _each_once(reference_text, [a.meeting_id for a in actions]),
+        each_once(reference_text, [a.meeting_id for a in actions]),
     ]
     plain: list[str | None] = [None] * len(actions)
     styles: list[Sequence[str | None]] = [
@@ -450,7 +452,7 @@ def hits_table(hits: Sequence[Hit], lang: str) -> RenderableType:
     texts = [
         [h.kind for h in hits],
         [str(h.record_id) for h in hits],
-        _each_once(reference_text, [h.meeting_id for h in hits]),
+        each_once(reference_text, [h.meeting_id for h in hits]),
         [h.field for h in hits],
         [clean(h.text) for h in hits],
     ]
@@ -464,7 +466,7 @@ def reference_text(value: Any) -> str:
     return clean(str(value))
 
 
-def _each_once(convert: Callable[[Any], str], values: list[Any]) -> list[str]:
+def each_once(convert: Callable[[Any], T], values: list[Any]) -> list[T]:
     """``convert`` of each value, called once for each different value.
 
     Values are told apart by their type too: a hand-edited ``true`` or ``1.0`` is

@@ -495,7 +495,7 @@ class Action(Record):
         return record["status"] not in _FINISHED_ACTIONS
 
     def is_overdue(self, today: dt.date) -> bool:
-        return _overdue(self.due, self.status, today)
+        return overdue_on(self.due, self.status, today)
 
     def to_json(self, today: dt.date) -> dict[str, Any]:
         """The documented JSON shape: the stored record plus whether it is overdue."""
@@ -612,7 +612,7 @@ class ActionLine(NamedTuple):
         return tuple.__new__(cls, (*line[:-1], record))  # _replace, without its cost
 
     def is_overdue(self, today: dt.date) -> bool:
-        return _overdue(self.due, self.status, today)
+        return overdue_on(self.due, self.status, today)
 
     def to_json(self, today: dt.date) -> dict[str, Any]:
         """``Action.to_json`` of the action (a line built ``with_record``)."""
@@ -664,7 +664,7 @@ def _is_iso_day(value: Any) -> bool:
         return False
 
 
-def _overdue(due: dt.date | None, status: ActionStatus, today: dt.date) -> bool:
+def overdue_on(due: dt.date | None, status: ActionStatus, today: dt.date) -> bool:
     return due is not None and due < today and not status.is_finished
 
 

@@ -49,16 +49,14 @@ class ExportContext:
     def meeting_of(self, action: Action) -> Meeting | None:
         return self.meetings.get(action.meeting_id)
 
-    def topic_of(self, action: Action) -> Topic | None:
-        """The topic of the agenda item an action arose from, if any."""
-        item = self.items.get(action.item_id) if action.item_id is not None else None
+    def topic_name(self, action: Action) -> str | None:
+        """The name of the topic of the agenda item an action arose from, if any."""
+        return self.item_topic_name(action.item_id)
+
+    def item_topic_name(self, item_id: int | None) -> str | None:
+        """An agenda item's topic by name (its slug when the topic is unknown)."""
+        item = self.items.get(item_id) if item_id is not None else None
         if item is None or item.topic is None:
             return None
-        return self.topics.get(item.topic)
-
-    def topic_name(self, action: Action) -> str | None:
-        topic = self.topic_of(action)
-        if topic is not None:
-            return topic.name(self.lang)
-        item = self.items.get(action.item_id) if action.item_id is not None else None
-        return item.topic if item is not None else None
+        topic = self.topics.get(item.topic)
+        return topic.name(self.lang) if topic is not None else item.topic
