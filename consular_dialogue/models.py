@@ -570,6 +570,17 @@ class Action(Record):
         )
 
 
+def meeting_title(record: dict[str, Any]) -> tuple[int, str]:
+    """A stored meeting's id and title, as ``Meeting.from_record`` reads them (an
+    export names an action's meeting; it needs no more of it)."""
+    return record["id"], record["title"]
+
+
+def item_topic(record: dict[str, Any]) -> tuple[int, str | None]:
+    """A stored agenda item's id and topic, as ``AgendaItem.from_record`` reads them."""
+    return record["id"], record.get("topic")
+
+
 class ActionLine(NamedTuple):
     """What a list shows of an action and filters it on, built from its stored record
     without the notes and change log: a list of 20,000 actions would otherwise build

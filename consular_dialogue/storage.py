@@ -895,6 +895,22 @@ class Repository:
         wanted = (i for i in dict.fromkeys(record_ids) if isinstance(i, int))
         return [r for i in wanted if (r := self.find(cls, i)) is not None]
 
+    def found_as(
+        self, cls: type[Record], build: Callable[[dict[str, Any]], T], record_ids: Iterable[Any]
+    ) -> list[T]:
+        """``found``, each record built by ``build``: a view, as for ``select_as``."""
+        wanted = [i for i in dict.fromkeys(record_ids) if isinstance(i, int)]
+        if cls.TABLE in self._cache or self._single.get(cls.TABLE):
+            # Models handed out already may have changed in memory, or be hidden.
+            return [self._build_as(cls, build, r.to_record()) for r in self.found(cls, wanted)]
+        views = []
+        for record_id in wanted:
+            self._load_holding(cls.TABLE, record_id)
+            raw = self.data.get(cls.TABLE, {}).get(str(record_id))
+            if raw is not None:
+                views.append(self._build_as(cls, build, raw))
+        return views
+
     def get(self, cls: type[R], record_id: int) -> R:
         record = self.find(cls, record_id)
         if record is None:

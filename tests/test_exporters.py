@@ -56,6 +56,8 @@ from consular_dialogue.models import (
     Note,
     Priority,
     Topic,
+    item_topic,
+    meeting_title,
 )
 from consular_dialogue.text import clean, escape_cell
 
@@ -861,3 +863,17 @@ def test_hostile_ics_parses_with_the_same_summaries(kind: str) -> None:
         record = by_uid[str(component["UID"])]
         # Control characters are written as visible escapes; everything else as typed.
         assert str(component["SUMMARY"]) == clean(record.title)
+
+
+@pytest.mark.parametrize("topic", ["h2-visas", None, "missing"])
+def test_the_views_an_export_reads_hold_what_the_models_hold(topic: str | None) -> None:
+    """An export reads an action's meeting title and item topic without building them."""
+    meeting = Meeting(id=7, dialogue="d", title="Reunión Intermedia", date=PartialDate(2023, 4))
+    stored_meeting = meeting.to_record()
+    assert meeting_title(stored_meeting) == (meeting.id, Meeting.from_record(stored_meeting).title)
+    item = AgendaItem(id=3, meeting_id=7, position=1, title="Visas H-2", topic=topic)
+    stored_item = item.to_record()
+    if topic == "missing":
+        del stored_item["topic"]
+    built = AgendaItem.from_record(stored_item)
+    assert item_topic(stored_item) == (built.id, built.topic)

@@ -24,7 +24,7 @@ from consular_dialogue.cli import (
     requested_subcommand,
 )
 from consular_dialogue.lines import LONG_LIST, LineTable, actions_table
-from consular_dialogue.models import Action, ActionLine, ActionStatus
+from consular_dialogue.models import Action, ActionLine, ActionStatus, Meeting, meeting_title
 from consular_dialogue.storage import (
     HISTORY_TABLE,
     SCHEMA_VERSION,
@@ -325,6 +325,22 @@ def test_select_as_builds_views_in_id_order_leaving_out_hidden_records(tmp_path:
         Action, ActionLine.from_record, lambda raw: raw["status"] != ActionStatus.DONE.value
     )
     assert [(line.id, line.title) for line in unfinished] == [(4, "A3"), (6, "Changed in memory")]
+
+
+def test_found_as_builds_views_of_the_records_found_as_the_models_stand(tmp_path: Path) -> None:
+    db = add_six_actions_finishing_three(tmp_path)
+    repo = open_for_reading(db)
+    wanted = [6, 2, 2, 99, "6", 4]  # a repeat, a missing id, a hand-edited reference
+    assert [line.id for line in repo.found_as(Action, ActionLine.from_record, wanted)] == [6, 2, 4]
+    assert repo.found_as(Meeting, meeting_title, [1, 1, 2]) == [(1, "M")]
+    assert Action.TABLE not in repo._cache and not repo._single.get(Action.TABLE)
+    # Once models are handed out, views are taken from them: changed, or hidden.
+    repo.get(Action, 6).title = "Changed in memory"
+    views = repo.found_as(Action, ActionLine.from_record, [6, 2])
+    assert [(line.id, line.title) for line in views] == [(6, "Changed in memory"), (2, "A1")]
+    repo.hide(repo.get(Action, 2))
+    views = repo.found_as(Action, ActionLine.from_record, [6, 2, 4])
+    assert [(line.id, line.title) for line in views] == [(6, "Changed in memory"), (4, "A3")]
 
 
 @pytest.mark.parametrize(

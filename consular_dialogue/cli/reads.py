@@ -254,7 +254,7 @@ def export_actions(
 ) -> None:
     """``cdt export actions``."""
     from ..exporters import ExportContext, get_format
-    from ..models import AgendaItem, Meeting, Topic
+    from ..models import AgendaItem, Meeting, Topic, item_topic, meeting_title
     from ..services.actions import list_actions
 
     settings = state(ctx).settings
@@ -263,13 +263,18 @@ def export_actions(
     flt = action_filter(ctx, **words)
     with reading(ctx, max_level) as repo:
         records = list_actions(repo, flt, today=settings.today)
-        export_ctx = ExportContext.build(
+        # An action's meeting and item are named by a title and a topic: only those
+        # are read of them.
+        item_ids = (a.item_id for a in records if a.item_id is not None)
+        export_ctx = ExportContext(
             today=settings.today,
             now=settings.now,
             lang=settings.lang,
-            meetings=repo.found(Meeting, (a.meeting_id for a in records)),
-            items=repo.found(AgendaItem, (a.item_id for a in records if a.item_id is not None)),
-            topics=repo.all(Topic),
+            meeting_titles=dict(
+                repo.found_as(Meeting, meeting_title, (a.meeting_id for a in records))
+            ),
+            item_topics=dict(repo.found_as(AgendaItem, item_topic, item_ids)),
+            topics={t.slug: t for t in repo.all(Topic)},
         )
     rendered = fmt.render(records, export_ctx)
     deliver_export(ctx, "actions", rendered, count=len(records), output=output, force=force)

@@ -21,8 +21,9 @@ class ExportContext:
     today: dt.date
     now: dt.datetime
     lang: str = "en"
-    meetings: Mapping[int, Meeting] = field(default_factory=dict)
-    items: Mapping[int, AgendaItem] = field(default_factory=dict)
+    #: Each meeting's title, and each agenda item's topic (its slug), by id.
+    meeting_titles: Mapping[int, str] = field(default_factory=dict)
+    item_topics: Mapping[int, str | None] = field(default_factory=dict)
     topics: Mapping[str, Topic] = field(default_factory=dict)
 
     @classmethod
@@ -41,13 +42,10 @@ class ExportContext:
             today=today,
             now=now,
             lang=lang,
-            meetings={m.id: m for m in meetings},
-            items={i.id: i for i in items},
+            meeting_titles={m.id: m.title for m in meetings},
+            item_topics={i.id: i.topic for i in items},
             topics={t.slug: t for t in topics},
         )
-
-    def meeting_of(self, action: Action) -> Meeting | None:
-        return self.meetings.get(action.meeting_id)
 
     def topic_name(self, action: Action) -> str | None:
         """The name of the topic of the agenda item an action arose from, if any."""
@@ -55,8 +53,8 @@ class ExportContext:
 
     def item_topic_name(self, item_id: int | None) -> str | None:
         """An agenda item's topic by name (its slug when the topic is unknown)."""
-        item = self.items.get(item_id) if item_id is not None else None
-        if item is None or item.topic is None:
+        slug = self.item_topics.get(item_id) if item_id is not None else None
+        if slug is None:
             return None
-        topic = self.topics.get(item.topic)
-        return topic.name(self.lang) if topic is not None else item.topic
+        topic = self.topics.get(slug)
+        return topic.name(self.lang) if topic is not None else slug

@@ -140,7 +140,6 @@ def action_todo(action: Action, ctx: ExportContext) -> Component:
 
     assert action.due is not None, "undated actions are left out before this"
     lang = ctx.lang
-    meeting = ctx.meeting_of(action)
     notes = "".join(f"\n- {note.at[:10]}: {note.text}" for note in action.notes)
     todo = Todo()
     _stamp(todo, action, ctx)
@@ -153,7 +152,7 @@ def action_todo(action: Action, ctx: ExportContext) -> Component:
         [
             ("party", status_name(action.party, lang)),
             ("owner", action.owner),
-            ("meeting", meeting.title if meeting is not None else None),
+            ("meeting", ctx.meeting_titles.get(action.meeting_id)),
             ("topic", ctx.topic_name(action)),
             ("completed", action.completed.isoformat() if action.completed else None),
         ],

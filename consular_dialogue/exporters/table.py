@@ -155,9 +155,8 @@ def _cell_columns(records: Sequence[Any], cells: Sequence[Cells]) -> tuple[tuple
 def _action_cells(ctx: ExportContext) -> dict[str, Cells]:
     lang = ctx.lang
 
-    def meeting_title(meeting_id: Any) -> Cell:
-        meeting = ctx.meetings.get(meeting_id)
-        return meeting.title if meeting is not None else meeting_id
+    def meeting_title(meeting_id: int) -> Cell:
+        return ctx.meeting_titles.get(meeting_id, meeting_id)
 
     def overdue(due_and_status: tuple[dt.date | None, ActionStatus]) -> str:
         return text_label("yes" if overdue_on(*due_and_status, ctx.today) else "no", lang)
