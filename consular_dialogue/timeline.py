@@ -295,11 +295,10 @@ def meeting_timeline(timeline: MeetingTimeline) -> Axis:
             "id": Styled(str(row.meeting_id)),
             "when": Styled(row.when),
             "meeting": main,
-            "heads": _heads(row),
-            "items": Styled(str(row.items)),
-            "actions": counts,
         }
-        if not wide:
+        if wide:  # the columns drawn only when wide
+            result.update(heads=_heads(row), items=Styled(str(row.items)), actions=counts)
+        else:
             summary = _joined(
                 Styled(f"{label('agenda', lang)} {row.items}"),
                 Styled(
