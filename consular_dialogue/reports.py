@@ -15,7 +15,6 @@ import dataclasses
 import datetime as dt
 import html
 import textwrap
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -569,15 +568,6 @@ def _dialogue_for(repo: Repository, key: str | None, *, required: bool) -> Dialo
 _unfinished = Action.stored_unfinished
 
 
-def _everything(record: dict[str, Any]) -> bool:
-    return True
-
-
-def _meeting_of(record: dict[str, Any]) -> Any:
-    """The meeting a stored item or action belongs to, as its model holds it."""
-    return record["meeting_id"]
-
-
 def build_meeting_report(
     repo: Repository, meeting_id: int, today: dt.date, lang: str
 ) -> MeetingReport:
@@ -823,9 +813,9 @@ def build_meeting_timeline(
     dialogue = _dialogue_for(repo, dialogue_key, required=False)
     key = dialogue.key if dialogue is not None else None
     meetings = [m for m in repo.all(Meeting) if key is None or m.dialogue == key]
-    # Only an item's meeting counts here, not the item; and an action's meeting, status
-    # and due date: its line, not the action.
-    items = Counter(repo.select_as(AgendaItem, _meeting_of, _everything))
+    # Only how many items a meeting has counts here (the list of parts says), and an
+    # action's meeting, status and due date: its line, not the action.
+    items = repo.meeting_counts(AgendaItem)
     open_actions: dict[int, list[ActionLine]] = {}
     for action in repo.select_as(Action, ActionLine.from_record, _unfinished, hot=True):
         open_actions.setdefault(action.meeting_id, []).append(action)

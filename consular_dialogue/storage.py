@@ -21,6 +21,7 @@ import contextlib
 import datetime as dt
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
@@ -133,6 +134,32 @@ def _about_meetings(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"meetings": sorted(set(numbers))}
 
 
+def _about_items(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The meetings a part's agenda items belong to, and how many each has in it: the
+    meeting timeline counts items without reading their parts."""
+    about = _about_meetings(records)
+    if about:
+        counts = Counter(r["meeting_id"] for r in records.values())
+        about["counts"] = [counts[m] for m in about["meetings"]]
+    return about
+
+
+def _counted(entry: dict[str, Any]) -> dict[int, int] | None:
+    """What a part's entry says it holds for each meeting, or None where it does not say
+    (a part written before it did, or an entry that does not read)."""
+    about = entry.get("about")
+    meetings = about.get("meetings") if isinstance(about, dict) else None
+    counts = about.get("counts") if isinstance(about, dict) else None
+    if not (isinstance(meetings, list) and isinstance(counts, list)):
+        return None
+    if len(meetings) != len(counts) or not all(
+        type(n) is int
+        for n in (*meetings, *counts)  # whole numbers, not true or false
+    ):
+        return None
+    return dict(zip(meetings, counts, strict=True))
+
+
 def _about_actions(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The meetings a part's actions belong to, and its newest completion date."""
     about = _about_meetings(records)
@@ -153,7 +180,7 @@ PARTITIONS: dict[str, Partition] = {
             about=_about_actions,
         ),
         Partition(Meeting.TABLE, _never, ids_per_part=MEETINGS_PER_PART),
-        Partition(AgendaItem.TABLE, _never, ids_per_part=ITEMS_PER_PART, about=_about_meetings),
+        Partition(AgendaItem.TABLE, _never, ids_per_part=ITEMS_PER_PART, about=_about_items),
         Partition(HISTORY_TABLE, _never, bytes_per_part=HISTORY_PART_BYTES),
         Partition(SYNC_TABLE, _never, ids_per_part=1 << 62),  # one part
     )
@@ -744,6 +771,26 @@ class Repository:
             self.table(name)
         return self.data
 
+    def parts_list_problems(self) -> list[str]:
+        """Parts whose entry in the list says what their records do not (a part edited
+        by hand): reports and the timeline trust the list to skip parts and count items.
+        What an older version's list left out is not asked of it."""
+        self.whole()
+        problems = []
+        for table, partition in PARTITIONS.items():
+            for key, records in sorted(self._parts.get(table, {}).items()):
+                entry = self._index(table).get(str(key), {})
+                said = entry.get("about", {})
+                if partition.about is None or not said:
+                    continue
+                found = partition.about(records)
+                if any(found.get(name) != value for name, value in said.items()):
+                    problems.append(
+                        f"The list of parts misdescribes the {table} part {entry['file']} "
+                        f"(edited by hand?). {restore_hint(self.path)}"
+                    )
+        return problems
+
     # ---- reading -------------------------------------------------------
     def _build(self, cls: type[R], record: dict[str, Any]) -> R:
         return self._build_as(cls, cls.from_record, record)
@@ -868,6 +915,22 @@ class Repository:
         try:
             return where(raw)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._damaged(cls, exc) from None
+
+    def meeting_counts(self, cls: type[Record]) -> Counter[Any]:
+        """How many records of ``cls`` each meeting has, by meeting id. When every part
+        says how many it holds (agenda items' do) and none is in memory, no part is read."""
+        if cls.TABLE in self._cache:  # built, perhaps with records hidden (--max-level)
+            return Counter(map(attrgetter("meeting_id"), self._records(cls).values()))
+        counted = [_counted(entry) for entry in self._index(cls.TABLE).values()]
+        if not self.data.get(cls.TABLE) and not self._parts.get(cls.TABLE) and None not in counted:
+            total: Counter[Any] = Counter()
+            for counts in counted:
+                total.update(counts)
+            return total
+        try:
+            return Counter(raw["meeting_id"] for raw in self.table(cls.TABLE).values())
+        except (KeyError, TypeError) as exc:
             raise self._damaged(cls, exc) from None
 
     def all(self, cls: type[R]) -> list[R]:

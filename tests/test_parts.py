@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import shutil
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 from conftest import Result, base_env, read_whole, run_cdt, whole_bytes, write_whole
 
 from consular_dialogue.dates import PartialDate
-from consular_dialogue.models import Action, AgendaItem, MeetingKind, MeetingStatus
+from consular_dialogue.models import Action, AgendaItem, Level, MeetingKind, MeetingStatus
 from consular_dialogue.services.actions import add_action, complete_actions
 from consular_dialogue.services.dialogues import add_dialogue
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
@@ -523,3 +524,62 @@ def test_an_older_backup_put_back_never_costs_the_newer_backups_their_parts(
         assert tracked("action", verb, "1", CDT_BACKUPS="0").code == 0
     for backup in list_backups(db):
         assert run_cdt(["check"], base_env(backup)).code == 0, backup.name
+
+
+def _agenda_counts(timeline: str) -> dict[str, str]:
+    """Each meeting's id and its Agenda cell, from a wide meeting timeline."""
+    rows = [line.split() for line in timeline.splitlines() if line[:1] in "●○◐✕"]
+    return {row[1]: row[-1] for row in rows if row[1].isdigit()}
+
+
+def test_the_meeting_timeline_counts_items_from_the_list_of_parts_without_reading_them(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.json"
+    with open_for_writing(db) as repo:
+        _dialogue_with_meetings(repo, "Primera", "Segunda", "Tercera")
+        for n in range(1, ITEMS_PER_PART + 5):  # two parts; the third meeting has none
+            level = Level.RESTRICTED if n % 7 == 0 else Level.INTERNAL
+            repo.add(AgendaItem(meeting_id=1 + n % 2, position=n, title=f"T{n}", level=level))
+    abouts = [e["about"] for e in meta_of(db)["parts"]["agenda_items"].values()]
+    assert [a["meetings"] for a in abouts] == [[1, 2], [1, 2]]
+    assert sum(sum(a["counts"]) for a in abouts) == ITEMS_PER_PART + 4
+    env = base_env(db, COLUMNS="120")
+    shown = run_cdt(["timeline"], env)
+    every = {"1": str((ITEMS_PER_PART + 4) // 2), "2": str((ITEMS_PER_PART + 5) // 2), "3": "0"}
+    assert (shown.code, _agenda_counts(shown.stdout)) == (0, every)
+    hidden = run_cdt(["timeline", "--max-level", "internal"], env)  # read: items are built
+    restricted = Counter(1 + n % 2 for n in range(7, ITEMS_PER_PART + 5, 7))
+    assert _agenda_counts(hidden.stdout) == {
+        key: str(int(count) - restricted[int(key)]) for key, count in every.items()
+    }
+    away = tmp_path / "away"
+    away.mkdir()
+    for name in named_parts(db, "agenda_items"):
+        shutil.move(parts_of(db) / name, away / name)
+    assert run_cdt(["timeline"], env).stdout == shown.stdout  # not one item part was read
+    assert run_cdt(["agenda", "list"], env).code == 3  # they are missing
+    # A list of parts written before it counted items: the parts are read.
+    data = json.loads(db.read_bytes())
+    for entry in data["_meta"]["1"]["parts"]["agenda_items"].values():
+        del entry["about"]["counts"]
+    db.write_text(json.dumps(data), encoding="utf-8")
+    assert run_cdt(["timeline"], env).code == 3
+    for name in named_parts(db, "agenda_items"):
+        shutil.move(away / name, parts_of(db) / name)
+    assert run_cdt(["timeline"], env).stdout == shown.stdout
+    assert run_cdt(["check"], env).code == 0  # a list that says less is not wrong
+
+
+def test_check_names_a_part_its_list_misdescribes(cdt: Run, db: Path, tmp_path: Path) -> None:
+    with open_for_writing(db) as repo:
+        _dialogue_with_meetings(repo, "Primera", "Segunda")
+        for n in range(1, 6):
+            repo.add(AgendaItem(meeting_id=1, position=n, title=f"T{n}"))
+    assert cdt("check").code == 0
+    (part,) = [parts_of(db) / name for name in named_parts(db, "agenda_items")]
+    items = json.loads(part.read_bytes())
+    items["5"]["meeting_id"] = 2  # by hand: the list still says meeting 1 alone
+    part.write_text(json.dumps(items), encoding="utf-8")
+    checked = cdt("check")
+    assert checked.code == 1 and part.name in checked.stdout and "restore" in checked.stdout

@@ -100,7 +100,7 @@ def check_command(ctx: typer.Context) -> None:
 
     st = state(ctx)
     with reading(ctx) as repo:
-        problems = check_tables(repo.whole())
+        problems = check_tables(repo.whole()) + repo.parts_list_problems()
     from ..render import plain
 
     for problem in problems:
