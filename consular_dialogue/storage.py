@@ -134,6 +134,9 @@ def _about_meetings(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"meetings": sorted(set(numbers))}
 
 
+ABOUT_KEYS = {"meetings", "counts", "completed"}  # what a part's entry may say of it
+
+
 def _about_items(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The meetings a part's agenda items belong to, and how many each has in it: the
     meeting timeline counts items without reading their parts."""
@@ -144,7 +147,7 @@ def _about_items(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return about
 
 
-def _counted(entry: dict[str, Any]) -> dict[int, int] | None:
+def _said_counts(entry: dict[str, Any]) -> dict[int, int] | None:
     """What a part's entry says it holds for each meeting, or None where it does not say
     (a part written before it did, or an entry that does not read)."""
     about = entry.get("about")
@@ -152,9 +155,10 @@ def _counted(entry: dict[str, Any]) -> dict[int, int] | None:
     counts = about.get("counts") if isinstance(about, dict) else None
     if not (isinstance(meetings, list) and isinstance(counts, list)):
         return None
-    if len(meetings) != len(counts) or not all(
-        type(n) is int
-        for n in (*meetings, *counts)  # whole numbers, not true or false
+    if not (
+        len(meetings) == len(counts)
+        and all(type(m) is int for m in meetings)  # whole numbers, not true or false
+        and all(type(n) is int and n > 0 for n in counts)
     ):
         return None
     return dict(zip(meetings, counts, strict=True))
@@ -784,7 +788,9 @@ class Repository:
                 if partition.about is None or not said:
                     continue
                 found = partition.about(records)
-                if any(found.get(name) != value for name, value in said.items()):
+                # Keys a later version may add are not this one's to judge.
+                known = said.keys() & ABOUT_KEYS
+                if any(orjson.dumps(found.get(k)) != orjson.dumps(said[k]) for k in known):
                     problems.append(
                         f"The list of parts misdescribes the {table} part {entry['file']} "
                         f"(edited by hand?). {restore_hint(self.path)}"
@@ -922,7 +928,7 @@ class Repository:
         says how many it holds (agenda items' do) and none is in memory, no part is read."""
         if cls.TABLE in self._cache:  # built, perhaps with records hidden (--max-level)
             return Counter(map(attrgetter("meeting_id"), self._records(cls).values()))
-        counted = [_counted(entry) for entry in self._index(cls.TABLE).values()]
+        counted = [_said_counts(entry) for entry in self._index(cls.TABLE).values()]
         if not self.data.get(cls.TABLE) and not self._parts.get(cls.TABLE) and None not in counted:
             total: Counter[Any] = Counter()
             for counts in counted:
@@ -951,21 +957,18 @@ class Repository:
             single[record_id] = self._build(cls, raw)
         return single[record_id]  # type: ignore[return-value]
 
-    def found(self, cls: type[R], record_ids: Iterable[Any]) -> list[R]:
-        """The records of these ids that exist; builds only those (an export of 2,000
-        actions needs their meetings, not the dialogue's 5,000). An id that is not a
-        number (a hand-edited reference) finds nothing, as it would in a dict by id."""
-        wanted = (i for i in dict.fromkeys(record_ids) if isinstance(i, int))
-        return [r for i in wanted if (r := self.find(cls, i)) is not None]
-
     def found_as(
         self, cls: type[Record], build: Callable[[dict[str, Any]], T], record_ids: Iterable[Any]
     ) -> list[T]:
-        """``found``, each record built by ``build``: a view, as for ``select_as``."""
-        wanted = [i for i in dict.fromkeys(record_ids) if isinstance(i, int)]
+        """The records of these ids that exist, each built by ``build`` (a view, as for
+        ``select_as``): an export of 2,000 actions needs their meetings' titles, not
+        the dialogue's 5,000 meetings. An id that is not a whole number (a hand-edited
+        reference, ``true`` included) finds nothing, as it would in a dict by id."""
+        wanted = list(dict.fromkeys(i for i in record_ids if type(i) is int))
         if cls.TABLE in self._cache or self._single.get(cls.TABLE):
             # Models handed out already may have changed in memory, or be hidden.
-            return [self._build_as(cls, build, r.to_record()) for r in self.found(cls, wanted)]
+            models = [r for i in wanted if (r := self.find(cls, i)) is not None]
+            return [self._build_as(cls, build, r.to_record()) for r in models]
         views = []
         for record_id in wanted:
             self._load_holding(cls.TABLE, record_id)

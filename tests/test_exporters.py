@@ -87,13 +87,13 @@ class Dataset:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def context(self, lang: str = "en") -> ExportContext:
-        return ExportContext.build(
+        return ExportContext(
             today=TODAY,
             now=NOW,
             lang=lang,
-            meetings=self.meetings,
-            items=self.items,
-            topics=self.topics,
+            meeting_titles={m.id: m.title for m in self.meetings},
+            item_topics={i.id: i.topic for i in self.items},
+            topics={t.slug: t for t in self.topics},
         )
 
     def meetings_by_date(self) -> list[Meeting]:

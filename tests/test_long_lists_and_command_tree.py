@@ -333,6 +333,8 @@ def test_found_as_builds_views_of_the_records_found_as_the_models_stand(tmp_path
     wanted = [6, 2, 2, 99, "6", 4]  # a repeat, a missing id, a hand-edited reference
     assert [line.id for line in repo.found_as(Action, ActionLine.from_record, wanted)] == [6, 2, 4]
     assert repo.found_as(Meeting, meeting_title, [1, 1, 2]) == [(1, "M")]
+    # A hand-edited true is not the meeting 1, nor does it hide it when it comes first.
+    assert repo.found_as(Meeting, meeting_title, [True, 1]) == [(1, "M")]
     assert Action.TABLE not in repo._cache and not repo._single.get(Action.TABLE)
     # Once models are handed out, views are taken from them: changed, or hidden.
     repo.get(Action, 6).title = "Changed in memory"

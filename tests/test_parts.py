@@ -569,17 +569,34 @@ def test_the_meeting_timeline_counts_items_from_the_list_of_parts_without_readin
         shutil.move(away / name, parts_of(db) / name)
     assert run_cdt(["timeline"], env).stdout == shown.stdout
     assert run_cdt(["check"], env).code == 0  # a list that says less is not wrong
+    # Counts that cannot be right (none, or below one) are not believed.
+    for entry in data["_meta"]["1"]["parts"]["agenda_items"].values():
+        entry["about"]["counts"] = [-3] * len(entry["about"]["meetings"])
+    db.write_text(json.dumps(data), encoding="utf-8")
+    assert run_cdt(["timeline"], env).stdout == shown.stdout
+    assert run_cdt(["check"], env).code == 1
 
 
 def test_check_names_a_part_its_list_misdescribes(cdt: Run, db: Path, tmp_path: Path) -> None:
     with open_for_writing(db) as repo:
         _dialogue_with_meetings(repo, "Primera", "Segunda")
-        for n in range(1, 6):
-            repo.add(AgendaItem(meeting_id=1, position=n, title=f"T{n}"))
+        for n in range(1, 6):  # four items of the first meeting, one of the second
+            repo.add(AgendaItem(meeting_id=1 if n < 5 else 2, position=n, title=f"T{n}"))
     assert cdt("check").code == 0
     (part,) = [parts_of(db) / name for name in named_parts(db, "agenda_items")]
     items = json.loads(part.read_bytes())
-    items["5"]["meeting_id"] = 2  # by hand: the list still says meeting 1 alone
+    items["4"]["meeting_id"] = 2  # by hand: the list still says four and one
     part.write_text(json.dumps(items), encoding="utf-8")
     checked = cdt("check")
     assert checked.code == 1 and part.name in checked.stdout and "restore" in checked.stdout
+    items["4"]["meeting_id"] = 1
+    part.write_text(json.dumps(items), encoding="utf-8")
+    data = json.loads(db.read_bytes())
+    (entry,) = data["_meta"]["1"]["parts"]["agenda_items"].values()
+    assert entry["about"] == {"meetings": [1, 2], "counts": [4, 1]}
+    entry["about"]["later"] = "what a later version may add"
+    db.write_text(json.dumps(data), encoding="utf-8")
+    assert cdt("check").code == 0
+    entry["about"]["counts"] = [4, True]  # equal to 1 in Python, not in the file
+    db.write_text(json.dumps(data), encoding="utf-8")
+    assert cdt("check").code == 1

@@ -9,7 +9,8 @@ import sys
 import uuid
 from pathlib import Path
 
-from conftest import REPO, Result, base_env, read_whole, run_cdt, write_whole
+import pytest
+from conftest import REPO, Result, base_env, cdt_executable, read_whole, run_cdt, write_whole
 
 # The same command line run as ``cdt`` is, and by ``main`` in a process that ends as
 # any Python program does (freeing everything, running every exit step).
@@ -115,3 +116,19 @@ def test_an_in_process_run_keeps_only_what_the_last_command_read(db: Path) -> No
         assert len(KEPT) == 1
     main(["--version"])
     assert KEPT == []
+
+
+def test_output_that_cannot_be_written_ends_as_python_ends_it(tmp_path: Path) -> None:
+    full = Path("/dev/full")
+    if not full.exists():
+        pytest.skip("no /dev/full here to stand for a full disk")
+    env = _buffered_env(tmp_path / "tracker.json")
+    ended = []
+    for command in ([cdt_executable()], [sys.executable, "-c", _BY_MAIN]):
+        with full.open("w") as stdout:
+            proc = subprocess.run(
+                [*command, "--version"], env=env, stdout=stdout, stderr=subprocess.PIPE, text=True
+            )
+        ended.append((proc.returncode, proc.stderr))
+    assert ended[0] == ended[1]
+    assert ended[0][0] == 120 and "No space left on device" in ended[0][1]

@@ -123,26 +123,28 @@ def entry() -> NoReturn:
     Freeing what a command read and tearing the interpreter down is work no one waits
     for but the user: at 100,000 actions, freeing what a whole report read took 0.1 s
     after its output was written. What the libraries registered to run at exit (openpyxl
-    removes its temporary files) still runs; only the freeing is skipped.
+    removes its temporary files) still runs; only the freeing is skipped. Anything
+    unusual (an exit status that is not a byte, a message, output that cannot be
+    flushed) ends as Python ends it, with the same status and message.
     """
     import atexit
 
     try:
         main()
     except SystemExit as finished:
-        if not isinstance(finished.code, int | None):
-            raise  # a message for Python to print (status 1); none of ours is
-        code = finished.code or 0
+        code = finished.code
     else:
         code = 0
+    if not (code is None or (isinstance(code, int) and 0 <= code <= 255)):
+        raise SystemExit(code)
     atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        if stream is not None:
-            try:
+    try:
+        for stream in (sys.stdout, sys.stderr):
+            if stream is not None:
                 stream.flush()
-            except (OSError, ValueError):  # a reader gone, a stream closed
-                code = code or 1
-    os._exit(code)
+    except (OSError, ValueError):  # a full disk, a reader gone: Python says so (status 120)
+        raise SystemExit(code) from None
+    os._exit(code or 0)
 
 
 def main(argv: list[str] | None = None, *, fast: bool = True) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ..models import Action, AgendaItem, Meeting, Topic
+from ..models import Action, Topic
 
 
 @dataclass(frozen=True)
@@ -25,27 +25,6 @@ class ExportContext:
     meeting_titles: Mapping[int, str] = field(default_factory=dict)
     item_topics: Mapping[int, str | None] = field(default_factory=dict)
     topics: Mapping[str, Topic] = field(default_factory=dict)
-
-    @classmethod
-    def build(
-        cls,
-        *,
-        today: dt.date,
-        now: dt.datetime,
-        lang: str = "en",
-        meetings: Iterable[Meeting] = (),
-        items: Iterable[AgendaItem] = (),
-        topics: Iterable[Topic] = (),
-    ) -> ExportContext:
-        """A context from plain lists of records (as a repository returns them)."""
-        return cls(
-            today=today,
-            now=now,
-            lang=lang,
-            meeting_titles={m.id: m.title for m in meetings},
-            item_topics={i.id: i.topic for i in items},
-            topics={t.slug: t for t in topics},
-        )
 
     def topic_name(self, action: Action) -> str | None:
         """The name of the topic of the agenda item an action arose from, if any."""

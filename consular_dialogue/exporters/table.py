@@ -152,17 +152,24 @@ def _cell_columns(records: Sequence[Any], cells: Sequence[Cells]) -> tuple[tuple
     return tuple(columns)
 
 
+def _named(lang: str) -> Callable[[Any], str]:
+    """A status, kind, priority or level by its name in ``lang``."""
+
+    def named(value: Any) -> str:
+        return status_name(value.value, lang)
+
+    return named
+
+
 def _action_cells(ctx: ExportContext) -> dict[str, Cells]:
     lang = ctx.lang
+    named = _named(lang)
 
     def meeting_title(meeting_id: int) -> Cell:
         return ctx.meeting_titles.get(meeting_id, meeting_id)
 
     def overdue(due_and_status: tuple[dt.date | None, ActionStatus]) -> str:
         return text_label("yes" if overdue_on(*due_and_status, ctx.today) else "no", lang)
-
-    def named(value: Any) -> str:
-        return status_name(value.value, lang)
 
     return {
         "id": Cells("id"),
@@ -184,11 +191,7 @@ def _action_cells(ctx: ExportContext) -> dict[str, Cells]:
 
 
 def _meeting_cells(ctx: ExportContext) -> dict[str, Cells]:
-    lang = ctx.lang
-
-    def named(value: Any) -> str:
-        return status_name(value.value, lang)
-
+    named = _named(ctx.lang)
     return {
         "id": Cells("id"),
         "dialogue": Cells("dialogue"),
