@@ -380,7 +380,7 @@ class _Data:
         ``parts`` which part files may hold one (see ``Repository.select``).
         """
         key = key or (dialogue.key if dialogue is not None else None)
-        meetings = {m.id: m for m in repo.all(Meeting) if key is None or m.dialogue == key}
+        meetings = {m.id: m for m in _meetings_of(repo, key)}
         items = {i.id: i for i in repo.all(AgendaItem) if i.meeting_id in meetings}
         actions = (
             repo.all(Action)
@@ -566,6 +566,11 @@ def _dialogue_for(repo: Repository, key: str | None, *, required: bool) -> Dialo
 
 
 _unfinished = Action.stored_unfinished
+
+
+def _meetings_of(repo: Repository, key: str | None) -> list[Meeting]:
+    """The meetings of the dialogue ``key`` (every meeting when None), in id order."""
+    return [m for m in repo.all(Meeting) if key is None or m.dialogue == key]
 
 
 def build_meeting_report(
@@ -811,8 +816,7 @@ def build_meeting_timeline(
     """The dialogue's meetings in date order, with the today marker in its place."""
     _check_range(start, end)
     dialogue = _dialogue_for(repo, dialogue_key, required=False)
-    key = dialogue.key if dialogue is not None else None
-    meetings = [m for m in repo.all(Meeting) if key is None or m.dialogue == key]
+    meetings = _meetings_of(repo, dialogue.key if dialogue is not None else None)
     # Only how many items a meeting has counts here (the list of parts says), and an
     # action's meeting, status and due date: its line, not the action.
     items = repo.meeting_counts(AgendaItem)

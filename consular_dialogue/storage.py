@@ -761,6 +761,11 @@ class Repository:
         if keys:
             self._load_part(table, max(keys))
 
+    def _stored(self, table: str, record_id: int) -> dict[str, Any] | None:
+        """One stored dict by id, read from its part if need be (no copy)."""
+        self._load_holding(table, record_id)
+        return self.data.get(table, {}).get(str(record_id))
+
     def table(self, name: str) -> dict[str, dict[str, Any]]:
         """Every stored dict of one table, read from its parts if need be (no copy)."""
         if name in PARTITIONS and name not in self._whole:
@@ -950,8 +955,7 @@ class Repository:
             return cached.get(record_id)  # type: ignore[return-value]
         single = self._single.setdefault(cls.TABLE, {})
         if record_id not in single:
-            self._load_holding(cls.TABLE, record_id)
-            raw = self.data.get(cls.TABLE, {}).get(str(record_id))
+            raw = self._stored(cls.TABLE, record_id)
             if raw is None:
                 return None
             single[record_id] = self._build(cls, raw)
@@ -969,13 +973,8 @@ class Repository:
             # Models handed out already may have changed in memory, or be hidden.
             models = [r for i in wanted if (r := self.find(cls, i)) is not None]
             return [self._build_as(cls, build, r.to_record()) for r in models]
-        views = []
-        for record_id in wanted:
-            self._load_holding(cls.TABLE, record_id)
-            raw = self.data.get(cls.TABLE, {}).get(str(record_id))
-            if raw is not None:
-                views.append(self._build_as(cls, build, raw))
-        return views
+        stored = (self._stored(cls.TABLE, record_id) for record_id in wanted)
+        return [self._build_as(cls, build, raw) for raw in stored if raw is not None]
 
     def get(self, cls: type[R], record_id: int) -> R:
         record = self.find(cls, record_id)
