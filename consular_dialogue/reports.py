@@ -1349,24 +1349,38 @@ def _fit(natural: list[int], floors: list[int], available: int) -> list[int]:
 
 
 def _text_grid(grid: Grid, width: int, indent: str) -> list[str]:
-    """An aligned table; the widest columns give way until it fits, their text wraps."""
-    gap = 2
-    cells = [[clean(c) for c in grid.headers], *([clean(c) for c in r.cells] for r in grid.rows)]
-    columns = list(zip(*cells, strict=True))
-    widths = [max(map(_longest_line, column)) for column in columns]
-    floors = [max(map(_longest_word, column)) for column in columns]
-    widths = _fit(widths, floors, width - len(indent) - gap * (len(widths) - 1))
+    """An aligned table; the widest columns give way until it fits, their text wraps.
+
+    Each column's different texts are cleaned, measured and wrapped once: a report of a
+    large dialogue has 180,000 cells, most of them a status, a date or a topic again.
+    """
+    gap = "  "
+    columns = list(zip(grid.headers, *(row.cells for row in grid.rows), strict=True))
+    texts = [{cell: clean(cell) for cell in column} for column in columns]
+    widths = [max(map(_longest_line, column.values())) for column in texts]
+    floors = [max(map(_longest_word, column.values())) for column in texts]
+    widths = _fit(widths, floors, width - len(indent) - len(gap) * (len(widths) - 1))
+    padded: list[list[list[str]]] = []
+    for column, cleaned, size in zip(columns, texts, widths, strict=True):
+        lines_of = {
+            cell: [line.ljust(size) for line in _wrap(text, size)] for cell, text in cleaned.items()
+        }
+        padded.append(list(map(lines_of.__getitem__, column)))
+    blanks = [" " * size for size in widths]
     lines: list[str] = []
-    for number, row in enumerate(cells):
-        wrapped = [_wrap(cell, w) for cell, w in zip(row, widths, strict=True)]
-        for depth in range(max(map(len, wrapped))):
-            parts = [
-                (w[depth] if depth < len(w) else "").ljust(size)
-                for w, size in zip(wrapped, widths, strict=True)
-            ]
-            lines.append((indent + (" " * gap).join(parts)).rstrip())
+    for number, row in enumerate(zip(*padded, strict=True)):
+        depth = max(map(len, row))
+        if depth == 1:
+            lines.append((indent + gap.join([cell[0] for cell in row])).rstrip())
+        else:
+            for d in range(depth):
+                parts = [
+                    cell[d] if d < len(cell) else blank
+                    for cell, blank in zip(row, blanks, strict=True)
+                ]
+                lines.append((indent + gap.join(parts)).rstrip())
         if number == 0:
-            lines.append(indent + (" " * gap).join("-" * size for size in widths))
+            lines.append(indent + gap.join("-" * size for size in widths))
     return lines
 
 

@@ -890,3 +890,25 @@ def test_wrapping_a_cell_gives_what_textwrap_gives_short_and_long_cells_included
         or [""]
     ]
     assert reports._wrap(text, width) == expected
+
+
+_CELLS = st.text(alphabet="ab é\n\x1b", max_size=30)
+
+
+@given(
+    st.lists(st.tuples(_CELLS, _CELLS, _CELLS), min_size=1, max_size=6),
+    st.integers(min_value=22, max_value=60),  # three columns of at least 6, two gaps
+)
+def test_a_text_table_draws_a_repeated_row_as_it_draws_it_once(
+    rows: list[tuple[str, str, str]], width: int
+) -> None:
+    """Cells that repeat are wrapped once: each repeat must still get all of its lines."""
+    headers = ("One", "Two", "Three")
+    once = reports._text_grid(reports.Grid(headers, tuple(map(reports.Row, rows))), width, "")
+    twice = reports._text_grid(
+        reports.Grid(headers, tuple(map(reports.Row, rows + rows))), width, ""
+    )
+    head, body = once[:2], once[2:]
+    assert twice == head + body + body
+    assert all(len(line) <= width for line in twice)
+    assert all("\x1b" not in line for line in twice)
