@@ -107,7 +107,9 @@ def test_search_ignores_case_and_accents_both_ways(
     assert found(db, query) == expected
 
 
-@pytest.mark.parametrize("query", ["intermedia se", "intermedia\nse", "intermedia\x00se"])
+@pytest.mark.parametrize(
+    "query", ["intermedia se", "intermedia\nse", "intermedia\x00se", "intermedia\x1fse"]
+)
 def test_a_query_never_matches_across_two_fields_of_a_record(db: Path, query: str) -> None:
     build(db)  # meeting 1: title "Reunión Intermedia", summary "Se destacó ..."
     assert found(db, "intermedia") == [("meeting", 1, 1, "title")]
@@ -185,3 +187,28 @@ def test_folding_lowers_and_drops_exactly_the_combining_marks(text: str) -> None
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     expected = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     assert fold_text(text) == expected
+
+
+def test_a_character_dropped_by_the_first_pass_never_joins_two_letters_into_a_hit(
+    db: Path,
+) -> None:
+    build(db)
+    with open_for_writing(db) as repo:
+        add_item(
+            repo, 2, title="Visas H–2B", topic=None, status=None, outcome=None,
+            lead=None, level=None, now=MOMENT,
+        )  # fmt: skip
+    # "h2" is in item 2 ("visas H2"); the en dash keeps it out of item 3, whose first,
+    # ASCII-only pass reads "visas h2b".
+    assert found(db, "h2") == [("agenda", 2, 2, "title")]
+    assert found(db, "h–2") == [("agenda", 3, 2, "title")]
+
+
+@given(st.text(alphabet="aAoñÑóÉİß\u0301\u034f\u2013中 .", max_size=20))
+def test_the_ascii_first_pass_keeps_every_ascii_query_the_folded_text_holds(text: str) -> None:
+    from consular_dialogue.models import fold_text
+    from consular_dialogue.services.search import _ascii_fold
+
+    folded, first = fold_text(text), _ascii_fold(text)
+    queries = {folded[i:j] for i in range(len(folded)) for j in range(i + 1, len(folded) + 1)}
+    assert all(q in first for q in queries if q.isascii())
