@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Literal
 
 from .errors import InputError
@@ -52,7 +53,7 @@ class PartialDate:
             return Precision.MONTH
         return Precision.YEAR
 
-    @property
+    @cached_property  # kept in the instance's __dict__, which a frozen dataclass allows
     def iso(self) -> str:
         """``2023-04-17``, ``2023-10`` or ``2023``."""
         if self.month is None:
