@@ -136,6 +136,19 @@ def fold_text(text: str) -> str:
     return decomposed if decomposed.isascii() else decomposed.translate(_UNMARKED)
 
 
+def fold_to_ascii(text: str) -> str:
+    """``fold_text`` with every character that is not ASCII dropped: a cheaper first
+    test for a query that folds to ASCII (Spanish titles are full of accents).
+
+    Dropping characters never joins letters that were not side by side in the folded
+    text, except around a character that is not ASCII (``a–b`` gives ``ab``): a text
+    whose fold holds such a query holds it here too, and a few more pass.
+    """
+    if text.isascii():
+        return text.lower()
+    return unicodedata.normalize("NFKD", text.casefold()).encode("ascii", "ignore").decode()
+
+
 def require_text(value: str, what: str, *, max_length: int = 2000) -> str:
     """Refuse empty or absurdly long user text; keep everything else as typed."""
     cleaned = value.strip()
@@ -706,3 +719,24 @@ _FINISHED_ACTIONS = frozenset(s.value for s in ActionStatus if s.is_finished)
 
 RECORD_TYPES: tuple[type[Record], ...] = (Dialogue, Topic, Meeting, AgendaItem, Action)
 KINDS: dict[str, type[Record]] = {cls.KIND: cls for cls in RECORD_TYPES}
+
+# What a search reads of each kind of record: stored fields, and "notes" for the texts
+# of an action's notes.
+SEARCHED: dict[str, tuple[str, ...]] = {
+    Meeting.TABLE: ("title", "summary"),
+    AgendaItem.TABLE: ("title", "outcome"),
+    Action.TABLE: ("title", "notes"),
+}
+
+
+def searched_texts(record: dict[str, Any], fields: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(field, text) of each text of a stored record a search reads, in order, empty
+    ones left out; a note's field is "note". A text that is not one is kept as it is
+    stored (folding it fails, and the record is damaged)."""
+    texts: list[tuple[str, Any]] = []
+    for name in fields:
+        if name == "notes":
+            texts += [("note", note.get("text")) for note in record.get("notes") or ()]
+        else:
+            texts.append((name, record.get(name)))
+    return [(name, text) for name, text in texts if text]

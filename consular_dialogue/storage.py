@@ -39,7 +39,19 @@ from .errors import (
     NewerSchemaError,
     NotFoundError,
 )
-from .models import KINDS, RECORD_TYPES, Action, AgendaItem, Meeting, Record, iso_time
+from .models import (
+    KINDS,
+    RECORD_TYPES,
+    SEARCHED,
+    Action,
+    AgendaItem,
+    Meeting,
+    Record,
+    fold_text,
+    fold_to_ascii,
+    iso_time,
+    searched_texts,
+)
 
 SCHEMA_VERSION = 4
 META_TABLE = "_meta"
@@ -415,6 +427,86 @@ def _parts_index_problem(index: object, retired: object) -> str | None:
     return None
 
 
+# ---- search indexes ------------------------------------------------------------------
+# Beside each part of meetings, agenda items and actions, written with it and deleted
+# with it: the texts a search reads, as stored and folded, so that a search reads these
+# rather than the parts (a third of their size, and nothing to fold). A part without
+# one (written before, or whose texts do not read) is read instead.
+
+SEARCH_SUFFIX = ".search"
+SEARCH_FORMAT = 1
+Mention = tuple[int, int, list[tuple[str, str]]]  # id, meeting id, (field, text) pairs
+
+
+def search_name(part: str) -> str:
+    """The search index's file name of the part file ``part``."""
+    return part.removesuffix(".json") + SEARCH_SUFFIX
+
+
+def _mention(table: str, record: dict[str, Any]) -> Mention:
+    """A stored record's id, meeting id (a meeting's own) and searched texts."""
+    record_id = record["id"]
+    meeting_id = record_id if table == Meeting.TABLE else record["meeting_id"]
+    return record_id, meeting_id, searched_texts(record, SEARCHED[table])
+
+
+def search_index(table: str, records: dict[str, dict[str, Any]]) -> bytes | None:
+    """The search index of a part's records; None for a table no search reads, or
+    where a record does not read as one (cdt check names it)."""
+    if table not in SEARCHED:
+        return None
+    mentions, folded = [], []
+    try:
+        for record in records.values():
+            mention = _mention(table, record)
+            if type(mention[0]) is not int or type(mention[1]) is not int:
+                return None
+            mentions.append(mention)
+            folded.append("\x1f".join([fold_text(text) for _, text in mention[2]]))
+    except (KeyError, TypeError, AttributeError):
+        return None
+    joined = "\x00".join(folded)
+    if joined.count("\x00") != len(folded) - 1:  # a text holds a NUL itself
+        return None
+    return orjson.dumps({"format": SEARCH_FORMAT, "folded": joined, "records": mentions})
+
+
+def _indexed_mentions(path: Path, needle: str) -> list[Mention] | None:
+    """The records of a search index whose folded texts hold ``needle``; None when
+    there is no usable index (the part is read instead)."""
+    try:
+        index = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(index, dict) or index.get("format") != SEARCH_FORMAT:
+        return None
+    folded, mentions = index.get("folded"), index.get("records")
+    if not isinstance(folded, str) or not isinstance(mentions, list):
+        return None
+    if needle not in folded:
+        return []
+    texts = folded.split("\x00")
+    if len(texts) != len(mentions):
+        return None
+    found = [m for m, text in zip(mentions, texts, strict=True) if needle in text]
+    for mention in found:  # what a search uses of it must read (the file may be edited)
+        if not (
+            isinstance(mention, list)
+            and len(mention) == 3
+            and type(mention[0]) is int
+            and type(mention[1]) is int
+            and isinstance(mention[2], list)
+            and all(
+                isinstance(pair, list)
+                and len(pair) == 2
+                and all(isinstance(value, str) for value in pair)
+                for pair in mention[2]
+            )
+        ):
+            return None
+    return [(m[0], m[1], [(field, text) for field, text in m[2]]) for m in found]
+
+
 def read_part(folder: Path, name: str, table: str, data_file: Path) -> dict[str, Any]:
     """One part file's records, checked like the data file's own tables."""
     return _read_part(folder, name, table, data_file)[0]
@@ -658,9 +750,11 @@ class Commit:
 
 
 def _delete_parts(folder: Path, names: list[str]) -> None:
+    """Delete part files, and the search index beside each."""
     for name in names:
-        with contextlib.suppress(FileNotFoundError):
-            (folder / name).unlink()
+        for doomed in (name, search_name(name)):
+            with contextlib.suppress(FileNotFoundError):
+                (folder / doomed).unlink()
 
 
 def _sweep_leftovers(folder: Path, meta: dict[str, Any]) -> None:
@@ -781,25 +875,34 @@ class Repository:
         return self.data
 
     def parts_list_problems(self) -> list[str]:
-        """Parts whose entry in the list says what their records do not (a part edited
-        by hand): reports and the timeline trust the list to skip parts and count items.
-        What an older version's list left out is not asked of it."""
+        """Parts whose entry in the list says what their records do not, or whose search
+        index does not hold their texts (a part edited by hand): reports, the timeline
+        and search trust these to skip parts, count items and find text. What an older
+        version's list left out is not asked of it."""
         self.whole()
+        folder = parts_dir(resolve_target(self.path), self.meta)
         problems = []
         for table, partition in PARTITIONS.items():
             for key, records in sorted(self._parts.get(table, {}).items()):
                 entry = self._index(table).get(str(key), {})
                 said = entry.get("about", {})
-                if partition.about is None or not said:
-                    continue
-                found = partition.about(records)
-                # Keys a later version may add are not this one's to judge.
-                known = said.keys() & ABOUT_KEYS
-                if any(orjson.dumps(found.get(k)) != orjson.dumps(said[k]) for k in known):
-                    problems.append(
-                        f"The list of parts misdescribes the {table} part {entry['file']} "
-                        f"(edited by hand?). {restore_hint(self.path)}"
-                    )
+                if partition.about is not None and said:
+                    found = partition.about(records)
+                    # Keys a later version may add are not this one's to judge.
+                    known = said.keys() & ABOUT_KEYS
+                    if any(orjson.dumps(found.get(k)) != orjson.dumps(said[k]) for k in known):
+                        problems.append(
+                            f"The list of parts misdescribes the {table} part {entry['file']} "
+                            f"(edited by hand?). {restore_hint(self.path)}"
+                        )
+                index = folder / search_name(entry["file"])
+                with contextlib.suppress(OSError):  # none (or unreadable): search reads the part
+                    if index.read_bytes() != search_index(table, records):
+                        problems.append(
+                            f"The search index {index} does not match its part "
+                            f"{entry['file']} (edited by hand?); delete it, and searches "
+                            "read the part instead."
+                        )
         return problems
 
     # ---- reading -------------------------------------------------------
@@ -927,6 +1030,45 @@ class Repository:
             return where(raw)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._damaged(cls, exc) from None
+
+    def mentioning(self, cls: type[Record], needle: str) -> list[Mention]:
+        """The id, meeting id and searched texts of each record of ``cls`` whose folded
+        texts, joined, hold ``needle`` (a folded query), in id order: a first pass, the
+        caller tells which texts hold it. A read-only copy reads each part's search
+        index instead of the part where there is one."""
+        table = cls.TABLE
+        first = fold_to_ascii if needle.isascii() else fold_text
+        found: list[Mention] = []
+
+        def scan(records: Iterable[dict[str, Any]]) -> None:
+            for record in records:
+                mention = _mention(table, record)
+                if needle in first("\x1f".join([text for _, text in mention[2]])):
+                    found.append(mention)
+
+        try:
+            if cls.TABLE in self._cache:  # built, perhaps changed or hidden: as it is now
+                stored = self.table(table)
+                scan(stored[str(i)] for i in self._records(cls))
+            elif self.writable or table not in PARTITIONS or table in self._whole:
+                scan(self.table(table).values())
+            else:
+                folder = parts_dir(resolve_target(self.path), self.meta)
+                loaded = self._parts.get(table, {})
+                index = self._index(table)
+                for key in sorted(map(int, index)):
+                    name = index[str(key)]["file"]
+                    if key in loaded:
+                        continue  # in self.data, scanned below
+                    indexed = _indexed_mentions(folder / search_name(name), needle)
+                    if indexed is None:
+                        scan(read_part(folder, name, table, self.path).values())
+                    else:
+                        found += indexed
+                scan(self.data.get(table, {}).values())
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._damaged(cls, exc) from None
+        return sorted(found, key=itemgetter(0))
 
     def meeting_counts(self, cls: type[Record]) -> Counter[Any]:
         """How many records of ``cls`` each meeting has, by meeting id. When every part
@@ -1129,6 +1271,7 @@ class Repository:
         retired: dict[str, int] = meta.setdefault("retired", {})
         retired.update(dict.fromkeys(retire, gen))
         writes: list[tuple[str, bytes]] = []
+        indexes: list[tuple[str, bytes]] = []  # deleted with their parts: not listed
         for table, partition in PARTITIONS.items():
             index = all_parts.setdefault(table, {})
             origin = self._origin.get(table, {})
@@ -1165,6 +1308,9 @@ class Repository:
                 if records:
                     name = f"{table.strip('_')}-{key}-{os.urandom(6).hex()}.json"
                     writes.append((name, payload))
+                    index_bytes = search_index(table, records)
+                    if index_bytes is not None:
+                        indexes.append((search_name(name), index_bytes))
                     index[str(key)] = {"file": name, "bytes": len(payload)}
                     if partition.about is not None:
                         index[str(key)]["about"] = partition.about(records)
@@ -1181,7 +1327,7 @@ class Repository:
             _make_parts_dir(folder, like)
             pending = folder / f"{PENDING_PREFIX}{gen}-{os.urandom(4).hex()}"
             atomic_write(pending, orjson.dumps([name for name, _ in writes] + doomed))
-            for name, payload in writes:
+            for name, payload in writes + indexes:
                 atomic_write(folder / name, payload, like=like, sync_folder=False)
             fsync_folder(folder)
         return Commit(folder, doomed, pending)

@@ -17,7 +17,13 @@ from consular_dialogue.dates import PartialDate
 from consular_dialogue.models import Meeting, MeetingKind
 from consular_dialogue.services.dialogues import add_dialogue
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
-from consular_dialogue.storage import list_backups, open_for_reading, open_for_writing, read_file
+from consular_dialogue.storage import (
+    list_backups,
+    open_for_reading,
+    open_for_writing,
+    read_file,
+    search_name,
+)
 
 MOMENT = dt.datetime.fromisoformat(NOW)
 TRIALS = 50
@@ -81,12 +87,15 @@ def stray_temps(folder: Path) -> list[str]:
 
 
 def unaccounted_parts(db: Path) -> list[str]:
-    """Files in the parts folder the data file neither stands on nor keeps for a backup."""
+    """Files in the parts folder the data file neither stands on nor keeps for a backup
+    (a part's search index counts with its part)."""
     meta = read_file(db)["_meta"]["1"]  # type: ignore[index]
     known = {e["file"] for index in meta["parts"].values() for e in index.values()}
+    known |= set(meta["retired"])
+    known |= {search_name(name) for name in known}
     folder = db.with_name(db.name + ".parts")
     present = folder.iterdir() if folder.exists() else iter(())
-    return sorted(p.name for p in present if p.name not in known | set(meta["retired"]))
+    return sorted(p.name for p in present if p.name not in known)
 
 
 def kill_writer_at_random(db: Path, delay: float) -> None:

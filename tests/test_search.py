@@ -206,9 +206,8 @@ def test_a_character_dropped_by_the_first_pass_never_joins_two_letters_into_a_hi
 
 @given(st.text(alphabet="aAoñÑóÉİß\u0301\u034f\u2013中 .", max_size=20))
 def test_the_ascii_first_pass_keeps_every_ascii_query_the_folded_text_holds(text: str) -> None:
-    from consular_dialogue.models import fold_text
-    from consular_dialogue.services.search import _ascii_fold
+    from consular_dialogue.models import fold_text, fold_to_ascii
 
-    folded, first = fold_text(text), _ascii_fold(text)
+    folded, first = fold_text(text), fold_to_ascii(text)
     queries = {folded[i:j] for i in range(len(folded)) for j in range(i + 1, len(folded) + 1)}
     assert all(q in first for q in queries if q.isascii())
