@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import html
-import textwrap
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -1314,6 +1312,8 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def _textwrap(text: str, width: int) -> list[str]:
+    import textwrap  # the rare cell _wrap cannot fill itself
+
     lines: list[str] = []
     for paragraph in text.split("\n"):
         lines.extend(
@@ -1515,6 +1515,8 @@ tr.cancelled td { color: #666; text-decoration: line-through; }
 
 def _h(text: str) -> str:
     """Escaped for HTML text and attributes; line breaks kept as ``<br>``."""
+    import html  # here: only HTML reports need it (with its table of entities, 2 ms)
+
     return html.escape(clean(text), quote=True).replace("\n", "<br>")
 
 
