@@ -32,6 +32,7 @@ import orjson
 from tinydb.storages import Storage
 
 from .errors import (
+    ConsularDialogueError,
     CorruptFileError,
     DataFileError,
     FileBusyError,
@@ -201,6 +202,9 @@ PARTITIONS: dict[str, Partition] = {
         Partition(SYNC_TABLE, _never, ids_per_part=1 << 62),  # one part
     )
 }
+
+
+_SEARCHED_TYPES: dict[str, type[Record]] = {cls.TABLE: cls for cls in (Meeting, AgendaItem, Action)}
 
 
 def own_parts_dir(path: Path) -> Path:
@@ -443,32 +447,52 @@ def search_name(part: str) -> str:
     return part.removesuffix(".json") + SEARCH_SUFFIX
 
 
-def _mention(table: str, record: dict[str, Any]) -> Mention:
+def _search_stamp() -> tuple[int, str]:
+    """What an index must have been written with: this format, and the Unicode tables
+    that folded it (another Python's may fold some characters differently)."""
+    import unicodedata
+
+    return SEARCH_FORMAT, unicodedata.unidata_version
+
+
+def _stamp_of(index: object) -> tuple[Any, Any] | None:
+    if not isinstance(index, dict):
+        return None
+    return index.get("format"), index.get("unicode")
+
+
+def _mention(table: str, record: dict[str, Any], texts: list[tuple[str, str]]) -> Mention:
     """A stored record's id, meeting id (a meeting's own) and searched texts."""
     record_id = record["id"]
-    meeting_id = record_id if table == Meeting.TABLE else record["meeting_id"]
-    return record_id, meeting_id, searched_texts(record, SEARCHED[table])
+    return record_id, record_id if table == Meeting.TABLE else record["meeting_id"], texts
 
 
 def search_index(table: str, records: dict[str, dict[str, Any]]) -> bytes | None:
     """The search index of a part's records; None for a table no search reads, or
-    where a record does not read as one (cdt check names it)."""
-    if table not in SEARCHED:
+    where a record does not read as its model reads it (the part is read instead,
+    and refused there as every command refuses it)."""
+    cls = _SEARCHED_TYPES.get(table)
+    if cls is None:
         return None
+    fields = SEARCHED[table]
     mentions, folded = [], []
     try:
         for record in records.values():
-            mention = _mention(table, record)
+            cls.from_record(record)
+            mention = _mention(table, record, searched_texts(record, fields))
             if type(mention[0]) is not int or type(mention[1]) is not int:
                 return None
             mentions.append(mention)
             folded.append("\x1f".join([fold_text(text) for _, text in mention[2]]))
-    except (KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, ValueError, AttributeError, ConsularDialogueError):
         return None
     joined = "\x00".join(folded)
     if joined.count("\x00") != len(folded) - 1:  # a text holds a NUL itself
         return None
-    return orjson.dumps({"format": SEARCH_FORMAT, "folded": joined, "records": mentions})
+    version, unicode = _search_stamp()
+    return orjson.dumps(
+        {"format": version, "unicode": unicode, "folded": joined, "records": mentions}
+    )
 
 
 def _indexed_mentions(path: Path, needle: str) -> list[Mention] | None:
@@ -478,7 +502,7 @@ def _indexed_mentions(path: Path, needle: str) -> list[Mention] | None:
         index = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError):
         return None
-    if not isinstance(index, dict) or index.get("format") != SEARCH_FORMAT:
+    if _stamp_of(index) != _search_stamp():
         return None
     folded, mentions = index.get("folded"), index.get("records")
     if not isinstance(folded, str) or not isinstance(mentions, list):
@@ -505,6 +529,23 @@ def _indexed_mentions(path: Path, needle: str) -> list[Mention] | None:
         ):
             return None
     return [(m[0], m[1], [(field, text) for field, text in m[2]]) for m in found]
+
+
+def _other_stamp(raw: bytes) -> bool:
+    """Whether an index says it was written in another format or with other Unicode
+    tables: search does not use it, and it is not this version's to judge."""
+    try:
+        stamp = _stamp_of(orjson.loads(raw))
+    except orjson.JSONDecodeError:
+        return False
+    return stamp is not None and stamp != _search_stamp()
+
+
+def _file_size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
 
 
 def read_part(folder: Path, name: str, table: str, data_file: Path) -> dict[str, Any]:
@@ -758,7 +799,9 @@ def _delete_parts(folder: Path, names: list[str]) -> None:
 
 
 def _sweep_leftovers(folder: Path, meta: dict[str, Any]) -> None:
-    """Delete what killed writers left in the parts folder, and nothing else.
+    """Delete what killed writers left in the parts folder, and the search indexes
+    of parts that are gone (an earlier version deletes a part without its index);
+    nothing else.
 
     A writer lists the parts it is about to write or delete in a pending file first:
     those the data file neither names nor keeps as retired are a killed writer's (not
@@ -766,9 +809,16 @@ def _sweep_leftovers(folder: Path, meta: dict[str, Any]) -> None:
     (parts a backup or a copy stands on) is never touched here.
     """
     try:
-        present = [entry for entry in folder.iterdir() if entry.name.startswith(".")]
+        listing = list(folder.iterdir())
     except FileNotFoundError:
         return
+    present = [entry for entry in listing if entry.name.startswith(".")]
+    names = {entry.name for entry in listing}
+    for entry in listing:  # an index whose part an earlier version deleted
+        part = entry.name.removesuffix(SEARCH_SUFFIX) + ".json"
+        if entry.name.endswith(SEARCH_SUFFIX) and part not in names:
+            with contextlib.suppress(FileNotFoundError):
+                entry.unlink()
     parts = meta.get("parts", {})
     named = {entry["file"] for index in parts.values() for entry in index.values()}
     named.update(meta.get("retired", {}))
@@ -897,7 +947,8 @@ class Repository:
                         )
                 index = folder / search_name(entry["file"])
                 with contextlib.suppress(OSError):  # none (or unreadable): search reads the part
-                    if index.read_bytes() != search_index(table, records):
+                    stored = index.read_bytes()
+                    if stored != search_index(table, records) and not _other_stamp(stored):
                         problems.append(
                             f"The search index {index} does not match its part "
                             f"{entry['file']} (edited by hand?); delete it, and searches "
@@ -1034,38 +1085,44 @@ class Repository:
     def mentioning(self, cls: type[Record], needle: str) -> list[Mention]:
         """The id, meeting id and searched texts of each record of ``cls`` whose folded
         texts, joined, hold ``needle`` (a folded query), in id order: a first pass, the
-        caller tells which texts hold it. A read-only copy reads each part's search
-        index instead of the part where there is one."""
+        caller tells which texts hold it. Each such record is read as its model reads
+        it (a damaged one is refused). A read-only copy reads a part's search index
+        instead of the part where it has one and the part is the size the list says
+        (a part edited by hand is read)."""
         table = cls.TABLE
+        fields = SEARCHED[table]
         first = fold_to_ascii if needle.isascii() else fold_text
-        found: list[Mention] = []
 
-        def scan(records: Iterable[dict[str, Any]]) -> None:
+        def passing(records: Iterable[dict[str, Any]]) -> list[Mention]:
+            found = []
             for record in records:
-                mention = _mention(table, record)
-                if needle in first("\x1f".join([text for _, text in mention[2]])):
-                    found.append(mention)
+                texts = searched_texts(record, fields)
+                if needle in first("\x1f".join([text for _, text in texts])):
+                    self._build(cls, record)
+                    found.append(_mention(table, record, texts))
+            return found
 
         try:
-            if cls.TABLE in self._cache:  # built, perhaps changed or hidden: as it is now
-                stored = self.table(table)
-                scan(stored[str(i)] for i in self._records(cls))
-            elif self.writable or table not in PARTITIONS or table in self._whole:
-                scan(self.table(table).values())
-            else:
-                folder = parts_dir(resolve_target(self.path), self.meta)
-                loaded = self._parts.get(table, {})
-                index = self._index(table)
-                for key in sorted(map(int, index)):
-                    name = index[str(key)]["file"]
-                    if key in loaded:
-                        continue  # in self.data, scanned below
-                    indexed = _indexed_mentions(folder / search_name(name), needle)
-                    if indexed is None:
-                        scan(read_part(folder, name, table, self.path).values())
-                    else:
-                        found += indexed
-                scan(self.data.get(table, {}).values())
+            if table in self._cache:  # built, perhaps changed or hidden: as it is now
+                return passing([r.to_record() for r in self.all(cls)])
+            if self.writable or table not in PARTITIONS or table in self._whole:
+                return sorted(passing(self.table(table).values()), key=itemgetter(0))
+            found = passing(self.data.get(table, {}).values())  # first, as select lists
+            folder = parts_dir(resolve_target(self.path), self.meta)
+            loaded = self._parts.get(table, {})
+            index = self._index(table)
+            for key in sorted(map(int, index)):
+                if key in loaded:
+                    continue  # in self.data
+                entry = index[str(key)]
+                part = folder / entry["file"]
+                indexed = None
+                if _file_size(part) == entry["bytes"]:
+                    indexed = _indexed_mentions(folder / search_name(part.name), needle)
+                if indexed is None:
+                    found += passing(read_part(folder, part.name, table, self.path).values())
+                else:
+                    found += indexed
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._damaged(cls, exc) from None
         return sorted(found, key=itemgetter(0))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import shutil
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 from conftest import Result
 
-from consular_dialogue.storage import list_backups, read_file, search_name
+from consular_dialogue.models import Level
+from consular_dialogue.services.search import search
+from consular_dialogue.services.sensitivity import restrict
+from consular_dialogue.storage import list_backups, open_for_reading, read_file, search_name
 
 Run = Callable[..., Result]
 
@@ -65,6 +68,7 @@ def test_a_part_s_search_index_holds_its_texts_as_stored_and_folded(
     index = json.loads((parts_of(db) / search_name(part)).read_bytes())
     assert index == {
         "format": 1,
+        "unicode": unicodedata.unidata_version,  # another Python's tables: not used
         "folded": "guia de acceso consular\x00estadisticas h-2\x1fnotificacion enviada a la embajada",
         "records": [
             [1, 1, [["title", "Guía de acceso consular"]]],
@@ -75,20 +79,25 @@ def test_a_part_s_search_index_holds_its_texts_as_stored_and_folded(
     assert (parts_of(db) / search_name(meetings)).exists()
 
 
-def test_a_search_reads_the_search_indexes_and_never_the_parts(
-    searched: Run, db: Path, tmp_path: Path
-) -> None:
-    away = tmp_path / "away"
-    away.mkdir()
+def test_a_search_reads_the_search_indexes_and_never_the_parts(searched: Run, db: Path) -> None:
     for table in ("meetings", "actions"):
         for name in named(db, table):
-            shutil.move(parts_of(db) / name, away / name)
+            part = parts_of(db) / name
+            part.write_bytes(b" " * part.stat().st_size)  # only its size is looked at
     assert {q: found(searched, q) for q in QUERIES} == QUERIES
+    assert searched("action", "list", "--status", "all").code == 3  # as read, it is damaged
 
 
 @pytest.mark.parametrize(
     "damage",
-    ["deleted", "not JSON", "another format", "a record that does not read", "one text short"],
+    [
+        "deleted",
+        "not JSON",
+        "another format",
+        "other Unicode tables",
+        "a record that does not read",
+        "one text short",
+    ],
 )
 def test_a_part_whose_search_index_is_missing_or_unusable_is_read_instead(
     searched: Run, db: Path, damage: str
@@ -103,8 +112,8 @@ def test_a_part_whose_search_index_is_missing_or_unusable_is_read_instead(
             if damage == "not JSON":
                 index_path.write_bytes(b'{"format": 1, "folded"')
                 continue
-            if damage == "another format":
-                index["format"] = 2
+            if damage in ("another format", "other Unicode tables"):
+                index["format" if damage == "another format" else "unicode"] = 2
                 index["folded"] = ""  # a search that trusted it would find nothing
             elif damage == "a record that does not read":
                 index["records"] = [[r[0], str(r[1]), r[2]] for r in index["records"]]
@@ -112,6 +121,10 @@ def test_a_part_whose_search_index_is_missing_or_unusable_is_read_instead(
                 index["folded"] += "\x00extra"
             index_path.write_text(json.dumps(index), encoding="utf-8")
     assert {q: found(searched, q) for q in QUERIES} == QUERIES
+    # An index of another format or Unicode version is not this version's to judge.
+    assert searched("check").code == (
+        0 if damage in ("deleted", "another format", "other Unicode tables") else 1
+    )
 
 
 def test_check_names_a_search_index_its_part_was_edited_away_from(searched: Run, db: Path) -> None:
@@ -124,9 +137,65 @@ def test_check_names_a_search_index_its_part_was_edited_away_from(searched: Run,
 
     assert checked.code == 1
     assert search_name(part) in checked.stdout and "delete it" in checked.stdout
+    # Its size is not the one the list says: search reads the part itself.
+    assert found(searched, "revisada") == [("action", 1, 1, "title")]
+    assert found(searched, "guia de acceso") == []
     (parts_of(db) / search_name(part)).unlink()
     assert searched("check").code == 0
-    assert found(searched, "revisada") == [("action", 1, 1, "title")]
+
+
+def test_a_damaged_record_a_search_finds_is_refused_as_before_and_one_it_passes_by_is_not(
+    searched: Run, db: Path
+) -> None:
+    data = read_file(db)
+    assert data is not None
+    del data["actions"]["3"]["meeting_id"]  # the unfinished one, in the data file
+    db.write_text(json.dumps(data), encoding="utf-8")
+    [part] = named(db, "actions")
+    records = json.loads((parts_of(db) / part).read_bytes())
+    records["2"]["priority"] = "urgentísima"
+    (parts_of(db) / part).write_text(json.dumps(records), encoding="utf-8")
+
+    assert found(searched, "guia") == [("action", 1, 1, "title")]
+    for query in ("capacitacion", "estadisticas"):
+        refused = searched("search", query)
+        assert refused.code == 3 and "damaged action record" in refused.stderr
+        assert "Traceback" not in refused.stderr
+    # A write that carries the damaged record into a new part gives that part no index.
+    data["actions"]["3"]["meeting_id"] = 1
+    db.write_text(json.dumps(data), encoding="utf-8")
+    assert searched("action", "reopen", "1").code == 0
+    [rewritten] = named(db, "actions")
+    assert rewritten != part and not (parts_of(db) / search_name(rewritten)).exists()
+    assert found(searched, "guia") == [("action", 1, 1, "title")]  # reopened: in the data file
+    assert searched("search", "estadisticas").code == 3
+
+
+def test_a_part_that_is_missing_is_refused_even_where_its_search_index_is_left(
+    searched: Run, db: Path
+) -> None:
+    [part] = named(db, "actions")
+    (parts_of(db) / part).unlink()
+    refused = searched("search", "guia")
+    assert refused.code == 3 and "which is missing" in refused.stderr
+
+
+def test_a_search_leaves_out_the_notes_and_records_a_level_hides(searched: Run, db: Path) -> None:
+    assert searched("action", "note", "1", "Nota reservada", "--level", "restricted").code == 0
+    repo = open_for_reading(db)
+    assert [h.field for h in search(repo, "reservada")] == ["note"]
+    restrict(repo, Level.INTERNAL)
+    assert search(repo, "reservada") == []
+    assert [h.record_id for h in search(repo, "guia")] == [1]
+
+
+def test_a_write_deletes_a_search_index_whose_part_is_gone(searched: Run, db: Path) -> None:
+    stray = parts_of(db) / "actions-0-0123456789ab.search"  # an earlier version's leftover
+    stray.write_bytes(b"{}")
+    kept = {p.name for p in parts_of(db).iterdir() if p.suffix == ".search"} - {stray.name}
+    assert searched("action", "note", "3", "Otra nota").code == 0
+    left = {p.name for p in parts_of(db).iterdir() if p.suffix == ".search"}
+    assert stray.name not in left and kept <= left
 
 
 def test_a_part_that_is_let_go_takes_its_search_index_with_it(searched: Run, db: Path) -> None:
