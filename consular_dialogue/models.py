@@ -734,9 +734,12 @@ def searched_texts(record: dict[str, Any], fields: tuple[str, ...]) -> list[tupl
     ones left out; a note's field is "note". A text that is not one is kept as it is
     stored (folding it fails, and the record is damaged)."""
     texts: list[tuple[str, Any]] = []
+    get = record.get
     for name in fields:
-        if name == "notes":
-            texts += [("note", note.get("text")) for note in record.get("notes") or ()]
-        else:
-            texts.append((name, record.get(name)))
-    return [(name, text) for name, text in texts if text]
+        if name != "notes":
+            text = get(name)
+            if text:
+                texts.append((name, text))
+        elif notes := get("notes"):
+            texts += [("note", text) for note in notes if (text := note.get("text"))]
+    return texts

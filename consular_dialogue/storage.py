@@ -438,7 +438,10 @@ def _parts_index_problem(index: object, retired: object) -> str | None:
 # one (written before, or whose texts do not read) is read instead.
 
 SEARCH_SUFFIX = ".search"
-SEARCH_FORMAT = 1
+# Lines of JSON (JSON has no line break of its own): what it was written with, then the
+# folded texts (NUL between records), then each record's id, meeting id and texts. Only
+# the records whose folded texts hold the query are parsed.
+SEARCH_FORMAT = 2
 Mention = tuple[int, int, list[tuple[str, str]]]  # id, meeting id, (field, text) pairs
 
 
@@ -490,30 +493,42 @@ def search_index(table: str, records: dict[str, dict[str, Any]]) -> bytes | None
     if joined.count("\x00") != len(folded) - 1:  # a text holds a NUL itself
         return None
     version, unicode = _search_stamp()
-    return orjson.dumps(
-        {"format": version, "unicode": unicode, "folded": joined, "records": mentions}
-    )
+    header = orjson.dumps({"format": version, "unicode": unicode})
+    return b"\n".join([header, orjson.dumps(joined), *map(orjson.dumps, mentions)])
 
 
 def _indexed_mentions(path: Path, needle: str) -> list[Mention] | None:
     """The records of a search index whose folded texts hold ``needle``; None when
     there is no usable index (the part is read instead)."""
     try:
-        index = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError):
+        raw = path.read_bytes()
+    except OSError:
         return None
-    if _stamp_of(index) != _search_stamp():
+    head, _, rest = raw.partition(b"\n")
+    folded_line, _, records = rest.partition(b"\n")
+    try:
+        if _stamp_of(orjson.loads(head)) != _search_stamp():
+            return None
+        folded = orjson.loads(folded_line)
+    except orjson.JSONDecodeError:
         return None
-    folded, mentions = index.get("folded"), index.get("records")
-    if not isinstance(folded, str) or not isinstance(mentions, list):
+    if not isinstance(folded, str):
         return None
     if needle not in folded:
         return []
     texts = folded.split("\x00")
-    if len(texts) != len(mentions):
+    lines = records.split(b"\n")
+    if len(texts) != len(lines):
         return None
-    found = [m for m, text in zip(mentions, texts, strict=True) if needle in text]
-    for mention in found:  # what a search uses of it must read (the file may be edited)
+    found: list[Mention] = []
+    for text, line in zip(texts, lines, strict=True):
+        if needle not in text:
+            continue
+        try:
+            mention = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return None
+        # What a search uses of it must read (the file may have been edited).
         if not (
             isinstance(mention, list)
             and len(mention) == 3
@@ -528,14 +543,15 @@ def _indexed_mentions(path: Path, needle: str) -> list[Mention] | None:
             )
         ):
             return None
-    return [(m[0], m[1], [(field, text) for field, text in m[2]]) for m in found]
+        found.append((mention[0], mention[1], [(field, value) for field, value in mention[2]]))
+    return found
 
 
 def _other_stamp(raw: bytes) -> bool:
     """Whether an index says it was written in another format or with other Unicode
     tables: search does not use it, and it is not this version's to judge."""
     try:
-        stamp = _stamp_of(orjson.loads(raw))
+        stamp = _stamp_of(orjson.loads(raw.partition(b"\n")[0]))
     except orjson.JSONDecodeError:
         return False
     return stamp is not None and stamp != _search_stamp()
