@@ -204,6 +204,11 @@ PARTITIONS: dict[str, Partition] = {
 }
 
 
+# The fields a search index may name for each table ("note" for an action's notes).
+_FIELDS = {
+    table: {"note" if name == "notes" else name for name in names}
+    for table, names in SEARCHED.items()
+}
 _SEARCHED_TYPES: dict[str, type[Record]] = {cls.TABLE: cls for cls in (Meeting, AgendaItem, Action)}
 
 
@@ -438,9 +443,10 @@ def _parts_index_problem(index: object, retired: object) -> str | None:
 # one (written before, or whose texts do not read) is read instead.
 
 SEARCH_SUFFIX = ".search"
-# Lines of JSON (JSON has no line break of its own): what it was written with, then the
-# folded texts (NUL between records), then each record's id, meeting id and texts. Only
-# the records whose folded texts hold the query are parsed.
+# Lines of JSON (JSON has no line break of its own): what it was written with and from
+# (the part's size and modification time, as git's index keeps them), then the folded
+# texts (NUL between records), then each record's id, meeting id and texts. Only the
+# records whose folded texts hold the query are parsed.
 SEARCH_FORMAT = 2
 Mention = tuple[int, int, list[tuple[str, str]]]  # id, meeting id, (field, text) pairs
 
@@ -471,9 +477,9 @@ def _mention(table: str, record: dict[str, Any], texts: list[tuple[str, str]]) -
 
 
 def search_index(table: str, records: dict[str, dict[str, Any]]) -> bytes | None:
-    """The search index of a part's records; None for a table no search reads, or
-    where a record does not read as its model reads it (the part is read instead,
-    and refused there as every command refuses it)."""
+    """The search index of a part's records, but for its first line (``index_file``);
+    None for a table no search reads, or where a record does not read as its model
+    reads it (the part is read instead, and refused there as every command refuses it)."""
     cls = _SEARCHED_TYPES.get(table)
     if cls is None:
         return None
@@ -492,14 +498,28 @@ def search_index(table: str, records: dict[str, dict[str, Any]]) -> bytes | None
     joined = "\x00".join(folded)
     if joined.count("\x00") != len(folded) - 1:  # a text holds a NUL itself
         return None
+    return b"\n".join([orjson.dumps(joined), *map(orjson.dumps, mentions)])
+
+
+def _part_stamp(part: os.stat_result) -> list[int]:
+    return [part.st_size, part.st_mtime_ns]
+
+
+def index_file(part: Path, body: bytes) -> bytes:
+    """A search index: its first line, then ``body`` (``search_index``) of ``part``,
+    which is written already: the index is used only while the part is unchanged."""
     version, unicode = _search_stamp()
-    header = orjson.dumps({"format": version, "unicode": unicode})
-    return b"\n".join([header, orjson.dumps(joined), *map(orjson.dumps, mentions)])
+    stamp = {"format": version, "unicode": unicode, "part": _part_stamp(part.stat())}
+    return orjson.dumps(stamp) + b"\n" + body
 
 
-def _indexed_mentions(path: Path, needle: str) -> list[Mention] | None:
+def _indexed_mentions(
+    path: Path, table: str, part: os.stat_result, needle: str
+) -> list[Mention] | None:
     """The records of a search index whose folded texts hold ``needle``; None when
-    there is no usable index (the part is read instead)."""
+    there is no usable index (the part is read instead): none, another format or
+    Unicode tables, a part changed since (``part`` is its stat), or anything that
+    does not read."""
     try:
         raw = path.read_bytes()
     except OSError:
@@ -507,7 +527,8 @@ def _indexed_mentions(path: Path, needle: str) -> list[Mention] | None:
     head, _, rest = raw.partition(b"\n")
     folded_line, _, records = rest.partition(b"\n")
     try:
-        if _stamp_of(orjson.loads(head)) != _search_stamp():
+        header = orjson.loads(head)
+        if _stamp_of(header) != _search_stamp() or header.get("part") != _part_stamp(part):
             return None
         folded = orjson.loads(folded_line)
     except orjson.JSONDecodeError:
@@ -538,7 +559,8 @@ def _indexed_mentions(path: Path, needle: str) -> list[Mention] | None:
             and all(
                 isinstance(pair, list)
                 and len(pair) == 2
-                and all(isinstance(value, str) for value in pair)
+                and pair[0] in _FIELDS[table]
+                and isinstance(pair[1], str)
                 for pair in mention[2]
             )
         ):
@@ -548,20 +570,13 @@ def _indexed_mentions(path: Path, needle: str) -> list[Mention] | None:
 
 
 def _other_stamp(raw: bytes) -> bool:
-    """Whether an index says it was written in another format or with other Unicode
-    tables: search does not use it, and it is not this version's to judge."""
+    """Whether an index's first line says it was written in another format or with
+    other Unicode tables: search does not use it, and it is not this version's to judge."""
     try:
-        stamp = _stamp_of(orjson.loads(raw.partition(b"\n")[0]))
+        stamp = _stamp_of(orjson.loads(raw))
     except orjson.JSONDecodeError:
         return False
     return stamp is not None and stamp != _search_stamp()
-
-
-def _file_size(path: Path) -> int | None:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return None
 
 
 def read_part(folder: Path, name: str, table: str, data_file: Path) -> dict[str, Any]:
@@ -963,8 +978,8 @@ class Repository:
                         )
                 index = folder / search_name(entry["file"])
                 with contextlib.suppress(OSError):  # none (or unreadable): search reads the part
-                    stored = index.read_bytes()
-                    if stored != search_index(table, records) and not _other_stamp(stored):
+                    head, _, body = index.read_bytes().partition(b"\n")
+                    if body != search_index(table, records) and not _other_stamp(head):
                         problems.append(
                             f"The search index {index} does not match its part "
                             f"{entry['file']} (edited by hand?); delete it, and searches "
@@ -1099,12 +1114,13 @@ class Repository:
             raise self._damaged(cls, exc) from None
 
     def mentioning(self, cls: type[Record], needle: str) -> list[Mention]:
-        """The id, meeting id and searched texts of each record of ``cls`` whose folded
-        texts, joined, hold ``needle`` (a folded query), in id order: a first pass, the
-        caller tells which texts hold it. Each such record is read as its model reads
-        it (a damaged one is refused). A read-only copy reads a part's search index
-        instead of the part where it has one and the part is the size the list says
-        (a part edited by hand is read)."""
+        """The id, meeting id and searched texts of the records of ``cls`` that may hold
+        ``needle`` (a folded query), in id order; the caller tells which texts do. A
+        record whose texts are read here (the data file's, a part's without a usable
+        index) is kept where one of its texts holds the query, and read as its model
+        reads it (a damaged one is refused). A read-only copy reads a part's search
+        index instead of the part while the part is as it was when the index was
+        written (its size and modification time; a part edited by hand is read)."""
         table = cls.TABLE
         fields = SEARCHED[table]
         first = fold_to_ascii if needle.isascii() else fold_text
@@ -1113,7 +1129,9 @@ class Repository:
             found = []
             for record in records:
                 texts = searched_texts(record, fields)
-                if needle in first("\x1f".join([text for _, text in texts])):
+                if needle in first("\x1f".join([text for _, text in texts])) and any(
+                    needle in fold_text(text) for _, text in texts
+                ):  # the first test lets a few more through: only a true find is read
                     self._build(cls, record)
                     found.append(_mention(table, record, texts))
             return found
@@ -1133,8 +1151,11 @@ class Repository:
                 entry = index[str(key)]
                 part = folder / entry["file"]
                 indexed = None
-                if _file_size(part) == entry["bytes"]:
-                    indexed = _indexed_mentions(folder / search_name(part.name), needle)
+                with contextlib.suppress(OSError):  # missing: named as such below
+                    stat = part.stat()
+                    if stat.st_size == entry["bytes"]:
+                        index_path = folder / search_name(part.name)
+                        indexed = _indexed_mentions(index_path, table, stat, needle)
                 if indexed is None:
                     found += passing(read_part(folder, part.name, table, self.path).values())
                 else:
@@ -1381,9 +1402,9 @@ class Repository:
                 if records:
                     name = f"{table.strip('_')}-{key}-{os.urandom(6).hex()}.json"
                     writes.append((name, payload))
-                    index_bytes = search_index(table, records)
-                    if index_bytes is not None:
-                        indexes.append((search_name(name), index_bytes))
+                    index_body = search_index(table, records)
+                    if index_body is not None:
+                        indexes.append((name, index_body))
                     index[str(key)] = {"file": name, "bytes": len(payload)}
                     if partition.about is not None:
                         index[str(key)]["about"] = partition.about(records)
@@ -1400,8 +1421,11 @@ class Repository:
             _make_parts_dir(folder, like)
             pending = folder / f"{PENDING_PREFIX}{gen}-{os.urandom(4).hex()}"
             atomic_write(pending, orjson.dumps([name for name, _ in writes] + doomed))
-            for name, payload in writes + indexes:
+            for name, payload in writes:
                 atomic_write(folder / name, payload, like=like, sync_folder=False)
+            for name, body in indexes:  # once their parts are written: they name them
+                index = index_file(folder / name, body)
+                atomic_write(folder / search_name(name), index, like=like, sync_folder=False)
             fsync_folder(folder)
         return Commit(folder, doomed, pending)
 
