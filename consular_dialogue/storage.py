@@ -447,7 +447,7 @@ SEARCH_SUFFIX = ".search"
 # (the part's size and modification time, as git's index keeps them), then the folded
 # texts (NUL between records), then each record's id, meeting id and texts. Only the
 # records whose folded texts hold the query are parsed.
-SEARCH_FORMAT = 2
+SEARCH_FORMAT = 3  # 2 had no part stamp, 1 was one JSON object
 Mention = tuple[int, int, list[tuple[str, str]]]  # id, meeting id, (field, text) pairs
 
 
@@ -559,6 +559,7 @@ def _indexed_mentions(
             and all(
                 isinstance(pair, list)
                 and len(pair) == 2
+                and isinstance(pair[0], str)
                 and pair[0] in _FIELDS[table]
                 and isinstance(pair[1], str)
                 for pair in mention[2]

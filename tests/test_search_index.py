@@ -71,7 +71,7 @@ def test_a_part_s_search_index_holds_its_texts_as_stored_and_folded(
         # Another Python's Unicode tables may fold some characters otherwise, and a
         # part changed since (another size or time) is read: the index is not used.
         {
-            "format": 2,
+            "format": 3,
             "unicode": unicodedata.unidata_version,
             "part": [stat.st_size, stat.st_mtime_ns],
         },
@@ -121,6 +121,7 @@ def test_a_part_changed_since_its_index_was_written_is_read_whatever_its_size(
         "other Unicode tables",
         "a record that does not read",
         "a field no record has",
+        "a field name that is not text",
         "a record that is not JSON",
         "one text short",
     ],
@@ -139,10 +140,12 @@ def test_a_part_whose_search_index_is_missing_or_unusable_is_read_instead(
                 index_path.write_bytes(b'{"format": 2, "unicode"')
                 continue
             if damage in ("another format", "other Unicode tables"):
-                head["format" if damage == "another format" else "unicode"] = 1
+                head["format" if damage == "another format" else "unicode"] = 2
                 folded = ""  # a search that trusted it would find nothing
             elif damage == "a record that does not read":
                 records = [[r[0], str(r[1]), r[2]] for r in records]
+            elif damage == "a field name that is not text":
+                records = [[r[0], r[1], [[["title"], t] for _, t in r[2]]] for r in records]
             elif damage == "a field no record has":  # never shown, as user text would be
                 records = [
                     [r[0], r[1], [["\x1b[31mtitle\nFAKE", t] for _, t in r[2]]] for r in records
