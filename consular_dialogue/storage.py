@@ -21,6 +21,7 @@ import contextlib
 import datetime as dt
 import os
 import time
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -209,7 +210,7 @@ _FIELDS = {
     table: {"note" if name == "notes" else name for name in names}
     for table, names in SEARCHED.items()
 }
-_SEARCHED_TYPES: dict[str, type[Record]] = {cls.TABLE: cls for cls in (Meeting, AgendaItem, Action)}
+_SEARCHED_TYPES = {cls.TABLE: cls for cls in RECORD_TYPES if cls.TABLE in SEARCHED}
 
 
 def own_parts_dir(path: Path) -> Path:
@@ -456,12 +457,9 @@ def search_name(part: str) -> str:
     return part.removesuffix(".json") + SEARCH_SUFFIX
 
 
-def _search_stamp() -> tuple[int, str]:
-    """What an index must have been written with: this format, and the Unicode tables
-    that folded it (another Python's may fold some characters differently)."""
-    import unicodedata
-
-    return SEARCH_FORMAT, unicodedata.unidata_version
+# What an index must have been written with: this format, and the Unicode tables that
+# folded it (another Python's may fold some characters differently).
+_SEARCH_STAMP = (SEARCH_FORMAT, unicodedata.unidata_version)
 
 
 def _stamp_of(index: object) -> tuple[Any, Any] | None:
@@ -508,7 +506,7 @@ def _part_stamp(part: os.stat_result) -> list[int]:
 def index_file(part: Path, body: bytes) -> bytes:
     """A search index: its first line, then ``body`` (``search_index``) of ``part``,
     which is written already: the index is used only while the part is unchanged."""
-    version, unicode = _search_stamp()
+    version, unicode = _SEARCH_STAMP
     stamp = {"format": version, "unicode": unicode, "part": _part_stamp(part.stat())}
     return orjson.dumps(stamp) + b"\n" + body
 
@@ -528,7 +526,7 @@ def _indexed_mentions(
     folded_line, _, records = rest.partition(b"\n")
     try:
         header = orjson.loads(head)
-        if _stamp_of(header) != _search_stamp() or header.get("part") != _part_stamp(part):
+        if _stamp_of(header) != _SEARCH_STAMP or header.get("part") != _part_stamp(part):
             return None
         folded = orjson.loads(folded_line)
     except orjson.JSONDecodeError:
@@ -577,7 +575,7 @@ def _other_stamp(raw: bytes) -> bool:
         stamp = _stamp_of(orjson.loads(raw))
     except orjson.JSONDecodeError:
         return False
-    return stamp is not None and stamp != _search_stamp()
+    return stamp is not None and stamp != _SEARCH_STAMP
 
 
 def read_part(folder: Path, name: str, table: str, data_file: Path) -> dict[str, Any]:

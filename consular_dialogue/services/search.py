@@ -34,13 +34,13 @@ def search(repo: Repository, query: str) -> list[Hit]:
         raise InputError("The search text is empty; give a word to look for.")
     hits: list[Hit] = []
 
-    def look(kind: str, record_id: int, meeting_id: int, field: str, text: str | None) -> None:
-        if text and needle in fold_text(text):
+    def look(kind: str, record_id: int, meeting_id: int, field: str, text: str) -> None:
+        if needle in fold_text(text):
             hits.append(Hit(kind, record_id, meeting_id, field, text))
 
     for kind, cls in (("meeting", Meeting), ("agenda", AgendaItem), ("action", Action)):
-        # Only records whose texts, joined, hold the query come back; look says which
-        # of their texts do (a query may span two texts of a record there).
+        # The records that may hold the query come back with their texts; look says
+        # which texts do (an index's test may let a query span two of a record's texts).
         for record_id, meeting_id, texts in repo.mentioning(cls, needle):
             for field, text in texts:
                 look(kind, record_id, meeting_id, field, text)
