@@ -216,7 +216,9 @@ class LineTable:
         per character."""
         widths = [cell_width(h) for h, _ in self.headers]
         for i, (texts, wide) in enumerate(zip(columns, self.wide, strict=True)):
-            longest = max(map(len if one_cell[i] else cell_width, texts), default=0)
+            longest = max(
+                map(len, texts) if one_cell[i] else map(cell_width, set(texts)), default=0
+            )
             # A short column never takes more than NARROW_MAX: a code or a date.
             widths[i] = max(widths[i], longest if wide else min(longest, NARROW_MAX))
         room = max_width - len(self.GAP) * (len(widths) - 1)
@@ -390,7 +392,9 @@ def _fit_column(texts: Sequence[str], width: int, *, pad: bool, flat: bool) -> l
     """``_fit`` of each text; inline when the whole column is ``flat``: one cell per
     character and on one line, the usual case."""
     if not flat:
-        return [_fit(text, width, pad=pad) for text in texts]
+        # Each different text once: the texts Rich must measure repeat (marks, names).
+        fitted = {text: _fit(text, width, pad=pad) for text in set(texts)}
+        return [fitted[text] for text in texts]
     cut = max(width - 1, 0)
     return [
         (text.ljust(width) if pad else text) if len(text) <= width else text[:cut] + "…"

@@ -25,6 +25,7 @@ from .lines import LONG_LIST, STATUS_STYLES, LineTable, Styled, cell_width
 from .reports import (
     ActionRow,
     ActionTimeline,
+    DelegationView,
     MeetingRow,
     MeetingTimeline,
     TodayMarker,
@@ -257,10 +258,25 @@ def _meeting_legend(lang: str) -> Styled:
     return legend
 
 
-def _heads(row: MeetingRow) -> Styled:
+def _heads(heads: tuple[DelegationView, ...]) -> Styled:
     return _lines(
-        *(Styled.assemble((d.party, "bold"), " ", plain(d.head)) for d in row.heads if d.head)
+        *(Styled.assemble((d.party, "bold"), " ", plain(d.head)) for d in heads if d.head)
     )
+
+
+def _once(build: Callable[..., Styled]) -> Callable[..., Styled]:
+    """``build`` called once for each different set of arguments: thousands of rows
+    repeat a few heads, places, statuses and counts. The texts it gives are shared
+    between rows, so nothing may change them."""
+    made: dict[tuple[Any, ...], Styled] = {}
+
+    def get(*key: Any) -> Styled:
+        found = made.get(key)
+        if found is None:
+            found = made[key] = build(*key)
+        return found
+
+    return get
 
 
 def _count_words(count: int, one: str, many: str) -> str:
@@ -283,21 +299,29 @@ def meeting_timeline(timeline: MeetingTimeline) -> Axis:
     """The dialogue's meetings by year: kind, status, place, heads and follow-up counts."""
     lang = timeline.lang
 
-    def cells(row: MeetingRow, wide: bool) -> Cells:
-        status = Styled(row.status_name, style=STATUS_STYLES.get(row.status, ""))
-        main = _lines(
-            _joined(Styled(row.kind_name, style="bold"), status),
-            plain(row.location, style="dim"),
+    def meeting(kind_name: str, status: str, status_name: str, location: str | None) -> Styled:
+        return _lines(
+            _joined(
+                Styled(kind_name, style="bold"),
+                Styled(status_name, style=STATUS_STYLES.get(status, "")),
+            ),
+            plain(location, style="dim"),
         )
-        counts = _action_counts(row.open_actions, row.overdue_actions, lang)
+
+    main_of, marker_of, heads_of = _once(meeting), _once(_meeting_marker), _once(_heads)
+    counts_of = _once(lambda open_count, overdue: _action_counts(open_count, overdue, lang))
+
+    def cells(row: MeetingRow, wide: bool) -> Cells:
+        main = main_of(row.kind_name, row.status, row.status_name, row.location)
+        counts = counts_of(row.open_actions, row.overdue_actions)
         result = {
-            "mark": _meeting_marker(row.status),
+            "mark": marker_of(row.status),
             "id": Styled(str(row.meeting_id)),
             "when": Styled(row.when),
             "meeting": main,
         }
         if wide:  # the columns drawn only when wide
-            result.update(heads=_heads(row), items=Styled(str(row.items)), actions=counts)
+            result.update(heads=heads_of(row.heads), items=Styled(str(row.items)), actions=counts)
         else:
             summary = _joined(
                 Styled(f"{label('agenda', lang)} {row.items}"),
@@ -340,6 +364,11 @@ ITEM_STYLES = {**STATUS_STYLES, "agreed": "green", "in-progress": "yellow", "def
 def topic_timeline(timeline: TopicTimeline) -> Axis:
     """Each time a topic was on the agenda: the item, its status and outcome, and its carries."""
     lang = timeline.lang
+    marker_of = _once(_meeting_marker)
+    status_of = _once(lambda status, name: Styled(name, style=ITEM_STYLES.get(status, "")))
+    meeting_of = _once(
+        lambda kind_name, meeting_id: Styled.assemble(kind_name, " ", (f"[{meeting_id}]", "dim"))
+    )
 
     def cells(row: TopicRow, wide: bool) -> Cells:
         item = row.item
@@ -349,14 +378,12 @@ def topic_timeline(timeline: TopicTimeline) -> Axis:
             if item.carried_from_meeting is not None:
                 words += f" ({item.carried_from_meeting.date})"
             carried = Styled(words, style="dim")
-        status = Styled(item.status_name, style=ITEM_STYLES.get(item.status, ""))
+        status = status_of(item.status, item.status_name)
         outcome = plain(item.outcome)
         title = Styled.assemble((f"{item.item_id} ", "dim"), plain(item.title, style="bold"))
-        meeting = Styled.assemble(
-            row.meeting.kind_name, " ", (f"[{row.meeting.meeting_id}]", "dim")
-        )
+        meeting = meeting_of(row.meeting.kind_name, row.meeting.meeting_id)
         result = {
-            "mark": _meeting_marker(row.meeting.status),
+            "mark": marker_of(row.meeting.status),
             "when": Styled(row.when),
             "meeting": meeting,
             "item": _lines(title, carried),
@@ -402,24 +429,36 @@ def action_timeline(timeline: ActionTimeline) -> Axis:
     lang = timeline.lang
     party_styles = dict(zip(timeline.parties, PARTY_STYLES, strict=False))
 
+    def mark(overdue: bool, party: str) -> Styled:
+        if overdue:
+            return Styled("!", style="bold red")
+        return Styled("•", style=party_styles.get(party, "magenta"))
+
+    def party_cell(party: str, name: str) -> Styled:
+        return plain(name, style=party_styles.get(party, "magenta"))
+
+    def meeting(date: str, kind_name: str, meeting_id: int) -> Styled:
+        return Styled(f"{date} {kind_name} [{meeting_id}]")
+
+    mark_of, party_of, meeting_of = _once(mark), _once(party_cell), _once(meeting)
+    owner_of = _once(lambda owner: plain(owner, style="dim"))
+    status_of = _once(lambda status, name: Styled(name, style=STATUS_STYLES.get(status, "")))
+    due_of = _once(lambda due, overdue: Styled(due or "", style="bold red" if overdue else ""))
+
     def cells(row: ActionRow, wide: bool) -> Cells:
         a = row.action
-        style = party_styles.get(a.party, "magenta")
-        mark = Styled("!", style="bold red") if a.overdue else Styled("•", style=style)
         title = plain(a.title)
-        owner = plain(a.owner, style="dim")
-        status = Styled(a.status_name, style=STATUS_STYLES.get(a.status, ""))
-        meeting = Styled(f"{row.meeting.date} {row.meeting.kind_name} [{row.meeting.meeting_id}]")
-        due = Styled(a.due or "", style="bold red" if a.overdue else "")
+        owner = owner_of(a.owner)
+        status = status_of(a.status, a.status_name)
         result = {
-            "mark": mark,
+            "mark": mark_of(a.overdue, a.party),
             "id": Styled(str(a.action_id)),
-            "due": due,
-            "party": plain(a.party_name, style=style),
+            "due": due_of(a.due, a.overdue),
+            "party": party_of(a.party, a.party_name),
             "action": title,
             "owner": owner,
             "status": status,
-            "meeting": meeting,
+            "meeting": meeting_of(row.meeting.date, row.meeting.kind_name, row.meeting.meeting_id),
         }
         if not wide:
             result["action"] = _lines(title, _joined(owner, status))
