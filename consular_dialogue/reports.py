@@ -827,29 +827,37 @@ def build_meeting_timeline(
     # Only how many items a meeting has counts here (the list of parts says), and an
     # action's meeting, status and due date: its line, not the action.
     items = repo.meeting_counts(AgendaItem)
-    open_actions: dict[int, list[ActionLine]] = {}
+    open_actions: dict[int, int] = {}
+    overdue: dict[int, int] = {}
     for action in repo.select_as(Action, ActionLine.from_record, _unfinished, hot=True):
-        open_actions.setdefault(action.meeting_id, []).append(action)
-    rows = [
-        MeetingRow(
-            meeting_id=m.id,
-            day=m.date.first_day(),
-            when=span_words(m.date, m.end_date, lang, with_year=False),
-            kind=m.kind.value,
-            kind_name=status_name(m.kind.value, lang),
-            status=m.status.value,
-            status_name=status_name(m.status.value, lang),
-            title=m.title,
-            location=m.location,
-            host=m.host,
-            heads=tuple(DelegationView(d.party, d.head, d.title) for d in m.delegations),
-            items=items.get(m.id, 0),
-            open_actions=len(open_actions.get(m.id, [])),
-            overdue_actions=sum(a.is_overdue(today) for a in open_actions.get(m.id, [])),
+        meeting_id = action.meeting_id
+        open_actions[meeting_id] = open_actions.get(meeting_id, 0) + 1
+        if action.is_overdue(today):
+            overdue[meeting_id] = overdue.get(meeting_id, 0) + 1
+    rows = []
+    for m in sorted(meetings, key=Meeting.sort_key):
+        day = m.date.first_day()
+        if not _in_range(day, (m.end_date or m.date).last_day(), start, end):
+            continue
+        kind, status = m.kind._value_, m.status._value_
+        rows.append(
+            MeetingRow(
+                meeting_id=m.id,
+                day=day,
+                when=span_words(m.date, m.end_date, lang, with_year=False),
+                kind=kind,
+                kind_name=status_name(kind, lang),
+                status=status,
+                status_name=status_name(status, lang),
+                title=m.title,
+                location=m.location,
+                host=m.host,
+                heads=tuple([DelegationView(d.party, d.head, d.title) for d in m.delegations]),
+                items=items.get(m.id, 0),
+                open_actions=open_actions.get(m.id, 0),
+                overdue_actions=overdue.get(m.id, 0),
+            )
         )
-        for m in sorted(meetings, key=Meeting.sort_key)
-        if _in_range(m.date.first_day(), (m.end_date or m.date).last_day(), start, end)
-    ]
     return MeetingTimeline(
         lang=lang,
         today=today,
