@@ -189,6 +189,40 @@ def test_folding_lowers_and_drops_exactly_the_combining_marks(text: str) -> None
     assert fold_text(text) == expected
 
 
+def _folded_by_unicode(text: str, *, ascii_only: bool) -> str:
+    """What both folds are defined as: NFKD of the case fold, less the combining marks
+    (``fold_text``) or less everything that is not ASCII (``fold_to_ascii``)."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    if ascii_only:
+        return decomposed.encode("ascii", "ignore").decode()
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def test_latin1_text_folds_by_its_byte_table_exactly_as_by_unicode_normalisation() -> None:
+    """Every pair of Latin-1 characters (and a few beyond, which Unicode folds)."""
+    from consular_dialogue.models import fold_text, fold_to_ascii
+
+    chars = [chr(code) for code in range(256)] + ["\u0301", "\u2013", "中", "µ"]
+    pairs = [a + b for a in chars for b in chars]
+    wrong = [
+        text
+        for text in pairs
+        if fold_text(text) != _folded_by_unicode(text, ascii_only=False)
+        or fold_to_ascii(text) != _folded_by_unicode(text, ascii_only=True)
+    ]
+    assert wrong == []
+
+
+@given(st.text(st.characters(max_codepoint=0x3FF), max_size=30))
+def test_both_folds_of_mostly_latin_text_are_unicode_normalisation_s(text: str) -> None:
+    from consular_dialogue.models import fold_text, fold_to_ascii
+
+    assert fold_text(text) == _folded_by_unicode(text, ascii_only=False)
+    assert fold_to_ascii(text) == _folded_by_unicode(text, ascii_only=True)
+
+
 def test_a_character_dropped_by_the_first_pass_never_joins_two_letters_into_a_hit(
     db: Path,
 ) -> None:
