@@ -535,14 +535,20 @@ def _indexed_mentions(
         return None
     if needle not in folded:
         return []
-    texts = folded.split("\x00")
     lines = records.split(b"\n")
-    if len(texts) != len(lines):
+    if folded.count("\x00") + 1 != len(lines):
         return None
+    if "\x00" in needle:  # it parts the records' texts: none holds it
+        return []
     found: list[Mention] = []
-    for text, line in zip(texts, lines, strict=True):
-        if needle not in text:
-            continue
+    row, counted = 0, 0  # the record the text up to ``counted`` is in
+    at = folded.find(needle)
+    while at != -1:
+        row += folded.count("\x00", counted, at)
+        counted = at
+        line = lines[row]
+        end = folded.find("\x00", at)
+        at = -1 if end == -1 else folded.find(needle, end + 1)
         try:
             mention = orjson.loads(line)
         except orjson.JSONDecodeError:

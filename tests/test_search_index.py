@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import unicodedata
@@ -9,12 +10,24 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Result
+from conftest import NOW, Result
 
-from consular_dialogue.models import Level
+from consular_dialogue.dates import PartialDate
+from consular_dialogue.models import Level, MeetingKind, fold_text
+from consular_dialogue.services.actions import add_action, complete_actions
+from consular_dialogue.services.dialogues import add_dialogue
+from consular_dialogue.services.meetings import MeetingFields, record_meeting
 from consular_dialogue.services.search import search
 from consular_dialogue.services.sensitivity import restrict
-from consular_dialogue.storage import list_backups, open_for_reading, read_file, search_name
+from consular_dialogue.storage import (
+    list_backups,
+    open_for_reading,
+    open_for_writing,
+    read_file,
+    search_name,
+)
+
+MOMENT = dt.datetime.fromisoformat(NOW)
 
 Run = Callable[..., Result]
 
@@ -266,3 +279,39 @@ def test_notes_on_a_meeting_are_no_text_a_search_reads(searched: Run, db: Path) 
     (parts_of(db) / part).write_text(json.dumps(records), encoding="utf-8")
     assert found(searched, "intermedia") == [("meeting", 1, 1, "title")]
     assert found(searched, "lista") == []
+
+
+def test_an_index_finds_each_record_that_holds_the_query_wherever_it_stands(
+    tmp_path: Path,
+) -> None:
+    """Records that hold the query first, last, side by side and apart in one part,
+    one of them twice: the index gives the records the part itself gives."""
+    db = tmp_path / "tracker.json"
+    titles = ["Visa H-2A", "Guía", "Visas H-2B", "VISA", "vísa", "Niñez", "Adopción"]
+    titles += ["Capacitación", "Visa y visa", "Doble nacionalidad", "Sustracción", "Visa"]
+    with open_for_writing(db) as repo:
+        add_dialogue(
+            repo, name="Diálogo", key="d", parties=["MX", "US"], established=None,
+            notes=None, now=MOMENT,
+        )  # fmt: skip
+        record_meeting(
+            repo,
+            MeetingFields(title="Anual", kind=MeetingKind.ANNUAL, date=PartialDate(2023, 10)),
+            dialogue_key=None,
+            now=MOMENT,
+        )
+        ids = [
+            add_action(
+                repo, title=title, meeting_id=1, item_id=None, party="MX", owner=None,
+                due=None, priority=None, level=None, now=MOMENT,
+            ).id
+            for title in titles
+        ]  # fmt: skip
+        complete_actions(repo, ids, now=MOMENT)  # done: kept in a part
+    [part] = named(db, "actions")
+    index_path = parts_of(db) / search_name(part)
+    assert index_path.exists()
+    holding = [i for i, title in zip(ids, titles, strict=True) if "visa" in fold_text(title)]
+    via_index = [h.record_id for h in search(open_for_reading(db), "visa")]
+    index_path.unlink()
+    assert via_index == [h.record_id for h in search(open_for_reading(db), "visa")] == holding
