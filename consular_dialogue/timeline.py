@@ -311,6 +311,16 @@ def meeting_timeline(timeline: MeetingTimeline) -> Axis:
     main_of, marker_of, heads_of = _once(meeting), _once(_meeting_marker), _once(_heads)
     counts_of = _once(lambda open_count, overdue: _action_counts(open_count, overdue, lang))
 
+    def summed_up(main: Styled, items: int, counts: Styled, overdue: bool) -> Styled:
+        """The meeting cell of a narrow axis: its agenda and action counts below."""
+        summary = _joined(
+            Styled(f"{label('agenda', lang)} {items}"),
+            Styled(counts.plain.replace("\n", " · "), style="red" if overdue else ""),
+        )
+        return _lines(main, summary)
+
+    summed_up_of = _once(summed_up)  # by the very texts main_of and counts_of gave
+
     def cells(row: MeetingRow, wide: bool) -> Cells:
         main = main_of(row.kind_name, row.status, row.status_name, row.location)
         counts = counts_of(row.open_actions, row.overdue_actions)
@@ -323,13 +333,8 @@ def meeting_timeline(timeline: MeetingTimeline) -> Axis:
         if wide:  # the columns drawn only when wide
             result.update(heads=heads_of(row.heads), items=Styled(str(row.items)), actions=counts)
         else:
-            summary = _joined(
-                Styled(f"{label('agenda', lang)} {row.items}"),
-                Styled(
-                    counts.plain.replace("\n", " · "), style="red" if row.overdue_actions else ""
-                ),
-            )
-            result["meeting"] = _lines(main, summary)
+            overdue = bool(row.overdue_actions)
+            result["meeting"] = summed_up_of(main, row.items, counts, overdue)
         return result
 
     columns = [
