@@ -8,6 +8,7 @@ Nothing in this module knows about TinyDB, Typer or Rich.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 import uuid as uuid_module
@@ -131,7 +132,7 @@ def fold_text(text: str) -> str:
     """Lower-case and strip accents, so ``accion`` finds ``acción``."""
     if text.isascii():
         return text.lower()
-    fast = _by_latin1(text, _LATIN1_FOLDS)
+    fast = _by_latin1(text, _unicode_fold)
     return fast if fast is not None else _unicode_fold(text)
 
 
@@ -152,7 +153,7 @@ def fold_to_ascii(text: str) -> str:
     """
     if text.isascii():
         return text.lower()
-    fast = _by_latin1(text, _LATIN1_ASCII_FOLDS)
+    fast = _by_latin1(text, _unicode_fold_to_ascii)
     return fast if fast is not None else _unicode_fold_to_ascii(text)
 
 
@@ -168,9 +169,10 @@ def _unicode_fold_to_ascii(text: str) -> str:
 _Latin1Folds = tuple[bytes, bytes, "re.Pattern[bytes]"]
 
 
+@functools.cache
 def _latin1_folds(fold: Callable[[str], str]) -> _Latin1Folds:
     """``bytes.translate``'s table and deletions for ``fold``, and a pattern of the
-    characters it cannot fold so."""
+    characters it cannot fold so; made when a first text is not ASCII (1 ms)."""
     table, deleted, others = bytearray(range(256)), bytearray(), bytearray()
     for code in range(256):
         folded = fold(chr(code))
@@ -184,9 +186,10 @@ def _latin1_folds(fold: Callable[[str], str]) -> _Latin1Folds:
     return bytes(table), bytes(deleted), re.compile(pattern)
 
 
-def _by_latin1(text: str, folds: _Latin1Folds) -> str | None:
-    """``text`` folded by ``folds``; None when it is not all Latin-1 it can fold."""
-    table, deleted, others = folds
+def _by_latin1(text: str, fold: Callable[[str], str]) -> str | None:
+    """``text`` folded by the tables of ``fold``; None when it is not all Latin-1 they
+    can fold."""
+    table, deleted, others = _latin1_folds(fold)
     try:
         folded = text.encode("latin-1").translate(table, deleted)
     except UnicodeEncodeError:
@@ -195,10 +198,6 @@ def _by_latin1(text: str, folds: _Latin1Folds) -> str | None:
     if not folded.isascii() and others.search(folded) is not None:
         return None
     return folded.decode("latin-1")
-
-
-_LATIN1_FOLDS = _latin1_folds(_unicode_fold)
-_LATIN1_ASCII_FOLDS = _latin1_folds(_unicode_fold_to_ascii)
 
 
 def require_text(value: str, what: str, *, max_length: int = 2000) -> str:
