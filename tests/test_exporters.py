@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consular_dialogue.dates import PartialDate
 from consular_dialogue.errors import InputError
@@ -560,6 +562,43 @@ def test_csv_shape_bom_crlf_and_fixed_columns() -> None:
     assert spanish.startswith(
         "\ufeffID,Vence,Vencida,Estado,Prioridad,Parte,Responsable,Título,".encode()
     )
+
+
+_CSV_TEXT = st.text(alphabet=st.sampled_from("ab ,\"\r\n\t'=+-@é€\u2028"), max_size=8)
+_CSV_CELL = st.one_of(
+    st.none(),
+    _CSV_TEXT,
+    st.integers(-5, 10**6),
+    st.dates(),
+    st.builds(PartialDate, st.integers(1990, 2030), st.none() | st.integers(1, 12)),
+)
+
+
+@given(st.lists(_CSV_TEXT, min_size=2, max_size=4).flatmap(
+    lambda headers: st.tuples(
+        st.just(headers), st.lists(st.lists(_CSV_CELL, min_size=len(headers), max_size=len(headers)), max_size=5)
+    )
+))  # fmt: skip
+def test_csv_lines_are_those_python_s_csv_writer_writes(
+    table: tuple[list[str], list[list[Any]]],
+) -> None:
+    """Tables of two columns or more (csv.writer quotes a lone empty field; every export
+    has many columns)."""
+    from consular_dialogue.exporters.csv_format import _cell, _field, table_csv
+    from consular_dialogue.exporters.table import Table
+
+    headers, rows = table
+    for text in headers:  # as typed: a carriage return too (clean makes it a newline)
+        pair = io.StringIO()
+        csv.writer(pair, lineterminator="\r\n").writerow([text, text])
+        assert f"{_field(text)},{_field(text)}\r\n" == pair.getvalue()
+    columns = tuple(zip(*rows, strict=True)) if rows else tuple(() for _ in headers)
+    written = table_csv(Table(tuple(headers), tuple(headers), columns))
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\r\n")
+    writer.writerow([defuse_formula(clean(h)) for h in headers])
+    writer.writerows([[_cell(value) for value in row] for row in rows])
+    assert written == "\ufeff" + expected.getvalue()
 
 
 def test_csv_round_trip_actions() -> None:

@@ -5,8 +5,9 @@ Choices, so that a double-click opens the file right in Excel and LibreOffice:
 * UTF-8 **with a byte-order mark**: without it Excel reads UTF-8 as the local
   code page and "Acción" becomes "AcciÃ³n"; LibreOffice and Python's
   ``utf-8-sig`` read the mark and drop it.
-* Comma-separated, fields quoted when needed, CRLF line ends (RFC 4180);
-  newlines inside a cell stay inside its quotes.
+* Comma-separated, fields quoted when needed, CRLF line ends (RFC 4180), as
+  Python's ``csv.writer`` writes them (a test compares); newlines inside a cell stay
+  inside its quotes.
 * Dates in ISO form (``2023-04-17``; month-precise meetings ``2023-10``).
 * User text has control characters made visible, and a cell that starts with
   ``= + - @``, a tab or a CR gets a leading ``'`` so no spreadsheet runs it as a
@@ -15,8 +16,6 @@ Choices, so that a double-click opens the file right in Excel and LibreOffice:
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 
 from ..models import Action, Meeting
@@ -34,27 +33,37 @@ def _cell(value: Cell) -> str:
     return cell_text(value)
 
 
-def _texts(column: Sequence[Cell]) -> list[str]:
-    """Each cell of a column as CSV text; a text the column repeats is made once."""
+def _field(text: str) -> str:
+    """``text`` as one CSV field, as ``csv.writer`` writes it (RFC 4180): in quotes when
+    it holds a comma, a quote or a line break, its quotes doubled."""
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return f'"{text}"'
+    return text
+
+
+def _fields(column: Sequence[Cell]) -> list[str]:
+    """Each cell of a column as a CSV field; a text the column repeats is made once."""
     made: dict[str, str] = {}
-    texts = []
+    fields = []
     for value in column:
         if type(value) is str:
-            text = made.get(value)
-            if text is None:
-                text = made[value] = _cell(value)
+            field = made.get(value)
+            if field is None:
+                field = made[value] = _field(_cell(value))
         else:
-            text = _cell(value)
-        texts.append(text)
-    return texts
+            field = _field(_cell(value))
+        fields.append(field)
+    return fields
 
 
 def table_csv(table: Table) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([defuse_formula(clean(h)) for h in table.headers])
-    writer.writerows(zip(*map(_texts, table.columns), strict=True))
-    return BOM + buffer.getvalue()
+    """The table as CSV. Its lines are joined here rather than by ``csv.writer``, which
+    took 0.2 s for the 20,000 rows of 15 columns of unfinished actions at L."""
+    lines = [",".join(_field(defuse_formula(clean(h))) for h in table.headers)]
+    lines += map(",".join, zip(*map(_fields, table.columns), strict=True))
+    return BOM + "\r\n".join(lines) + "\r\n"
 
 
 def actions_csv(actions: Sequence[Action], ctx: ExportContext) -> str:
