@@ -215,16 +215,27 @@ class Axis:
     def _long(self, columns: Sequence[Column], cells: dict[int, Cells], width: int) -> LineTable:
         """A long axis one line per row: Rich's tables need seconds for thousands of rows."""
         lines = LineTable([c.header for c in columns], [bool(c.ratio) for c in columns])
+        keys = [c.key for c in columns]
+        rows: list[Cells] = []  # since the last separator
+
+        def add_rows() -> None:
+            texts = [[row.get(key, _EMPTY).plain for row in rows] for key in keys]
+            styles = [[row.get(key, _EMPTY).style or None for row in rows] for key in keys]
+            lines.add_columns(texts, styles)
+            rows.clear()
+
         group: str | None = None
         for entry in self.entries:
             if isinstance(entry, TodayMarker):
+                add_rows()
                 lines.add_separator(self._today_rule(width))
                 continue
             if self.group(entry) != group:
                 group = self.group(entry)
+                add_rows()
                 lines.add_separator(Styled(group, style="bold underline"))
-            row = cells[id(entry)]
-            lines.add_row(*(row.get(c.key, _EMPTY) for c in columns))
+            rows.append(cells[id(entry)])
+        add_rows()
         return lines
 
 

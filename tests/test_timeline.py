@@ -30,7 +30,7 @@ from test_reports import (
 from consular_dialogue import reports, timeline
 from consular_dialogue.errors import InputError, NotFoundError
 from consular_dialogue.lines import LONG_LIST, Styled
-from consular_dialogue.models import AgendaStatus, Delegation, MeetingKind
+from consular_dialogue.models import AgendaStatus, Delegation, Meeting, MeetingKind
 from consular_dialogue.services import dialogues, topics
 from consular_dialogue.storage import Repository, open_for_reading, open_for_writing
 
@@ -263,6 +263,29 @@ def test_a_long_timeline_written_plain_is_what_rich_draws(long_db: Path, lang: s
             assert (lines is not None) == fits, (name, width)
             if lines is not None:
                 assert "".join(lines) == drawn, (name, width)
+
+
+def test_a_long_meeting_timeline_lists_each_meeting_once_under_its_year_and_today_between(
+    long_db: Path,
+) -> None:
+    repo = open_for_reading(long_db)
+    meetings = {m.id: m for m in repo.all(Meeting)}
+    lines = timeline.meeting_timeline(
+        reports.build_meeting_timeline(repo, None, TODAY, "en")
+    ).plain_lines(120)
+    assert lines is not None
+    year, today_seen, listed = None, False, []
+    for line in "".join(lines).splitlines()[3:-1]:  # title, header, rule; legend
+        if line.isdigit():
+            year = int(line)
+        elif line.startswith("── today"):
+            today_seen = True
+        else:
+            meeting = meetings[int(line.split()[1])]
+            assert meeting.date.year == year, line
+            assert (meeting.date.first_day() >= TODAY) == today_seen, line
+            listed.append(meeting.id)
+    assert today_seen and sorted(listed) == sorted(meetings)
 
 
 def test_a_short_timeline_is_left_to_rich(repo: Repository) -> None:
