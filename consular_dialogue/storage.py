@@ -27,10 +27,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
-from tinydb.storages import Storage
 
 from .errors import (
     ConsularDialogueError,
@@ -54,6 +53,9 @@ from .models import (
     iso_time,
     searched_texts,
 )
+
+if TYPE_CHECKING:
+    from tinydb.storages import Storage
 
 SCHEMA_VERSION = 4
 META_TABLE = "_meta"
@@ -79,22 +81,29 @@ T = TypeVar("T")
 Data = dict[str, dict[str, Any]]
 
 
-class AtomicJSONStorage(Storage):
-    """A TinyDB storage that reads the file once (orjson) and replaces it atomically.
+def atomic_json_storage(path: Path) -> Storage:
+    """The data file as a TinyDB storage that reads it once (orjson) and replaces it
+    atomically.
 
     TinyDB's own JSONStorage rewrites the file in place, which a crash can tear.
     The Repository works on the parsed tables directly: TinyDB's Table rebuilds a
     whole table on every insert (O(n) each), too slow for a 100,000-action import.
+    Only a write imports TinyDB: a read parses the file itself (``read_file``), and
+    importing TinyDB took 4 ms of every read's start-up.
     """
+    from tinydb.storages import Storage
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    class AtomicJSONStorage(Storage):
+        def __init__(self) -> None:
+            pass
 
-    def read(self) -> Data | None:
-        return read_file(self.path)
+        def read(self) -> Data | None:
+            return read_file(path)
 
-    def write(self, data: Data) -> None:
-        atomic_write(self.path, orjson.dumps(data))
+        def write(self, data: Data) -> None:
+            atomic_write(path, orjson.dumps(data))
+
+    return AtomicJSONStorage()
 
 
 def _empty_data() -> Data:
@@ -1608,7 +1617,7 @@ def open_for_writing(
     try:
         with locked(target, lock_timeout):
             _remove_stale_temps(target)
-            storage = AtomicJSONStorage(target)
+            storage = atomic_json_storage(target)
             data = storage.read()
             repo = Repository(
                 path=target,

@@ -415,6 +415,30 @@ def test_a_plain_line_runs_without_importing_typer(
     assert done.stdout
 
 
+@pytest.mark.parametrize(
+    ("line", "tinydb_loaded"),
+    [
+        ("action list", False),
+        ("meeting list --json", False),
+        ("report", False),
+        ("timeline", False),
+        ("search notificacion", False),
+        ("action note 1 Enviada", True),
+    ],
+)
+def test_only_a_write_imports_tinydb(line: str, tinydb_loaded: bool, listed: Path) -> None:
+    """A read parses the data file itself; a write replaces it through a TinyDB storage."""
+    probe = (
+        "import sys\n"
+        "from consular_dialogue.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit as end:\n    assert not end.code\n"
+        "print('tinydb.storages' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, *line.split()], env=base_env(listed),
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert done.stderr.splitlines()[-1] == str(tinydb_loaded)
+
+
 def test_a_long_search_to_a_pipe_is_drawn_without_importing_rich(listed: Path) -> None:
     probe = (
         "import sys\n"
