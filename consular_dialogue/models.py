@@ -190,10 +190,10 @@ def _by_latin1(text: str, fold: Callable[[str], str]) -> str | None:
     """``text`` folded by the tables of ``fold``; None when it is not all Latin-1 they
     can fold."""
     table, deleted, others = _latin1_folds(fold)
-    try:
-        folded = text.encode("latin-1").translate(table, deleted)
-    except UnicodeEncodeError:
+    raw = text.encode("latin-1", "ignore")  # not raising: text beyond it costs little more
+    if len(raw) != len(text):
         return None
+    folded = raw.translate(table, deleted)
     # A character the table leaves is not ASCII: look for one only where there are such.
     if not folded.isascii() and others.search(folded) is not None:
         return None
