@@ -160,6 +160,23 @@ def test_action_timeline_puts_overdue_before_today_by_party(repo: Repository) ->
     assert {"US", "MX", "joint"} <= {word for line in lines for word in line.split()}
 
 
+def test_a_long_action_timeline_colours_each_row_by_its_side_and_overdue_ones_red(
+    long_db: Path,
+) -> None:
+    built = reports.build_action_timeline(open_for_reading(long_db), None, TODAY, "en")
+    view = timeline.action_timeline(built)
+    first, second = built.parties  # MX green, US blue; joint (any other side) magenta
+    sides = {first: "green", second: "blue", "joint": "magenta"}
+    rows = [row for row in built.entries if isinstance(row, reports.ActionRow)]
+    assert rows and {row.action.party for row in rows} == set(sides)
+    assert any(row.action.overdue for row in rows) and not all(r.action.overdue for r in rows)
+    for row in rows:
+        cells = view.cells(row, True)
+        side = sides[row.action.party]
+        assert cells["party"].style == side
+        assert cells["mark"].style == ("bold red" if row.action.overdue else side)
+
+
 def test_date_range_filters_every_timeline(repo: Repository) -> None:
     start, end = dt.date(2023, 1, 1), dt.date(2023, 12, 31)
     meetings = reports.build_meeting_timeline(repo, "mx-us", TODAY, "en", start=start, end=end)
