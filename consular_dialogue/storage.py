@@ -94,9 +94,6 @@ def atomic_json_storage(path: Path) -> Storage:
     from tinydb.storages import Storage
 
     class AtomicJSONStorage(Storage):
-        def __init__(self) -> None:
-            pass
-
         def read(self) -> Data | None:
             return read_file(path)
 
