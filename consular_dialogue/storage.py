@@ -22,6 +22,7 @@ import datetime as dt
 import os
 import time
 import unicodedata
+from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -1220,8 +1221,39 @@ class Repository:
             # Models handed out already may have changed in memory, or be hidden.
             models = [r for i in wanted if (r := self.find(cls, i)) is not None]
             return [self._build_as(cls, build, r.to_record()) for r in models]
-        stored = (self._stored(cls.TABLE, record_id) for record_id in wanted)
-        return [self._build_as(cls, build, raw) for raw in stored if raw is not None]
+        if self.writable or cls.TABLE not in PARTITIONS or cls.TABLE in self._whole:
+            stored = (self._stored(cls.TABLE, record_id) for record_id in wanted)
+            return [self._build_as(cls, build, raw) for raw in stored if raw is not None]
+        return self._found_in_parts(cls, build, wanted)
+
+    def _found_in_parts(
+        self, cls: type[Record], build: Callable[[dict[str, Any]], T], wanted: list[int]
+    ) -> list[T]:
+        """``found_as`` for a read-only copy: each part that holds a wanted record is read
+        once, its views built and the part let go, as ``_stream`` does (an export of
+        20,000 actions reads 15 parts for their titles and topics, and then held them)."""
+        table, name = self.data.get(cls.TABLE, {}), cls.TABLE
+        loaded = self._parts.get(name, {})
+        index = self._index(name)
+        keys = sorted(map(int, index))
+        views: dict[int, T] = {}
+        by_part: dict[int, list[int]] = {}
+        for record_id in wanted:
+            raw = table.get(str(record_id))  # the data file's, or a part's in memory
+            if raw is not None:
+                views[record_id] = self._build_as(cls, build, raw)
+                continue
+            holder = bisect_right(keys, record_id) - 1  # as _load_holding finds it
+            if holder >= 0 and keys[holder] not in loaded:
+                by_part.setdefault(keys[holder], []).append(record_id)
+        folder = parts_dir(resolve_target(self.path), self.meta)
+        for key in sorted(by_part):
+            records = read_part(folder, index[str(key)]["file"], name, self.path)
+            for record_id in by_part[key]:
+                raw = records.get(str(record_id))
+                if raw is not None:
+                    views[record_id] = self._build_as(cls, build, raw)
+        return [views[i] for i in wanted if i in views]
 
     def get(self, cls: type[R], record_id: int) -> R:
         record = self.find(cls, record_id)

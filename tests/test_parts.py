@@ -16,7 +16,14 @@ import pytest
 from conftest import Result, base_env, read_whole, run_cdt, whole_bytes, write_whole
 
 from consular_dialogue.dates import PartialDate
-from consular_dialogue.models import Action, AgendaItem, Level, MeetingKind, MeetingStatus
+from consular_dialogue.models import (
+    Action,
+    ActionLine,
+    AgendaItem,
+    Level,
+    MeetingKind,
+    MeetingStatus,
+)
 from consular_dialogue.services.actions import add_action, complete_actions
 from consular_dialogue.services.dialogues import add_dialogue
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
@@ -504,6 +511,22 @@ def test_a_read_only_search_reads_parts_one_at_a_time_and_keeps_only_its_finds(
     assert [a.id for a in found] == [1]
     assert repo._parts.get("actions") == {}  # nothing kept in memory
     assert sorted(repo.data["actions"]) == ["3"]
+
+
+def test_a_read_only_copy_finds_records_in_parts_without_keeping_the_parts(
+    tracked: Run, db: Path
+) -> None:
+    repo = open_for_reading(db)  # actions 1 and 2 are done (in a part), 3 is open
+    found = repo.found_as(Action, ActionLine.from_record, [3, 1, 99, -1, 2, 1])
+    assert [(line.id, line.title) for line in found] == [
+        (3, "Capacitación"),
+        (1, "Guía de acceso consular"),
+        (2, "Estadísticas H-2"),
+    ]
+    assert repo._parts.get("actions", {}) == {}  # nothing kept in memory
+    assert sorted(repo.data["actions"]) == ["3"]
+    writable = Repository(path=db, data=read_file(db), writable=True)  # reads whole parts
+    assert writable.found_as(Action, ActionLine.from_record, [3, 1, 99, -1, 2, 1]) == found
 
 
 @pytest.mark.parametrize("put_back", ["by hand", "with restore"])
