@@ -474,18 +474,28 @@ def reference_text(value: Any) -> str:
     return clean(str(value))
 
 
-def each_once(convert: Callable[[Any], T], values: list[Any]) -> list[T]:
-    """``convert`` of each value, called once for each different value.
+def each_once(convert: Callable[[Any], T], values: Sequence[Any]) -> list[T]:
+    """``convert`` of each value, called once for each different value (in the order
+    they first come), the cells then looked up by ``map`` rather than a loop.
 
     Values are told apart by their type too: a hand-edited ``true`` or ``1.0`` is
-    equal to ``1`` as a dict key, not as text.
+    equal to ``1`` as a dict key, not as text. A column of one type (and None) is
+    looked up by its values alone.
     """
-    keys = list(zip(map(type, values), values, strict=True))
+    types = set(map(type, values))
+    types.discard(type(None))
+    keys: Sequence[Any] = values
+    if len(types) > 1:
+        keys = list(zip(map(type, values), values, strict=True))
     try:
-        converted = {key: convert(key[1]) for key in dict.fromkeys(keys)}
+        firsts = dict.fromkeys(keys)
     except TypeError:  # a hand-edited value that cannot be a key (a list): one by one
         return [convert(value) for value in values]
-    return [converted[key] for key in keys]
+    if keys is values:
+        converted = {value: convert(value) for value in firsts}
+    else:
+        converted = {key: convert(key[1]) for key in firsts}
+    return list(map(converted.__getitem__, keys))
 
 
 def _fill(

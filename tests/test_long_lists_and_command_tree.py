@@ -23,7 +23,7 @@ from consular_dialogue.cli import (
     requested_command,
     requested_subcommand,
 )
-from consular_dialogue.lines import LONG_LIST, LineTable, actions_table
+from consular_dialogue.lines import LONG_LIST, LineTable, actions_table, each_once
 from consular_dialogue.models import Action, ActionLine, ActionStatus, Meeting, meeting_title
 from consular_dialogue.storage import (
     HISTORY_TABLE,
@@ -81,6 +81,31 @@ def test_user_text_in_a_long_list_is_never_markup_nor_escape_sequences() -> None
     assert "[link=http://x]y[/link]" in text
     assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
     assert "\\x1b[31mred" in text
+
+
+# Values a column may hold, hand-edited ones included: equal as dict keys (1, True, 1.0)
+# but not as text, None, and a list that cannot be a key at all.
+COLUMN_VALUES = st.one_of(
+    st.sampled_from([1, True, 1.0, 0, False, None, "1", "True", [1]]),
+    st.integers(-3, 3),
+    st.text(max_size=2),
+)
+
+
+@given(st.lists(COLUMN_VALUES, max_size=30))
+def test_each_once_converts_each_different_value_of_a_column_once(values: list[Any]) -> None:
+    calls: list[Any] = []
+
+    def convert(value: Any) -> str:
+        calls.append(value)
+        return f"{type(value).__name__}:{value!r}"
+
+    assert each_once(convert, values) == [convert(v) for v in values]
+    converted = calls[: len(calls) - len(values)]
+    if any(isinstance(v, list) for v in values):
+        return  # no keys: converted one by one
+    different = list(dict.fromkeys((type(v), v) for v in values))
+    assert [(type(v), v) for v in converted] == different  # once each, in first-come order
 
 
 def test_the_command_named_on_the_line_is_found_past_global_options() -> None:
