@@ -405,14 +405,7 @@ class _Data:
         ``carried_on`` is left empty: this report does not say what was carried further.
         """
         meeting = repo.get(Meeting, meeting_id)
-        items = {
-            i.id: i
-            for i in repo.select(
-                AgendaItem,
-                lambda raw: raw["meeting_id"] == meeting_id,
-                parts=lambda about: meeting_id in about["meetings"],
-            )
-        }
+        items = {i.id: i for i in repo.of_meeting(AgendaItem, meeting_id)}
         meetings = {meeting.id: meeting}
         for item in list(items.values()):
             origin = repo.find(AgendaItem, item.carried_from) if item.carried_from else None
@@ -427,11 +420,7 @@ class _Data:
             ):
                 items[origin.id] = origin
                 meetings[source.id] = source
-        actions = repo.select(
-            Action,
-            lambda raw: raw["meeting_id"] == meeting_id,
-            parts=lambda about: meeting_id in about["meetings"],
-        )
+        actions = repo.of_meeting(Action, meeting_id)
         return cls(
             repo=repo,
             lang=lang,

@@ -1061,7 +1061,13 @@ class Repository:
                 r for i, r in self._records(cls).items() if self._passes(cls, where, table[str(i)])
             ]
             return sorted(chosen, key=_MODEL_ID)
-        return self.select_as(cls, cls.from_record, where, hot=hot, parts=parts)
+        built = self.select_as(cls, cls.from_record, where, hot=hot, parts=parts)
+        if not self.writable:
+            return built
+        # A writable copy hands out one model per record, as ``all`` and ``find`` do: a
+        # change made to a selected record and to one found by id is made to one model.
+        handed_out = self._single.setdefault(cls.TABLE, {})
+        return [handed_out.setdefault(r.id, r) for r in built]  # type: ignore[misc]
 
     def select_as(
         self,
@@ -1091,6 +1097,16 @@ class Repository:
             raise self._damaged(cls, exc) from None
         chosen.sort(key=_BY_ID)
         return [self._build_as(cls, build, raw) for raw in chosen]
+
+    def of_meeting(self, cls: type[R], meeting_id: int) -> list[R]:
+        """The records of ``cls`` (agenda items, actions) of one meeting, in id order,
+        reading only the parts whose list says they may hold one: a meeting's page needs
+        its 20 items and 30 actions, not 100,000 actions built."""
+        return self.select(
+            cls,
+            lambda raw: raw["meeting_id"] == meeting_id,
+            parts=lambda about: meeting_id in about["meetings"],
+        )
 
     def _stream(
         self,

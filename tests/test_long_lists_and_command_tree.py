@@ -338,6 +338,20 @@ def test_a_line_built_without_its_record_has_no_json() -> None:
         line.to_json(dt.date(2023, 4, 25))
 
 
+def test_a_writable_copy_hands_out_one_model_per_record_whether_selected_or_found(
+    tmp_path: Path,
+) -> None:
+    db = add_six_actions_finishing_three(tmp_path)
+    with open_for_writing(db) as repo:
+        found = repo.get(Action, 2)  # done: in a part
+        selected = repo.select(Action, lambda raw: raw["id"] in (2, 5))
+        assert [a.id for a in selected] == [2, 5] and selected[0] is found
+        assert repo.get(Action, 5) is selected[1]
+        assert repo.of_meeting(Action, 1)[4] is selected[1]
+    reader = open_for_reading(db)  # views of a read-only copy are not kept
+    assert reader.select(Action, lambda raw: raw["id"] == 5)[0] is not reader.get(Action, 5)
+
+
 def test_select_as_builds_views_in_id_order_leaving_out_hidden_records(tmp_path: Path) -> None:
     db = add_six_actions_finishing_three(tmp_path)
     repo = open_for_reading(db)

@@ -408,6 +408,54 @@ def test_meetings_and_items_live_in_parts_and_a_meeting_report_reads_only_its_it
     assert run_cdt(["action", "list"], env).code == 0  # reads no part at all
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["meeting", "show", "2"],
+        ["meeting", "show", "2", "--json"],
+        ["agenda", "list", "--meeting", "2"],
+    ],
+)
+def test_a_meetings_page_and_agenda_read_only_the_parts_that_may_hold_its_records(
+    tmp_path: Path, command: list[str]
+) -> None:
+    db = tmp_path / "tracker.json"
+    with open_for_writing(db) as repo:
+        _dialogue_with_meetings(repo, "Primera", "Segunda")
+        for n in range(1, ITEMS_PER_PART + 5):  # part 0 is the first meeting's
+            repo.add(
+                AgendaItem(meeting_id=1 if n < ITEMS_PER_PART else 2, position=n, title=f"T{n}")
+            )
+        for meeting_id in (1, 2):
+            add_action(repo, title=f"Informe {meeting_id}", meeting_id=meeting_id, item_id=None,
+                       party="MX", owner=None, due=None, priority=None, level=None, now=MOMENT)  # fmt: skip
+        complete_actions(repo, [1, 2], now=MOMENT)  # both in the first actions part
+    env = base_env(db, COLUMNS="120")
+    shown = run_cdt(command, env)
+    assert shown.code == 0 and f"T{ITEMS_PER_PART + 4}" in shown.stdout, shown.stderr
+    first_items = meta_of(db)["parts"]["agenda_items"]["0"]["file"]
+    shutil.move(parts_of(db) / first_items, tmp_path / "away.json")
+
+    assert run_cdt(command, env).stdout == shown.stdout
+    first = ["1" if arg == "2" else arg for arg in command]
+    assert run_cdt(first, env).code == 3  # the first meeting's items are in that part
+
+
+def test_topic_list_counts_from_open_actions_without_reading_finished_ones(
+    tracked: Run, db: Path, tmp_path: Path
+) -> None:
+    assert tracked("agenda", "add", "1", "Acceso consular", "--topic", "consular-access").code == 0
+    assert tracked("action", "add", "Guía", "--item", "1").code == 0
+    assert tracked("action", "add", "Nota", "--item", "1").code == 0
+    assert tracked("action", "done", "5").code == 0
+    listed = tracked("topic", "list", "--json").json()
+    counts = {t["slug"]: (t["agenda_items"], t["open_actions"]) for t in listed}
+    assert counts["consular-access"] == (1, 1) and counts["h2-visas"] == (0, 0)
+    for entry in meta_of(db)["parts"]["actions"].values():  # finished actions only
+        shutil.move(parts_of(db) / entry["file"], tmp_path / entry["file"])
+    assert tracked("topic", "list", "--json").json() == listed
+
+
 def test_an_action_export_reads_only_the_item_parts_of_the_actions_it_exports(
     tmp_path: Path,
 ) -> None:

@@ -65,16 +65,19 @@ def list_items(
     open_only: bool = False,
 ) -> list[AgendaItem]:
     """Agenda items in meeting date order, then position (an unknown topic is an error)."""
-    if meeting_id is not None:
-        repo.get(Meeting, meeting_id)
+    meeting = repo.get(Meeting, meeting_id) if meeting_id is not None else None
     if topic is not None:
         get_topic(repo, topic)
-    meetings = {m.id: m for m in repo.all(Meeting)}
+    if meeting is None:
+        meetings = {m.id: m for m in repo.all(Meeting)}
+        candidates = repo.all(AgendaItem)
+    else:  # one meeting's: only the parts that may hold its items are read
+        meetings = {meeting.id: meeting}
+        candidates = repo.of_meeting(AgendaItem, meeting.id)
     items = [
         i
-        for i in repo.all(AgendaItem)
-        if (meeting_id is None or i.meeting_id == meeting_id)
-        and (topic is None or i.topic == topic)
+        for i in candidates
+        if (topic is None or i.topic == topic)
         and (status is None or i.status == status)
         and (not open_only or i.status.is_open)
     ]
@@ -140,7 +143,7 @@ def move_item(repo: Repository, item_id: int, position: int, *, now: dt.datetime
 
 def detach_descendants(repo: Repository, item: AgendaItem, now: dt.datetime) -> None:
     """Items carried from ``item`` now point at its own origin, keeping chains whole."""
-    for other in repo.all(AgendaItem):
+    for other in repo.select(AgendaItem, lambda raw: raw.get("carried_from") == item.id):
         if other.carried_from == item.id:
             other.carried_from = item.carried_from
             other.updated = iso_time(now)
@@ -149,7 +152,7 @@ def detach_descendants(repo: Repository, item: AgendaItem, now: dt.datetime) -> 
 
 def delete_item(repo: Repository, item_id: int, *, now: dt.datetime) -> AgendaItem:
     item = repo.get(AgendaItem, item_id)
-    actions = [a for a in repo.all(Action) if a.item_id == item.id]
+    actions = repo.select(Action, lambda raw: raw.get("item_id") == item.id)
     if actions:
         ids = ", ".join(str(a.id) for a in actions)
         raise InputError(

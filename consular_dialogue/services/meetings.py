@@ -186,13 +186,11 @@ def list_meetings(
 
 
 def meeting_agenda(repo: Repository, meeting_id: int) -> list[AgendaItem]:
-    return sorted(
-        (i for i in repo.all(AgendaItem) if i.meeting_id == meeting_id), key=lambda i: i.position
-    )
+    return sorted(repo.of_meeting(AgendaItem, meeting_id), key=lambda i: i.position)
 
 
 def meeting_actions(repo: Repository, meeting_id: int) -> list[Action]:
-    return [a for a in repo.all(Action) if a.meeting_id == meeting_id]
+    return repo.of_meeting(Action, meeting_id)
 
 
 def delete_meeting(repo: Repository, meeting_id: int, *, cascade: bool, now: dt.datetime) -> int:

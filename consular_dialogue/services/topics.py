@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from ..errors import InputError, NotFoundError
-from ..models import Action, AgendaItem, Topic, iso_time, require_text
+from ..models import Action, ActionLine, AgendaItem, Topic, iso_time, item_topic, require_text
 from ..storage import Repository
 
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -80,18 +80,26 @@ def edit_topic(
     return topic
 
 
+def _every(record: dict[str, Any]) -> bool:
+    return True
+
+
 def topic_counts(repo: Repository) -> list[tuple[Topic, int, int]]:
-    """Each topic with its number of agenda items and of open actions."""
-    items = repo.all(AgendaItem)
-    item_topic = {i.id: i.topic for i in items}
+    """Each topic with its number of agenda items and of open actions.
+
+    Only an item's topic and an open action's item are read: neither finished actions
+    nor any model of the 100,000 actions a ministry may hold are built.
+    """
+    topics = dict(repo.select_as(AgendaItem, item_topic, _every))
     agenda: dict[str, int] = {}
-    for item in items:
-        if item.topic:
-            agenda[item.topic] = agenda.get(item.topic, 0) + 1
+    for slug in topics.values():
+        if slug:
+            agenda[slug] = agenda.get(slug, 0) + 1
     open_actions: dict[str, int] = {}
-    for action in repo.all(Action):
-        topic = item_topic.get(action.item_id) if action.item_id else None
-        if topic and not action.status.is_finished:
+    unfinished = repo.select_as(Action, ActionLine.from_record, Action.stored_unfinished, hot=True)
+    for action in unfinished:
+        topic = topics.get(action.item_id) if action.item_id else None
+        if topic:
             open_actions[topic] = open_actions.get(topic, 0) + 1
     return [
         (t, agenda.get(t.slug, 0), open_actions.get(t.slug, 0))
