@@ -328,6 +328,51 @@ class LineTable:
             yield Segment("".join(run))
 
 
+class CutLines:
+    """Lines of user text in one style, each cut at the width with an ellipsis: what
+    Rich printed for each line as a ``Text`` with ``no_wrap`` and
+    ``overflow="ellipsis"``, written at once. ``cdt log`` after a bulk import has
+    125,000 lines; Rich took 40 s to print them one at a time.
+
+    The texts are made inert here. A line holding a tab or a line break (which Rich
+    expands or splits) is still handed to Rich.
+    """
+
+    def __init__(self, texts: Sequence[str], style: str = "") -> None:
+        self.texts = list(map(clean, texts))
+        self.style = style
+
+    def _fitted(self, max_width: int) -> Iterator[str | None]:
+        """Each line cut to the width; None for a line only Rich draws."""
+        for line in self.texts:
+            yield None if "\t" in line or "\n" in line else _fit(line, max_width, pad=False)
+
+    def plain_lines(self, max_width: int) -> Iterator[str] | None:
+        """The lines without colour, each ending in a newline; None when a line needs
+        Rich."""
+        fitted = list(self._fitted(max_width))
+        lines = [line + "\n" for line in fitted if line is not None]
+        return iter(lines) if len(lines) == len(fitted) else None
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        from rich.segment import Segment
+        from rich.text import Text
+
+        if console.color_system is None:
+            plain = self.plain_lines(options.max_width)
+            if plain is not None:
+                yield from map(Segment, plain)
+                return
+        style = console.get_style(self.style) if self.style else None
+        newline = Segment("\n")
+        for text, line in zip(self.texts, self._fitted(options.max_width), strict=True):
+            if line is None:
+                yield Text(text, style=self.style, no_wrap=True, overflow="ellipsis")
+                continue
+            yield Segment(line, style)
+            yield newline
+
+
 def _cell(cell: Any) -> Cell:
     """A (text, style) cell from a cell, a Rich ``Text`` or ``Styled`` text, or anything
     else (its ``str``)."""

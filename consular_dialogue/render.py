@@ -21,7 +21,7 @@ class _Console(Console):
     of a 2,000-line list)."""
 
     def print(self, *objects: Any, **options: Any) -> None:
-        if any(isinstance(o, LineTable) for o in objects):
+        if any(isinstance(o, LineTable | CutLines) for o in objects):
             options.setdefault("crop", False)
         super().print(*objects, **options)
 
@@ -48,6 +48,7 @@ from rich.table import Table  # noqa: E402
 
 from .i18n import label, long_date, status_name  # noqa: E402
 from .lines import (  # noqa: E402
+    CutLines,
     LineTable,
     actions_table,
     due_cell,

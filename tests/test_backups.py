@@ -193,24 +193,26 @@ def test_check_finds_items_carried_from_each_other(written: Run, db: Path) -> No
     assert "agenda 1 is carried from itself through items 1, 2." in result.stdout
 
 
-def test_a_damaged_history_entry_is_found_by_check_and_refused_by_log_and_undo(
+def test_a_damaged_history_entry_is_found_by_check_and_refused_where_log_or_undo_reach_it(
     written: Run, db: Path
 ) -> None:
     # Shaped like an entry (a non-object is refused by every command as a damaged file),
-    # but its packed changes cannot be read.
+    # but its packed changes cannot be read. Entries are unpacked newest first, as far
+    # as a command goes: the two newer ones are still shown and undone.
     edit_json(db, lambda data: data["history"]["2"].update({"changes_z": "not base64!"}))
 
     checked = written("check", **WIDE)
-    logged = written("log", **WIDE)
-    undone = written("undo", **WIDE)
-
     assert checked.code == 1
     assert "history entry 2 is damaged" in checked.stdout
-    for result in (logged, undone):
+    assert written("log", "-n", "2", **WIDE).stdout.count("\n") == 2
+    before = db.read_bytes()
+    for result in (written("log", **WIDE), written("undo", "--steps", "3", **WIDE)):
         assert result.code == 3
         assert f"Error: {db} has a damaged change history" in result.stderr
         assert "cdt check names the entry" in result.stderr
         assert "Traceback" not in result.stderr
+    assert db.read_bytes() == before
+    assert written("undo", **WIDE).code == 0  # the newest command's changes are whole
 
 
 # ---- restore refuses what it cannot use -----------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 import pytest
 from conftest import read_whole, write_whole
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
@@ -106,6 +106,43 @@ def test_each_once_converts_each_different_value_of_a_column_once(values: list[A
         return  # no keys: converted one by one
     different = list(dict.fromkeys((type(v), v) for v in values))
     assert [(type(v), v) for v in converted] == different  # once each, in first-come order
+
+
+LOG_TEXT = st.text(
+    alphabet=st.sampled_from(list("ab yz  áÑ…—[]\t\n\r\x1b\u202e\u0301漢字😀")), max_size=50
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LOG_TEXT, min_size=1, max_size=4), st.integers(1, 60), st.booleans())
+@example(["ab   ", "abc", "ab"], 3, False)  # blanks past the width are cut too
+@example(["a漢字b", "漢字漢"], 4, True)  # a wide character at the edge
+@example(["a\u0301bc", "…" * 5], 2, False)
+def test_cut_lines_print_as_rich_prints_each_line_as_a_cut_text(
+    texts: list[str], width: int, colour: bool
+) -> None:
+    from rich.text import Text
+
+    from consular_dialogue.lines import CutLines
+    from consular_dialogue.render import _Console
+    from consular_dialogue.text import clean
+
+    def printed(*renderables: Any, **options: Any) -> str:
+        buffer = io.StringIO()
+        console = _Console(
+            file=buffer, width=width, force_terminal=colour, color_system="standard" if colour else None,
+            highlight=False, markup=False, emoji=False, soft_wrap=False,
+        )  # fmt: skip
+        for renderable in renderables:
+            console.print(renderable, **options)
+        return buffer.getvalue()
+
+    one_by_one = [Text(clean(text), style="dim") for text in texts]
+    expected = printed(*one_by_one, no_wrap=True, overflow="ellipsis")
+    assert printed(CutLines(texts, style="dim")) == expected
+    plain = CutLines(texts, style="dim").plain_lines(width)
+    if plain is not None and not colour:  # None: a tab or a line break, left to Rich
+        assert "".join(plain) == expected
 
 
 def test_the_command_named_on_the_line_is_found_past_global_options() -> None:

@@ -29,17 +29,20 @@ def log_command(
     if json_out:
         print_json([line.to_json() for line in lines])
         return
-    from rich.text import Text
+    from ..lines import CutLines
 
-    from ..render import plain
-
-    for line in lines:
-        when = line.at[:16].replace("T", " ")
-        row = Text(f"{when}  {line.user:<8} ", style="dim")
-        row.append(f"{line.ref:<12} ")
-        row.append_text(plain(line.summary))
-        st.out.print(row, no_wrap=True, overflow="ellipsis")
-    if not lines:
+    if lines:
+        st.show(
+            CutLines(
+                [
+                    f"{line.at[:16].replace('T', ' ')}  {line.user:<8} {line.ref:<12} "
+                    f"{line.summary}"
+                    for line in lines
+                ],
+                style="dim",
+            )
+        )
+    else:
         say(ctx, "No changes recorded.")
 
 

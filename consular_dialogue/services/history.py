@@ -9,7 +9,9 @@ long as no ordinary change came after it.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from ..errors import CorruptFileError, InputError
@@ -114,7 +116,7 @@ def log_lines(repo: Repository, *, limit: int | None, record: str | None) -> lis
             )
         record_id = int(number)
     lines: list[LogLine] = []
-    for entry in reversed(entries(repo)):
+    for entry in newest_first(repo):
         for change in reversed(entry["changes"]):
             if kind is not None and (change["kind"], change["id"]) != (kind, record_id):
                 continue
@@ -138,15 +140,21 @@ def log_lines(repo: Repository, *, limit: int | None, record: str | None) -> lis
     return lines
 
 
-def entries(repo: Repository) -> list[dict[str, Any]]:
-    """The file's history, oldest first; a damaged entry is a damaged file (exit 3)."""
-    try:
-        return repo.history()
-    except Exception as exc:  # undecodable compressed changes, wrong types, ...
-        raise CorruptFileError(
-            f"{repo.path} has a damaged change history ({exc!r}); "
-            f"cdt check names the entry. {restore_hint(repo.path)}"
-        ) from None
+def newest_first(repo: Repository) -> Iterator[dict[str, Any]]:
+    """The file's history, newest first, each entry unpacked when it is reached; a
+    damaged entry is a damaged file (exit 3)."""
+    entries = repo.history_newest_first()
+    while True:
+        try:
+            entry = next(entries)
+        except StopIteration:
+            return
+        except Exception as exc:  # undecodable compressed changes, wrong types, ...
+            raise CorruptFileError(
+                f"{repo.path} has a damaged change history ({exc!r}); "
+                f"cdt check names the entry. {restore_hint(repo.path)}"
+            ) from None
+        yield entry
 
 
 def _prefix(entry: dict[str, Any]) -> str:
@@ -202,13 +210,13 @@ def _table(kind: str) -> str:
     return KINDS[kind].TABLE
 
 
-def undoable(repo: Repository) -> list[dict[str, Any]]:
+def undoable(repo: Repository) -> Iterator[dict[str, Any]]:
     """Entries an undo may revert, newest first."""
-    return [
+    return (
         e
-        for e in reversed(entries(repo))
+        for e in newest_first(repo)
         if e.get("action") not in REVERSIBLE and not e.get("undone_by")
-    ]
+    )
 
 
 def undo(
@@ -217,7 +225,7 @@ def undo(
     """Revert the newest ``steps`` commands as one change; returns the entries reverted."""
     if steps < 1:
         raise InputError("--steps must be 1 or more.")
-    targets = undoable(repo)[:steps]
+    targets = list(islice(undoable(repo), steps))
     if not targets:
         raise InputError("There is nothing to undo.")
     if len(targets) < steps:
@@ -242,7 +250,7 @@ def undo(
 
 def redo(repo: Repository, *, now: dt.datetime, command: str, dry_run: bool) -> dict[str, Any]:
     """Revert the newest undo, if nothing but undos and redos came after it."""
-    for entry in reversed(entries(repo)):
+    for entry in newest_first(repo):
         if entry.get("action") == "undo" and not entry.get("redone_by"):
             break
         if entry.get("action") not in REVERSIBLE:
