@@ -396,10 +396,11 @@ def add_cells(table: Table | LineTable, cells: Sequence[Cell]) -> None:
 
 # A character other than these may not take one terminal cell: the printable ones below
 # U+0300, where combining marks begin (the letters of Spanish and of most Latin names),
-# and the dashes, quotes, bullets and currency signs of General Punctuation (the em
-# dash of "Grupo de trabajo — Ciudad Juárez"), which stop short of its invisible ones.
+# the dashes, quotes, bullets and currency signs of General Punctuation (the em dash of
+# "Grupo de trabajo — Ciudad Juárez"), which stop short of its invisible ones, and the
+# arrows this tool writes itself ("← 7" for a carried item, "due — → 2023-05-10").
 _NOT_PLAIN_LATIN = re.compile(
-    "[^ -~\u00a1-\u00ac\u00ae-\u02ff\u2010-\u2027\u2030-\u205e\u20a0-\u20c0]"
+    "[^ -~\u00a1-\u00ac\u00ae-\u02ff\u2010-\u2027\u2030-\u205e\u20a0-\u20c0\u2190-\u21ff]"
 )
 
 

@@ -715,6 +715,7 @@ def test_every_character_a_list_counts_as_one_cell_is_one_cell_for_rich() -> Non
     counted = [chr(c) for c in range(0x80, 0x110000) if _one_cell_each(chr(c))]
     assert "ñ" in counted and "Á" in counted and "ł" in counted
     assert "—" in counted and "“" in counted and "…" in counted and "€" in counted
+    assert "←" in counted and "→" in counted
     assert "\u0301" not in counted and "領" not in counted and "\u00ad" not in counted
     assert "\u200b" not in counted and "\u2028" not in counted and "\u202e" not in counted
     assert [c for c in counted if cell_len(c) != 1] == []
