@@ -236,6 +236,21 @@ def test_undated_actions_are_left_out_of_ics_with_a_warning(run: Cdt, tmp_path: 
     assert len(calendar.walk("VTODO")) == 6
 
 
+def test_a_warning_names_the_first_ten_records_left_out_and_counts_the_rest(
+    run: Cdt, filled: Path
+) -> None:
+    from consular_dialogue.models import Action
+
+    with open_for_writing(filled) as repo:
+        for n in range(1, 13):
+            repo.add(Action(meeting_id=1, title=f"Sin fecha {n}", party="MX"))
+    result = run("actions", "--format", "ics")
+    assert result.code == 0, result.stderr
+    (warning,) = [line for line in result.stderr.splitlines() if "Left out" in line]
+    assert warning.startswith("Left out 14 undated actions: 4 (")  # the dataset has two
+    assert warning.count(" (Sin fecha ") == 8 and warning.endswith("; and 4 more.")
+
+
 # ---- the data file is only read ---------------------------------------------------
 
 

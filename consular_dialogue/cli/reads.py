@@ -310,6 +310,9 @@ def _describe(record: Record) -> str:
     return f"{record.id} ({title})"
 
 
+LEFT_OUT_NAMED = 10  # a warning names the first few; 1,580 undated actions made 100 kB
+
+
 def deliver_export(
     ctx: Invocation,
     kind: Kind,
@@ -323,7 +326,9 @@ def deliver_export(
     singular = kind[:-1]
     if rendered.left_out:
         n = len(rendered.left_out)
-        listed = "; ".join(_describe(r) for r in rendered.left_out)
+        listed = "; ".join(_describe(r) for r in rendered.left_out[:LEFT_OUT_NAMED])
+        if n > LEFT_OUT_NAMED:
+            listed += f"; and {n - LEFT_OUT_NAMED} more"
         noun = singular if n == 1 else kind
         say(ctx, f"Left out {n} {rendered.left_out_reason} {noun}: {listed}.")
     if _to_stdout(output):
