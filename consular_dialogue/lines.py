@@ -411,9 +411,15 @@ def _one_cell_each(text: str) -> bool:
 
 
 def cell_width(text: str) -> int:
-    """Terminal cells ``text`` takes (one per character for plain Latin text)."""
+    """Terminal cells ``text`` takes, as Rich counts them: one per character for plain
+    Latin text, and none for a line break in such text that is not ASCII (a timeline's
+    two-line action cell: Rich measured each of them)."""
     if _one_cell_each(text):
         return len(text)
+    if "\n" in text:
+        flat = text.replace("\n", "")
+        if _one_cell_each(flat):
+            return len(flat)
     from rich.cells import cell_len
 
     return cell_len(text)

@@ -721,6 +721,16 @@ def test_every_character_a_list_counts_as_one_cell_is_one_cell_for_rich() -> Non
     assert [c for c in counted if cell_len(c) != 1] == []
 
 
+@given(st.text(alphabet=st.sampled_from(list("ab yz áÑ…—→·\n\u0301漢字😀")), max_size=30))
+def test_a_text_takes_as_many_cells_as_rich_counts(text: str) -> None:
+    from rich.cells import cell_len
+
+    from consular_dialogue.lines import cell_width
+
+    # ASCII is one cell a character, a line break included, as it always was.
+    assert cell_width(text) == (len(text) if text.isascii() else cell_len(text))
+
+
 def test_a_column_of_latin_text_is_cut_and_padded_as_rich_measures_it() -> None:
     from rich.cells import cell_len, set_cell_size
 
