@@ -370,17 +370,23 @@ class _Data:
         actions_where: Callable[[dict[str, Any]], bool] | None = None,
         unfinished_only: bool = False,
         parts: Callable[[dict[str, Any]], bool] | None = None,
+        with_items: bool = True,
     ) -> _Data:
         """The records of ``key`` (default: the dialogue's); all records when neither is given.
 
         ``actions_where`` (a test on the stored action) keeps a report from building the
         thousands of finished actions it never shows; ``unfinished_only`` says the test
         passes no finished action, so their part files are not even read, and
-        ``parts`` which part files may hold one (see ``Repository.select``).
+        ``parts`` which part files may hold one (see ``Repository.select``). Without
+        ``with_items`` no agenda item is read (the action timeline names none).
         """
         key = key or (dialogue.key if dialogue is not None else None)
         meetings = {m.id: m for m in _meetings_of(repo, key)}
-        items = {i.id: i for i in repo.all(AgendaItem) if i.meeting_id in meetings}
+        items = (
+            {i.id: i for i in repo.all(AgendaItem) if i.meeting_id in meetings}
+            if with_items
+            else {}
+        )
         actions = (
             repo.all(Action)
             if actions_where is None
@@ -921,6 +927,7 @@ def build_action_timeline(
         lang,
         actions_where=_unfinished,
         unfinished_only=True,
+        with_items=False,
     )
     dated: list[ActionRow] = []
     undated: list[ActionRow] = []

@@ -441,6 +441,17 @@ def test_a_meetings_page_and_agenda_read_only_the_parts_that_may_hold_its_record
     assert run_cdt(first, env).code == 3  # the first meeting's items are in that part
 
 
+def test_the_action_timeline_reads_no_agenda_item(tracked: Run, db: Path, tmp_path: Path) -> None:
+    assert tracked("agenda", "add", "1", "Acceso consular").code == 0
+    assert tracked("action", "add", "Guía", "--item", "1", "--due", "2023-06-01").code == 0
+    shown = tracked("timeline", "--actions", COLUMNS="120")
+    assert shown.code == 0 and "Guía" in shown.stdout
+    for entry in meta_of(db)["parts"]["agenda_items"].values():
+        shutil.move(parts_of(db) / entry["file"], tmp_path / entry["file"])
+    assert tracked("timeline", "--actions", COLUMNS="120").stdout == shown.stdout
+    assert tracked("report", "1").code == 3  # a meeting report does read its items
+
+
 def test_topic_list_counts_from_open_actions_without_reading_finished_ones(
     tracked: Run, db: Path, tmp_path: Path
 ) -> None:
