@@ -342,6 +342,21 @@ COMMANDS = [
         lambda d, r: ["export", "actions", "--format", "csv"],
     ),
     Command("search", f"`search {SEARCH_WORD}`", lambda d, r: ["search", SEARCH_WORD]),
+    # Other everyday reads: the budget is every read command.
+    Command(
+        "meeting_show",
+        "`meeting show <largest meeting>`",
+        lambda d, r: ["meeting", "show", str(d.largest_meeting)],
+    ),
+    Command(
+        "agenda_meeting",
+        "`agenda list --meeting <largest meeting>`",
+        lambda d, r: ["agenda", "list", "--meeting", str(d.largest_meeting)],
+    ),
+    Command("brief", "`brief <largest meeting>`", lambda d, r: ["brief", str(d.largest_meeting)]),
+    Command("topics", "`topic list`", lambda d, r: ["topic", "list"]),
+    Command("action_timeline", "`timeline --actions`", lambda d, r: ["timeline", "--actions"]),
+    Command("log", "`log -n 20`", lambda d, r: ["log", "-n", "20"]),
     Command("add", "`action add` (write)", _add_args),
     Command("done", "`action done` (write)", lambda d, r: ["action", "done", str(d.open_ids[r])]),
 ]
