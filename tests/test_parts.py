@@ -572,6 +572,25 @@ def test_a_read_only_search_reads_parts_one_at_a_time_and_keeps_only_its_finds(
     assert sorted(repo.data["actions"]) == ["3"]
 
 
+def test_a_record_in_the_data_file_and_in_a_part_is_read_once_as_the_data_file_has_it(
+    tracked: Run, db: Path
+) -> None:
+    data = read_file(db)
+    assert data is not None
+    meta = data["_meta"]["1"]
+    (entry,) = meta["parts"]["actions"].values()  # actions 1 and 2, done
+    part = orjson.loads((parts_of(db) / entry["file"]).read_bytes())
+    data["actions"]["1"] = {**part["1"], "title": "Copia del archivo de datos"}
+    db.write_bytes(orjson.dumps(data))
+    repo = open_for_reading(db)
+    selected = repo.select(Action, lambda raw: raw["id"] < 3)
+    assert [(a.id, a.title) for a in selected] == [
+        (1, "Copia del archivo de datos"),
+        (2, "Estadísticas H-2"),
+    ]
+    assert [(a.id, a.title) for a in repo.all(Action)][:2] == [(a.id, a.title) for a in selected]
+
+
 def test_a_read_only_copy_finds_records_in_parts_without_keeping_the_parts(
     tracked: Run, db: Path
 ) -> None:
