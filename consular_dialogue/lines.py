@@ -526,6 +526,11 @@ def reference_text(value: Any) -> str:
     return clean(str(value))
 
 
+# Types whose equal values may be written differently (0.0 and -0.0; one moment in two
+# time zones): a hand-edited file may put them where numbers or dates belong.
+_WRITTEN_APART_WHEN_EQUAL = frozenset({float, complex, dt.datetime})
+
+
 def each_once(convert: Callable[[Any], T], values: Sequence[Any]) -> list[T]:
     """``convert`` of each value, called once for each different value (in the order
     they first come), the cells then looked up by ``map`` rather than a loop.
@@ -535,6 +540,8 @@ def each_once(convert: Callable[[Any], T], values: Sequence[Any]) -> list[T]:
     looked up by its values alone.
     """
     types = set(map(type, values))
+    if types & _WRITTEN_APART_WHEN_EQUAL:
+        return [convert(value) for value in values]
     types.discard(type(None))
     keys: Sequence[Any] = values
     if len(types) > 1:

@@ -86,13 +86,15 @@ def test_user_text_in_a_long_list_is_never_markup_nor_escape_sequences() -> None
 # Values a column may hold, hand-edited ones included: equal as dict keys (1, True, 1.0)
 # but not as text, None, and a list that cannot be a key at all.
 COLUMN_VALUES = st.one_of(
-    st.sampled_from([1, True, 1.0, 0, False, None, "1", "True", [1]]),
+    st.sampled_from([1, True, 1.0, 0, False, None, "1", "True", [1], 0.0, -0.0]),
     st.integers(-3, 3),
     st.text(max_size=2),
 )
 
 
 @given(st.lists(COLUMN_VALUES, max_size=30))
+@example([0.0, -0.0, None])
+@example([-0.0, 1, 0.0])
 def test_each_once_converts_each_different_value_of_a_column_once(values: list[Any]) -> None:
     calls: list[Any] = []
 
@@ -102,8 +104,8 @@ def test_each_once_converts_each_different_value_of_a_column_once(values: list[A
 
     assert each_once(convert, values) == [convert(v) for v in values]
     converted = calls[: len(calls) - len(values)]
-    if any(isinstance(v, list) for v in values):
-        return  # no keys: converted one by one
+    if any(isinstance(v, list | float) for v in values):
+        return  # no keys (a list), or equal keys written apart (0.0, -0.0): one by one
     different = list(dict.fromkeys((type(v), v) for v in values))
     assert [(type(v), v) for v in converted] == different  # once each, in first-come order
 
