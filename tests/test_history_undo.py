@@ -339,6 +339,16 @@ def test_log_json_lists_changes_with_their_fields_before_and_after(filled: Run) 
     assert lines[1]["before"]["due"] is None and lines[1]["after"]["due"] == "2023-05-10"
 
 
+def test_log_names_a_change_of_a_dialogues_notes_which_are_text(filled: Run) -> None:
+    assert filled("dialogue", "edit", "consular", "--notes", "Mecanismo bilateral").code == 0
+    assert filled("action", "note", "1", "Second note").code == 0
+    result = filled("log", "-n", "2")
+    assert result.code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith("note added: Second note")
+    assert lines[1].endswith("notes — → Mecanismo bilateral")
+
+
 def test_log_n_zero_shows_nothing(filled: Run) -> None:
     result = filled("log", "-n", "0", "--json")
     assert result.code == 0

@@ -83,8 +83,8 @@ def describe(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str
     for key in after:
         if key in HIDDEN_FIELDS or before.get(key) == after.get(key):
             continue
-        if key == "notes":
-            old_notes, new_notes = before.get(key) or [], after[key] or []
+        if key == "notes" and isinstance(after[key], list):  # an action's; a dialogue's is text
+            old_notes, new_notes = before.get(key) or [], after[key]
             if len(new_notes) > len(old_notes):
                 parts.append(f"note added: {_short(new_notes[-1]['text'])}")
             elif len(new_notes) < len(old_notes):
