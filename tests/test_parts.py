@@ -162,11 +162,9 @@ def test_only_parts_a_change_touches_are_rewritten(tmp_path: Path) -> None:
     assert sorted(read_file(db)["actions"]) == ["1500"]  # type: ignore[index]
 
 
-def test_a_huge_history_entry_gets_a_part_of_its_own_and_is_not_rewritten_after(
-    tmp_path: Path,
-) -> None:
-    db = tmp_path / "tracker.json"
-    with open_for_writing(db) as repo:  # one command with a history entry of ~0.5 MB
+def bulk_command(db: Path) -> None:
+    """One command with a history entry of ~0.5 MB: 2,000 meetings added."""
+    with open_for_writing(db) as repo:
         add_dialogue(repo, name="D", key="d", parties=["MX", "US"], established=None,
                      notes=None, now=MOMENT)  # fmt: skip
         for _ in range(2000):
@@ -181,6 +179,13 @@ def test_a_huge_history_entry_gets_a_part_of_its_own_and_is_not_rewritten_after(
                 now=MOMENT,
             )
         repo.record_history(now=MOMENT, command="bulk", action="import")
+
+
+def test_a_huge_history_entry_gets_a_part_of_its_own_and_is_not_rewritten_after(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.json"
+    bulk_command(db)
     big = named_parts(db, "history")
     assert max(e["bytes"] for e in meta_of(db)["parts"]["history"].values()) > HISTORY_PART_BYTES
 
@@ -188,6 +193,42 @@ def test_a_huge_history_entry_gets_a_part_of_its_own_and_is_not_rewritten_after(
 
     after = named_parts(db, "history")
     assert set(big) <= set(after) and len(after) == len(big) + 1
+
+
+def test_the_newest_history_is_shown_and_undone_without_reading_an_older_part(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.json"
+    bulk_command(db)  # its history entry gets a part of its own
+    env = base_env(db, COLUMNS="120")
+    assert run_cdt(["meeting", "edit", "1", "--title", "Otra"], env).code == 0
+    (bulk,) = [e["file"] for e in meta_of(db)["parts"]["history"].values() if e["bytes"] > 1e5]
+    shutil.move(parts_of(db) / bulk, tmp_path / bulk)
+
+    shown = run_cdt(["log", "-n", "1"], env)
+    assert shown.code == 0 and "title" in shown.stdout and "Otra" in shown.stdout
+    assert run_cdt(["undo"], env).code == 0  # the edit, from the newer part
+    assert run_cdt(["log"], env).code == 3  # reaching the bulk entry: its part is missing
+    shutil.move(tmp_path / bulk, parts_of(db) / bulk)
+    assert run_cdt(["meeting", "show", "1", "--json"], env).json()["title"] != "Otra"
+
+
+def test_undoing_an_ordinary_change_never_reads_the_exchange_bases(
+    tracked: Run, tmp_path: Path
+) -> None:
+    dump, other = tmp_path / "dump.json", tmp_path / "other.json"
+    assert tracked("export", "all", "-o", str(dump)).code == 0
+    env = base_env(other)
+    assert run_cdt(["import", str(dump)], env).code == 0  # agrees a base for every record
+    assert run_cdt(["action", "set", "3", "--owner", "SRE"], env).code == 0
+    (bases,) = [e["file"] for e in meta_of(other)["parts"]["_sync"].values()]
+    shutil.move(parts_of(other) / bases, tmp_path / bases)
+
+    assert run_cdt(["undo"], env).code == 0
+    assert run_cdt(["redo"], env).code == 0
+    assert run_cdt(["undo", "--steps", "2"], env).code == 3  # the import moved bases
+    shutil.move(tmp_path / bases, parts_of(other) / bases)
+    assert run_cdt(["undo", "--steps", "2"], env).code == 0
 
 
 def test_retired_parts_are_deleted_once_no_kept_backup_names_them(cdt: Run, db: Path) -> None:

@@ -193,8 +193,17 @@ def _current_bases(repo: Repository) -> dict[str, str]:
     return dict(repo.table(SYNC_TABLE).get("1", {}))
 
 
-def _sync_extra(repo: Repository, before: dict[str, str]) -> dict[str, Any]:
+def _bases_if_moved(repo: Repository, entries: list[dict[str, Any]]) -> dict[str, str] | None:
+    """The sync bases before reverting ``entries``, if any of them moved bases (an
+    import did): only then can reverting move them. None spares an undo of an ordinary
+    change the exchange bases' part (125,000 of them after an import at L)."""
+    return _current_bases(repo) if any(e.get("sync") for e in entries) else None
+
+
+def _sync_extra(repo: Repository, before: dict[str, str] | None) -> dict[str, Any]:
     """How sync bases moved, in the shape an import's history entry keeps (if they did)."""
+    if before is None:
+        return {}
     after = _current_bases(repo)
     moved = {
         uuid: [before.get(uuid), after.get(uuid)]
@@ -232,7 +241,7 @@ def undo(
         raise InputError(f"Only {len(targets)} changes can be undone; use --steps {len(targets)}.")
     if dry_run:
         return targets
-    bases_before = _current_bases(repo)
+    bases_before = _bases_if_moved(repo, targets)
     for entry in targets:
         _revert(repo, entry)
     txn = repo.record_history(
@@ -260,7 +269,7 @@ def redo(repo: Repository, *, now: dt.datetime, command: str, dry_run: bool) -> 
     found: dict[str, Any] = entry
     if dry_run:
         return found
-    bases_before = _current_bases(repo)
+    bases_before = _bases_if_moved(repo, [found])
     _revert(repo, found)
     txn = repo.record_history(
         now=now,
