@@ -879,6 +879,11 @@ def _sweep_leftovers(folder: Path, meta: dict[str, Any]) -> None:
             entry.unlink()
 
 
+def _stored_id(record: dict[str, Any]) -> int:
+    record_id: int = record["id"]
+    return record_id
+
+
 def _stays(partition: Partition, record: dict[str, Any]) -> bool:
     """Whether a record stays in the data file; a malformed one does (cdt check names it)."""
     try:
@@ -1077,10 +1082,12 @@ class Repository:
         *,
         hot: bool = False,
         parts: Callable[[dict[str, Any]], bool] | None = None,
+        keep_parts: bool | None = None,
     ) -> list[T]:
         """``select``, each stored dict that passes built by ``build`` instead: a view
         that needs less of the record than its model does (a list line of an action,
-        without its notes). Views are never kept."""
+        without its notes). Views are never kept; the parts read are kept by a writable
+        copy (which may change their records) unless ``keep_parts`` says otherwise."""
         if cls.TABLE in self._cache:
             # Built already, and perhaps changed in memory or hidden (sensitivity
             # filters): a view of each model that is left, as it is now.
@@ -1092,11 +1099,19 @@ class Repository:
             elif cls.TABLE in self._whole or cls.TABLE not in PARTITIONS:
                 chosen = [raw for raw in self.table(cls.TABLE).values() if where(raw)]
             else:
-                chosen = self._stream(cls.TABLE, where, parts)
+                keep = self.writable if keep_parts is None else keep_parts
+                chosen = self._stream(cls.TABLE, where, parts, keep=keep)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._damaged(cls, exc) from None
         chosen.sort(key=_BY_ID)
         return [self._build_as(cls, build, raw) for raw in chosen]
+
+    def ids_where(self, cls: type[Record], where: Callable[[dict[str, Any]], bool]) -> list[int]:
+        """The ids of the records whose stored dict passes ``where``, in id order. Parts
+        not in memory are read one at a time and let go, by a writable copy too (its
+        parts in memory, changed or not, are read there): a check before a change needs
+        no more (does any of 100,000 actions name the agenda item to delete?)."""
+        return self.select_as(cls, _stored_id, where, keep_parts=False)
 
     def of_meeting(self, cls: type[R], meeting_id: int) -> list[R]:
         """The records of ``cls`` (agenda items, actions) of one meeting, in id order,
@@ -1113,9 +1128,11 @@ class Repository:
         table_name: str,
         where: Callable[[dict[str, Any]], bool],
         parts: Callable[[dict[str, Any]], bool] | None,
+        *,
+        keep: bool,
     ) -> list[dict[str, Any]]:
         """The stored dicts of a partitioned table that pass ``where``, reading only the
-        parts that may hold one; a read-only copy reads them one at a time and lets
+        parts that may hold one; without ``keep`` it reads them one at a time and lets
         each go (a search of 100,000 actions keeps what it found)."""
         loaded = self._parts.setdefault(table_name, {})
         folder = parts_dir(resolve_target(self.path), self.meta)
@@ -1125,7 +1142,7 @@ class Repository:
             entry = index[str(key)]
             if key in loaded or (parts is not None and not _may_hold(parts, entry)):
                 continue
-            if self.writable:
+            if keep:
                 self._load_part(table_name, key)
             else:
                 records = read_part(folder, entry["file"], table_name, self.path)

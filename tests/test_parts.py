@@ -632,6 +632,20 @@ def test_a_record_in_the_data_file_and_in_a_part_is_read_once_as_the_data_file_h
     assert [(a.id, a.title) for a in repo.all(Action)][:2] == [(a.id, a.title) for a in selected]
 
 
+def test_a_writable_copy_checks_ids_as_they_stand_without_keeping_the_parts_it_reads(
+    tracked: Run, db: Path
+) -> None:
+    with open_for_writing(db) as repo:  # actions 1 and 2 are done (in a part), 3 is open
+        assert repo.ids_where(Action, lambda raw: raw["party"] != "") == [1, 2, 3]
+        assert repo._parts.get("actions", {}) == {}  # the part was read and let go
+        changed = repo.get(Action, 2)  # its part is now kept: it may be rewritten
+        changed.owner = "SRE"
+        repo.update(changed)
+        repo.delete(repo.get(Action, 3))
+        assert repo.ids_where(Action, lambda raw: raw.get("owner") == "SRE") == [2]
+        assert repo.ids_where(Action, lambda raw: True) == [1, 2]
+
+
 def test_a_read_only_copy_finds_records_in_parts_without_keeping_the_parts(
     tracked: Run, db: Path
 ) -> None:

@@ -143,7 +143,8 @@ def move_item(repo: Repository, item_id: int, position: int, *, now: dt.datetime
 
 def detach_descendants(repo: Repository, item: AgendaItem, now: dt.datetime) -> None:
     """Items carried from ``item`` now point at its own origin, keeping chains whole."""
-    for other in repo.select(AgendaItem, lambda raw: raw.get("carried_from") == item.id):
+    for other_id in repo.ids_where(AgendaItem, lambda raw: raw.get("carried_from") == item.id):
+        other = repo.get(AgendaItem, other_id)  # only its part is kept, to be rewritten
         if other.carried_from == item.id:
             other.carried_from = item.carried_from
             other.updated = iso_time(now)
@@ -152,9 +153,9 @@ def detach_descendants(repo: Repository, item: AgendaItem, now: dt.datetime) -> 
 
 def delete_item(repo: Repository, item_id: int, *, now: dt.datetime) -> AgendaItem:
     item = repo.get(AgendaItem, item_id)
-    actions = repo.select(Action, lambda raw: raw.get("item_id") == item.id)
+    actions = repo.ids_where(Action, lambda raw: raw.get("item_id") == item.id)
     if actions:
-        ids = ", ".join(str(a.id) for a in actions)
+        ids = ", ".join(map(str, actions))
         raise InputError(
             f"Agenda item {item_id} has actions ({ids}); delete them or move them to another "
             "item first (cdt action delete ID)."
