@@ -1518,15 +1518,20 @@ class Repository:
         objects) recorded before them. A part holds the entries from its key up to the
         next part's."""
         entries = self.data.setdefault(HISTORY_TABLE, {})
+        loaded = self._parts.setdefault(HISTORY_TABLE, {})
+        waiting = set(entries)  # in memory already: the newest, and parts read before
         done: set[str] = set()
         for key in [*sorted(map(int, self._index(HISTORY_TABLE)), reverse=True), None]:
-            if key is not None:
+            if key is not None and key not in loaded:
                 self._load_part(HISTORY_TABLE, key)
-            # Every entry from ``key`` on is in memory now (the newest may not be in a
-            # part yet); an older one waits for its part.
-            ready = [t for t in entries if t not in done and (key is None or int(t) >= key)]
-            for txn in sorted(ready, key=int, reverse=True):
-                done.add(txn)
+                waiting.update(txn for txn in loaded.get(key, {}) if txn not in done)
+            # Every entry from ``key`` on is in memory now; an older one waits for its part.
+            ready = sorted(
+                (txn for txn in waiting if key is None or int(txn) >= key), key=int, reverse=True
+            )
+            waiting.difference_update(ready)
+            done.update(ready)
+            for txn in ready:
                 yield unpack_entry(entries[txn])
 
     def history_entry(self, txn: int) -> dict[str, Any]:
