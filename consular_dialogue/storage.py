@@ -1148,7 +1148,7 @@ class Repository:
                 records = read_part(folder, entry["file"], table_name, self.path)
                 # A record the data file holds too is the data file's, as _load_part has it.
                 kept = self.data.get(table_name, {})
-                streamed.extend(r for key, r in records.items() if key not in kept and where(r))
+                streamed.extend(r for i, r in records.items() if i not in kept and where(r))
         table = self.data.get(table_name, {})  # with the parts just loaded
         return [raw for raw in table.values() if where(raw)] + streamed
 

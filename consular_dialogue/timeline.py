@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
@@ -275,21 +276,6 @@ def _heads(heads: tuple[DelegationView, ...]) -> Styled:
     )
 
 
-def _once(build: Callable[..., Styled]) -> Callable[..., Styled]:
-    """``build`` called once for each different set of arguments: thousands of rows
-    repeat a few heads, places, statuses and counts. The texts it gives are shared
-    between rows, so nothing may change them."""
-    made: dict[tuple[Any, ...], Styled] = {}
-
-    def get(*key: Any) -> Styled:
-        found = made.get(key)
-        if found is None:
-            found = made[key] = build(*key)
-        return found
-
-    return get
-
-
 def _count_words(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
@@ -319,8 +305,10 @@ def meeting_timeline(timeline: MeetingTimeline) -> Axis:
             plain(location, style="dim"),
         )
 
-    main_of, marker_of, heads_of = _once(meeting), _once(_meeting_marker), _once(_heads)
-    counts_of = _once(lambda open_count, overdue: _action_counts(open_count, overdue, lang))
+    # Thousands of rows repeat a few heads, places, statuses and counts: each different
+    # cell is built once and shared between rows, so nothing may change a cell's text.
+    main_of, marker_of, heads_of = cache(meeting), cache(_meeting_marker), cache(_heads)
+    counts_of = cache(lambda open_count, overdue: _action_counts(open_count, overdue, lang))
 
     def summed_up(main: Styled, items: int, counts: Styled, overdue: bool) -> Styled:
         """The meeting cell of a narrow axis: its agenda and action counts below."""
@@ -330,7 +318,7 @@ def meeting_timeline(timeline: MeetingTimeline) -> Axis:
         )
         return _lines(main, summary)
 
-    summed_up_of = _once(summed_up)  # by the very texts main_of and counts_of gave
+    summed_up_of = cache(summed_up)  # by the very texts main_of and counts_of gave
 
     def cells(row: MeetingRow, wide: bool) -> Cells:
         main = main_of(row.kind_name, row.status, row.status_name, row.location)
@@ -380,9 +368,9 @@ ITEM_STYLES = {**STATUS_STYLES, "agreed": "green", "in-progress": "yellow", "def
 def topic_timeline(timeline: TopicTimeline) -> Axis:
     """Each time a topic was on the agenda: the item, its status and outcome, and its carries."""
     lang = timeline.lang
-    marker_of = _once(_meeting_marker)
-    status_of = _once(lambda status, name: Styled(name, style=ITEM_STYLES.get(status, "")))
-    meeting_of = _once(
+    marker_of = cache(_meeting_marker)
+    status_of = cache(lambda status, name: Styled(name, style=ITEM_STYLES.get(status, "")))
+    meeting_of = cache(
         lambda kind_name, meeting_id: Styled.assemble(kind_name, " ", (f"[{meeting_id}]", "dim"))
     )
 
@@ -456,10 +444,10 @@ def action_timeline(timeline: ActionTimeline) -> Axis:
     def meeting(date: str, kind_name: str, meeting_id: int) -> Styled:
         return Styled(f"{date} {kind_name} [{meeting_id}]")
 
-    mark_of, party_of, meeting_of = _once(mark), _once(party_cell), _once(meeting)
-    owner_of = _once(lambda owner: plain(owner, style="dim"))
-    status_of = _once(lambda status, name: Styled(name, style=STATUS_STYLES.get(status, "")))
-    due_of = _once(lambda due, overdue: Styled(due or "", style="bold red" if overdue else ""))
+    mark_of, party_of, meeting_of = cache(mark), cache(party_cell), cache(meeting)
+    owner_of = cache(lambda owner: plain(owner, style="dim"))
+    status_of = cache(lambda status, name: Styled(name, style=STATUS_STYLES.get(status, "")))
+    due_of = cache(lambda due, overdue: Styled(due or "", style="bold red" if overdue else ""))
 
     def cells(row: ActionRow, wide: bool) -> Cells:
         a = row.action
