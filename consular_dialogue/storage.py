@@ -58,7 +58,7 @@ from .models import (
 if TYPE_CHECKING:
     from tinydb.storages import Storage
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 META_TABLE = "_meta"
 HISTORY_TABLE = "history"
 SYNC_TABLE = "_sync"
@@ -72,6 +72,7 @@ ACTIONS_PER_PART = 1000
 MEETINGS_PER_PART = 1000
 ITEMS_PER_PART = 2000
 HISTORY_PART_BYTES = 256 * 1024
+CHANGES_PER_CHUNK = 1000  # a larger history entry is compressed in chunks of this many
 MIN_GRACE = 2  # writes a retired part outlives, even with no backups (slow readers)
 PENDING_PREFIX = ".pending-"
 _BY_ID = itemgetter("id")
@@ -242,27 +243,97 @@ def _migrate_0_to_1(data: Data) -> None:
     data.setdefault(HISTORY_TABLE, {})
 
 
-def pack_entry(entry: dict[str, Any]) -> dict[str, Any]:
-    """Store a history entry's changes compressed: half a file's bytes would be history,
-    parsed by every command that never looks at it."""
+def _packed(changes: Any) -> str:
     import base64
     import zlib
 
-    packed = {k: v for k, v in entry.items() if k != "changes"}
-    raw = orjson.dumps(entry.get("changes", []))
+    raw = orjson.dumps(changes)
     level = 1 if len(raw) > 1_000_000 else 6
-    packed["changes_z"] = base64.b64encode(zlib.compress(raw, level)).decode("ascii")
+    return base64.b64encode(zlib.compress(raw, level)).decode("ascii")
+
+
+def _unpacked(text: str) -> list[dict[str, Any]]:
+    import base64
+    import zlib
+
+    changes = orjson.loads(zlib.decompress(base64.b64decode(text)))
+    if not isinstance(changes, list) or not all(isinstance(c, dict) for c in changes):
+        raise TypeError("its changes are not a list of records")
+    return changes
+
+
+class ChunkedChanges:
+    """A large history entry's changes (schema 5), compressed in chunks of
+    ``CHANGES_PER_CHUNK`` and unpacked one chunk at a time as they are walked.
+
+    ``log -n 20`` reaching a bulk import's entry unpacks its newest chunk only, not
+    its 125,000 changes (720 MB as objects at L), and ``check`` or an undo of the import
+    hold one chunk at a time. ``where`` names the data file: a damaged chunk is then a
+    damaged file (exit 3) wherever a command reaches it.
+    """
+
+    __slots__ = ("chunks", "where")
+
+    def __init__(self, chunks: list[str], where: Path | None = None) -> None:
+        self.chunks = chunks
+        self.where = where
+
+    def _chunk(self, text: Any) -> list[dict[str, Any]]:
+        try:
+            return _unpacked(text)
+        except Exception as exc:  # undecodable, wrong types, ...
+            if self.where is None:
+                raise
+            raise damaged_history(self.where, exc) from None
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for text in self.chunks:
+            yield from self._chunk(text)
+
+    def __reversed__(self) -> Iterator[dict[str, Any]]:
+        for text in reversed(self.chunks):
+            yield from reversed(self._chunk(text))
+
+    def __len__(self) -> int:
+        return sum(len(self._chunk(text)) for text in self.chunks)
+
+
+def damaged_history(path: Path, exc: Exception) -> CorruptFileError:
+    return CorruptFileError(
+        f"{path} has a damaged change history ({exc!r}); "
+        f"cdt check names the entry. {restore_hint(path)}"
+    )
+
+
+def pack_entry(entry: dict[str, Any]) -> dict[str, Any]:
+    """Store a history entry's changes compressed: half a file's bytes would be history,
+    parsed by every command that never looks at it. A large entry (a bulk import) is
+    kept in chunks, so that reading its newest changes does not unpack them all."""
+    packed = {k: v for k, v in entry.items() if k != "changes"}
+    changes = entry.get("changes", [])
+    if isinstance(changes, ChunkedChanges):  # unchanged since it was read
+        packed["changes_z"] = changes.chunks
+    elif len(changes) <= CHANGES_PER_CHUNK:
+        packed["changes_z"] = _packed(changes)
+    else:
+        packed["changes_z"] = [
+            _packed(changes[start : start + CHANGES_PER_CHUNK])
+            for start in range(0, len(changes), CHANGES_PER_CHUNK)
+        ]
     return packed
 
 
-def unpack_entry(stored: dict[str, Any]) -> dict[str, Any]:
+def unpack_entry(stored: dict[str, Any], where: Path | None = None) -> dict[str, Any]:
+    """A stored entry with its changes: a list, or for a chunked entry a
+    ``ChunkedChanges`` that unpacks as it is walked."""
     if "changes_z" not in stored:
         return dict(stored)
-    import base64
-    import zlib
-
     entry = {k: v for k, v in stored.items() if k != "changes_z"}
-    entry["changes"] = orjson.loads(zlib.decompress(base64.b64decode(stored["changes_z"])))
+    packed = stored["changes_z"]
+    if isinstance(packed, list):
+        entry["changes"] = ChunkedChanges(packed, where)
+    else:
+        entry["changes"] = _unpacked(packed)
     return entry
 
 
@@ -286,11 +357,18 @@ def _migrate_3_to_4(data: Data) -> None:
     data[META_TABLE]["1"]["schema"] = 4
 
 
+def _migrate_4_to_5(data: Data) -> None:
+    """Schema 5 keeps a large history entry's changes in compressed chunks
+    (``ChunkedChanges``); entries recorded before stay whole, and are read as before."""
+    data[META_TABLE]["1"]["schema"] = 5
+
+
 MIGRATIONS: dict[int, Callable[[Data], None]] = {
     0: _migrate_0_to_1,
     1: _migrate_1_to_2,
     2: _migrate_2_to_3,
     3: _migrate_3_to_4,
+    4: _migrate_4_to_5,
 }
 
 
@@ -1532,11 +1610,11 @@ class Repository:
             waiting.difference_update(ready)
             done.update(ready)
             for txn in ready:
-                yield unpack_entry(entries[txn])
+                yield unpack_entry(entries[txn], self.path)
 
     def history_entry(self, txn: int) -> dict[str, Any]:
         self._load_holding(HISTORY_TABLE, txn)
-        return unpack_entry(self.data[HISTORY_TABLE][str(txn)])
+        return unpack_entry(self.data[HISTORY_TABLE][str(txn)], self.path)
 
     def set_history_entry(self, txn: int, entry: dict[str, Any]) -> None:
         self._load_holding(HISTORY_TABLE, txn)

@@ -29,6 +29,7 @@ from consular_dialogue.services.dialogues import add_dialogue
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
 from consular_dialogue.storage import (
     ACTIONS_PER_PART,
+    CHANGES_PER_CHUNK,
     HISTORY_PART_BYTES,
     ITEMS_PER_PART,
     PARTITIONS,
@@ -211,6 +212,85 @@ def test_the_newest_history_is_shown_and_undone_without_reading_an_older_part(
     assert run_cdt(["log"], env).code == 3  # reaching the bulk entry: its part is missing
     shutil.move(tmp_path / bulk, parts_of(db) / bulk)
     assert run_cdt(["meeting", "show", "1", "--json"], env).json()["title"] != "Otra"
+
+
+def bulk_entry(data: dict[str, Any]) -> dict[str, Any]:
+    entries: list[dict[str, Any]] = [e for e in data["history"].values() if e["action"] == "import"]
+    (entry,) = entries
+    return entry
+
+
+def test_a_bulk_commands_history_is_chunked_and_log_unpacks_only_its_newest_chunk(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.json"
+    bulk_command(db)  # 2,001 changes: the dialogue and 2,000 meetings
+    data = read_whole(db)
+    chunks = bulk_entry(data)["changes_z"]
+    assert isinstance(chunks, list) and len(chunks) == -(-2001 // CHANGES_PER_CHUNK)
+    chunks[0] = "not base64!"  # the oldest changes: the dialogue and the first meetings
+    write_whole(db, data)
+    before = db.read_bytes()
+    env = base_env(db, COLUMNS="120")
+
+    shown = run_cdt(["log", "-n", "5"], env)
+    assert shown.code == 0, shown.stderr
+    assert shown.stdout.splitlines()[0].split()[3:5] == ["meeting", "2000"]
+    assert len(shown.stdout.splitlines()) == 5
+    for result in (run_cdt(["log"], env), run_cdt(["undo"], env)):
+        assert result.code == 3
+        assert f"Error: {db} has a damaged change history" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert db.read_bytes() == before
+    checked = run_cdt(["check"], env)
+    assert checked.code == 1 and "history entry 1 is damaged" in checked.stdout
+
+
+def test_undo_and_redo_of_a_chunked_entry_put_back_every_record_and_keep_its_chunks(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.json"
+    bulk_command(db)
+    chunks = bulk_entry(read_whole(db))["changes_z"]
+    env = base_env(db)
+
+    undone = run_cdt(["undo"], env)
+    assert undone.code == 0, undone.stderr
+    assert "(2001 changes)" in undone.stderr
+    assert run_cdt(["meeting", "list", "--json"], env).json() == []
+    assert run_cdt(["redo"], env).code == 0
+    meetings = run_cdt(["meeting", "list", "--json"], env).json()
+    assert sorted(m["id"] for m in meetings) == list(range(1, 2001))
+    data = read_whole(db)
+    assert bulk_entry(data)["changes_z"] == chunks
+    undo_entry = next(e for e in data["history"].values() if e["action"] == "undo")
+    assert isinstance(undo_entry["changes_z"], list)  # the undo's own 2,001 changes
+    logged = run_cdt(["log", "--json"], env).json()
+    assert len(logged) == 3 * 2001
+
+
+def test_a_schema_4_file_whose_bulk_entry_is_one_packed_array_is_read_and_undone(
+    tmp_path: Path,
+) -> None:
+    import base64
+    import zlib
+
+    db = tmp_path / "tracker.json"
+    bulk_command(db)
+    data = read_whole(db)
+    entry = bulk_entry(data)
+    changes = list(open_for_reading(db).history()[-1]["changes"])
+    assert len(changes) == 2001
+    # As schema 4 stored every entry: its changes as one compressed JSON array.
+    entry["changes_z"] = base64.b64encode(zlib.compress(orjson.dumps(changes))).decode()
+    data["_meta"]["1"]["schema"] = 4
+    write_whole(db, data)
+    env = base_env(db, COLUMNS="120")
+
+    assert run_cdt(["log", "-n", "1"], env).stdout.split()[3:5] == ["meeting", "2000"]
+    assert run_cdt(["undo"], env).code == 0
+    assert run_cdt(["meeting", "list", "--json"], env).json() == []
+    assert meta_of(db)["schema"] == SCHEMA_VERSION
 
 
 def test_undoing_an_ordinary_change_never_reads_the_exchange_bases(

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from ..errors import CorruptFileError, InputError
-from ..storage import SYNC_TABLE, Repository, restore_hint
+from ..errors import InputError
+from ..storage import SYNC_TABLE, Repository, damaged_history
 from .exchange import sync_bases
 
 REVERSIBLE = {"undo", "redo"}
@@ -150,10 +150,7 @@ def newest_first(repo: Repository) -> Iterator[dict[str, Any]]:
         except StopIteration:
             return
         except Exception as exc:  # undecodable compressed changes, wrong types, ...
-            raise CorruptFileError(
-                f"{repo.path} has a damaged change history ({exc!r}); "
-                f"cdt check names the entry. {restore_hint(repo.path)}"
-            ) from None
+            raise damaged_history(repo.path, exc) from None
         yield entry
 
 
