@@ -357,6 +357,12 @@ COMMANDS = [
     Command("topics", "`topic list`", lambda d, r: ["topic", "list"]),
     Command("action_timeline", "`timeline --actions`", lambda d, r: ["timeline", "--actions"]),
     Command("log", "`log -n 20`", lambda d, r: ["log", "-n", "20"]),
+    Command("agenda_all", "`agenda list`", lambda d, r: ["agenda", "list"]),
+    Command(
+        "list_all",
+        "`action list --status all`",
+        lambda d, r: ["action", "list", "--status", "all"],
+    ),
     Command("add", "`action add` (write)", _add_args),
     Command("done", "`action done` (write)", lambda d, r: ["action", "done", str(d.open_ids[r])]),
 ]

@@ -76,6 +76,7 @@ CHANGES_PER_CHUNK = 1000  # a larger history entry is compressed in chunks of th
 MIN_GRACE = 2  # writes a retired part outlives, even with no backups (slow readers)
 PENDING_PREFIX = ".pending-"
 _BY_ID = itemgetter("id")
+_FIRST = itemgetter(0)
 _MODEL_ID = attrgetter("id")
 
 R = TypeVar("R", bound=Record)
@@ -1178,7 +1179,9 @@ class Repository:
                 chosen = [raw for raw in self.table(cls.TABLE).values() if where(raw)]
             else:
                 keep = self.writable if keep_parts is None else keep_parts
-                chosen = self._stream(cls.TABLE, where, parts, keep=keep)
+                built = self._stream(cls, build, where, parts, keep=keep)
+                built.sort(key=_FIRST)
+                return [view for _, view in built]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._damaged(cls, exc) from None
         chosen.sort(key=_BY_ID)
@@ -1203,19 +1206,22 @@ class Repository:
 
     def _stream(
         self,
-        table_name: str,
+        cls: type[Record],
+        build: Callable[[dict[str, Any]], T],
         where: Callable[[dict[str, Any]], bool],
         parts: Callable[[dict[str, Any]], bool] | None,
         *,
         keep: bool,
-    ) -> list[dict[str, Any]]:
-        """The stored dicts of a partitioned table that pass ``where``, reading only the
-        parts that may hold one; without ``keep`` it reads them one at a time and lets
-        each go (a search of 100,000 actions keeps what it found)."""
+    ) -> list[tuple[int, T]]:
+        """Each stored record of a partitioned table that passes ``where``, by its id and
+        built by ``build``, reading only the parts that may hold one; without ``keep`` it
+        reads them one at a time, builds what passes and lets each go (a list of 100,000
+        actions holds their lines, not their records with notes and change logs)."""
+        table_name = cls.TABLE
         loaded = self._parts.setdefault(table_name, {})
         folder = parts_dir(resolve_target(self.path), self.meta)
         index = self._index(table_name)
-        streamed: list[dict[str, Any]] = []
+        streamed: list[tuple[int, T]] = []
         for key in sorted(map(int, index)):
             entry = index[str(key)]
             if key in loaded or (parts is not None and not _may_hold(parts, entry)):
@@ -1226,9 +1232,15 @@ class Repository:
                 records = read_part(folder, entry["file"], table_name, self.path)
                 # A record the data file holds too is the data file's, as _load_part has it.
                 kept = self.data.get(table_name, {})
-                streamed.extend(r for i, r in records.items() if i not in kept and where(r))
+                streamed += [
+                    (r["id"], self._build_as(cls, build, r))
+                    for i, r in records.items()
+                    if i not in kept and where(r)
+                ]
         table = self.data.get(table_name, {})  # with the parts just loaded
-        return [raw for raw in table.values() if where(raw)] + streamed
+        return [
+            (raw["id"], self._build_as(cls, build, raw)) for raw in table.values() if where(raw)
+        ] + streamed
 
     def _passes(
         self, cls: type[Record], where: Callable[[dict[str, Any]], bool], raw: dict[str, Any]
