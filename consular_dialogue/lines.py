@@ -22,7 +22,7 @@ from itertools import islice
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from .i18n import label, status_name
-from .models import ActionStatus
+from .models import ActionStatus, AgendaStatus
 from .text import clean
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from .models import Action, ActionLine
+    from .models import Action, ActionLine, AgendaItem, Meeting
     from .services.search import Hit
 
 T = TypeVar("T")
@@ -499,6 +499,63 @@ def actions_table(
     styles: list[Sequence[str | None]] = [
         plain, [s for _, s in dues], plain, plain, [s for _, s in status_cells], plain, plain
     ]  # fmt: skip
+    _fill(table, texts, styles)
+    return table
+
+
+def meeting_cell(meeting_id: Any, meetings: dict[int, Meeting]) -> str:
+    """An agenda item's meeting: ``12 · 2023-04-24``, or the stored reference if unknown."""
+    meeting = meetings.get(meeting_id)
+    return f"{meeting_id} · {meeting.date.iso}" if meeting else reference_text(meeting_id)
+
+
+def under_title(item: AgendaItem) -> str:
+    """What a list shows under (or after) an item's title: its topic slug and the item
+    it was carried from (``h2-visas ← 7``)."""
+    carried = f"← {reference_text(item.carried_from)}" if item.carried_from else ""
+    return " ".join(part for part in (clean(item.topic), carried) if part)
+
+
+def agenda_table(
+    items: Sequence[AgendaItem],
+    meetings: dict[int, Meeting],
+    lang: str,
+    *,
+    show_meeting: bool = True,
+) -> RenderableType:
+    """Agenda items. A short list is Rich's table (``render.short_agenda_table``: an
+    item's topic and origin under its title); a long one is a line per item, its topic
+    and origin after the title, built a column at a time without Rich."""
+    if len(items) <= LONG_LIST:
+        from .render import short_agenda_table
+
+        return short_agenda_table(items, meetings, lang, show_meeting=show_meeting)
+    columns = ["id", "meeting", "title", "status", "lead", "outcome"]
+    if not show_meeting:
+        columns.remove("meeting")
+    table = LineTable([label(c, lang) for c in columns], [c in WIDE_COLUMNS for c in columns])
+    statuses = {s: status_cell(s.value, lang) for s in AgendaStatus}
+    status_cells = [statuses[i.status] for i in items]
+    titles = [clean(f"{i.position}. {i.title}") for i in items]
+    unders = list(map(under_title, items))
+    texts = [[str(i.id) for i in items]]
+    if show_meeting:
+        meeting_of = partial(meeting_cell, meetings=meetings)
+        texts.append(each_once(meeting_of, [i.meeting_id for i in items]))
+    texts += [
+        [
+            f"{title} · {under}" if under else title
+            for title, under in zip(titles, unders, strict=True)
+        ],
+        [text for text, _ in status_cells],
+        each_once(
+            lambda lead: clean(status_name(lead, lang)) if lead else "", [i.lead for i in items]
+        ),
+        [clean(i.outcome) for i in items],
+    ]
+    plain: list[str | None] = [None] * len(items)
+    styles = [plain] * len(texts)
+    styles[-3] = [style or None for _, style in status_cells]  # the status column
     _fill(table, texts, styles)
     return table
 

@@ -51,10 +51,12 @@ from .lines import (  # noqa: E402
     CutLines,
     LineTable,
     actions_table,
+    agenda_table,
     due_cell,
     list_table,
-    reference_text,
+    meeting_cell,
     status_cell,
+    under_title,
 )
 
 if TYPE_CHECKING:
@@ -345,40 +347,30 @@ def topics_table(rows: Sequence[tuple[Topic, int, int]], lang: str) -> Renderabl
     return table
 
 
-def agenda_table(
+def short_agenda_table(
     items: Sequence[AgendaItem],
     meetings: dict[int, Meeting],
     lang: str,
     *,
     show_meeting: bool = True,
 ) -> RenderableType:
-    """Agenda items: "position. title", and under it the topic slug and the item it
-    was carried from (``← 7``), so that a slug is never split at 80 columns."""
+    """A short agenda list (see ``lines.agenda_table``) as a Rich table: "position.
+    title", and under it the topic slug and the item it was carried from (``← 7``), so
+    that a slug is never split at 80 columns."""
     if not items:
         return empty("no_items", lang)
     columns = ["id", "meeting", "title", "status", "lead", "outcome"]
     if not show_meeting:
         columns.remove("meeting")
-    table = list_table(lang, len(items), *columns)
-    long_list = isinstance(table, LineTable)
+    table = _table(lang, *columns)
     for i in items:
-        meeting = meetings.get(i.meeting_id)
         cells: list[RenderableType] = [str(i.id)]
         if show_meeting:
-            cells.append(
-                f"{i.meeting_id} · {meeting.date.iso}" if meeting else reference_text(i.meeting_id)
-            )
+            cells.append(meeting_cell(i.meeting_id, meetings))
         title = plain(f"{i.position}. {i.title}")
-        under = " ".join(
-            part
-            for part in (
-                clean(i.topic),
-                f"← {reference_text(i.carried_from)}" if i.carried_from else "",
-            )
-            if part
-        )
+        under = under_title(i)
         if under:
-            title.append(" · " if long_list else "\n")
+            title.append("\n")
             title.append(under, style="dim")
         cells += [
             title,

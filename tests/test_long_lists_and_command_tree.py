@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,26 @@ from consular_dialogue.cli import (
     requested_command,
     requested_subcommand,
 )
-from consular_dialogue.lines import LONG_LIST, LineTable, actions_table, each_once
-from consular_dialogue.models import Action, ActionLine, ActionStatus, Meeting, meeting_title
+from consular_dialogue.lines import (
+    LONG_LIST,
+    WIDE_COLUMNS,
+    LineTable,
+    actions_table,
+    each_once,
+)
+from consular_dialogue.models import (
+    Action,
+    ActionLine,
+    ActionStatus,
+    AgendaItem,
+    AgendaStatus,
+    Meeting,
+    meeting_title,
+)
 from consular_dialogue.storage import (
     HISTORY_TABLE,
     SCHEMA_VERSION,
+    Repository,
     open_for_reading,
     open_for_writing,
     parse_file,
@@ -656,33 +672,34 @@ def test_plain_width_is_richs_width_on_a_pipe_and_none_where_rich_would_colour()
     assert _plain_width_probe(TTY_COMPATIBLE="1")[0] == "None"
 
 
-def test_a_long_action_list_to_a_pipe_is_drawn_without_importing_rich(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    from conftest import base_env
-
+@contextlib.contextmanager
+def _one_meeting(db: Path) -> Iterator[Repository]:
+    """A writable new file holding a dialogue and its meeting 1 (17 April 2023)."""
     from consular_dialogue.dates import PartialDate
     from consular_dialogue.models import MeetingKind
-    from consular_dialogue.services.actions import add_action
     from consular_dialogue.services.dialogues import add_dialogue
     from consular_dialogue.services.meetings import MeetingFields, record_meeting
 
-    db = tmp_path / "tracker.json"
     with open_for_writing(db) as repo:
         add_dialogue(repo, name="D", key="d", parties=["MX", "US"], established=None,
                      notes=None, now=NOW)  # fmt: skip
         record_meeting(repo, MeetingFields(title="Reunión", kind=MeetingKind.ANNUAL,
                        date=PartialDate(2023, 4, 17)), dialogue_key=None, now=NOW)  # fmt: skip
-        for n in range(LONG_LIST + 5):
-            add_action(repo, title=f"Acción número {n} sobre notificación consular",
-                       meeting_id=1, item_id=None, party="MX" if n % 2 else "US",
-                       owner="Dirección General", due=TODAY + dt.timedelta(days=n - 30),
-                       priority=None, level=None, now=NOW)  # fmt: skip
+        yield repo
+
+
+def _without_rich(db: Path, *argv: str) -> tuple[Any, dict[str, str]]:
+    """Run ``cdt argv`` on ``db`` in a fresh interpreter, stdout a pipe, and check that it
+    never imported Rich; its finished process and environment."""
+    import subprocess
+    import sys
+
+    from conftest import base_env
+
     probe = (
         "import sys\n"
         "from consular_dialogue.cli import main\n"
-        "try:\n    main(['action', 'list'])\nexcept SystemExit:\n    pass\n"
+        f"try:\n    main({list(argv)!r})\nexcept SystemExit:\n    pass\n"
         "print('rich.console' in sys.modules, file=sys.stderr)\n"
     )
     env = base_env(db, now="2023-04-24T10:00:00-06:00")
@@ -690,6 +707,20 @@ def test_a_long_action_list_to_a_pipe_is_drawn_without_importing_rich(tmp_path: 
         [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
     )
     assert done.stderr.strip() == "False"
+    return done, env
+
+
+def test_a_long_action_list_to_a_pipe_is_drawn_without_importing_rich(tmp_path: Path) -> None:
+    from consular_dialogue.services.actions import add_action
+
+    db = tmp_path / "tracker.json"
+    with _one_meeting(db) as repo:
+        for n in range(LONG_LIST + 5):
+            add_action(repo, title=f"Acción número {n} sobre notificación consular",
+                       meeting_id=1, item_id=None, party="MX" if n % 2 else "US",
+                       owner="Dirección General", due=TODAY + dt.timedelta(days=n - 30),
+                       priority=None, level=None, now=NOW)  # fmt: skip
+    done, env = _without_rich(db, "action", "list")
     actions = sorted(open_for_reading(db).all(Action), key=lambda a: (a.due or TODAY, a.id))
     expected = render(actions_table(actions, TODAY, "en"), int(env["COLUMNS"]))
     assert done.stdout == expected
@@ -751,3 +782,84 @@ def test_a_column_of_latin_text_is_cut_and_padded_as_rich_measures_it() -> None:
                 joined = "".join(texts)
                 flat = "\n" not in joined and _one_cell_each(joined)
                 assert _fit_column(texts, width, pad=pad, flat=flat) == expected, (texts, width)
+
+
+def _agenda_as_rich_cells(
+    items: list[AgendaItem], meetings: dict[int, Meeting], *, show_meeting: bool
+) -> LineTable:
+    """A long agenda list as it was drawn before it was built without Rich: each row's
+    cells Rich ``Text``, the topic and origin appended after the title, dim."""
+    from consular_dialogue.i18n import label, status_name
+    from consular_dialogue.render import plain, status_text
+
+    columns = ["id", *(["meeting"] if show_meeting else []), "title", "status", "lead", "outcome"]
+    table = LineTable([label(c, "en") for c in columns], [c in WIDE_COLUMNS for c in columns])
+    for i in items:
+        meeting = meetings.get(i.meeting_id)
+        cells: list[Any] = [str(i.id)]
+        if show_meeting:
+            cells.append(f"{i.meeting_id} · {meeting.date.iso}" if meeting else str(i.meeting_id))
+        title = plain(f"{i.position}. {i.title}")
+        under = " ".join(
+            p for p in (plain(i.topic).plain, f"← {i.carried_from}" if i.carried_from else "") if p
+        )
+        if under:
+            title.append(" · ")
+            title.append(under, style="dim")
+        lead = plain(status_name(i.lead, "en") if i.lead else "")
+        cells += [title, status_text(i.status.value, "en"), lead, plain(i.outcome)]
+        table.add_row(*cells)
+    return table
+
+
+def test_a_long_agenda_list_is_drawn_as_its_rich_cells_were_in_plain_and_in_colour() -> None:
+    from consular_dialogue.dates import PartialDate
+    from consular_dialogue.lines import agenda_table
+
+    meetings = {1: Meeting(id=1, title="Reunión", date=PartialDate(2023, 4, 17))}
+    statuses = list(AgendaStatus)
+    items = [
+        AgendaItem(
+            id=n,
+            meeting_id=1 if n % 7 else 99,  # an item of a meeting the list does not know
+            position=n,
+            title=f"Notificación consular {n}" + ("\x1b[31m rojo\u202e" if n % 5 == 0 else ""),
+            topic=("h2-visas" if n % 3 else "consular-\x07access") if n % 4 else None,
+            status=statuses[n % len(statuses)],
+            outcome=f"Acuerdo {n}\nsegunda línea" if n % 2 else None,
+            lead=[None, "MX", "US", "joint", "Oficina\x1b"][n % 5],
+            carried_from=n - 1 if n % 6 == 0 else None,
+        )
+        for n in range(1, LONG_LIST + 10)
+    ]
+    for show_meeting in (True, False):
+        built = agenda_table(items, meetings, "en", show_meeting=show_meeting)
+        expected = _agenda_as_rich_cells(items, meetings, show_meeting=show_meeting)
+        assert isinstance(built, LineTable)
+        for width in (30, 80, 160):
+            plain = "".join(built.plain_lines(width))
+            assert plain == "".join(expected.plain_lines(width))
+            coloured = [io.StringIO(), io.StringIO()]
+            for table, buffer in zip((built, expected), coloured, strict=True):
+                Console(file=buffer, width=width, force_terminal=True).print(table, crop=False)
+            assert coloured[0].getvalue() == coloured[1].getvalue()
+        assert "5. Notificación consular 5\\x1b[31m rojo\\u202e · h2-visas" in plain
+
+
+def test_a_long_agenda_list_to_a_pipe_is_drawn_without_importing_rich(tmp_path: Path) -> None:
+    from consular_dialogue.lines import agenda_table
+    from consular_dialogue.services.agenda import add_item
+
+    db = tmp_path / "tracker.json"
+    with _one_meeting(db) as repo:
+        for n in range(LONG_LIST + 5):
+            add_item(repo, 1, title=f"Punto {n} sobre notificación consular", topic=None,
+                     status=None, outcome="Acordado" if n % 2 else None,
+                     lead="MX" if n % 3 else None, level=None, now=NOW)  # fmt: skip
+    done, env = _without_rich(db, "agenda", "list")
+    stored = open_for_reading(db)
+    items = sorted(stored.all(AgendaItem), key=lambda i: i.position)
+    meetings = {m.id: m for m in stored.all(Meeting)}
+    expected = render(agenda_table(items, meetings, "en"), int(env["COLUMNS"]))
+    assert done.stdout == expected
+    assert len(done.stdout.splitlines()) == 2 + LONG_LIST + 5

@@ -94,7 +94,7 @@ def list_(
     if json_out:
         print_json([i.to_record() for i in items])
         return
-    from ..render import agenda_table
+    from ..lines import agenda_table
 
     # One meeting's agenda needs no meeting column.
     st.show(agenda_table(items, meetings, st.settings.lang, show_meeting=meeting is None))
