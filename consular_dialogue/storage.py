@@ -265,7 +265,8 @@ def _unpacked(text: str) -> list[dict[str, Any]]:
 
 class ChunkedChanges:
     """A large history entry's changes (schema 5), compressed in chunks of
-    ``CHANGES_PER_CHUNK`` and unpacked one chunk at a time as they are walked.
+    ``CHANGES_PER_CHUNK`` (the last one fewer) and unpacked one chunk at a time as they
+    are walked.
 
     ``log -n 20`` reaching a bulk import's entry unpacks its newest chunk only, not
     its 125,000 changes (720 MB as objects at L), and ``check`` or an undo of the import
@@ -273,30 +274,53 @@ class ChunkedChanges:
     damaged file (exit 3) wherever a command reaches it.
     """
 
-    __slots__ = ("chunks", "where")
+    __slots__ = ("_count", "chunks", "where")
 
-    def __init__(self, chunks: list[str], where: Path | None = None) -> None:
-        self.chunks = chunks
+    def __init__(self, chunks: list[Any], where: Path | None = None) -> None:
+        if len(chunks) < 2 or not all(isinstance(text, str) for text in chunks):
+            raise TypeError("its changes are not two or more packed chunks")
+        self.chunks: list[str] = chunks
         self.where = where
+        self._count: int | None = None  # known once every chunk has been unpacked
 
-    def _chunk(self, text: Any) -> list[dict[str, Any]]:
+    def _chunk(self, index: int) -> list[dict[str, Any]]:
         try:
-            return _unpacked(text)
+            changes = _unpacked(self.chunks[index])
+            if index < len(self.chunks) - 1:
+                if len(changes) != CHANGES_PER_CHUNK:
+                    raise ValueError(f"its chunk {index + 1} holds {len(changes)} changes")
+            elif not changes or len(changes) > CHANGES_PER_CHUNK:
+                raise ValueError(f"its last chunk holds {len(changes)} changes")
         except Exception as exc:  # undecodable, wrong types, ...
             if self.where is None:
                 raise
             raise damaged_history(self.where, exc) from None
+        return changes
+
+    def _walk(self, indexes: Iterable[int], newest_first: bool) -> Iterator[dict[str, Any]]:
+        count = 0
+        for index in indexes:
+            changes = self._chunk(index)
+            count += len(changes)
+            yield from reversed(changes) if newest_first else changes
+        self._count = count
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        for text in self.chunks:
-            yield from self._chunk(text)
+        return self._walk(range(len(self.chunks)), newest_first=False)
 
     def __reversed__(self) -> Iterator[dict[str, Any]]:
-        for text in reversed(self.chunks):
-            yield from reversed(self._chunk(text))
+        return self._walk(reversed(range(len(self.chunks))), newest_first=True)
 
     def __len__(self) -> int:
-        return sum(len(self._chunk(text)) for text in self.chunks)
+        if self._count is None:
+            self._count = sum(len(self._chunk(i)) for i in range(len(self.chunks)))
+        return self._count
+
+    def checked(self) -> list[str]:
+        """The chunks as they are stored, each unpacked once first (unless a walk did
+        already): a change that only marks the entry never writes over damage."""
+        len(self)
+        return self.chunks
 
 
 def damaged_history(path: Path, exc: Exception) -> CorruptFileError:
@@ -313,14 +337,14 @@ def pack_entry(entry: dict[str, Any]) -> dict[str, Any]:
     packed = {k: v for k, v in entry.items() if k != "changes"}
     changes = entry.get("changes", [])
     if isinstance(changes, ChunkedChanges):  # unchanged since it was read
-        packed["changes_z"] = changes.chunks
-    elif len(changes) <= CHANGES_PER_CHUNK:
-        packed["changes_z"] = _packed(changes)
-    else:
+        packed["changes_z"] = changes.checked()
+    elif isinstance(changes, list) and len(changes) > CHANGES_PER_CHUNK:
         packed["changes_z"] = [
             _packed(changes[start : start + CHANGES_PER_CHUNK])
             for start in range(0, len(changes), CHANGES_PER_CHUNK)
         ]
+    else:  # whatever it is: an unmigrated file's damaged entry is check's to name
+        packed["changes_z"] = _packed(changes)
     return packed
 
 
@@ -331,10 +355,15 @@ def unpack_entry(stored: dict[str, Any], where: Path | None = None) -> dict[str,
         return dict(stored)
     entry = {k: v for k, v in stored.items() if k != "changes_z"}
     packed = stored["changes_z"]
-    if isinstance(packed, list):
-        entry["changes"] = ChunkedChanges(packed, where)
-    else:
-        entry["changes"] = _unpacked(packed)
+    try:
+        if isinstance(packed, list):
+            entry["changes"] = ChunkedChanges(packed, where)
+        else:
+            entry["changes"] = _unpacked(packed)
+    except Exception as exc:  # undecodable, wrong types, ...
+        if where is None:
+            raise
+        raise damaged_history(where, exc) from None
     return entry
 
 

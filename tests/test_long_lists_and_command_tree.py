@@ -790,6 +790,7 @@ def _agenda_as_rich_cells(
     """A long agenda list as it was drawn before it was built without Rich: each row's
     cells Rich ``Text``, the topic and origin appended after the title, dim."""
     from consular_dialogue.i18n import label, status_name
+    from consular_dialogue.lines import reference_text
     from consular_dialogue.render import plain, status_text
 
     columns = ["id", *(["meeting"] if show_meeting else []), "title", "status", "lead", "outcome"]
@@ -798,10 +799,17 @@ def _agenda_as_rich_cells(
         meeting = meetings.get(i.meeting_id)
         cells: list[Any] = [str(i.id)]
         if show_meeting:
-            cells.append(f"{i.meeting_id} · {meeting.date.iso}" if meeting else str(i.meeting_id))
+            cells.append(
+                f"{i.meeting_id} · {meeting.date.iso}" if meeting else reference_text(i.meeting_id)
+            )
         title = plain(f"{i.position}. {i.title}")
         under = " ".join(
-            p for p in (plain(i.topic).plain, f"← {i.carried_from}" if i.carried_from else "") if p
+            p
+            for p in (
+                plain(i.topic).plain,
+                f"← {reference_text(i.carried_from)}" if i.carried_from else "",
+            )
+            if p
         )
         if under:
             title.append(" · ")
@@ -821,7 +829,8 @@ def test_a_long_agenda_list_is_drawn_as_its_rich_cells_were_in_plain_and_in_colo
     items = [
         AgendaItem(
             id=n,
-            meeting_id=1 if n % 7 else 99,  # an item of a meeting the list does not know
+            # Items of meetings the list does not know: one by number, one hand-edited.
+            meeting_id=(1 if n % 7 else 99) if n != 3 else "7\x1b",  # type: ignore[arg-type]
             position=n,
             title=f"Notificación consular {n}" + ("\x1b[31m rojo\u202e" if n % 5 == 0 else ""),
             topic=("h2-visas" if n % 3 else "consular-\x07access") if n % 4 else None,
@@ -832,7 +841,10 @@ def test_a_long_agenda_list_is_drawn_as_its_rich_cells_were_in_plain_and_in_colo
         )
         for n in range(1, LONG_LIST + 10)
     ]
+    assert not isinstance(agenda_table(items[:LONG_LIST], meetings, "en"), LineTable)
     for show_meeting in (True, False):
+        built = agenda_table(items[: LONG_LIST + 1], meetings, "en", show_meeting=show_meeting)
+        assert isinstance(built, LineTable)
         built = agenda_table(items, meetings, "en", show_meeting=show_meeting)
         expected = _agenda_as_rich_cells(items, meetings, show_meeting=show_meeting)
         assert isinstance(built, LineTable)

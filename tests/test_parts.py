@@ -246,6 +246,113 @@ def test_a_bulk_commands_history_is_chunked_and_log_unpacks_only_its_newest_chun
     assert checked.code == 1 and "history entry 1 is damaged" in checked.stdout
 
 
+def _packed_by_hand(changes: list[dict[str, Any]]) -> str:
+    import base64
+    import zlib
+
+    return base64.b64encode(zlib.compress(orjson.dumps(changes))).decode()
+
+
+def _first_chunk(chunks: list[str]) -> list[dict[str, Any]]:
+    import base64
+    import zlib
+
+    changes: list[dict[str, Any]] = orjson.loads(zlib.decompress(base64.b64decode(chunks[0])))
+    return changes
+
+
+CHUNK_DAMAGE: dict[str, tuple[Callable[[list[str]], list[str]], bool]] = {
+    # How the chunk list is damaged, and whether the newest changes can still be shown.
+    "no chunks": (lambda chunks: [], False),
+    "a chunk short of a thousand": (
+        lambda chunks: [_packed_by_hand(_first_chunk(chunks)[1:]), *chunks[1:]],
+        True,
+    ),
+    "an empty last chunk": (lambda chunks: [*chunks[:-1], _packed_by_hand([])], False),
+    "a chunk that is not text": (lambda chunks: [*chunks[:-1], 42], False),  # type: ignore[list-item]
+}
+
+
+@pytest.mark.parametrize("damage", CHUNK_DAMAGE)
+def test_a_chunked_entry_that_pack_entry_could_not_have_written_is_damage(
+    tmp_path: Path, damage: str
+) -> None:
+    db = tmp_path / "tracker.json"
+    bulk_command(db)
+    env = base_env(db, COLUMNS="120")
+    assert run_cdt(["meeting", "edit", "1", "--title", "Otra"], env).code == 0
+    data = read_whole(db)
+    damaged, newest_shown = CHUNK_DAMAGE[damage]
+    entry = bulk_entry(data)
+    entry["changes_z"] = damaged(entry["changes_z"])
+    write_whole(db, data)
+    before = db.read_bytes()
+
+    assert (run_cdt(["log", "-n", "5"], env).code == 0) is newest_shown
+    for argv in (["log"], ["undo", "--steps", "2"], ["undo", "--steps", "2", "--dry-run"]):
+        result = run_cdt(argv, env)
+        assert result.code == 3, argv
+        assert result.stderr.startswith(f"Error: {db} has a damaged change history")
+        assert len(result.stderr.splitlines()) == 1  # no line about the edit's entry first
+    assert db.read_bytes() == before
+    checked = run_cdt(["check"], env)
+    assert checked.code == 1 and "history entry 1 is damaged" in checked.stdout
+
+
+def test_a_redo_refuses_to_mark_an_entry_whose_chunks_are_damaged(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.json"
+    bulk_command(db)
+    env = base_env(db)
+    assert run_cdt(["undo"], env).code == 0
+    data = read_whole(db)
+    bulk_entry(data)["changes_z"][0] = "not base64!"  # the entry the redo re-enables
+    write_whole(db, data)
+    before = db.read_bytes()
+
+    result = run_cdt(["redo"], env)
+
+    assert result.code == 3
+    assert f"Error: {db} has a damaged change history" in result.stderr
+    assert db.read_bytes() == before
+
+
+def test_marking_a_chunked_entry_stores_its_chunks_as_they_were_read() -> None:
+    from consular_dialogue.storage import pack_entry, unpack_entry
+
+    changes = [
+        {"kind": "meeting", "id": n, "uuid": f"u{n}", "before": None, "after": {"id": n}}
+        for n in range(1, CHANGES_PER_CHUNK + 2)
+    ]
+    stored = pack_entry({"txn": 1, "action": "import", "changes": changes})
+    assert isinstance(stored["changes_z"], list) and len(stored["changes_z"]) == 2
+    entry = unpack_entry(stored)
+    assert list(entry["changes"]) == changes and len(entry["changes"]) == len(changes)
+    entry["undone_by"] = 2
+    marked = pack_entry(entry)
+    assert marked["changes_z"] is stored["changes_z"]  # not unpacked and packed again
+    assert marked["undone_by"] == 2
+
+
+def test_an_unmigrated_entry_whose_changes_are_not_a_list_is_named_by_check(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.json"
+    env = base_env(db)
+    assert run_cdt(["dialogue", "add", "D", "--key", "d", "--parties", "MX,US"], env).code == 0
+    data = read_whole(db)
+    data["_meta"]["1"]["schema"] = 1
+    (entry,) = data["history"].values()
+    entry.pop("changes_z")
+    entry["changes"] = None  # as a schema 1 file held changes: in the clear
+    write_whole(db, data)
+
+    assert run_cdt(["dialogue", "list"], env).code == 0
+    checked = run_cdt(["check"], env)
+    assert checked.code == 1 and "history entry 1 is damaged" in checked.stdout
+    logged = run_cdt(["log"], env)
+    assert logged.code == 3 and "Traceback" not in logged.stderr
+
+
 def test_undo_and_redo_of_a_chunked_entry_put_back_every_record_and_keep_its_chunks(
     tmp_path: Path,
 ) -> None:

@@ -65,8 +65,9 @@ def undo_command(
         with writing(ctx) as repo:
             entries = undo(repo, steps, now=st.settings.now, command=st.command_line, dry_run=False)
     verb = "Would undo" if dry_run else "Undid"
-    for entry in entries:
-        say(ctx, f"{verb} {entry['txn']}: {entry['command']} ({len(entry['changes'])} changes)")
+    counts = [len(entry["changes"]) for entry in entries]  # a damaged one stops all lines
+    for entry, count in zip(entries, counts, strict=True):
+        say(ctx, f"{verb} {entry['txn']}: {entry['command']} ({count} changes)")
 
 
 def redo_command(
