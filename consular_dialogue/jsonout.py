@@ -11,6 +11,8 @@ Apart from ``exporters`` so that ``--json`` does not load the export formats' re
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -43,3 +45,19 @@ def dump_json(value: Any) -> bytes:
     ):
         raw = _RAW.sub(_escape, raw)
     return raw
+
+
+JSON_LIST_CHUNK = 2000  # values dumped at a time by ``dump_json_list``
+
+
+def dump_json_list(values: Iterable[Any], chunk_size: int = JSON_LIST_CHUNK) -> Iterator[bytes]:
+    """The bytes of ``dump_json(list(values))``, in pieces of ``chunk_size`` values: each
+    piece's values are taken, written and let go before the next (100,000 actions as
+    JSON are 82 MB, and their dicts more than that)."""
+    iterator = iter(values)
+    first = True
+    while chunk := list(islice(iterator, chunk_size)):
+        dumped = dump_json(chunk)  # b"[\n" + the values, indented + b"\n]\n"
+        yield (b"[\n" if first else b",\n") + dumped[2:-3]
+        first = False
+    yield b"[]\n" if first else b"\n]\n"

@@ -138,6 +138,20 @@ def test_dump_json_escapes_each_unsafe_range_whole_and_keeps_its_neighbours_as_t
         assert json.loads(text) == ["".join(inside), *outside, "–é¿"]
 
 
+@pytest.mark.parametrize("count", range(8))
+def test_a_json_list_written_in_pieces_is_the_list_written_at_once(count: int) -> None:
+    from consular_dialogue.jsonout import dump_json_list
+
+    values = [
+        {"id": n, "title": f"Acción {n}" + RAW[n % len(RAW)], "due": dt.date(2023, 6, n + 1)}
+        for n in range(count)
+    ]
+    values += [[1, "\u202e"], "texto"][: count % 3]  # not only objects
+    pieces = list(dump_json_list(iter(values), chunk_size=3))
+    assert b"".join(pieces) == dump_json(values)
+    assert len(pieces) == -(-len(values) // 3) + 1  # a piece per chunk, then the end
+
+
 def test_a_report_as_json_escapes_line_separators_too(cdt: Run) -> None:
     title = "Reunión\u2028Anual\u2029\u202e2023"
     assert cdt("dialogue", "add", "D", "--key", "d", "--parties", "MX,US").code == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -165,6 +165,16 @@ def print_json(value: Any) -> None:
     from ..jsonout import dump_json
 
     sys.stdout.buffer.write(dump_json(value))
+    sys.stdout.flush()
+
+
+def print_json_list(values: Iterable[Any]) -> None:
+    """``print_json`` of a list that may be long, written a piece at a time."""
+    from ..jsonout import dump_json_list
+
+    write = sys.stdout.buffer.write
+    for piece in dump_json_list(values):
+        write(piece)
     sys.stdout.flush()
 
 

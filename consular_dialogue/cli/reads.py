@@ -20,6 +20,7 @@ from .common import (
     parse_user_date,
     parse_user_day,
     print_json,
+    print_json_list,
     reading,
     say,
     state,
@@ -79,7 +80,7 @@ def action_list(ctx: Invocation, *, json_out: bool, **words: Unpack[ActionFilter
     with reading(ctx) as repo:
         lines = list_action_lines(repo, flt, today=today, records=json_out)
     if json_out:
-        print_json([line.to_json(today) for line in lines])
+        print_json_list(line.to_json(today) for line in lines)
         return
     from ..lines import actions_table
 
