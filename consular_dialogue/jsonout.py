@@ -47,7 +47,7 @@ def dump_json(value: Any) -> bytes:
     return raw
 
 
-JSON_LIST_CHUNK = 2000  # values dumped at a time by ``dump_json_list``
+JSON_LIST_CHUNK = 500  # values dumped at a time by ``dump_json_list``
 
 
 def dump_json_list(values: Iterable[Any], chunk_size: int = JSON_LIST_CHUNK) -> Iterator[bytes]:
