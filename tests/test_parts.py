@@ -289,11 +289,17 @@ def test_a_chunked_entry_that_pack_entry_could_not_have_written_is_damage(
     before = db.read_bytes()
 
     assert (run_cdt(["log", "-n", "5"], env).code == 0) is newest_shown
-    for argv in (["log"], ["undo", "--steps", "2"], ["undo", "--steps", "2", "--dry-run"]):
+    for argv in (
+        ["log"],
+        ["log", "--json"],
+        ["undo", "--steps", "2"],
+        ["undo", "--steps", "2", "--dry-run"],
+    ):
         result = run_cdt(argv, env)
         assert result.code == 3, argv
         assert result.stderr.startswith(f"Error: {db} has a damaged change history")
         assert len(result.stderr.splitlines()) == 1  # no line about the edit's entry first
+        assert result.stdout == ""  # nor the newer changes, as if they were all there are
     assert db.read_bytes() == before
     checked = run_cdt(["check"], env)
     assert checked.code == 1 and "history entry 1 is damaged" in checked.stdout

@@ -172,8 +172,13 @@ def print_json_list(values: Iterable[Any]) -> None:
     """``print_json`` of a list that may be long, written a piece at a time."""
     from ..jsonout import dump_json_list
 
+    print_pieces(dump_json_list(values))
+
+
+def print_pieces(pieces: Iterable[bytes]) -> None:
+    """Bytes made by ``jsonout.dump_json_list``, on stdout."""
     write = sys.stdout.buffer.write
-    for piece in dump_json_list(values):
+    for piece in pieces:
         write(piece)
     sys.stdout.flush()
 

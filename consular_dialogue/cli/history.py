@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import print_json, reading, say, state, writing
+from .common import print_pieces, reading, say, state, writing
 
 
 def log_command(
@@ -21,27 +21,28 @@ def log_command(
 
     Example: cdt log -n 20 --record action:7
     """
+    from ..jsonout import dump_json_list
     from ..services.history import log_lines
 
     st = state(ctx)
     with reading(ctx) as repo:
-        lines = log_lines(repo, limit=number, record=record)
+        # Only what is written is kept, as each line is made: an import's entry names
+        # 125,000 records. All of it is made before anything is written.
+        found = log_lines(repo, limit=number, record=record)
+        if json_out:
+            pieces = list(dump_json_list(line.to_json() for line in found))
+        else:
+            texts = [
+                f"{line.at[:16].replace('T', ' ')}  {line.user:<8} {line.ref:<12} {line.summary}"
+                for line in found
+            ]
     if json_out:
-        print_json([line.to_json() for line in lines])
+        print_pieces(pieces)
         return
     from ..lines import CutLines
 
-    if lines:
-        st.show(
-            CutLines(
-                [
-                    f"{line.at[:16].replace('T', ' ')}  {line.user:<8} {line.ref:<12} "
-                    f"{line.summary}"
-                    for line in lines
-                ],
-                style="dim",
-            )
-        )
+    if texts:
+        st.show(CutLines(texts, style="dim"))
     else:
         say(ctx, "No changes recorded.")
 

@@ -98,15 +98,17 @@ def describe(before: dict[str, Any] | None, after: dict[str, Any] | None) -> str
     return ", ".join(parts) or "no visible change"
 
 
-def log_lines(repo: Repository, *, limit: int | None, record: str | None) -> list[LogLine]:
+def log_lines(repo: Repository, *, limit: int | None, record: str | None) -> Iterator[LogLine]:
     """History, newest first; ``record`` like ``action:7`` keeps one record's lines.
 
     Lines of an undo or a redo say so: an undone add reads ``undo of 12: deleted ...``.
+    Each line is made as it is reached, entry by entry and chunk by chunk: a caller that
+    keeps only its text never holds the 125,000 records an import's entry names.
     """
     if limit is not None and limit < 0:
         raise InputError(f"-n {limit} must be 0 or more.")
     if limit == 0:
-        return []
+        return
     kind = record_id = None
     if record:
         kind, _, number = record.partition(":")
@@ -115,29 +117,27 @@ def log_lines(repo: Repository, *, limit: int | None, record: str | None) -> lis
                 f"--record {record!r} must look like meeting:3, agenda:12 or action:7."
             )
         record_id = int(number)
-    lines: list[LogLine] = []
+    made = 0
     for entry in newest_first(repo):
         for change in reversed(entry["changes"]):
             if kind is not None and (change["kind"], change["id"]) != (kind, record_id):
                 continue
-            lines.append(
-                LogLine(
-                    txn=entry["txn"],
-                    at=entry["at"],
-                    user=entry["user"],
-                    command=entry["command"],
-                    kind=change["kind"],
-                    record_id=change["id"],
-                    uuid=change["uuid"],
-                    summary=_prefix(entry) + describe(change["before"], change["after"]),
-                    before=change["before"],
-                    after=change["after"],
-                    action=entry.get("action", ""),
-                )
+            yield LogLine(
+                txn=entry["txn"],
+                at=entry["at"],
+                user=entry["user"],
+                command=entry["command"],
+                kind=change["kind"],
+                record_id=change["id"],
+                uuid=change["uuid"],
+                summary=_prefix(entry) + describe(change["before"], change["after"]),
+                before=change["before"],
+                after=change["after"],
+                action=entry.get("action", ""),
             )
-            if limit is not None and len(lines) >= limit:
-                return lines
-    return lines
+            made += 1
+            if limit is not None and made >= limit:
+                return
 
 
 def newest_first(repo: Repository) -> Iterator[dict[str, Any]]:
