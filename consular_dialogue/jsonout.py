@@ -52,8 +52,8 @@ JSON_LIST_CHUNK = 500  # values dumped at a time by ``dump_json_list``
 
 def dump_json_list(values: Iterable[Any], chunk_size: int = JSON_LIST_CHUNK) -> Iterator[bytes]:
     """The bytes of ``dump_json(list(values))``, in pieces of ``chunk_size`` values: each
-    piece's values are taken, written and let go before the next (100,000 actions as
-    JSON are 82 MB, and their dicts more than that)."""
+    piece's values are taken, dumped and let go before the next (the JSON of 100,000
+    actions is 82 MB; dicts of them all would take more)."""
     iterator = iter(values)
     first = True
     while chunk := list(islice(iterator, chunk_size)):

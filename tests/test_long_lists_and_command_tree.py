@@ -11,7 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import read_whole, write_whole
+from conftest import read_whole, run_cdt, write_whole
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -875,3 +875,34 @@ def test_a_long_agenda_list_to_a_pipe_is_drawn_without_importing_rich(tmp_path: 
     expected = render(agenda_table(items, meetings, "en"), int(env["COLUMNS"]))
     assert done.stdout == expected
     assert len(done.stdout.splitlines()) == 2 + LONG_LIST + 5
+
+
+def test_a_json_list_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+    """Its pieces are all made before any is written: an action orjson cannot write,
+    after the first piece's worth, must not leave half a list on stdout."""
+    from conftest import base_env
+
+    from consular_dialogue.jsonout import JSON_LIST_CHUNK
+    from consular_dialogue.services.actions import add_action
+
+    db = tmp_path / "tracker.json"
+    with _one_meeting(db) as repo:
+        for n in range(JSON_LIST_CHUNK + 5):
+            add_action(repo, title=f"Acción {n}", meeting_id=1, item_id=None, party="MX",
+                       owner=None, due=None, priority=None, level=None, now=NOW)  # fmt: skip
+    env = base_env(db, now="2023-04-24T10:00:00-06:00")
+    listed = run_cdt(["action", "list", "--json"], env)
+    assert listed.code == 0 and len(listed.json()) == JSON_LIST_CHUNK + 5
+    data = read_whole(db)
+    deep: Any = "fondo"
+    for _ in range(300):  # orjson reads 1,024 levels and writes 254
+        deep = [deep]
+    last = data["actions"][str(JSON_LIST_CHUNK + 5)]  # undated: listed last
+    last["changes"] = [{"at": last["created"], "field": "owner", "from": None, "to": deep}]
+    write_whole(db, data)
+
+    result = run_cdt(["action", "list", "--json"], env)
+
+    assert result.code == 3
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr

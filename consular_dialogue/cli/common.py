@@ -168,13 +168,6 @@ def print_json(value: Any) -> None:
     sys.stdout.flush()
 
 
-def print_json_list(values: Iterable[Any]) -> None:
-    """``print_json`` of a list that may be long, written a piece at a time."""
-    from ..jsonout import dump_json_list
-
-    print_pieces(dump_json_list(values))
-
-
 def print_pieces(pieces: Iterable[bytes]) -> None:
     """Bytes made by ``jsonout.dump_json_list``, on stdout."""
     write = sys.stdout.buffer.write

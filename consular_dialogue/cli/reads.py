@@ -20,7 +20,7 @@ from .common import (
     parse_user_date,
     parse_user_day,
     print_json,
-    print_json_list,
+    print_pieces,
     reading,
     say,
     state,
@@ -72,6 +72,7 @@ def action_filter(ctx: Invocation, **words: Unpack[ActionFilterWords]) -> Action
 
 def action_list(ctx: Invocation, *, json_out: bool, **words: Unpack[ActionFilterWords]) -> None:
     """``cdt action list``."""
+    from ..jsonout import dump_json_list
     from ..services.actions import list_action_lines
 
     st = state(ctx)
@@ -80,7 +81,10 @@ def action_list(ctx: Invocation, *, json_out: bool, **words: Unpack[ActionFilter
     with reading(ctx) as repo:
         lines = list_action_lines(repo, flt, today=today, records=json_out)
     if json_out:
-        print_json_list(line.to_json(today) for line in lines)
+        # All of it is made before any is written: a record orjson cannot write (nested
+        # too deep, by hand) must not leave half a list on stdout. Made a piece at a
+        # time, so that the dicts of 100,000 actions never all exist at once.
+        print_pieces(list(dump_json_list(line.to_json(today) for line in lines)))
         return
     from ..lines import actions_table
 
