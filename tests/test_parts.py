@@ -299,6 +299,7 @@ def test_a_chunked_entry_that_pack_entry_could_not_have_written_is_damage(
         assert result.code == 3, argv
         assert result.stderr.startswith(f"Error: {db} has a damaged change history")
         assert len(result.stderr.splitlines()) == 1  # no line about the edit's entry first
+        assert result.stderr.count("damaged change history") == 1  # said once, not nested
         assert result.stdout == ""  # nor the newer changes, as if they were all there are
     assert db.read_bytes() == before
     checked = run_cdt(["check"], env)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from ..errors import InputError
+from ..errors import CorruptFileError, InputError
 from ..storage import SYNC_TABLE, Repository, damaged_history
 from .exchange import sync_bases
 
@@ -149,6 +149,8 @@ def newest_first(repo: Repository) -> Iterator[dict[str, Any]]:
             entry = next(entries)
         except StopIteration:
             return
+        except CorruptFileError:  # a damaged entry, named as such where it was read
+            raise
         except Exception as exc:  # undecodable compressed changes, wrong types, ...
             raise damaged_history(repo.path, exc) from None
         yield entry
