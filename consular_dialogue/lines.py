@@ -509,6 +509,16 @@ def meeting_cell(meeting_id: Any, meetings: dict[int, Meeting]) -> str:
     return f"{meeting_id} · {meeting.date.iso}" if meeting else reference_text(meeting_id)
 
 
+def agenda_columns(show_meeting: bool) -> list[str]:
+    """An agenda list's columns; one meeting's agenda needs no meeting column."""
+    return ["id", *(["meeting"] if show_meeting else []), "title", "status", "lead", "outcome"]
+
+
+def lead_text(lead: str | None, lang: str) -> str:
+    """The side that leads an item, by its name in ``lang``, made inert."""
+    return clean(status_name(lead, lang)) if lead else ""
+
+
 def under_title(item: AgendaItem) -> str:
     """What a list shows under (or after) an item's title: its topic slug and the item
     it was carried from (``h2-visas ← 7``)."""
@@ -530,9 +540,7 @@ def agenda_table(
         from .render import short_agenda_table
 
         return short_agenda_table(items, meetings, lang, show_meeting=show_meeting)
-    columns = ["id", "meeting", "title", "status", "lead", "outcome"]
-    if not show_meeting:
-        columns.remove("meeting")
+    columns = agenda_columns(show_meeting)
     table = LineTable([label(c, lang) for c in columns], [c in WIDE_COLUMNS for c in columns])
     statuses = {s: status_cell(s.value, lang) for s in AgendaStatus}
     status_cells = [statuses[i.status] for i in items]
@@ -548,9 +556,7 @@ def agenda_table(
             for title, under in zip(titles, unders, strict=True)
         ],
         [text for text, _ in status_cells],
-        each_once(
-            lambda lead: clean(status_name(lead, lang)) if lead else "", [i.lead for i in items]
-        ),
+        each_once(partial(lead_text, lang=lang), [i.lead for i in items]),
         [clean(i.outcome) for i in items],
     ]
     plain: list[str | None] = [None] * len(items)

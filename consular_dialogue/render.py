@@ -51,8 +51,10 @@ from .lines import (  # noqa: E402
     CutLines,
     LineTable,
     actions_table,
+    agenda_columns,
     agenda_table,
     due_cell,
+    lead_text,
     list_table,
     meeting_cell,
     status_cell,
@@ -359,10 +361,7 @@ def short_agenda_table(
     that a slug is never split at 80 columns."""
     if not items:
         return empty("no_items", lang)
-    columns = ["id", "meeting", "title", "status", "lead", "outcome"]
-    if not show_meeting:
-        columns.remove("meeting")
-    table = _table(lang, *columns)
+    table = _table(lang, *agenda_columns(show_meeting))
     for i in items:
         cells: list[RenderableType] = [str(i.id)]
         if show_meeting:
@@ -375,7 +374,7 @@ def short_agenda_table(
         cells += [
             title,
             status_text(i.status.value, lang),
-            plain(status_name(i.lead, lang) if i.lead else ""),
+            plain(lead_text(i.lead, lang)),
             plain(i.outcome),
         ]
         table.add_row(*cells)

@@ -292,9 +292,7 @@ class ChunkedChanges:
             elif not changes or len(changes) > CHANGES_PER_CHUNK:
                 raise ValueError(f"its last chunk holds {len(changes)} changes")
         except Exception as exc:  # undecodable, wrong types, ...
-            if self.where is None:
-                raise
-            raise damaged_history(self.where, exc) from None
+            raise _as_damage(self.where, exc) from None
         return changes
 
     def _walk(self, indexes: Iterable[int], newest_first: bool) -> Iterator[dict[str, Any]]:
@@ -321,6 +319,12 @@ class ChunkedChanges:
         already): a change that only marks the entry never writes over damage."""
         len(self)
         return self.chunks
+
+
+def _as_damage(where: Path | None, exc: Exception) -> Exception:
+    """What to raise for unreadable history: a damaged file (exit 3) when the file is
+    known, else the error itself (``cdt check`` names the entry)."""
+    return exc if where is None else damaged_history(where, exc)
 
 
 def damaged_history(path: Path, exc: Exception) -> CorruptFileError:
@@ -361,9 +365,7 @@ def unpack_entry(stored: dict[str, Any], where: Path | None = None) -> dict[str,
         else:
             entry["changes"] = _unpacked(packed)
     except Exception as exc:  # undecodable, wrong types, ...
-        if where is None:
-            raise
-        raise damaged_history(where, exc) from None
+        raise _as_damage(where, exc) from None
     return entry
 
 
@@ -1633,8 +1635,8 @@ class Repository:
     def history_newest_first(self) -> Iterator[dict[str, Any]]:
         """Every recorded command's change set, newest first, each read and unpacked only
         when it is reached: ``log -n 20`` and an undo of the last command never read a
-        bulk import's part (27 MB at L) nor unpack its 125,000 changes (600 MB as
-        objects) recorded before them. A part holds the entries from its key up to the
+        bulk import's part (24 MB at L) nor unpack its 125,000 changes recorded
+        before them. A part holds the entries from its key up to the
         next part's."""
         entries = self.data.setdefault(HISTORY_TABLE, {})
         loaded = self._parts.setdefault(HISTORY_TABLE, {})
