@@ -16,7 +16,7 @@ import datetime as dt
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from itertools import islice
 from typing import IO, TYPE_CHECKING, Any, TypeVar
@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from .models import Action, ActionLine, AgendaItem, Meeting
+    from .dates import PartialDate
+    from .models import Action, ActionLine, AgendaItem
     from .services.search import Hit
 
 T = TypeVar("T")
@@ -503,10 +504,10 @@ def actions_table(
     return table
 
 
-def meeting_cell(meeting_id: Any, meetings: dict[int, Meeting]) -> str:
+def meeting_cell(meeting_id: Any, dates: Mapping[int, PartialDate]) -> str:
     """An agenda item's meeting: ``12 · 2023-04-24``, or the stored reference if unknown."""
-    meeting = meetings.get(meeting_id)
-    return f"{meeting_id} · {meeting.date.iso}" if meeting else reference_text(meeting_id)
+    date = dates.get(meeting_id)
+    return f"{meeting_id} · {date.iso}" if date else reference_text(meeting_id)
 
 
 def agenda_columns(show_meeting: bool) -> list[str]:
@@ -528,18 +529,18 @@ def under_title(item: AgendaItem) -> str:
 
 def agenda_table(
     items: Sequence[AgendaItem],
-    meetings: dict[int, Meeting],
+    dates: Mapping[int, PartialDate],
     lang: str,
     *,
     show_meeting: bool = True,
 ) -> RenderableType:
-    """Agenda items. A short list is Rich's table (``render.short_agenda_table``: an
+    """Agenda items, with the dates of their meetings by id. A short list is Rich's table (``render.short_agenda_table``: an
     item's topic and origin under its title); a long one is a line per item, its topic
     and origin after the title, built a column at a time without Rich."""
     if len(items) <= LONG_LIST:
         from .render import short_agenda_table
 
-        return short_agenda_table(items, meetings, lang, show_meeting=show_meeting)
+        return short_agenda_table(items, dates, lang, show_meeting=show_meeting)
     columns = agenda_columns(show_meeting)
     table = LineTable([label(c, lang) for c in columns], [c in WIDE_COLUMNS for c in columns])
     statuses = {s: status_cell(s.value, lang) for s in AgendaStatus}
@@ -548,7 +549,7 @@ def agenda_table(
     unders = list(map(under_title, items))
     texts = [[str(i.id) for i in items]]
     if show_meeting:
-        meeting_of = partial(meeting_cell, meetings=meetings)
+        meeting_of = partial(meeting_cell, dates=dates)
         texts.append(each_once(meeting_of, [i.meeting_id for i in items]))
     texts += [
         [

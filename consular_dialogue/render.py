@@ -37,6 +37,7 @@ def make_console(file: IO[str]) -> Console:
 import datetime as dt  # noqa: E402
 from collections.abc import (  # noqa: E402
     Iterable,
+    Mapping,
     Sequence,
 )
 from typing import TYPE_CHECKING  # noqa: E402
@@ -63,6 +64,7 @@ from .lines import (  # noqa: E402
 
 if TYPE_CHECKING:
     from .communique import CommuniqueDraft
+    from .dates import PartialDate
     from .models import Action, AgendaItem, Dialogue, Meeting, Topic
 
 
@@ -322,7 +324,7 @@ def meeting_detail(
         table.title = label("delegations", lang)
         parts.append(table)
     if items:
-        agenda = agenda_table(items, {m.id: m}, lang, show_meeting=False)
+        agenda = agenda_table(items, {m.id: m.date}, lang, show_meeting=False)
         if isinstance(agenda, Table):
             agenda.title = label("agenda", lang)
         parts.append(agenda)
@@ -351,7 +353,7 @@ def topics_table(rows: Sequence[tuple[Topic, int, int]], lang: str) -> Renderabl
 
 def short_agenda_table(
     items: Sequence[AgendaItem],
-    meetings: dict[int, Meeting],
+    dates: Mapping[int, PartialDate],
     lang: str,
     *,
     show_meeting: bool = True,
@@ -365,7 +367,7 @@ def short_agenda_table(
     for i in items:
         cells: list[RenderableType] = [str(i.id)]
         if show_meeting:
-            cells.append(meeting_cell(i.meeting_id, meetings))
+            cells.append(meeting_cell(i.meeting_id, dates))
         title = plain(f"{i.position}. {i.title}")
         under = under_title(i)
         if under:

@@ -144,6 +144,11 @@ def _never(record: dict[str, Any]) -> bool:
     return False
 
 
+def every(record: dict[str, Any]) -> bool:
+    """A ``where`` that every stored record passes."""
+    return True
+
+
 def _about_meetings(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The meetings a part's records belong to.
 

@@ -83,21 +83,20 @@ def list_(
 
     st = state(ctx)
     with reading(ctx) as repo:
-        items = list_items(
+        items, dates = list_items(
             repo,
             meeting_id=meeting,
             topic=topic.strip().lower() if topic else None,
             status=_status(status),
             open_only=open_only,
         )
-        meetings = {m.id: m for m in repo.all(Meeting)}
     if json_out:
         print_json([i.to_record() for i in items])
         return
     from ..lines import agenda_table
 
     # One meeting's agenda needs no meeting column.
-    st.show(agenda_table(items, meetings, st.settings.lang, show_meeting=meeting is None))
+    st.show(agenda_table(items, dates, st.settings.lang, show_meeting=meeting is None))
 
 
 @app.command("set")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from ..dates import PartialDate
 from ..errors import InputError
 from ..models import (
     Action,
@@ -15,7 +17,7 @@ from ..models import (
     optional_text,
     require_text,
 )
-from ..storage import Repository
+from ..storage import Repository, every
 from .dialogues import check_side
 from .meetings import meeting_agenda
 from .topics import ensure_topic, get_topic
@@ -56,6 +58,10 @@ def add_item(
     return repo.add(item)
 
 
+def _meeting_date(record: dict[str, Any]) -> tuple[int, PartialDate]:
+    return record["id"], PartialDate.from_iso(record["date"])
+
+
 def list_items(
     repo: Repository,
     *,
@@ -63,16 +69,18 @@ def list_items(
     topic: str | None = None,
     status: AgendaStatus | None = None,
     open_only: bool = False,
-) -> list[AgendaItem]:
-    """Agenda items in meeting date order, then position (an unknown topic is an error)."""
+) -> tuple[list[AgendaItem], dict[int, PartialDate]]:
+    """Agenda items in meeting date order, then position (an unknown topic is an error),
+    and the dates of the meetings by id: a list of every item needs no more of the
+    meetings than that (5,000 meetings are not built with their delegations)."""
     meeting = repo.get(Meeting, meeting_id) if meeting_id is not None else None
     if topic is not None:
         get_topic(repo, topic)
     if meeting is None:
-        meetings = {m.id: m for m in repo.all(Meeting)}
+        dates = dict(repo.select_as(Meeting, _meeting_date, every))
         candidates = repo.all(AgendaItem)
     else:  # one meeting's: only the parts that may hold its items are read
-        meetings = {meeting.id: meeting}
+        dates = {meeting.id: meeting.date}
         candidates = repo.of_meeting(AgendaItem, meeting.id)
     items = [
         i
@@ -83,11 +91,11 @@ def list_items(
     ]
 
     def order(item: AgendaItem) -> tuple[dt.date, int, int]:
-        meeting = meetings.get(item.meeting_id)
-        day = meeting.date.first_day() if meeting else dt.date.min
+        date = dates.get(item.meeting_id)
+        day = date.first_day() if date else dt.date.min
         return (day, item.meeting_id, item.position)
 
-    return sorted(items, key=order)
+    return sorted(items, key=order), dates
 
 
 def set_item(

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import InputError, NotFoundError
 from ..models import Action, ActionLine, AgendaItem, Topic, iso_time, item_topic, require_text
-from ..storage import Repository
+from ..storage import Repository, every
 
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
@@ -80,17 +80,13 @@ def edit_topic(
     return topic
 
 
-def _every(record: dict[str, Any]) -> bool:
-    return True
-
-
 def topic_counts(repo: Repository) -> list[tuple[Topic, int, int]]:
     """Each topic with its number of agenda items and of open actions.
 
     Only an item's topic and an open action's item are read: neither finished actions
     nor any model of the 100,000 actions a ministry may hold are built.
     """
-    topics = dict(repo.select_as(AgendaItem, item_topic, _every))
+    topics = dict(repo.select_as(AgendaItem, item_topic, every))
     agenda: dict[str, int] = {}
     for slug in topics.values():
         if slug:
