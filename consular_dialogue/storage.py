@@ -923,6 +923,39 @@ def _may_hold(test: Callable[[dict[str, Any]], bool], entry: dict[str, Any]) -> 
         return True
 
 
+def _part_problems(
+    partition: Partition,
+    entry: dict[str, Any],
+    records: dict[str, Any],
+    folder: Path,
+    data_file: Path,
+) -> list[str]:
+    """What a part's entry in the list of parts, or its search index, says that its
+    records do not (see ``Repository.stored_records``)."""
+    problems = []
+    table = partition.table
+    said = entry.get("about", {})
+    if partition.about is not None and said:
+        found = partition.about(records)
+        # Keys a later version may add are not this one's to judge.
+        known = said.keys() & ABOUT_KEYS
+        if any(orjson.dumps(found.get(k)) != orjson.dumps(said[k]) for k in known):
+            problems.append(
+                f"The list of parts misdescribes the {table} part {entry['file']} "
+                f"(edited by hand?). {restore_hint(data_file)}"
+            )
+    index = folder / search_name(entry["file"])
+    with contextlib.suppress(OSError):  # none (or unreadable): search reads the part
+        head, _, body = index.read_bytes().partition(b"\n")
+        if body != search_index(table, records) and not _other_stamp(head):
+            problems.append(
+                f"The search index {index} does not match its part "
+                f"{entry['file']} (edited by hand?); delete it, and searches "
+                "read the part instead."
+            )
+    return problems
+
+
 def _make_parts_dir(folder: Path, like: os.stat_result | None) -> None:
     """The parts folder, readable by whoever may read the data file."""
     if folder.is_dir():
@@ -1087,37 +1120,39 @@ class Repository:
             self.table(name)
         return self.data
 
-    def parts_list_problems(self) -> list[str]:
-        """Parts whose entry in the list says what their records do not, or whose search
-        index does not hold their texts (a part edited by hand): reports, the timeline
-        and search trust these to skip parts, count items and find text. What an older
-        version's list left out is not asked of it."""
-        self.whole()
+    def stored_records(
+        self, table: str, part_problems: list[str] | None = None
+    ) -> Iterator[tuple[str, Any]]:
+        """Every stored record of ``table`` by key, as ``whole`` merges them (the data
+        file's own first, then those of each part that are not there already), reading
+        the parts not in memory one at a time and letting each go: ``cdt check`` of
+        100,000 actions holds one part of them, not all.
+
+        What a part's entry in the list of parts, or its search index, says that its
+        records do not (a part edited by hand) is added to ``part_problems``: reports,
+        the timeline and search trust these to skip parts, count items and find text.
+        What an older version's list left out is not asked of it.
+        """
+        own = self.data.get(table, {})
+        yield from own.items()
+        if table not in PARTITIONS:
+            return
+        partition = PARTITIONS[table]
         folder = parts_dir(resolve_target(self.path), self.meta)
-        problems = []
-        for table, partition in PARTITIONS.items():
-            for key, records in sorted(self._parts.get(table, {}).items()):
-                entry = self._index(table).get(str(key), {})
-                said = entry.get("about", {})
-                if partition.about is not None and said:
-                    found = partition.about(records)
-                    # Keys a later version may add are not this one's to judge.
-                    known = said.keys() & ABOUT_KEYS
-                    if any(orjson.dumps(found.get(k)) != orjson.dumps(said[k]) for k in known):
-                        problems.append(
-                            f"The list of parts misdescribes the {table} part {entry['file']} "
-                            f"(edited by hand?). {restore_hint(self.path)}"
-                        )
-                index = folder / search_name(entry["file"])
-                with contextlib.suppress(OSError):  # none (or unreadable): search reads the part
-                    head, _, body = index.read_bytes().partition(b"\n")
-                    if body != search_index(table, records) and not _other_stamp(head):
-                        problems.append(
-                            f"The search index {index} does not match its part "
-                            f"{entry['file']} (edited by hand?); delete it, and searches "
-                            "read the part instead."
-                        )
-        return problems
+        loaded = self._parts.get(table, {})
+        seen = set(own)
+        index = self._index(table)
+        for key in sorted(map(int, index)):
+            entry = index[str(key)]
+            records = loaded.get(key)
+            if records is None:
+                records = read_part(folder, entry["file"], table, self.path)
+            if part_problems is not None:
+                part_problems += _part_problems(partition, entry, records, folder, self.path)
+            for record_id, record in records.items():
+                if record_id not in seen:
+                    seen.add(record_id)
+                    yield record_id, record
 
     # ---- reading -------------------------------------------------------
     def _build(self, cls: type[R], record: dict[str, Any]) -> R:

@@ -134,8 +134,8 @@ def test_undo_of_a_done_puts_the_records_back_exactly(tracked: Run, db: Path) ->
     assert records(tracked) == before
 
 
-def test_only_parts_a_change_touches_are_rewritten(tmp_path: Path) -> None:
-    db = tmp_path / "tracker.json"
+def three_parts_of_done_actions(db: Path) -> None:
+    """A meeting and 2,010 done actions: parts of ids 1-999, 1000-1999 and 2000-2010."""
     with open_for_writing(db) as repo:
         add_dialogue(repo, name="D", key="d", parties=["MX", "US"], established=None,
                      notes=None, now=MOMENT)  # fmt: skip
@@ -152,6 +152,11 @@ def test_only_parts_a_change_touches_are_rewritten(tmp_path: Path) -> None:
                 due=None, priority=None, level=None, now=MOMENT,
             )  # fmt: skip
         complete_actions(repo, list(range(1, count + 1)), now=MOMENT)
+
+
+def test_only_parts_a_change_touches_are_rewritten(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.json"
+    three_parts_of_done_actions(db)
     before = named_parts(db, "actions")
     assert len(before) == 3  # ids 1-999, 1000-1999, 2000-2010
 
@@ -423,6 +428,20 @@ def test_undoing_an_ordinary_change_never_reads_the_exchange_bases(
     assert run_cdt(["undo", "--steps", "2"], env).code == 3  # the import moved bases
     shutil.move(tmp_path / bases, parts_of(other) / bases)
     assert run_cdt(["undo", "--steps", "2"], env).code == 0
+
+
+def test_check_reads_the_exchange_bases_part_too(tracked: Run, tmp_path: Path) -> None:
+    dump, other = tmp_path / "dump.json", tmp_path / "other.json"
+    assert tracked("export", "all", "-o", str(dump)).code == 0
+    env = base_env(other)
+    assert run_cdt(["import", str(dump)], env).code == 0
+    assert run_cdt(["check"], env).code == 0
+    (bases,) = [e["file"] for e in meta_of(other)["parts"]["_sync"].values()]
+    (parts_of(other) / bases).unlink()
+
+    checked = run_cdt(["check"], env)
+
+    assert checked.code == 3 and f"{bases}, which is missing" in checked.stderr
 
 
 def test_retired_parts_are_deleted_once_no_kept_backup_names_them(cdt: Run, db: Path) -> None:
@@ -950,3 +969,40 @@ def test_check_names_a_part_its_list_misdescribes(cdt: Run, db: Path, tmp_path: 
     entry["about"]["counts"] = [4, True]  # equal to 1 in Python, not in the file
     db.write_text(json.dumps(data), encoding="utf-8")
     assert cdt("check").code == 1
+
+
+def test_check_reads_the_parts_one_by_one_and_names_what_the_whole_file_shows(
+    cdt: Run, db: Path
+) -> None:
+    from consular_dialogue.services.integrity import check_tables
+
+    three_parts_of_done_actions(db)
+    assert cdt("check").code == 0
+    data = json.loads(db.read_bytes())
+    index = data["_meta"]["1"]["parts"]["actions"]
+    assert sorted(map(int, index)) == [0, ACTIONS_PER_PART, 2 * ACTIONS_PER_PART]
+    first, second, third = (
+        parts_of(db) / index[str(key)]["file"] for key in sorted(map(int, index))
+    )
+    in_first, in_second, in_third = (json.loads(p.read_bytes()) for p in (first, second, third))
+    # By hand: a missing meeting in the second part, a uuid of the first in the third.
+    in_second["1500"]["meeting_id"] = 99
+    in_third["2005"]["uuid"] = in_first["3"]["uuid"]
+    for part, records in ((second, in_second), (third, in_third)):
+        part.write_text(json.dumps(records), encoding="utf-8")
+    # Action 7 is in the data file too, reopened: that copy is the one read, once.
+    data["actions"]["7"] = {**in_first["7"], "status": "open", "completed": None}
+    db.write_text(json.dumps(data), encoding="utf-8")
+
+    checked = cdt("check", **WIDE)
+
+    whole = check_tables(read_whole(db))
+    assert checked.code == 1
+    assert "action 1500 names a missing meeting 99." in whole
+    assert "action 2005 has the same uuid as action 3." in whole
+    assert not any("action 7 " in problem for problem in whole)
+    assert checked.stdout.splitlines()[: len(whole)] == whole
+    # Then what the second part's entry in the list and its search index say wrongly.
+    listed, indexed = checked.stdout.splitlines()[len(whole) :]
+    assert listed.startswith(f"The list of parts misdescribes the actions part {second.name}")
+    assert indexed.startswith(f"The search index {parts_of(db) / second.stem}.search does not")

@@ -96,11 +96,11 @@ def check_command(ctx: typer.Context) -> None:
 
     Example: cdt check
     """
-    from ..services.integrity import check_tables
+    from ..services.integrity import check_repository
 
     st = state(ctx)
     with reading(ctx) as repo:
-        problems = check_tables(repo.whole()) + repo.parts_list_problems()
+        problems = check_repository(repo)
     from ..render import plain
 
     for problem in problems:

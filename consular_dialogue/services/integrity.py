@@ -6,11 +6,12 @@ import dataclasses
 import operator
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from ..models import KINDS, Action, AgendaItem, Dialogue, Meeting, Record, Topic
-from ..storage import HISTORY_TABLE, unpack_entry
+from ..storage import HISTORY_TABLE, PARTITIONS, Repository, unpack_entry
 
 Tables = dict[str, dict[str, dict[str, Any]]]
 R = typing.TypeVar("R", bound=Record)
@@ -162,13 +163,18 @@ def load_record(cls: type[R], raw: Any) -> R:
 
 def check_tables(data: Tables) -> list[str]:
     """Every problem found, as sentences; an empty list means the file is sound."""
+    return check_records(lambda table: data.get(table, {}).items())
+
+
+def check_records(records_of: Callable[[str], Iterable[tuple[str, Any]]]) -> list[str]:
+    """``check_tables`` of the records ``records_of`` gives for each table, by key: each
+    is built to be checked and then let go, keeping only its uuid and what it says of
+    other records (``Links``), so that the tables may be read a part at a time."""
     problems: list[str] = []
-    records: dict[str, dict[int, Record]] = {}
+    links = Links()
     uuids: dict[str, str] = {}
     for cls in KINDS.values():
-        table = data.get(cls.TABLE, {})
-        loaded: dict[int, Record] = {}
-        for key, raw in table.items():
+        for key, raw in records_of(cls.TABLE):
             where = f"{cls.KIND} {key}"
             try:
                 record = load_record(cls, raw)
@@ -180,17 +186,33 @@ def check_tables(data: Tables) -> list[str]:
             if record.uuid in uuids:
                 problems.append(f"{where} has the same uuid as {uuids[record.uuid]}.")
             uuids[record.uuid] = where
-            loaded[record.id] = record
-        records[cls.TABLE] = loaded
-    problems += check_references(records)
-    problems += _history_problems(data.get(HISTORY_TABLE, {}))
+            links.add(record)
+    problems += links.problems()
+    problems += _history_problems(records_of(HISTORY_TABLE))
     return problems
 
 
-def _history_problems(history: dict[str, Any]) -> list[str]:
+def check_repository(repo: Repository) -> list[str]:
+    """Every problem of a data file and its parts: ``check_tables``, then what the list
+    of parts or a search index gets wrong. The parts are read one at a time."""
+    part_problems: dict[str, list[str]] = {table: [] for table in PARTITIONS}
+    walked: set[str] = set()
+
+    def records_of(table: str) -> Iterator[tuple[str, Any]]:
+        walked.add(table)
+        return repo.stored_records(table, part_problems.get(table))
+
+    problems = check_records(records_of)
+    for table in PARTITIONS.keys() - walked:  # tables of no records to check (sync bases)
+        for _ in repo.stored_records(table, part_problems[table]):
+            pass
+    return problems + [problem for found in part_problems.values() for problem in found]
+
+
+def _history_problems(history: Iterable[tuple[str, Any]]) -> list[str]:
     """History entries that undo or log could not read."""
     problems: list[str] = []
-    for key, stored in history.items():
+    for key, stored in history:
         try:
             entry = unpack_entry(stored)
             for change in entry["changes"]:
@@ -207,62 +229,83 @@ def _history_problems(history: dict[str, Any]) -> list[str]:
 
 
 def check_references(records: dict[str, dict[int, Record]]) -> list[str]:
-    problems: list[str] = []
-    dialogues = {d.key for d in records[Dialogue.TABLE].values() if isinstance(d, Dialogue)}
-    topics = {t.slug for t in records[Topic.TABLE].values() if isinstance(t, Topic)}
-    meetings = records[Meeting.TABLE]
-    items = records[AgendaItem.TABLE]
-    for meeting in meetings.values():
-        assert isinstance(meeting, Meeting)
-        if meeting.dialogue not in dialogues:
-            problems.append(f"meeting {meeting.id} names a missing dialogue {meeting.dialogue!r}.")
-    for item in items.values():
-        assert isinstance(item, AgendaItem)
-        if item.meeting_id not in meetings:
-            problems.append(f"agenda {item.id} names a missing meeting {item.meeting_id}.")
-        if item.topic is not None and item.topic not in topics:
-            problems.append(f"agenda {item.id} names a missing topic {item.topic!r}.")
-        if item.carried_from is not None and item.carried_from not in items:
-            problems.append(
-                f"agenda {item.id} was carried from a missing item {item.carried_from}."
-            )
-    problems += _carry_loops(items)
-    for action in records[Action.TABLE].values():
-        assert isinstance(action, Action)
-        if action.meeting_id not in meetings:
-            problems.append(f"action {action.id} names a missing meeting {action.meeting_id}.")
-        if action.item_id is not None:
-            linked = items.get(action.item_id)
-            if linked is None:
-                problems.append(f"action {action.id} names a missing agenda item {action.item_id}.")
-            elif (
-                isinstance(linked, AgendaItem)
-                and linked.meeting_id != action.meeting_id
-                and action.meeting_id in meetings  # a missing meeting is said once, above
-            ):
+    """What the records (by table and id) name that is not among them."""
+    links = Links()
+    for table in records.values():
+        for record in table.values():
+            links.add(record)
+    return links.problems()
+
+
+@dataclass
+class Links:
+    """What records say of each other, and no more: enough to find what they name that
+    does not exist, for 125,000 records at a small part of their models' memory."""
+
+    dialogues: set[str] = dataclasses.field(default_factory=set)
+    topics: set[str] = dataclasses.field(default_factory=set)
+    meetings: dict[int, str] = dataclasses.field(default_factory=dict)  # id -> dialogue
+    # id -> (meeting, topic, carried from)
+    items: dict[int, tuple[int, str | None, int | None]] = dataclasses.field(default_factory=dict)
+    actions: dict[int, tuple[int, int | None]] = dataclasses.field(default_factory=dict)
+
+    def add(self, record: Record) -> None:
+        if isinstance(record, Dialogue):
+            self.dialogues.add(record.key)
+        elif isinstance(record, Topic):
+            self.topics.add(record.slug)
+        elif isinstance(record, Meeting):
+            self.meetings[record.id] = record.dialogue
+        elif isinstance(record, AgendaItem):
+            self.items[record.id] = (record.meeting_id, record.topic, record.carried_from)
+        elif isinstance(record, Action):
+            self.actions[record.id] = (record.meeting_id, record.item_id)
+
+    def problems(self) -> list[str]:
+        problems: list[str] = []
+        meetings, items = self.meetings, self.items
+        for meeting_id, dialogue in meetings.items():
+            if dialogue not in self.dialogues:
+                problems.append(f"meeting {meeting_id} names a missing dialogue {dialogue!r}.")
+        for item_id, (meeting_id, topic, carried_from) in items.items():
+            if meeting_id not in meetings:
+                problems.append(f"agenda {item_id} names a missing meeting {meeting_id}.")
+            if topic is not None and topic not in self.topics:
+                problems.append(f"agenda {item_id} names a missing topic {topic!r}.")
+            if carried_from is not None and carried_from not in items:
+                problems.append(f"agenda {item_id} was carried from a missing item {carried_from}.")
+        problems += self._carry_loops()
+        for action_id, (meeting_id, target) in self.actions.items():
+            if meeting_id not in meetings:
+                problems.append(f"action {action_id} names a missing meeting {meeting_id}.")
+            if target is not None:
+                linked = items.get(target)
+                if linked is None:
+                    problems.append(f"action {action_id} names a missing agenda item {target}.")
+                elif linked[0] != meeting_id and meeting_id in meetings:
+                    # (a missing meeting is said once, above)
+                    problems.append(
+                        f"action {action_id} is on meeting {meeting_id} but its item "
+                        f"{target} is on meeting {linked[0]}."
+                    )
+        return problems
+
+    def _carry_loops(self) -> list[str]:
+        """Chains of carried items that come back to where they started."""
+        problems: list[str] = []
+        settled: set[int] = set()
+        for start in self.items:
+            path: list[int] = []
+            current: int | None = start
+            while current is not None and current not in settled and current not in path:
+                path.append(current)
+                item = self.items.get(current)
+                current = item[2] if item is not None else None
+            if current is not None and current in path:
+                loop = path[path.index(current) :]
                 problems.append(
-                    f"action {action.id} is on meeting {action.meeting_id} but its item "
-                    f"{linked.id} is on meeting {linked.meeting_id}."
+                    f"agenda {loop[0]} is carried from itself through items "
+                    f"{', '.join(map(str, loop))}."
                 )
-    return problems
-
-
-def _carry_loops(items: dict[int, Record]) -> list[str]:
-    """Chains of carried items that come back to where they started."""
-    problems: list[str] = []
-    settled: set[int] = set()
-    for start in items:
-        path: list[int] = []
-        current: int | None = start
-        while current is not None and current not in settled and current not in path:
-            path.append(current)
-            item = items.get(current)
-            current = item.carried_from if isinstance(item, AgendaItem) else None
-        if current is not None and current in path:
-            loop = path[path.index(current) :]
-            problems.append(
-                f"agenda {loop[0]} is carried from itself through items "
-                f"{', '.join(map(str, loop))}."
-            )
-        settled.update(path)
-    return problems
+            settled.update(path)
+        return problems
