@@ -12,13 +12,14 @@ import functools
 import re
 import unicodedata
 import uuid as uuid_module
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, NamedTuple, Self, TypeVar
 
 from .dates import PartialDate
 from .errors import InputError
+from .jsonout import dump_json_list, join_json_list, objects_in_json_list
 
 
 class MeetingKind(StrEnum):
@@ -660,6 +661,8 @@ class ActionLine(NamedTuple):
     status: ActionStatus
     #: The whole action as ``Action.to_record`` writes it, for its JSON (``with_record``).
     record: dict[str, Any] | None = None
+    #: Or the action's JSON itself, as a JSON list holds it (``all_with_json``).
+    json: bytes | None = None
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> ActionLine:
@@ -680,11 +683,27 @@ class ActionLine(NamedTuple):
     def with_record(cls, record: dict[str, Any]) -> ActionLine:
         """``from_record``, keeping the whole action's record: the stored dict itself
         (not copied) when it is what ``Action.to_record`` would write from it, as a
-        record this tool wrote is; else the action is built, and refused if damaged."""
+        record this tool wrote is; else the action is built, and refused if damaged.
+        For records that stay in memory anyway (the data file's)."""
         line = cls.from_record(record)
-        if not _as_written(record, line.due):
-            record = Action.from_record(record).to_record()
-        return tuple.__new__(cls, (*line[:-1], record))  # _replace, without its cost
+        return tuple.__new__(cls, (*line[:-2], _as_stored(record, line.due), None))
+
+    @classmethod
+    def all_with_json(cls, records: list[dict[str, Any]], today: dt.date) -> list[ActionLine]:
+        """``from_record`` of each record, with its action's JSON (``Action.to_json`` on
+        ``today``) made at once, as a JSON list holds it (``jsonout.in_json_list``).
+        For records read from parts that are let go: a list of 100,000 actions keeps
+        the bytes it prints, not their dicts."""
+        lines = list(map(cls.from_record, records))
+        values = [
+            {**_as_stored(r, line.due), "overdue": line.is_overdue(today)}
+            for r, line in zip(records, lines, strict=True)
+        ]
+        pieces = objects_in_json_list(values)
+        return [
+            tuple.__new__(cls, (*line[:-1], piece))  # _replace, without its cost
+            for line, piece in zip(lines, pieces, strict=True)
+        ]
 
     def is_overdue(self, today: dt.date) -> bool:
         return overdue_on(self.due, self.status, today)
@@ -694,6 +713,23 @@ class ActionLine(NamedTuple):
         if self.record is None:
             raise ValueError("this line was built without its record; use with_record")
         return {**self.record, "overdue": self.is_overdue(today)}
+
+    @staticmethod
+    def json_list(lines: Sequence[ActionLine], today: dt.date) -> Iterable[bytes]:
+        """The bytes of ``dump_json`` of the lines' actions, all made before any is
+        written (a record orjson cannot write, nested too deep by hand, leaves no half
+        list on stdout): from each line's JSON (``all_with_json``), or else from its
+        record (``with_record``), 500 at a time."""
+        pieces = [line.json for line in lines if line.json is not None]
+        if len(pieces) == len(lines):
+            return join_json_list(pieces)
+        return list(dump_json_list(line.to_json(today) for line in lines))
+
+
+def _as_stored(record: dict[str, Any], due: dt.date | None) -> dict[str, Any]:
+    """The record as ``Action.to_record`` writes it: ``record`` itself when it is so, as
+    a record this tool wrote is; else the action is built (and refused if damaged)."""
+    return record if _as_written(record, due) else Action.from_record(record).to_record()
 
 
 _ACTION_KEYS = tuple(Action(uuid="").to_record())  # the order to_record writes

@@ -25,6 +25,7 @@ from consular_dialogue.cli import (
     requested_subcommand,
 )
 from consular_dialogue.dates import PartialDate
+from consular_dialogue.jsonout import JSON_LIST_CHUNK, in_json_list
 from consular_dialogue.lines import (
     LONG_LIST,
     WIDE_COLUMNS,
@@ -298,8 +299,8 @@ def test_an_action_line_has_the_values_of_the_action_built_from_the_same_record(
         assert repr(also_refused.value) == repr(refused)
         return
     line = ActionLine.from_record(stored)
-    shown = [name for name in ActionLine._fields if name != "record"]
-    assert line == (*(getattr(action, name) for name in shown), None)
+    shown = [name for name in ActionLine._fields if name not in ("record", "json")]
+    assert line == (*(getattr(action, name) for name in shown), None, None)
     for today in (dt.date(2023, 4, 24), dt.date.max):
         assert line.is_overdue(today) == action.is_overdue(today)
 
@@ -374,23 +375,35 @@ def test_an_action_lines_json_is_the_json_of_the_action_built_from_the_same_reco
     DEVIATIONS[deviation](stored)
     today = dt.date(2023, 4, 25)
     try:
-        expected = orjson.dumps(Action.from_record(stored).to_json(today))
+        expected = Action.from_record(stored).to_json(today)
     except (KeyError, ValueError, TypeError, AttributeError) as refused:
-        with pytest.raises(type(refused)):
-            ActionLine.with_record(stored)
+        for build in (ActionLine.with_record, lambda r: ActionLine.all_with_json([r], today)):
+            with pytest.raises(type(refused)):
+                build(stored)
         return
     line = ActionLine.with_record(stored)
-    assert orjson.dumps(line.to_json(today)) == expected  # values and the order of keys
+    assert orjson.dumps(line.to_json(today)) == orjson.dumps(expected)  # and the key order
     # The stored dict itself is kept exactly when the action would write it so.
     rewritten = orjson.dumps(Action.from_record(stored).to_record())
     assert (line.record is stored) == (orjson.dumps(stored) == rewritten)
     assert (line.record is stored) == (deviation in ("none", "title a number"))
+    # Made with others in one dump, each action's JSON is its own.
+    other = Action(id=2, title="Otra", created=NOTE["at"]).to_record()
+    lines = ActionLine.all_with_json([other, stored, other], today)
+    assert [line.json for line in lines] == [
+        in_json_list(Action.from_record(r).to_json(today)) for r in (other, stored, other)
+    ]
+    assert [line._replace(json=None) for line in lines] == [
+        ActionLine.from_record(r) for r in (other, stored, other)
+    ]
 
 
-def test_a_line_built_without_its_record_has_no_json() -> None:
+def test_a_line_built_without_its_record_or_json_has_no_json() -> None:
     line = ActionLine.from_record(Action(id=1).to_record())
     with pytest.raises(ValueError, match="with_record"):
         line.to_json(dt.date(2023, 4, 25))
+    with pytest.raises(ValueError, match="with_record"):
+        ActionLine.json_list([line], dt.date(2023, 4, 25))
 
 
 def test_a_writable_copy_hands_out_one_model_per_record_whether_selected_or_found(
@@ -872,31 +885,45 @@ def test_a_long_agenda_list_to_a_pipe_is_drawn_without_importing_rich(tmp_path: 
     assert len(done.stdout.splitlines()) == 2 + LONG_LIST + 5
 
 
-def test_a_json_list_is_written_whole_or_not_at_all(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("listed", "shown", "deep_in"),
+    [
+        # The data file's: their JSON is made 500 at a time, at the end.
+        ((), JSON_LIST_CHUNK + 2, "the last open action"),
+        # Their JSON is made as the data file and each part are read.
+        (("--status", "all"), JSON_LIST_CHUNK + 5, "the last open action"),
+        (("--status", "done"), 3, "the first done action"),
+    ],
+)
+def test_a_json_list_is_written_whole_or_not_at_all(
+    tmp_path: Path, listed: tuple[str, ...], shown: int, deep_in: str
+) -> None:
     """Its pieces are all made before any is written: an action orjson cannot write,
     after the first piece's worth, must not leave half a list on stdout."""
     from conftest import base_env
 
-    from consular_dialogue.jsonout import JSON_LIST_CHUNK
-    from consular_dialogue.services.actions import add_action
+    from consular_dialogue.services.actions import add_action, complete_actions
 
     db = tmp_path / "tracker.json"
+    count = JSON_LIST_CHUNK + 5
     with _one_meeting(db) as repo:
-        for n in range(JSON_LIST_CHUNK + 5):
+        for n in range(count):
             add_action(repo, title=f"Acción {n}", meeting_id=1, item_id=None, party="MX",
                        owner=None, due=None, priority=None, level=None, now=NOW)  # fmt: skip
+        complete_actions(repo, [1, 2, 3], now=NOW)
     env = base_env(db, now="2023-04-24T10:00:00-06:00")
-    listed = run_cdt(["action", "list", "--json"], env)
-    assert listed.code == 0 and len(listed.json()) == JSON_LIST_CHUNK + 5
+    whole = run_cdt(["action", "list", *listed, "--json"], env)
+    assert whole.code == 0 and len(whole.json()) == shown
     data = read_whole(db)
     deep: Any = "fondo"
     for _ in range(300):  # orjson reads 1,024 levels and writes 254
         deep = [deep]
-    last = data["actions"][str(JSON_LIST_CHUNK + 5)]  # undated: listed last
-    last["changes"] = [{"at": last["created"], "field": "owner", "from": None, "to": deep}]
+    # Undated, the last open action is listed last; the first done one is in a part.
+    chosen = data["actions"][str(count) if deep_in == "the last open action" else "1"]
+    chosen["changes"] = [{"at": chosen["created"], "field": "owner", "from": None, "to": deep}]
     write_whole(db, data)
 
-    result = run_cdt(["action", "list", "--json"], env)
+    result = run_cdt(["action", "list", *listed, "--json"], env)
 
     assert result.code == 3
     assert result.stdout == ""

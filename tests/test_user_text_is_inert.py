@@ -11,9 +11,12 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Result, read_whole, write_whole
+from hypothesis import example, given
+from hypothesis import strategies as st
 from rich.console import Console
 
 from consular_dialogue.jsonout import dump_json
@@ -140,7 +143,7 @@ def test_dump_json_escapes_each_unsafe_range_whole_and_keeps_its_neighbours_as_t
 
 @pytest.mark.parametrize("count", range(8))
 def test_a_json_list_written_in_pieces_is_the_list_written_at_once(count: int) -> None:
-    from consular_dialogue.jsonout import dump_json_list
+    from consular_dialogue.jsonout import dump_json_list, in_json_list, join_json_list
 
     values = [
         {"id": n, "title": f"Acción {n}" + RAW[n % len(RAW)], "due": dt.date(2023, 6, n + 1)}
@@ -149,7 +152,38 @@ def test_a_json_list_written_in_pieces_is_the_list_written_at_once(count: int) -
     values += [[1, "\u202e"], "texto"][: count % 3]  # not only objects
     pieces = list(dump_json_list(iter(values), chunk_size=3))
     assert b"".join(pieces) == dump_json(values)
-    assert len(pieces) == -(-len(values) // 3) + 1  # a piece per chunk, then the end
+    # A comma (or the opening bracket) and a piece per chunk, then the end.
+    assert len(pieces) == 2 * -(-len(values) // 3) + 1
+    assert b"".join(join_json_list(map(in_json_list, values))) == dump_json(values)
+
+
+@given(
+    st.lists(
+        st.dictionaries(
+            st.text(),
+            st.recursive(
+                st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(),
+                lambda inner: st.lists(inner) | st.dictionaries(st.text(), inner),
+                max_leaves=8,
+            ),
+        ),
+        max_size=6,
+    )
+)
+@example([{}, {"a": {}}, {"t": ",\n  {", "u": "\u2028{", "l": [{}, {"x": [{}]}]}, {}])
+def test_objects_dumped_at_once_are_each_what_a_list_holds(values: list[dict[str, Any]]) -> None:
+    from consular_dialogue.jsonout import in_json_list, join_json_list, objects_in_json_list
+
+    pieces = objects_in_json_list(values)
+    assert pieces == [in_json_list(value) for value in values]
+    assert b"".join(join_json_list(pieces)) == dump_json(values)
+
+
+def test_only_objects_are_dumped_at_once() -> None:
+    from consular_dialogue.jsonout import objects_in_json_list
+
+    with pytest.raises(ValueError, match="objects only"):
+        objects_in_json_list([{"a": 1}, [1, 2]])  # type: ignore[list-item]
 
 
 def test_a_report_as_json_escapes_line_separators_too(cdt: Run) -> None:

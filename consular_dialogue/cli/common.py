@@ -169,7 +169,7 @@ def print_json(value: Any) -> None:
 
 
 def print_pieces(pieces: Iterable[bytes]) -> None:
-    """Bytes made by ``jsonout.dump_json_list``, on stdout."""
+    """Bytes made before (``jsonout.dump_json_list``, ``ActionLine.json_list``), on stdout."""
     write = sys.stdout.buffer.write
     for piece in pieces:
         write(piece)

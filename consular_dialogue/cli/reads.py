@@ -13,7 +13,7 @@ import sys
 from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from ..errors import UsageProblem
-from ..models import ActionStatus, MeetingKind, MeetingStatus, parse_choice
+from ..models import ActionLine, ActionStatus, MeetingKind, MeetingStatus, parse_choice
 from .common import (
     Invocation,
     check_output,
@@ -72,19 +72,15 @@ def action_filter(ctx: Invocation, **words: Unpack[ActionFilterWords]) -> Action
 
 def action_list(ctx: Invocation, *, json_out: bool, **words: Unpack[ActionFilterWords]) -> None:
     """``cdt action list``."""
-    from ..jsonout import dump_json_list
     from ..services.actions import list_action_lines
 
     st = state(ctx)
     flt = action_filter(ctx, **words)
     today = st.settings.today
     with reading(ctx) as repo:
-        lines = list_action_lines(repo, flt, today=today, records=json_out)
+        lines = list_action_lines(repo, flt, today=today, json=json_out)
     if json_out:
-        # All of it is made before any is written: a record orjson cannot write (nested
-        # too deep, by hand) must not leave half a list on stdout. Made a piece at a
-        # time, so that the dicts of 100,000 actions never all exist at once.
-        print_pieces(list(dump_json_list(line.to_json(today) for line in lines)))
+        print_pieces(ActionLine.json_list(lines, today))
         return
     from ..lines import actions_table
 

@@ -208,12 +208,23 @@ def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list
 
 
 def list_action_lines(
-    repo: Repository, flt: ActionFilter, *, today: dt.date, records: bool = False
+    repo: Repository, flt: ActionFilter, *, today: dt.date, json: bool = False
 ) -> list[ActionLine]:
     """``list_actions`` as the lines of a list: what it shows, without notes; with
-    ``records``, each with its action's whole record (for JSON)."""
-    build = ActionLine.with_record if records else ActionLine.from_record
-    return _listed(repo, flt, today, partial(repo.select_as, Action, build))
+    ``json``, each with what ``ActionLine.json_list`` makes its JSON from."""
+    if not json:
+        return _listed(repo, flt, today, partial(repo.select_as, Action, ActionLine.from_record))
+    with_json = partial(ActionLine.all_with_json, today=today)
+
+    def select(where: Callable[[dict[str, Any]], bool], *, hot: bool) -> list[ActionLine]:
+        # The data file's records stay in memory: a line keeps its stored dict, and the
+        # JSON is made at the end, 500 at a time. Those of parts are let go: a line
+        # keeps its JSON, made a part at a time.
+        if hot:
+            return repo.select_as(Action, ActionLine.with_record, where, hot=True)
+        return repo.select_all_as(Action, with_json, where)
+
+    return _listed(repo, flt, today, select)
 
 
 L = TypeVar("L", Action, ActionLine)
