@@ -363,6 +363,12 @@ COMMANDS = [
         "`action list --status all`",
         lambda d, r: ["action", "list", "--status", "all"],
     ),
+    Command(
+        "list_all_json",
+        "`action list --status all --json`",
+        lambda d, r: ["action", "list", "--status", "all", "--json"],
+    ),
+    Command("check", "`check` (every record and part)", lambda d, r: ["check"]),
     Command("add", "`action add` (write)", _add_args),
     Command("done", "`action done` (write)", lambda d, r: ["action", "done", str(d.open_ids[r])]),
 ]
