@@ -20,10 +20,18 @@ class _Console(Console):
     and cropping measures every character of every line again (a third of the time
     of a 2,000-line list)."""
 
+    #: Whether what is being printed is not cropped: a long list may then write its
+    #: styles as codes inside its text, which cropping would count as characters.
+    uncropped = False
+
     def print(self, *objects: Any, **options: Any) -> None:
         if any(isinstance(o, LineTable | CutLines) for o in objects):
             options.setdefault("crop", False)
-        super().print(*objects, **options)
+        self.uncropped = options.get("crop") is False
+        try:
+            super().print(*objects, **options)
+        finally:
+            self.uncropped = False
 
 
 def make_console(file: IO[str]) -> Console:

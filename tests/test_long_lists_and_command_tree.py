@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import io
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -749,6 +750,49 @@ def test_a_long_list_in_colour_is_the_plain_lines_with_styles_around_cells() -> 
     drawn = buffer.getvalue()
     assert "\x1b[1;31m" in drawn  # a bold red title
     assert re.sub(r"\x1b\[[0-9;]*m", "", drawn) == "".join(table.plain_lines(60))
+
+
+@pytest.mark.parametrize("system", ["standard", "256", "truecolor"])
+@pytest.mark.parametrize("no_color", [False, True])
+def test_a_long_list_in_colour_is_written_as_rich_writes_its_cells_segments(
+    system: str, no_color: bool
+) -> None:
+    from rich.console import Group
+    from rich.segment import Segments
+    from rich.style import Style
+
+    from consular_dialogue.render import _Console
+
+    table = _mixed_table()
+    table.add_row("7", ("DGPME", "link https://sre.gob.mx"), ("Guía", Style(italic=True)), "")
+    table.add_row("8", ("", "bold"), ("—", "dim"), ("12", "green"))
+    table.add_row("9", "SRE", "Sin reunión", ("", "bold"))  # empty and last: not padded
+
+    def printed(renderable: Any, width: int, *, crop: bool = True, **options: Any) -> str:
+        """As the tool's console prints it (a list alone is never cropped)."""
+        buffer = io.StringIO()
+        console = _Console(file=buffer, width=width, force_terminal=True, color_system=system,
+                           no_color=no_color, **options)  # fmt: skip
+        how = {} if crop else {"crop": False}
+        console.print(renderable(console) if callable(renderable) else renderable, **how)
+        return re.sub(r"\x1b\]8;id=[0-9]+;", "\x1b]8;id=;", buffer.getvalue())  # new for each
+
+    for width in (12, 60, 120):
+        written = printed(table, width, crop=False)
+        assert written == printed(table, width)  # a list alone is never cropped
+        segments = printed(lambda c, w=width: Segments(table._segments(c, w)), width, crop=False)
+        assert written == segments
+        assert written == printed(table, width, crop=False, record=True)  # segments again
+        # Inside another renderable the lines are cropped, by their text alone.
+        in_group = printed(lambda c, w=width: Group("A", Segments(table._segments(c, w))), width)
+        assert printed(Group("A", table), width) == in_group
+        assert ("\x1b[1;31m" in written) != no_color  # bold red, or bold alone
+    assert "\x1b]8;id=;https://sre.gob.mx" in written  # a link, around its cell
+    # A recording console keeps each cell's style, for an export in HTML, say.
+    recording = _Console(file=io.StringIO(), width=60, force_terminal=True, record=True)
+    recording.print(table)
+    html = recording.export_html()
+    assert "\x1b" not in html and "font-weight: bold" in html
 
 
 def test_every_character_a_list_counts_as_one_cell_is_one_cell_for_rich() -> None:
