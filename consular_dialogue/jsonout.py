@@ -56,6 +56,12 @@ def in_json_list(value: Any) -> bytes:
     return dump_json([value])[2:-3]
 
 
+class UnwritableError(Exception):
+    """A value orjson cannot write (nested deeper than it writes, by hand, say). Not a
+    ``TypeError``, as orjson's error is: that is what reading a stored record whose
+    field is of the wrong kind raises, and the two are told apart."""
+
+
 # The comma and line break before each object of a list after the first (see below).
 _OBJECT_STARTS = re.compile(rb",\n(?=  \{)")
 
@@ -70,9 +76,15 @@ def objects_in_json_list(values: Sequence[dict[str, Any]]) -> list[bytes]:
     """
     if not values:
         return []
-    pieces = _OBJECT_STARTS.split(dump_json(list(values)))
-    if len(pieces) != len(values):
+    if set(map(type, values)) != {dict}:
         raise ValueError("objects_in_json_list takes objects only")
+    try:
+        dumped = dump_json(list(values))
+    except orjson.JSONEncodeError as exc:
+        raise UnwritableError(str(exc)) from None
+    pieces = _OBJECT_STARTS.split(dumped)
+    if len(pieces) != len(values):
+        raise ValueError("objects_in_json_list found an object it cannot cut apart")
     pieces[0] = pieces[0][2:]  # without the list's b"[\n"
     pieces[-1] = pieces[-1][:-3]  # and its b"\n]\n"
     return pieces

@@ -601,9 +601,10 @@ def agenda_table(
     *,
     show_meeting: bool = True,
 ) -> RenderableType:
-    """Agenda items, with the dates of their meetings by id. A short list is Rich's table (``render.short_agenda_table``: an
-    item's topic and origin under its title); a long one is a line per item, its topic
-    and origin after the title, built a column at a time without Rich."""
+    """Agenda items, with the dates of their meetings by id. A short list is Rich's
+    table (``render.short_agenda_table``: an item's topic and origin under its title); a
+    long one is a line per item, its topic and origin after the title, built a column
+    at a time without Rich."""
     if len(items) <= LONG_LIST:
         from .render import short_agenda_table
 

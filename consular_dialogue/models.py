@@ -689,21 +689,24 @@ class ActionLine(NamedTuple):
         return tuple.__new__(cls, (*line[:-2], _as_stored(record, line.due), None))
 
     @classmethod
-    def all_with_json(cls, records: list[dict[str, Any]], today: dt.date) -> list[ActionLine]:
-        """``from_record`` of each record, with its action's JSON (``Action.to_json`` on
-        ``today``) made at once, as a JSON list holds it (``jsonout.in_json_list``).
-        For records read from parts that are let go: a list of 100,000 actions keeps
-        the bytes it prints, not their dicts."""
+    def all_with_json(
+        cls,
+        records: list[dict[str, Any]],
+        today: dt.date,
+        listed: Callable[[ActionLine], bool] = lambda line: True,
+    ) -> list[ActionLine]:
+        """``from_record`` of each record; the lines ``listed`` keeps get their action's
+        JSON (``Action.to_json`` on ``today``), made at once, as a JSON list holds it
+        (``jsonout.in_json_list``). For records read from parts that are let go: a list
+        of 100,000 actions keeps the bytes it prints, not their dicts. Every record is
+        read as ``with_record`` reads it, listed or not."""
         lines = list(map(cls.from_record, records))
-        values = [
-            {**_as_stored(r, line.due), "overdue": line.is_overdue(today)}
-            for r, line in zip(records, lines, strict=True)
-        ]
-        pieces = objects_in_json_list(values)
-        return [
-            tuple.__new__(cls, (*line[:-1], piece))  # _replace, without its cost
-            for line, piece in zip(lines, pieces, strict=True)
-        ]
+        stored = [_as_stored(r, line.due) for r, line in zip(records, lines, strict=True)]
+        chosen = [n for n, line in enumerate(lines) if listed(line)]
+        values = [{**stored[n], "overdue": lines[n].is_overdue(today)} for n in chosen]
+        for n, piece in zip(chosen, objects_in_json_list(values), strict=True):
+            lines[n] = tuple.__new__(cls, (*lines[n][:-1], piece))  # _replace, without its cost
+        return lines
 
     def is_overdue(self, today: dt.date) -> bool:
         return overdue_on(self.due, self.status, today)
@@ -711,7 +714,7 @@ class ActionLine(NamedTuple):
     def to_json(self, today: dt.date) -> dict[str, Any]:
         """``Action.to_json`` of the action (a line built ``with_record``)."""
         if self.record is None:
-            raise ValueError("this line was built without its record; use with_record")
+            raise ValueError("this line was built without its record (with_record)")
         return {**self.record, "overdue": self.is_overdue(today)}
 
     @staticmethod

@@ -1129,10 +1129,11 @@ class Repository:
     def stored_records(
         self, table: str, part_problems: list[str] | None = None
     ) -> Iterator[tuple[str, Any]]:
-        """Every stored record of ``table`` by key, as ``whole`` merges them (the data
-        file's own first, then those of each part that are not there already), reading
-        the parts not in memory one at a time and letting each go: ``cdt check`` of
-        100,000 actions holds one part of them, not all.
+        """Every stored record of ``table`` by key, as ``whole`` merges them (those in
+        memory first: the data file's, and those of parts read already; then those of
+        each other part that are not among them), reading the parts not in memory one at
+        a time and letting each go: ``cdt check`` of 100,000 actions holds one part of
+        them, not all.
 
         What a part's entry in the list of parts, or its search index, says that its
         records do not (a part edited by hand) is added to ``part_problems``: reports,

@@ -942,8 +942,9 @@ def test_a_long_agenda_list_to_a_pipe_is_drawn_without_importing_rich(tmp_path: 
 def test_a_json_list_is_written_whole_or_not_at_all(
     tmp_path: Path, listed: tuple[str, ...], shown: int, deep_in: str
 ) -> None:
-    """Its pieces are all made before any is written: an action orjson cannot write,
-    after the first piece's worth, must not leave half a list on stdout."""
+    """All of it is made before any is written: an action orjson cannot write, listed
+    after the first 500 or read from a part, leaves nothing on stdout, and the error
+    names what ``cdt check`` finds wrong with it."""
     from conftest import base_env
 
     from consular_dialogue.services.actions import add_action, complete_actions
@@ -968,7 +969,12 @@ def test_a_json_list_is_written_whole_or_not_at_all(
     write_whole(db, data)
 
     result = run_cdt(["action", "list", *listed, "--json"], env)
+    # One the list leaves out is never written, so it is no error.
+    elsewhere = run_cdt(["action", "list", *listed, "--party", "US", "--json"], env)
 
     assert result.code == 3
     assert result.stdout == ""
     assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+    number = chosen["id"]
+    assert f"is damaged: action {number} is malformed (changes[1].new is list" in result.stderr
+    assert (elsewhere.code, elsewhere.stdout) == (0, "[]\n")

@@ -971,9 +971,7 @@ def test_check_names_a_part_its_list_misdescribes(cdt: Run, db: Path, tmp_path: 
     assert cdt("check").code == 1
 
 
-def test_check_reads_the_parts_one_by_one_and_names_what_the_whole_file_shows(
-    cdt: Run, db: Path
-) -> None:
+def test_check_part_by_part_names_what_a_check_of_the_merged_file_names(cdt: Run, db: Path) -> None:
     from consular_dialogue.services.integrity import check_tables
 
     three_parts_of_done_actions(db)

@@ -182,8 +182,9 @@ def test_objects_dumped_at_once_are_each_what_a_list_holds(values: list[dict[str
 def test_only_objects_are_dumped_at_once() -> None:
     from consular_dialogue.jsonout import objects_in_json_list
 
-    with pytest.raises(ValueError, match="objects only"):
-        objects_in_json_list([{"a": 1}, [1, 2]])  # type: ignore[list-item]
+    for values in ([{"a": 1}, [1, 2]], [[1, 2], {"a": 1}], ["{"]):
+        with pytest.raises(ValueError, match="objects only"):
+            objects_in_json_list(values)  # type: ignore[arg-type]
 
 
 def test_a_report_as_json_escapes_line_separators_too(cdt: Run) -> None:

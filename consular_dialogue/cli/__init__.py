@@ -247,13 +247,13 @@ def main(argv: list[str] | None = None, *, fast: bool = True) -> None:
 def _damage_behind() -> ConsularDialogueError | None:
     """The first problem ``cdt check`` would find in the data files this run read."""
     from ..errors import CorruptFileError
-    from ..services.integrity import check_records
+    from ..services.integrity import check_repository
     from ..storage import open_for_reading, restore_hint
     from .common import OPENED
 
     for path in dict.fromkeys(OPENED):
         try:
-            problems = check_records(open_for_reading(path).stored_records)
+            problems = check_repository(open_for_reading(path))
         except ConsularDialogueError as exc:
             return exc
         if problems:

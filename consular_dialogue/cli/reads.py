@@ -78,7 +78,7 @@ def action_list(ctx: Invocation, *, json_out: bool, **words: Unpack[ActionFilter
     flt = action_filter(ctx, **words)
     today = st.settings.today
     with reading(ctx) as repo:
-        lines = list_action_lines(repo, flt, today=today, json=json_out)
+        lines = list_action_lines(repo, flt, today=today, as_json=json_out)
     if json_out:
         print_pieces(ActionLine.json_list(lines, today))
         return

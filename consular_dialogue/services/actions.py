@@ -204,35 +204,48 @@ def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list
     A meeting, topic or party that does not exist is an error, not an empty list:
     a typo must not look like "nothing to do".
     """
-    return _listed(repo, flt, today, partial(repo.select, Action))
+
+    def select(where: Where, hot: bool, listed: Listed[Action]) -> list[Action]:
+        return repo.select(Action, where, hot=hot)
+
+    return _listed(repo, flt, today, select)
 
 
 def list_action_lines(
-    repo: Repository, flt: ActionFilter, *, today: dt.date, json: bool = False
+    repo: Repository, flt: ActionFilter, *, today: dt.date, as_json: bool = False
 ) -> list[ActionLine]:
     """``list_actions`` as the lines of a list: what it shows, without notes; with
-    ``json``, each with what ``ActionLine.json_list`` makes its JSON from."""
-    if not json:
-        return _listed(repo, flt, today, partial(repo.select_as, Action, ActionLine.from_record))
-    with_json = partial(ActionLine.all_with_json, today=today)
+    ``as_json``, each listed one with what ``ActionLine.json_list`` makes its JSON
+    from."""
 
-    def select(where: Callable[[dict[str, Any]], bool], *, hot: bool) -> list[ActionLine]:
-        # The data file's records stay in memory: a line keeps its stored dict, and the
-        # JSON is made at the end, 500 at a time. Those of parts are let go: a line
-        # keeps its JSON, made a part at a time.
+    def select(where: Where, hot: bool, listed: Listed[ActionLine]) -> list[ActionLine]:
+        if not as_json:
+            return repo.select_as(Action, ActionLine.from_record, where, hot=hot)
         if hot:
+            # The data file's records stay in memory: a line keeps its stored dict, and
+            # the JSON of those listed is made at the end, 500 at a time.
             return repo.select_as(Action, ActionLine.with_record, where, hot=True)
-        return repo.select_all_as(Action, with_json, where)
+        # Those of parts are let go: a line listed keeps its JSON, made a part at a time.
+        build = partial(ActionLine.all_with_json, today=today, listed=listed)
+        return repo.select_all_as(Action, build, where)
 
     return _listed(repo, flt, today, select)
 
 
 L = TypeVar("L", Action, ActionLine)
+Where = Callable[[dict[str, Any]], bool]
+Listed = Callable[[L], bool]
 
 
 def _listed(
-    repo: Repository, flt: ActionFilter, today: dt.date, select: Callable[..., list[L]]
+    repo: Repository,
+    flt: ActionFilter,
+    today: dt.date,
+    select: Callable[[Where, bool, Listed[L]], list[L]],
 ) -> list[L]:
+    """The actions ``flt`` lists, by due date: ``select`` gets the test of a stored
+    dict's status (the actions it leaves out are never built), whether only the data
+    file's can pass, and the test of what else ``flt`` asks of a built action."""
     if flt.meeting_id is not None:
         repo.get(Meeting, flt.meeting_id)
     item_topics: dict[int, str | None] = {}
@@ -246,33 +259,30 @@ def _listed(
     due_before = today.isoformat()
 
     def stored_status_fits(raw: dict[str, Any]) -> bool:
-        # Status (and overdue) are tested on the stored dict, so that the actions left
-        # out are never built.
         if flt.overdue and not (raw.get("due") or due_before) < due_before:
             return False
         if wanted is not None:
             return bool(raw["status"] == wanted)
         return flt.all_statuses or Action.stored_unfinished(raw)
 
+    def listed(action: L) -> bool:
+        if flt.overdue and not action.is_overdue(today):
+            return False
+        if flt.due_before is not None and (action.due is None or action.due >= flt.due_before):
+            return False
+        if party is not None and action.party != party:
+            return False
+        if owner is not None and owner not in fold_text(action.owner or ""):
+            return False
+        if flt.meeting_id is not None and action.meeting_id != flt.meeting_id:
+            return False
+        return flt.topic is None or (
+            action.item_id is not None and item_topics.get(action.item_id) == flt.topic
+        )
+
     # Unfinished actions are all kept in the data file itself: no part file is read.
     unfinished_only = not flt.all_statuses and (flt.status is None or not flt.status.is_finished)
-    selected: list[L] = []
-    for action in select(stored_status_fits, hot=unfinished_only):
-        if flt.overdue and not action.is_overdue(today):
-            continue
-        if flt.due_before is not None and (action.due is None or action.due >= flt.due_before):
-            continue
-        if party is not None and action.party != party:
-            continue
-        if owner is not None and owner not in fold_text(action.owner or ""):
-            continue
-        if flt.meeting_id is not None and action.meeting_id != flt.meeting_id:
-            continue
-        if flt.topic is not None and (
-            action.item_id is None or item_topics.get(action.item_id) != flt.topic
-        ):
-            continue
-        selected.append(action)
+    selected = list(filter(listed, select(stored_status_fits, unfinished_only, listed)))
     # By due date, undated last; in id order (as selected) among equal dates.
     dated = sorted((a for a in selected if a.due is not None), key=_DUE)
     return dated + [a for a in selected if a.due is None]

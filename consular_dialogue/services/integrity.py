@@ -7,7 +7,6 @@ import operator
 import types
 import typing
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from ..models import KINDS, Action, AgendaItem, Dialogue, Meeting, Record, Topic
@@ -237,7 +236,7 @@ def check_references(records: dict[str, dict[int, Record]]) -> list[str]:
     return links.problems()
 
 
-@dataclass
+@dataclasses.dataclass
 class Links:
     """What records say of each other, and no more: enough to find what they name that
     does not exist, for 125,000 records at a small part of their models' memory."""
