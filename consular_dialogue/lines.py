@@ -172,6 +172,9 @@ class LineTable:
     """
 
     GAP = "   "
+    #: Printed alone, its lines are not cropped (``render._Console``): they fit, but at
+    #: widths where columns cannot shrink enough (never below 4), where they run on.
+    FITS_WIDTH = True
 
     def __init__(self, headers: Sequence[str], wide: Sequence[bool]) -> None:
         self.headers: list[Cell] = [(h, "bold") for h in headers]
@@ -181,6 +184,9 @@ class LineTable:
         self.styles: list[list[str | Style | None]] = [[] for _ in headers]
         #: Full-width lines between rows, each after as many rows as it says.
         self.separators: list[tuple[int, Cell]] = []
+        #: Whether lines wider than the width are cut at it, as Rich crops what it
+        #: prints: for a table inside a renderable its console does not crop (a timeline).
+        self.cut_to_width = False
 
     def __len__(self) -> int:
         """The rows (separators not counted)."""
@@ -242,6 +248,13 @@ class LineTable:
             widths[max(shrinkable, key=lambda i: widths[i])] -= 1
         return widths
 
+    def _line_width(self, max_width: int) -> int:
+        """How wide its lines are drawn at ``max_width``: wider where columns cannot
+        shrink enough."""
+        one_cell = [_one_cell_each("".join(texts)) for texts in self.texts]
+        widths = self._widths(self.texts, one_cell, max_width)
+        return sum(widths) + len(self.GAP) * (len(widths) - 1)
+
     def _fitted(self, max_width: int) -> tuple[list[Cell], str, list[list[str]]]:
         """The header's fitted cells, the rule under it, and the data rows' fitted
         texts, a column at a time."""
@@ -298,6 +311,15 @@ class LineTable:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         from rich.segment import Segment
 
+        width = options.max_width
+        if self.cut_to_width and self._line_width(width) > width:
+            plain = console.color_system is None
+            drawn = (
+                map(Segment, self.plain_lines(width)) if plain else self._segments(console, width)
+            )
+            for line in Segment.split_and_crop_lines(drawn, width, pad=False):
+                yield from line
+            return
         if console.color_system is None:
             # A line is one segment: Rich would otherwise wrap and re-measure every cell.
             yield from map(Segment, self.plain_lines(options.max_width))
@@ -405,6 +427,8 @@ class CutLines:
     The texts are made inert here. A line holding a tab or a line break (which Rich
     expands or splits) is still handed to Rich.
     """
+
+    FITS_WIDTH = True  # each line is cut at the width
 
     def __init__(self, texts: Sequence[str], style: str = "") -> None:
         self.texts = list(map(clean, texts))

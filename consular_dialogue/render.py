@@ -16,16 +16,16 @@ def plain(text: str | None, style: str = "") -> Text:
 
 
 class _Console(Console):
-    """Rich's console, except that a long list is not cropped: its lines fit already,
-    and cropping measures every character of every line again (a third of the time
-    of a 2,000-line list)."""
+    """Rich's console, except that a long list or a timeline is not cropped: its lines
+    fit already (``FITS_WIDTH``), and cropping measures every character of every line
+    again (a third of the time of a 2,000-line list)."""
 
     #: Whether what is being printed is not cropped: a long list may then write its
     #: styles as codes inside its text, which cropping would count as characters.
     uncropped = False
 
     def print(self, *objects: Any, **options: Any) -> None:
-        if any(isinstance(o, LineTable | CutLines) for o in objects):
+        if any(getattr(o, "FITS_WIDTH", False) for o in objects):
             options.setdefault("crop", False)
         self.uncropped = options.get("crop") is False
         try:
@@ -57,8 +57,6 @@ from rich.table import Table  # noqa: E402
 
 from .i18n import label, long_date, status_name  # noqa: E402
 from .lines import (  # noqa: E402
-    CutLines,
-    LineTable,
     actions_table,
     agenda_columns,
     agenda_table,

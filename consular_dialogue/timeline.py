@@ -89,6 +89,10 @@ def _lines(*parts: Styled | None) -> Styled:
 class Axis:
     """Rows on a date axis, grouped under headings, with the today rule between them."""
 
+    #: Its lines fit the width (Rich's tables wrap; a long axis's ``LineTable`` cuts
+    #: what runs on): its console need not crop them.
+    FITS_WIDTH = True
+
     def __init__(
         self,
         *,
@@ -216,6 +220,7 @@ class Axis:
     def _long(self, columns: Sequence[Column], cells: dict[int, Cells], width: int) -> LineTable:
         """A long axis one line per row: Rich's tables need seconds for thousands of rows."""
         lines = LineTable([c.header for c in columns], [bool(c.ratio) for c in columns])
+        lines.cut_to_width = True
         keys = [c.key for c in columns]
         rows: list[Cells] = []  # since the last separator
 

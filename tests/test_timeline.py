@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +36,30 @@ from consular_dialogue.services import dialogues, topics
 from consular_dialogue.storage import Repository, open_for_reading, open_for_writing
 
 WIDTHS = (100, 80, 60, 40, 24)
+
+
+@pytest.mark.parametrize("system", [None, "standard", "truecolor"])
+def test_a_long_timeline_on_a_terminal_is_what_rich_draws_cropping_it(
+    long_db: Path, system: str | None
+) -> None:
+    """The tool's console prints a timeline uncropped, its long table written as one
+    string: what Rich's console draws, cropping each line at the width, cell by cell,
+    where columns cannot shrink enough (12 and 20 columns)."""
+    from consular_dialogue.render import _Console
+
+    for name, view in views(open_for_reading(long_db), "es").items():
+        for width in (12, 20, 33, 60, 120):
+            drawn = []
+            for console_type in (_Console, Console):
+                buffer = io.StringIO()
+                console = console_type(file=buffer, width=width, color_system=system,
+                                       force_terminal=system is not None, highlight=False,
+                                       markup=False, emoji=False)  # fmt: skip
+                console.print(view)
+                drawn.append(buffer.getvalue())
+            assert drawn[0] == drawn[1], (name, width)
+            widest = max(map(cell_len, re.sub(r"\x1b\[[0-9;]*m", "", drawn[0]).splitlines()))
+            assert widest <= width, (name, width)
 
 
 @pytest.fixture(scope="module")
