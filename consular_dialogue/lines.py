@@ -175,6 +175,9 @@ class LineTable:
     #: Printed alone, its lines are not cropped (``render._Console``): they fit, but at
     #: widths where columns cannot shrink enough (never below 4), where they run on.
     FITS_WIDTH = True
+    #: Whether lines wider than the console are cut at its width, as Rich's print crops
+    #: them: for a table inside a renderable printed uncropped (a timeline).
+    cut_to_width = False
 
     def __init__(self, headers: Sequence[str], wide: Sequence[bool]) -> None:
         self.headers: list[Cell] = [(h, "bold") for h in headers]
@@ -184,9 +187,6 @@ class LineTable:
         self.styles: list[list[str | Style | None]] = [[] for _ in headers]
         #: Full-width lines between rows, each after as many rows as it says.
         self.separators: list[tuple[int, Cell]] = []
-        #: Whether lines wider than the width are cut at it, as Rich crops what it
-        #: prints: for a table inside a renderable its console does not crop (a timeline).
-        self.cut_to_width = False
 
     def __len__(self) -> int:
         """The rows (separators not counted)."""
@@ -312,19 +312,21 @@ class LineTable:
         from rich.segment import Segment
 
         width = options.max_width
-        if self.cut_to_width and self._line_width(width) > width:
+        if self.cut_to_width and self._line_width(width) > console.width:
+            # Cut where Rich's print would crop them: at the console's width.
             plain = console.color_system is None
             drawn = (
                 map(Segment, self.plain_lines(width)) if plain else self._segments(console, width)
             )
-            for line in Segment.split_and_crop_lines(drawn, width, pad=False):
+            for line in Segment.split_and_crop_lines(drawn, console.width, pad=False):
                 yield from line
             return
         if console.color_system is None:
             # A line is one segment: Rich would otherwise wrap and re-measure every cell.
             yield from map(Segment, self.plain_lines(options.max_width))
             return
-        codes = _codes_around(console)
+        alone = getattr(console, "printed_alone", None)
+        codes = _codes_around(console) if alone is not None and alone(self) else None
         if codes is None:
             yield from self._segments(console, options.max_width)
             return
@@ -391,13 +393,12 @@ def _codes_around(console: Console) -> Callable[[str | Style], tuple[str, str]] 
     """What the console writes before and after a non-empty text of each style: Rich's
     ``Style.render`` of the style (without colour under NO_COLOR) for the console's
     colour system, as its ``Console._render_buffer`` writes a styled segment. None for
-    a console that crops what it prints (it would count the codes as characters; see
-    ``render._Console``) or writes styles otherwise (legacy Windows, Jupyter, a
-    recording)."""
+    a console that writes styles otherwise (legacy Windows, Jupyter, a recording). For
+    a table printed alone (``render._Console``): cropping, a container or a pager
+    would take the codes for characters."""
     from rich.color import ColorSystem
 
-    uncropped = getattr(console, "uncropped", False)
-    if not uncropped or console.legacy_windows or console.is_jupyter or console.record:
+    if console.legacy_windows or console.is_jupyter or console.record:
         return None
     system = ColorSystem(_COLOR_SYSTEMS[console.color_system or "truecolor"])
     style_of = _styles_of(console)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import IO, Any
 
 from rich.console import Console
@@ -16,22 +17,47 @@ def plain(text: str | None, style: str = "") -> Text:
 
 
 class _Console(Console):
-    """Rich's console, except that a long list or a timeline is not cropped: its lines
-    fit already (``FITS_WIDTH``), and cropping measures every character of every line
-    again (a third of the time of a 2,000-line list)."""
+    """Rich's console, except for what is printed alone, as the tool prints: a long list
+    or a timeline (``FITS_WIDTH``) is not cropped, for its lines fit already, and
+    cropping measures every character of every line again (a third of the time of a
+    2,000-line list); and a long list may then write its styles as codes inside its
+    text (``lines.LineTable``), which cropping, a container or a pager would take for
+    characters."""
 
-    #: Whether what is being printed is not cropped: a long list may then write its
-    #: styles as codes inside its text, which cropping would count as characters.
-    uncropped = False
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._alone = threading.local()  # what each thread's print has alone
+
+    def printed_alone(self, renderable: object) -> bool:
+        """Whether ``renderable`` is being printed alone and uncropped, in this thread:
+        not inside another renderable, without options that restyle or realign it, nor
+        into a pager, a capture or a ``with console`` block."""
+        return id(renderable) in getattr(self._alone, "ids", ())
+
+    def print_alone(self, renderable: object) -> None:
+        """Let ``renderable`` (drawn by one printed alone) be drawn as printed alone."""
+        ids = getattr(self._alone, "ids", None)
+        if ids:
+            ids.add(id(renderable))
 
     def print(self, *objects: Any, **options: Any) -> None:
-        if any(getattr(o, "FITS_WIDTH", False) for o in objects):
+        fits = [o for o in objects if getattr(type(o), "FITS_WIDTH", False) is True]
+        plain = (
+            fits
+            and not self._buffer_index
+            and all(options.get(name) is None for name in _RESHAPING)
+        )
+        if plain:
             options.setdefault("crop", False)
-        self.uncropped = options.get("crop") is False
+        self._alone.ids = {id(o) for o in fits} if plain and not options["crop"] else set()
         try:
             super().print(*objects, **options)
         finally:
-            self.uncropped = False
+            self._alone.ids = set()
+
+
+# Options of ``Console.print`` that restyle, realign or rewrap what is printed.
+_RESHAPING = ("style", "justify", "overflow", "no_wrap", "width", "height")
 
 
 def make_console(file: IO[str]) -> Console:

@@ -155,7 +155,11 @@ class Axis:
             return
         cells = {id(row): self.cells(row, wide) for row in rows}
         if len(rows) > LONG_LIST:
-            yield self._long(columns, cells, width)
+            long_table = self._long(columns, cells, width)
+            alone = getattr(console, "printed_alone", None)
+            if alone is not None and alone(self):
+                console.print_alone(long_table)  # type: ignore[attr-defined]
+            yield long_table
             if self.legend is not None:
                 yield self.legend.text()
             return
@@ -220,7 +224,7 @@ class Axis:
     def _long(self, columns: Sequence[Column], cells: dict[int, Cells], width: int) -> LineTable:
         """A long axis one line per row: Rich's tables need seconds for thousands of rows."""
         lines = LineTable([c.header for c in columns], [bool(c.ratio) for c in columns])
-        lines.cut_to_width = True
+        lines.cut_to_width = True  # the axis is printed uncropped
         keys = [c.key for c in columns]
         rows: list[Cells] = []  # since the last separator
 

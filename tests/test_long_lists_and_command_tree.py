@@ -795,6 +795,74 @@ def test_a_long_list_in_colour_is_written_as_rich_writes_its_cells_segments(
     assert "\x1b" not in html and "font-weight: bold" in html
 
 
+def test_a_long_list_is_written_as_one_string_only_when_printed_alone() -> None:
+    """Inside a panel, beside one, restyled, realigned, into a pager, or while another
+    thread prints a list alone, the tool's console writes what Rich's own writes."""
+    import threading
+
+    import rich.pager
+    from rich.console import Group
+    from rich.panel import Panel
+
+    from consular_dialogue.render import _Console
+
+    class Kept(rich.pager.Pager):
+        def show(self, content: str) -> None:
+            self.content = content
+
+    def drawn(console_type: Any, scene: Callable[[Any], str | None]) -> str:
+        buffer = io.StringIO()
+        console = console_type(file=buffer, width=60, force_terminal=True, color_system="256")
+        shown = scene(console)
+        return re.sub(r"\x1b\]8;id=[0-9]+;", "", shown if shown is not None else buffer.getvalue())
+
+    def paged(console: Any) -> str:
+        pager = Kept()
+        with console.pager(pager=pager):
+            console.print(_mixed_table())
+        return pager.content
+
+    table = _mixed_table()
+
+    def racing(console: Any) -> None:
+        """While this thread draws ``table`` in a panel, another prints it alone."""
+        drawing, printing, drawn_here = threading.Event(), threading.Event(), threading.Event()
+
+        class Until:
+            FITS_WIDTH = True
+
+            def __init__(self, started: threading.Event, go_on: threading.Event) -> None:
+                self.started, self.go_on = started, go_on
+
+            def __rich_console__(self, console: Any, options: Any) -> Any:
+                self.started.set()
+                self.go_on.wait(10)
+                yield from ()
+
+        def other() -> None:
+            drawing.wait(10)
+            console.print(Until(printing, drawn_here), table)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        console.print(Group(Until(drawing, printing), Panel(table)))
+        drawn_here.set()
+        thread.join()
+
+    scenes: dict[str, Callable[[Any], str | None]] = {
+        "beside a panel": lambda c: c.print(_mixed_table(), Panel(_mixed_table())),
+        "in a panel, uncropped": lambda c: c.print(Panel(_mixed_table()), crop=False),
+        "restyled": lambda c: c.print(_mixed_table(), style="italic"),
+        "centred": lambda c: c.print(_mixed_table(), justify="center"),
+        "into a pager": paged,
+    }
+    for name, scene in scenes.items():
+        assert drawn(_Console, scene) == drawn(Console, scene), name
+    # The panel is written first: the other thread's print ends after it.
+    panel = drawn(Console, lambda c: c.print(Panel(table)))
+    assert drawn(_Console, racing) == panel + drawn(Console, lambda c: c.print(table, crop=False))
+
+
 def test_every_character_a_list_counts_as_one_cell_is_one_cell_for_rich() -> None:
     from rich.cells import cell_len
 
