@@ -32,13 +32,13 @@ class _Console(Console):
         """Whether ``renderable`` is being printed alone and uncropped, in this thread:
         not inside another renderable, without options that restyle or realign it, nor
         into a pager, a capture or a ``with console`` block."""
-        return id(renderable) in getattr(self._alone, "ids", ())
+        return getattr(self._alone, "marked", {}).get(id(renderable)) is renderable
 
     def print_alone(self, renderable: object) -> None:
         """Let ``renderable`` (drawn by one printed alone) be drawn as printed alone."""
-        ids = getattr(self._alone, "ids", None)
-        if ids:
-            ids.add(id(renderable))
+        marked = getattr(self._alone, "marked", None)
+        if marked:
+            marked[id(renderable)] = renderable
 
     def print(self, *objects: Any, **options: Any) -> None:
         fits = [o for o in objects if getattr(type(o), "FITS_WIDTH", False) is True]
@@ -49,11 +49,12 @@ class _Console(Console):
         )
         if plain:
             options.setdefault("crop", False)
-        self._alone.ids = {id(o) for o in fits} if plain and not options["crop"] else set()
+        # By id, with the object itself: an id is told apart from that of a later object.
+        self._alone.marked = {id(o): o for o in fits} if plain and not options["crop"] else {}
         try:
             super().print(*objects, **options)
         finally:
-            self._alone.ids = set()
+            self._alone.marked = {}
 
 
 # Options of ``Console.print`` that restyle, realign or rewrap what is printed.
