@@ -50,10 +50,15 @@ def dump_json(value: Any) -> bytes:
 JSON_LIST_CHUNK = 500  # values dumped at a time by ``dump_json_list``
 
 
-def in_json_list(value: Any) -> bytes:
-    """``value`` as ``dump_json`` writes it inside a list: indented one level, without
-    the comma. ``join_json_list`` of such pieces is ``dump_json`` of the list."""
-    return dump_json([value])[2:-3]
+# How ``dump_json`` opens and closes a list that is not empty.
+_OPENING, _CLOSING = b"[\n", b"\n]\n"
+
+
+def in_json_list(values: list[Any]) -> bytes:
+    """``values`` as ``dump_json`` writes them inside a list: indented one level, with
+    the commas between them but not around them. ``join_json_list`` of such pieces is
+    ``dump_json`` of the whole list."""
+    return dump_json(values)[len(_OPENING) : -len(_CLOSING)]
 
 
 class UnwritableError(Exception):
@@ -67,7 +72,7 @@ _OBJECT_STARTS = re.compile(rb",\n(?=  \{)")
 
 
 def objects_in_json_list(values: Sequence[dict[str, Any]]) -> list[bytes]:
-    """``in_json_list`` of each of ``values``, all dumped in one call: dumping 1,000
+    """``in_json_list([value])`` of each of ``values``, all dumped in one call: dumping 1,000
     objects one at a time takes three times as long.
 
     The whole list's JSON is cut where each object starts: at a line of two spaces and
@@ -85,8 +90,8 @@ def objects_in_json_list(values: Sequence[dict[str, Any]]) -> list[bytes]:
     pieces = _OBJECT_STARTS.split(dumped)
     if len(pieces) != len(values):
         raise ValueError("objects_in_json_list found an object it cannot cut apart")
-    pieces[0] = pieces[0][2:]  # without the list's b"[\n"
-    pieces[-1] = pieces[-1][:-3]  # and its b"\n]\n"
+    pieces[0] = pieces[0][len(_OPENING) :]
+    pieces[-1] = pieces[-1][: -len(_CLOSING)]
     return pieces
 
 
@@ -95,10 +100,10 @@ def join_json_list(pieces: Iterable[bytes]) -> Iterator[bytes]:
     ``in_json_list`` makes them; the pieces are not copied."""
     first = True
     for piece in pieces:
-        yield b"[\n" if first else b",\n"
+        yield _OPENING if first else b",\n"
         yield piece
         first = False
-    yield b"[]\n" if first else b"\n]\n"
+    yield b"[]\n" if first else _CLOSING
 
 
 def dump_json_list(values: Iterable[Any], chunk_size: int = JSON_LIST_CHUNK) -> Iterator[bytes]:
@@ -107,4 +112,4 @@ def dump_json_list(values: Iterable[Any], chunk_size: int = JSON_LIST_CHUNK) -> 
     82 MB; dicts of them all would take more)."""
     iterator = iter(values)
     chunks = iter(lambda: list(islice(iterator, chunk_size)), [])
-    return join_json_list(dump_json(chunk)[2:-3] for chunk in chunks)
+    return join_json_list(map(in_json_list, chunks))

@@ -392,7 +392,7 @@ def test_an_action_lines_json_is_the_json_of_the_action_built_from_the_same_reco
     other = Action(id=2, title="Otra", created=NOTE["at"]).to_record()
     lines = ActionLine.all_with_json([other, stored, other], today)
     assert [line.json for line in lines] == [
-        in_json_list(Action.from_record(r).to_json(today)) for r in (other, stored, other)
+        in_json_list([Action.from_record(r).to_json(today)]) for r in (other, stored, other)
     ]
     assert [line._replace(json=None) for line in lines] == [
         ActionLine.from_record(r) for r in (other, stored, other)
