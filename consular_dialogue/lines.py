@@ -325,8 +325,7 @@ class LineTable:
             # A line is one segment: Rich would otherwise wrap and re-measure every cell.
             yield from map(Segment, self.plain_lines(options.max_width))
             return
-        alone = getattr(console, "printed_alone", None)
-        codes = _codes_around(console) if alone is not None and alone(self) else None
+        codes = _codes_around(console) if printed_alone(console, self) else None
         if codes is None:
             yield from self._segments(console, options.max_width)
             return
@@ -368,6 +367,13 @@ class LineTable:
                 yield Segment(text, chosen)
             run.append("\n")
             yield Segment("".join(run))
+
+
+def printed_alone(console: Console, renderable: object) -> bool:
+    """Whether the tool's console (``render._Console``) is printing ``renderable`` alone
+    and uncropped; never for another console."""
+    alone = getattr(console, "printed_alone", None)
+    return alone is not None and bool(alone(renderable))
 
 
 def _styles_of(console: Console) -> Callable[[str | Style | None], Style | None]:

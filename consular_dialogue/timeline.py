@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from .dates import PartialDate
 from .i18n import label, status_name
-from .lines import LONG_LIST, STATUS_STYLES, LineTable, Styled, cell_width
+from .lines import LONG_LIST, STATUS_STYLES, LineTable, Styled, cell_width, printed_alone
 from .reports import (
     ActionRow,
     ActionTimeline,
@@ -156,8 +156,7 @@ class Axis:
         cells = {id(row): self.cells(row, wide) for row in rows}
         if len(rows) > LONG_LIST:
             long_table = self._long(columns, cells, width)
-            alone = getattr(console, "printed_alone", None)
-            if alone is not None and alone(self):
+            if printed_alone(console, self):
                 console.print_alone(long_table)  # type: ignore[attr-defined]
             yield long_table
             if self.legend is not None:
