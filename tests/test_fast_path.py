@@ -1,7 +1,7 @@
-"""``action list``, ``meeting list``, ``report``, ``brief``, ``timeline``, ``search`` and
-``export actions`` run without Typer when their line is plain (``cli.fast``): the same
-options and arguments as the Typer commands, the same output, and any other line left
-to Typer."""
+"""The frequent reads (``action list``, ``report``, ``meeting show``, ``log`` and the
+others ``cli.fast.FAST_COMMANDS`` names) run without Typer when their line is plain
+(``cli.fast``): the same options and arguments as the Typer commands, the same output,
+and any other line left to Typer."""
 
 from __future__ import annotations
 
@@ -126,7 +126,13 @@ def test_the_fast_paths_options_and_arguments_are_the_typer_commands() -> None:
         "--db x",
         "--db x --db y action list",
         "action list --db x",
-        "action show 1",
+        "action show",
+        "action show 1 2",
+        "meeting show -1",
+        "agenda list 1",
+        "log -n",
+        "log -n -1",
+        "topic list --json --json",
         "action",
         "meeting list --overdue",
         "list action",
@@ -291,6 +297,7 @@ def listed(tmp_path_factory: pytest.TempPathFactory) -> Path:
                        party=("MX", "US", "joint")[n % 3], owner="Dirección General",
                        due=TODAY + dt.timedelta(days=n - 30), priority=None,
                        level=(None, Level.PUBLIC)[n % 2], now=NOW)  # fmt: skip
+        repo.record_history(now=NOW, command="cdt import x.json", action="import")
     return db
 
 
@@ -355,6 +362,26 @@ LINES = [
     "search [b]x[/b]",
     "--lang es search nada",
     "--db {missing} search nada",
+    "meeting show 1",
+    "--lang es meeting show 2",
+    "meeting show 1 --json",
+    "meeting show 9",
+    "action show 3",
+    "--lang es action show 4 --json",
+    "action show 999",
+    "agenda list",
+    "agenda list --meeting 2",
+    "--lang es agenda list --open --topic H2-visas",
+    "agenda list --status bogus",
+    "agenda list --status open --json",
+    "topic list",
+    "--lang es topic list --json",
+    "--db {missing} topic list",
+    "log",
+    "log -n 3",
+    "log --record action:7 --json",
+    "log --record bogus",
+    "--db {missing} log",
 ]
 
 
@@ -390,9 +417,15 @@ def test_a_line_prints_the_same_with_or_without_typer(
         ("brief 2 -f markdown", False),
         ("export actions --format json", False),
         ("search notificación", False),
+        ("meeting show 1", False),
+        ("action show 2 --json", False),
+        ("agenda list --meeting 1", False),
+        ("topic list", False),
+        ("log -n 2", False),
         ("export actions --format Json", True),
         ("action list --party=MX", True),
-        ("action show 1", True),
+        ("action show 1 --json --json", True),
+        ("log --record=action:1", True),
     ],
 )
 def test_a_plain_line_runs_without_importing_typer(
@@ -575,7 +608,9 @@ def _on_terminal(command: list[str], db: Path) -> tuple[int, bytes]:
     return process.wait(timeout=60), b"".join(chunks)
 
 
-@pytest.mark.parametrize("line", ["report 1", "timeline", "action list"])
+@pytest.mark.parametrize(
+    "line", ["report 1", "timeline", "action list", "meeting show 1", "agenda list", "log"]
+)
 def test_a_command_on_a_terminal_draws_the_same_with_or_without_typer(
     line: str, listed: Path
 ) -> None:

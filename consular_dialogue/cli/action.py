@@ -11,7 +11,6 @@ from .common import (
     confirm,
     parse_user_day,
     print_json,
-    reading,
     say,
     state,
     writing,
@@ -121,16 +120,9 @@ def show(
 
     Example: cdt action show 7
     """
-    st = state(ctx)
-    today = st.settings.today
-    with reading(ctx) as repo:
-        action = repo.get(Action, action_id)
-    if json_out:
-        print_json(action.to_json(today))
-        return
-    from ..render import action_detail
+    from .reads import action_show
 
-    st.out.print(action_detail(action, today, st.settings.lang))
+    action_show(ctx, action_id=action_id, json_out=json_out)
 
 
 @app.command("set")

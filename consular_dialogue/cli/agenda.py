@@ -79,24 +79,11 @@ def list_(
 
     Example: cdt agenda list --topic h2-visas --open
     """
-    from ..services.agenda import list_items
+    from .reads import agenda_list
 
-    st = state(ctx)
-    with reading(ctx) as repo:
-        items, dates = list_items(
-            repo,
-            meeting_id=meeting,
-            topic=topic.strip().lower() if topic else None,
-            status=_status(status),
-            open_only=open_only,
-        )
-    if json_out:
-        print_json([i.to_record() for i in items])
-        return
-    from ..lines import agenda_table
-
-    # One meeting's agenda needs no meeting column.
-    st.show(agenda_table(items, dates, st.settings.lang, show_meeting=meeting is None))
+    agenda_list(
+        ctx, meeting=meeting, topic=topic, status=status, open_only=open_only, json_out=json_out
+    )
 
 
 @app.command("set")

@@ -2,8 +2,9 @@
 
 Importing Typer and letting it build a command costs about 45 ms of every run here,
 a quarter of ``cdt action list`` on 10,000 actions: the difference between keeping
-pace with Taskwarrior or not. So ``action list``, ``meeting list``, ``report``,
-``brief``, ``timeline``, ``search`` and ``export actions`` are read here when every
+pace with Taskwarrior or not. So the commands of ``FAST_COMMANDS`` (the lists, pages,
+reports, searches and exports people run every day: ``action list``, ``meeting show``,
+``report``, ``log``...) are read here when every
 word of their line is one of their options, each given once in its plain form
 (``--party MX``, ``--overdue``, ``-f html``), or one of their arguments (``report 2``,
 ``search acción``). Anything else (``--help``, ``--party=MX``, a repeated or unknown
@@ -87,6 +88,31 @@ _ACTION_FILTER: Options = {
 FAST_COMMANDS: dict[tuple[str, ...], FastCommand] = {
     ("action", "list"): FastCommand(
         "action_list", {**_ACTION_FILTER, "--json": ("json_out", "flag")}
+    ),
+    ("action", "show"): FastCommand(
+        "action_show", {"--json": ("json_out", "flag")}, arguments=("action_id",), required=1
+    ),
+    ("meeting", "show"): FastCommand(
+        "meeting_show", {"--json": ("json_out", "flag")}, arguments=("meeting_id",), required=1
+    ),
+    ("agenda", "list"): FastCommand(
+        "agenda_list",
+        {
+            "--meeting": ("meeting", "number"),
+            "--topic": ("topic", "text"),
+            "--status": ("status", "text"),
+            "--open": ("open_only", "flag"),
+            "--json": ("json_out", "flag"),
+        },
+    ),
+    ("topic", "list"): FastCommand("topic_list", {"--json": ("json_out", "flag")}),
+    ("log",): FastCommand(
+        "log",
+        {
+            "-n": ("number", "number"),
+            "--record": ("record", "text"),
+            "--json": ("json_out", "flag"),
+        },
     ),
     ("export", "actions"): FastCommand(
         "export_actions",

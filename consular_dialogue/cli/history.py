@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import print_pieces, reading, say, state, writing
+from .common import reading, say, state, writing
 
 
 def log_command(
@@ -21,30 +21,9 @@ def log_command(
 
     Example: cdt log -n 20 --record action:7
     """
-    from ..jsonout import dump_json_list
-    from ..services.history import log_lines
+    from .reads import log
 
-    st = state(ctx)
-    with reading(ctx) as repo:
-        # Only what is written is kept, as each line is made: an import's entry names
-        # 125,000 records. All of it is made before anything is written.
-        found = log_lines(repo, limit=number, record=record)
-        if json_out:
-            pieces = list(dump_json_list(line.to_json() for line in found))
-        else:
-            texts = [
-                f"{line.at[:16].replace('T', ' ')}  {line.user:<8} {line.ref:<12} {line.summary}"
-                for line in found
-            ]
-    if json_out:
-        print_pieces(pieces)
-        return
-    from ..lines import CutLines
-
-    if texts:
-        st.show(CutLines(texts, style="dim"))
-    else:
-        say(ctx, "No changes recorded.")
+    log(ctx, number=number, record=record, json_out=json_out)
 
 
 def undo_command(

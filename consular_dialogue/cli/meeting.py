@@ -14,7 +14,6 @@ from .common import (
     interactive,
     parse_user_date,
     print_json,
-    reading,
     say,
     state,
     writing,
@@ -39,17 +38,6 @@ StatusOpt = Annotated[str | None, typer.Option("--status", help=STATUSES)]
 RefOpt = Annotated[str | None, typer.Option("--ref", help="Source, e.g. Comunicado No. 176.")]
 SummaryOpt = Annotated[str | None, typer.Option("--summary", help="What happened.")]
 LevelOpt = Annotated[str | None, typer.Option("--level", help="public|internal|restricted")]
-
-
-def meeting_json(repo: Any, meeting: Meeting, today: Any, *, full: bool) -> dict[str, Any]:
-    """A meeting's JSON; ``full`` adds its agenda items and actions."""
-    record = meeting.to_record()
-    if full:
-        from ..services.meetings import meeting_actions, meeting_agenda
-
-        record["agenda_items"] = [i.to_record() for i in meeting_agenda(repo, meeting.id)]
-        record["actions"] = [a.to_json(today) for a in meeting_actions(repo, meeting.id)]
-    return record
 
 
 def _ask(prompt: str, check: Any) -> Any:
@@ -178,20 +166,9 @@ def show(
 
     Example: cdt meeting show 1
     """
-    from ..services.meetings import meeting_actions, meeting_agenda
+    from .reads import meeting_show
 
-    st = state(ctx)
-    today = st.settings.today
-    with reading(ctx) as repo:
-        meeting = repo.get(Meeting, meeting_id)
-        if json_out:
-            print_json(meeting_json(repo, meeting, today, full=True))
-            return
-        items = meeting_agenda(repo, meeting_id)
-        actions = meeting_actions(repo, meeting_id)
-    from ..render import meeting_detail
-
-    st.out.print(meeting_detail(meeting, items, actions, today, st.settings.lang))
+    meeting_show(ctx, meeting_id=meeting_id, json_out=json_out)
 
 
 @app.command("edit")

@@ -1,9 +1,9 @@
-"""The read commands that run with or without Typer: ``action list``, ``meeting list``,
-``report``, ``brief``, ``timeline``, ``search`` and ``export actions``.
+"""The read commands that run with or without Typer (``cli.fast.FAST_COMMANDS``).
 
-Their Typer commands (in ``action``, ``meeting``, ``report``, ``search`` and ``export``)
-declare the options and call these; so does ``cli.fast``, which runs a plain command
-line of theirs without importing Typer. Nothing here imports Typer.
+Their Typer commands (in ``action``, ``meeting``, ``agenda``, ``topic``, ``report``,
+``history``, ``search`` and ``export``) declare the options and call these; so does
+``cli.fast``, which runs a plain command line of theirs without importing Typer.
+Nothing here imports Typer.
 """
 
 from __future__ import annotations
@@ -114,6 +114,137 @@ def meeting_list(
     from ..render import meetings_table
 
     st.show(meetings_table(meetings, st.settings.lang))
+
+
+def meeting_show(ctx: Invocation, *, meeting_id: int, json_out: bool) -> None:
+    """``cdt meeting show``: every field, the delegations, the agenda and the actions."""
+    from ..models import Meeting
+    from ..services.meetings import meeting_actions, meeting_agenda
+
+    st = state(ctx)
+    today = st.settings.today
+    with reading(ctx) as repo:
+        meeting = repo.get(Meeting, meeting_id)
+        items = meeting_agenda(repo, meeting_id)
+        actions = meeting_actions(repo, meeting_id)
+    if json_out:
+        record = meeting.to_record()
+        record["agenda_items"] = [i.to_record() for i in items]
+        record["actions"] = [a.to_json(today) for a in actions]
+        print_json(record)
+        return
+    from ..render import meeting_detail
+
+    st.out.print(meeting_detail(meeting, items, actions, today, st.settings.lang))
+
+
+def agenda_list(
+    ctx: Invocation,
+    *,
+    meeting: int | None,
+    topic: str | None,
+    status: str | None,
+    open_only: bool,
+    json_out: bool,
+) -> None:
+    """``cdt agenda list``."""
+    from ..models import AgendaStatus
+    from ..services.agenda import list_items
+
+    st = state(ctx)
+    wanted = parse_choice(AgendaStatus, status, "agenda status") if status else None
+    with reading(ctx) as repo:
+        items, dates = list_items(
+            repo,
+            meeting_id=meeting,
+            topic=topic.strip().lower() if topic else None,
+            status=wanted,
+            open_only=open_only,
+        )
+    if json_out:
+        print_json([i.to_record() for i in items])
+        return
+    from ..lines import agenda_table
+
+    # One meeting's agenda needs no meeting column.
+    st.show(agenda_table(items, dates, st.settings.lang, show_meeting=meeting is None))
+
+
+def action_show(ctx: Invocation, *, action_id: int, json_out: bool) -> None:
+    """``cdt action show``: an action with its notes and changes."""
+    from ..models import Action
+
+    st = state(ctx)
+    today = st.settings.today
+    with reading(ctx) as repo:
+        action = repo.get(Action, action_id)
+    if json_out:
+        print_json(action.to_json(today))
+        return
+    from ..render import action_detail
+
+    st.out.print(action_detail(action, today, st.settings.lang))
+
+
+def topic_list(ctx: Invocation, *, json_out: bool) -> None:
+    """``cdt topic list``: each topic with its agenda items and open actions."""
+    from ..services.topics import topic_counts
+
+    st = state(ctx)
+    with reading(ctx) as repo:
+        if repo.is_new:
+            from ..models import Topic
+            from ..services.topics import read_shipped
+
+            # No file yet: show the catalog a new file would get, without creating one.
+            rows = [(Topic(**entry), 0, 0) for entry in read_shipped("topics.json")]
+        else:
+            rows = topic_counts(repo)
+    if json_out:
+        print_json(
+            [
+                {
+                    "slug": t.slug,
+                    "name_es": t.name_es,
+                    "name_en": t.name_en,
+                    "agenda_items": items,
+                    "open_actions": actions,
+                }
+                for t, items, actions in rows
+            ]
+        )
+        return
+    from ..render import topics_table
+
+    st.out.print(topics_table(rows, st.settings.lang))
+
+
+def log(ctx: Invocation, *, number: int | None, record: str | None, json_out: bool) -> None:
+    """``cdt log``: the change history, newest first."""
+    from ..jsonout import dump_json_list
+    from ..services.history import log_lines
+
+    st = state(ctx)
+    with reading(ctx) as repo:
+        # Only what is written is kept, as each line is made: an import's entry names
+        # 125,000 records. All of it is made before anything is written.
+        found = log_lines(repo, limit=number, record=record)
+        if json_out:
+            pieces = list(dump_json_list(line.to_json() for line in found))
+        else:
+            texts = [
+                f"{line.at[:16].replace('T', ' ')}  {line.user:<8} {line.ref:<12} {line.summary}"
+                for line in found
+            ]
+    if json_out:
+        print_pieces(pieces)
+        return
+    from ..lines import CutLines
+
+    if texts:
+        st.show(CutLines(texts, style="dim"))
+    else:
+        say(ctx, "No changes recorded.")
 
 
 def search(ctx: Invocation, *, text: str, json_out: bool) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from .common import print_json, reading, say, state, writing
+from .common import say, state, writing
 
 app = typer.Typer(help="List and rename topics.", no_args_is_help=True)
 
@@ -20,35 +20,9 @@ def list_(
 
     Example: cdt topic list
     """
-    from ..services.topics import topic_counts
+    from .reads import topic_list
 
-    st = state(ctx)
-    with reading(ctx) as repo:
-        if repo.is_new:
-            from ..models import Topic
-            from ..services.topics import read_shipped
-
-            # No file yet: show the catalog a new file would get, without creating one.
-            rows = [(Topic(**entry), 0, 0) for entry in read_shipped("topics.json")]
-        else:
-            rows = topic_counts(repo)
-    if json_out:
-        print_json(
-            [
-                {
-                    "slug": t.slug,
-                    "name_es": t.name_es,
-                    "name_en": t.name_en,
-                    "agenda_items": items,
-                    "open_actions": actions,
-                }
-                for t, items, actions in rows
-            ]
-        )
-        return
-    from ..render import topics_table
-
-    st.out.print(topics_table(rows, st.settings.lang))
+    topic_list(ctx, json_out=json_out)
 
 
 @app.command("edit")
