@@ -179,6 +179,47 @@ def test_objects_dumped_at_once_are_each_what_a_list_holds(values: list[dict[str
     assert b"".join(join_json_list(pieces)) == dump_json(values)
 
 
+class _Stand:
+    """A command's context, as ``cli.fast`` stands for it: its root holds the state."""
+
+    def __init__(self, obj: object) -> None:
+        self.obj = obj
+
+    def find_root(self) -> _Stand:
+        return self
+
+
+@given(st.text())
+@example("Added action 7 ([b]Acción[/b] :smile: 字字 e\u0301 \U0001f600) " + ESC_TITLE + " " * 90)
+@example("Tab\there, 字\tthere")
+@example("")
+def test_a_message_on_stderr_is_what_rich_writes_without_rich(message: str) -> None:
+    import contextlib
+
+    from consular_dialogue.cli.common import say
+    from consular_dialogue.render import make_console
+    from consular_dialogue.settings import settings_from
+
+    def state() -> object:
+        from consular_dialogue.cli.common import State
+
+        return State(settings_from(db="x.json", lang=None, date_order=None, debug=False), "cdt")
+
+    written = io.StringIO()
+    with contextlib.redirect_stderr(written):
+        say(_Stand(state()), message)
+    expected = []
+    for file in (io.StringIO(), io.StringIO()):
+        # The tool's console, and one with colours, as on a terminal.
+        console = make_console(file) if not expected else Console(
+            file=file, force_terminal=True, color_system="truecolor", highlight=False,
+            markup=False, emoji=False, soft_wrap=False)  # fmt: skip
+        console.print(plain(clean_line(message)), soft_wrap=True)
+        expected.append(file.getvalue())
+    assert written.getvalue() == expected[0] == expected[1]
+    assert written.getvalue().count("\n") == 1
+
+
 def test_only_objects_are_dumped_at_once() -> None:
     from consular_dialogue.jsonout import objects_in_json_list
 
