@@ -99,8 +99,11 @@ def test_the_fast_paths_options_and_arguments_are_the_typer_commands() -> None:
         assert [p.name for p in arguments] == list(fast.arguments), words
         assert [p.required for p in arguments] == [i < fast.required for i in range(len(arguments))]
         kinds = {"IntParamType": "number", "StringParamType": "text"}
-        assert all(kinds[type(p.type).__name__] == fast.argument_kind for p in arguments), words
+        assert [kinds[type(p.type).__name__] for p in arguments] == [*fast.arguments.values()]
+        # Each argument is one word, but with ``many`` the last, which takes the rest.
+        assert [p.nargs for p in arguments] == [1] * (len(arguments) - fast.many) + [-1] * fast.many
         assert [(p.default, p.envvar) for p in arguments] == [(None, None)] * len(arguments)
+        assert fast.path == " ".join(["cdt", *words])
 
 
 @pytest.mark.parametrize(
@@ -128,6 +131,22 @@ def test_the_fast_paths_options_and_arguments_are_the_typer_commands() -> None:
         "action list --db x",
         "action show",
         "action show 1 2",
+        "action add",
+        "action add -x",
+        "action add a b",
+        "action add a --party",
+        "action add a --meeting one",
+        "action set",
+        "action set 1 --status",
+        "action set x --status done",
+        "action done",
+        "action done 3x",
+        "action done 3 -4",
+        "action note 3",
+        "action note x y",
+        "action note 3 a b",
+        "action note 3 --level",
+        "action reopen 3",
         "meeting show -1",
         "agenda list 1",
         "log -n",
@@ -218,6 +237,18 @@ def test_a_plain_line_sets_every_option_it_names_and_leaves_the_others_at_defaul
         "search", no_root, {"json_out": True, "text": "acción consular"}
     )  # fmt: skip
     assert plain_command(["search", ""]) == ("search", no_root, {"json_out": False, "text": ""})
+    assert plain_command(["action", "done", "3", "04", "3"]) == (
+        "action_done", no_root, {"action_ids": [3, 4, 3]}
+    )  # fmt: skip
+    assert plain_command(["action", "note", "--level", "public", "7", "Enviado"]) == (
+        "action_note", no_root, {"action_id": 7, "text": "Enviado", "level": "public"}
+    )  # fmt: skip
+    assert plain_command(["action", "add", "Enviar cifras", "--due", "+30d"]) == (
+        "action_add",
+        no_root,
+        {"title": "Enviar cifras", "meeting": None, "item": None, "party": "joint",
+         "owner": None, "due": "+30d", "priority": None, "level": None, "json_out": False},
+    )  # fmt: skip
     assert plain_command(["timeline", "--to", "2024"]) == (
         "timeline",
         no_root,
@@ -405,6 +436,82 @@ def test_a_line_prints_the_same_with_or_without_typer(
         slow.stderr,
     )
     assert fast.stdout or fast.stderr
+
+
+CHANGES = [
+    "action add Enviar_cifras_[b]H-2[/b] --meeting 2 --party US --owner CA/VO --due 2023-06-30",
+    "action add Capacitación --item 3 --priority high --level restricted --json",
+    "--date-order dmy action add Revisar --due 05/06/2023",
+    "action add Revisar --due 05/06/2023",
+    "action add Nada --meeting 9",
+    "action add Nada --party XX",
+    "action set 4 --status done --owner DGPC --json",
+    "--lang es action set 5 --due none --title Nuevo",
+    "action set 6 --due +2w --priority low --level public",
+    "action set 7 --status bogus",
+    "action set 9999 --status done",
+    "action done 3",
+    "action done 8 10 12",
+    "action done 3 9999",
+    "action note 11 Enviado_a_la_Embajada",
+    "action note 13 Nota_reservada --level restricted",
+    "action note 9999 x",
+]
+
+
+def _masked(text: str) -> str:
+    """Output with every uuid (made anew by each run) and part file name masked."""
+    import re
+
+    text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "U", text)
+    return re.sub(r"-[0-9a-f]{12}\.json", "-P.json", text)
+
+
+@pytest.mark.parametrize("line", CHANGES)
+def test_a_change_does_the_same_with_or_without_typer(
+    line: str, listed: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    args = [word.replace("_", " ") for word in line.split()]
+    assert plain_command(args) is not None  # else this compares Typer with itself
+    seen = []
+    for way, command in enumerate(_both_ways(args)):
+        db = tmp_path / str(way) / listed.name
+        shutil.copytree(listed.parent, db.parent)
+        done = subprocess.run(command, env=base_env(db), capture_output=True, text=True)
+        after = [
+            subprocess.run([cdt_executable(), *words], env=base_env(db), capture_output=True,
+                           text=True, check=True).stdout
+            for words in (["log", "-n", "3", "--json"], ["action", "list", "--status", "all",
+                                                         "--json"])
+        ]  # fmt: skip
+        seen.append((done.returncode, _masked(done.stdout), done.stderr, *map(_masked, after)))
+    assert seen[0] == seen[1]
+    assert seen[0][2]  # it says what it did, or what is wrong
+    # The change is the newest entry of the history, named by its command path.
+    assert (seen[0][0] == 0) == (f'"action": "cdt action {args[args.index("action") + 1]}"'
+                                 in seen[0][3])  # fmt: skip
+
+
+def test_a_plain_change_runs_without_importing_typer(listed: Path, tmp_path: Path) -> None:
+    import shutil
+
+    db = tmp_path / "copy" / listed.name
+    shutil.copytree(listed.parent, db.parent)
+    probe = (
+        "import sys\n"
+        "from consular_dialogue.cli import main\n"
+        "main(sys.argv[1:])\n"
+        "print('typer' in sys.modules, 'rich' in sys.modules, file=sys.stderr)\n"
+    )
+    for line in ("action add Enviar --meeting 1", "action done 3 5", "action note 7 Enviado",
+                 "action set 9 --owner DGPC"):  # fmt: skip
+        done = subprocess.run([sys.executable, "-c", probe, *line.split()], env=base_env(db),
+                              capture_output=True, text=True, check=True)  # fmt: skip
+        said, loaded = done.stderr.splitlines()[:-1], done.stderr.splitlines()[-1]
+        assert loaded == "False False", line
+        assert said and all(" action " in message for message in said), line
 
 
 @pytest.mark.parametrize(

@@ -6,11 +6,9 @@ from typing import Annotated
 
 import typer
 
-from ..models import Action, ActionStatus, Level, Priority, parse_choice
+from ..models import Action, ActionStatus
 from .common import (
     confirm,
-    parse_user_day,
-    print_json,
     say,
     state,
     writing,
@@ -25,10 +23,6 @@ OwnerOpt = Annotated[str | None, typer.Option("--owner", help="Office or person 
 DueOpt = Annotated[str | None, typer.Option("--due", help="Due date, e.g. 2023-06-30 or +30d.")]
 PriorityOpt = Annotated[str | None, typer.Option("--priority", help="low|normal|high")]
 LevelOpt = Annotated[str | None, typer.Option("--level", help="public|internal|restricted")]
-
-
-def _level(text: str | None) -> Level | None:
-    return parse_choice(Level, text, "level") if text else None
 
 
 @app.command("add")
@@ -48,26 +42,20 @@ def add(
 
     Example: cdt action add "Share H-2 visa statistics" --item 4 --party US --owner "CA/VO" --due "30 de junio de 2023"
     """
-    from ..services.actions import add_action
+    from .writes import action_add
 
-    settings = state(ctx).settings
-    due_day = parse_user_day(ctx, due) if due else None
-    with writing(ctx) as repo:
-        action = add_action(
-            repo,
-            title=title,
-            meeting_id=meeting,
-            item_id=item,
-            party=party,
-            owner=owner,
-            due=due_day,
-            priority=parse_choice(Priority, priority, "priority") if priority else None,
-            level=_level(level),
-            now=settings.now,
-        )
-    say(ctx, f"Added action {action.id}")
-    if json_out:
-        print_json(action.to_json(settings.today))
+    action_add(
+        ctx,
+        title=title,
+        meeting=meeting,
+        item=item,
+        party=party,
+        owner=owner,
+        due=due,
+        priority=priority,
+        level=level,
+        json_out=json_out,
+    )
 
 
 StatusFilterOpt = Annotated[
@@ -144,25 +132,20 @@ def set_(
 
     Example: cdt action set 7 --due 2023-09-30 --owner "Dirección General de Protección Consular"
     """
-    from ..services.actions import ActionFields, set_action
+    from .writes import action_set
 
-    settings = state(ctx).settings
-    clear_due = due is not None and due.strip().lower() in ("none", "-")
-    fields = ActionFields(
-        status=parse_choice(ActionStatus, status, "action status") if status else None,
-        due=parse_user_day(ctx, due) if due and not clear_due else None,
-        clear_due=clear_due,
+    action_set(
+        ctx,
+        action_id=action_id,
+        status=status,
+        due=due,
         owner=owner,
         party=party,
-        priority=parse_choice(Priority, priority, "priority") if priority else None,
+        priority=priority,
         title=title,
-        level=_level(level),
+        level=level,
+        json_out=json_out,
     )
-    with writing(ctx) as repo:
-        action = set_action(repo, action_id, fields, now=settings.now)
-    say(ctx, f"Updated action {action.id}")
-    if json_out:
-        print_json(action.to_json(settings.today))
 
 
 @app.command("done")
@@ -174,13 +157,9 @@ def done(
 
     Example: cdt action done 3 4
     """
-    from ..services.actions import complete_actions
+    from .writes import action_done
 
-    settings = state(ctx).settings
-    with writing(ctx) as repo:
-        actions = complete_actions(repo, action_ids, now=settings.now)
-    for action in actions:
-        say(ctx, f"Completed action {action.id}")
+    action_done(ctx, action_ids=action_ids)
 
 
 @app.command("reopen")
@@ -211,12 +190,9 @@ def note(
 
     Example: cdt action note 3 "Draft shared with the Embassy"
     """
-    from ..services.actions import add_note
+    from .writes import action_note
 
-    settings = state(ctx).settings
-    with writing(ctx) as repo:
-        action = add_note(repo, action_id, text, level=_level(level), now=settings.now)
-    say(ctx, f"Added a note to action {action.id}")
+    action_note(ctx, action_id=action_id, text=text, level=level)
 
 
 @app.command("delete")

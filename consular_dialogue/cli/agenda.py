@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from ..models import AgendaItem, AgendaStatus, Level, Meeting, parse_choice
-from .common import confirm, print_json, reading, say, state, writing
+from ..models import AgendaItem, AgendaStatus, Meeting, parse_choice
+from .common import confirm, level_choice, print_json, reading, say, state, writing
 
 app = typer.Typer(help="Agenda items of meetings, carried across meetings.", no_args_is_help=True)
 
@@ -24,10 +24,6 @@ LevelOpt = Annotated[str | None, typer.Option("--level", help="public|internal|r
 
 def _status(text: str | None) -> AgendaStatus | None:
     return parse_choice(AgendaStatus, text, "agenda status") if text else None
-
-
-def _level(text: str | None) -> Level | None:
-    return parse_choice(Level, text, "level") if text else None
 
 
 @app.command("add")
@@ -58,7 +54,7 @@ def add(
             status=_status(status),
             outcome=outcome,
             lead=lead,
-            level=_level(level),
+            level=level_choice(level),
             now=settings.now,
         )
     say(ctx, f"Added agenda item {item.id}")
@@ -115,7 +111,7 @@ def set_(
             title=title,
             topic=topic,
             lead=lead,
-            level=_level(level),
+            level=level_choice(level),
         )
     say(ctx, f"Updated agenda item {item.id}")
     if json_out:

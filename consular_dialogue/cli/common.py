@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     import typer
     from rich.console import Console
 
+    from ..models import Level
+
 DAY_OR_MONTH = frozenset({Precision.DAY, Precision.MONTH})
 DAY_ONLY = frozenset({Precision.DAY})
 
@@ -86,6 +88,14 @@ class Invocation(Protocol):
     def find_root(self) -> Any: ...
 
 
+class Changing(Invocation, Protocol):
+    """The context of a command that changes the file: its path (``cdt action add``)
+    names the change in the history."""
+
+    @property
+    def command_path(self) -> str: ...
+
+
 def state(ctx: Invocation) -> State:
     obj = ctx.find_root().obj
     assert isinstance(obj, State), "the root callback sets ctx.obj"
@@ -125,7 +135,7 @@ def start_new_file(repo: Repository, now: dt.datetime) -> None:
 
 
 @contextlib.contextmanager
-def writing(ctx: typer.Context, action: str = "") -> Iterator[Repository]:
+def writing(ctx: Changing, action: str = "") -> Iterator[Repository]:
     """The data file locked for the whole command, replaced atomically at the end."""
     st = state(ctx)
     settings = st.settings
@@ -149,6 +159,13 @@ def parse_user_date(
 
 def parse_user_day(ctx: Invocation, text: str) -> dt.date:
     return parse_user_date(ctx, text, DAY_ONLY).first_day()
+
+
+def level_choice(text: str | None) -> Level | None:
+    """The sensitivity level a ``--level`` option names, if it was given."""
+    from ..models import Level, parse_choice
+
+    return parse_choice(Level, text, "level") if text else None
 
 
 def say(ctx: Invocation, message: str) -> None:

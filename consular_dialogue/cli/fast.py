@@ -1,27 +1,28 @@
-"""The frequent read commands run without Typer, when their command line is a plain one.
+"""The frequent commands run without Typer, when their command line is a plain one.
 
 Importing Typer and letting it build a command costs about 45 ms of every run here,
 a quarter of ``cdt action list`` on 10,000 actions: the difference between keeping
 pace with Taskwarrior or not. So the commands of ``FAST_COMMANDS`` (the lists, pages,
-reports, searches and exports people run every day: ``action list``, ``meeting show``,
-``report``, ``log``...) are read here when every
-word of their line is one of their options, each given once in its plain form
-(``--party MX``, ``--overdue``, ``-f html``), or one of their arguments (``report 2``,
-``search acción``). Anything else (``--help``, ``--party=MX``, a repeated or unknown
-option, a number that is not plain digits or longer than 18, a word that starts with a
-dash, an export format not named exactly, an ``-o`` path that Typer would refuse, a
-missing or extra argument, an environment variable that Typer would read, ``--debug``)
-is left to Typer, which reads it or says what is wrong. An interrupt or a reader that
-leaves ends the command as Typer ends it.
+reports, searches and exports people run every day, and the commonest changes:
+``action list``, ``meeting show``, ``report``, ``log``, ``action add``, ``action
+done``...) are read here when every word of their line is one of their options, each
+given once in its plain form (``--party MX``, ``--overdue``, ``-f html``), or one of
+their arguments (``report 2``, ``search acción``, ``action done 3 4``). Anything else
+(``--help``, ``--party=MX``, a repeated or unknown option, a number that is not plain
+digits or longer than 18, a word that starts with a dash, an export format not named
+exactly, an ``-o`` path that Typer would refuse, a missing or extra argument, an
+environment variable that Typer would read, ``--debug``) is left to Typer, which reads
+it or says what is wrong. An interrupt or a reader that leaves ends the command as
+Typer ends it.
 
 ``ROOT`` and ``FAST_COMMANDS`` mirror the Typer commands; a test keeps them equal, and
-runs lines both ways to compare what they print.
+runs lines both ways to compare what they print and, for a change, what it wrote.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from itertools import zip_longest
 from pathlib import Path
 from typing import Any
@@ -40,29 +41,35 @@ ROOT: Options = {
 
 
 class FastCommand:
-    """A command this module runs: its function in ``cli.reads``, its options, its
-    arguments (in order, all of one kind, "number" or "text"; the first ``required`` of
-    them must be given), the defaults that are neither off nor None, and the environment
-    variables Typer would read for an option (a line is left to Typer while one is set)."""
+    """A command this module runs: its function in ``cli.<module>`` (``reads``, or
+    ``writes`` for a change), its options, its arguments (their kinds by name, in
+    order: "number" or "text"; the first ``required`` of them must be given, and with
+    ``many`` the last takes every word left, as a list), the defaults that are neither
+    off nor None, and the environment variables Typer would read for an option (a line
+    is left to Typer while one is set). ``path`` is its command path (``cdt action
+    add``), as a change's history names it."""
 
     def __init__(
         self,
         function: str,
         options: Options,
         *,
-        arguments: tuple[str, ...] = (),
-        argument_kind: str = "number",
+        module: str = "reads",
+        arguments: Mapping[str, str] | None = None,
         required: int = 0,
+        many: bool = False,
         defaults: Mapping[str, object] | None = None,
         envvars: Mapping[str, str] | None = None,
     ) -> None:
         self.function = function
+        self.module = module
         self.options = options
-        self.arguments = arguments
-        self.argument_kind = argument_kind
+        self.arguments = dict(arguments or {})
         self.required = required
+        self.many = many
         self.defaults = dict(defaults or {})
         self.envvars = dict(envvars or {})
+        self.path = ""  # set below, from the words that name it
 
 
 _REPORT_OPTIONS: Options = {
@@ -84,16 +91,32 @@ _ACTION_FILTER: Options = {
     "--topic": ("topic", "text"),
 }
 
+# What ``action add`` and ``action set`` both set.
+_ACTION_FIELDS: Options = {
+    "--party": ("party", "text"),
+    "--owner": ("owner", "text"),
+    "--due": ("due", "text"),
+    "--priority": ("priority", "text"),
+    "--level": ("level", "text"),
+    "--json": ("json_out", "flag"),
+}
+
 # The words that name a command (``action list``, ``report``) -> how it is run.
 FAST_COMMANDS: dict[tuple[str, ...], FastCommand] = {
     ("action", "list"): FastCommand(
         "action_list", {**_ACTION_FILTER, "--json": ("json_out", "flag")}
     ),
     ("action", "show"): FastCommand(
-        "action_show", {"--json": ("json_out", "flag")}, arguments=("action_id",), required=1
+        "action_show",
+        {"--json": ("json_out", "flag")},
+        arguments={"action_id": "number"},
+        required=1,
     ),
     ("meeting", "show"): FastCommand(
-        "meeting_show", {"--json": ("json_out", "flag")}, arguments=("meeting_id",), required=1
+        "meeting_show",
+        {"--json": ("json_out", "flag")},
+        arguments={"meeting_id": "number"},
+        required=1,
     ),
     ("agenda", "list"): FastCommand(
         "agenda_list",
@@ -114,6 +137,37 @@ FAST_COMMANDS: dict[tuple[str, ...], FastCommand] = {
             "--json": ("json_out", "flag"),
         },
     ),
+    # The commonest changes.
+    ("action", "add"): FastCommand(
+        "action_add",
+        {"--meeting": ("meeting", "number"), "--item": ("item", "number"), **_ACTION_FIELDS},
+        module="writes",
+        arguments={"title": "text"},
+        required=1,
+        defaults={"party": "joint"},
+    ),
+    ("action", "set"): FastCommand(
+        "action_set",
+        {"--status": ("status", "text"), "--title": ("title", "text"), **_ACTION_FIELDS},
+        module="writes",
+        arguments={"action_id": "number"},
+        required=1,
+    ),
+    ("action", "done"): FastCommand(
+        "action_done",
+        {},
+        module="writes",
+        arguments={"action_ids": "number"},
+        required=1,
+        many=True,
+    ),
+    ("action", "note"): FastCommand(
+        "action_note",
+        {"--level": ("level", "text")},
+        module="writes",
+        arguments={"action_id": "number", "text": "text"},
+        required=2,
+    ),
     ("export", "actions"): FastCommand(
         "export_actions",
         {
@@ -129,8 +183,7 @@ FAST_COMMANDS: dict[tuple[str, ...], FastCommand] = {
     ("search",): FastCommand(
         "search",
         {"--json": ("json_out", "flag")},
-        arguments=("text",),
-        argument_kind="text",
+        arguments={"text": "text"},
         required=1,
     ),
     ("meeting", "list"): FastCommand(
@@ -146,14 +199,14 @@ FAST_COMMANDS: dict[tuple[str, ...], FastCommand] = {
     ("report",): FastCommand(
         "report",
         {"--dialogue": ("dialogue", "text"), **_REPORT_OPTIONS},
-        arguments=("meeting_id",),
+        arguments={"meeting_id": "number"},
         defaults={"output_format": "text"},
         envvars=_DIALOGUE_FROM_ENV,
     ),
     ("brief",): FastCommand(
         "brief",
         _REPORT_OPTIONS,
-        arguments=("meeting_id",),
+        arguments={"meeting_id": "number"},
         required=1,
         defaults={"output_format": "text"},
     ),
@@ -170,6 +223,9 @@ FAST_COMMANDS: dict[tuple[str, ...], FastCommand] = {
         envvars=_DIALOGUE_FROM_ENV,
     ),
 }
+
+for _words, _command in FAST_COMMANDS.items():
+    _command.path = " ".join(["cdt", *_words])
 
 
 def _number(word: str) -> int | None:
@@ -209,18 +265,23 @@ def _read_words(
     options: Options,
     values: dict[str, Any],
     arguments: list[Any] | None,
-    argument_kind: str = "number",
+    kinds: Sequence[str] = (),
+    many: bool = False,
 ) -> int | None:
     """Read ``args`` from the start into ``values`` (options) and ``arguments`` (None
     where there can be none, at the root), up to the first other word: its index, or
-    None if a word is not read plainly."""
+    None if a word is not read plainly. The arguments are of ``kinds``, in order, and
+    with ``many`` as many more of the last kind as are given."""
     i = 0
     while i < len(args):
         word = args[i]
         if not word.startswith("-"):
             if arguments is None:
                 return i
-            argument = _VALUES[argument_kind](word)
+            at = len(arguments)
+            if at >= len(kinds) and not (many and kinds):
+                return None  # one too many: Typer says so
+            argument = _VALUES[kinds[min(at, len(kinds) - 1)]](word)
             if argument is None:
                 return None
             arguments.append(argument)
@@ -247,9 +308,15 @@ def _read_words(
 
 
 def plain_command(args: list[str]) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
-    """The ``cli.reads`` function a plain line runs, with the root's and the command's
+    """The name of the function a plain line runs, with the root's and the command's
     arguments (every option not given at its default); None when the line is not one
     this module reads."""
+    plain = _plain(args)
+    return None if plain is None else (plain[0].function, *plain[1:])
+
+
+def _plain(args: list[str]) -> tuple[FastCommand, dict[str, Any], dict[str, Any]] | None:
+    """``plain_command``, with the command itself."""
     root: dict[str, Any] = {}
     at = _read_words(args, ROOT, root, None)
     if at is None:
@@ -263,15 +330,18 @@ def plain_command(args: list[str]) -> tuple[str, dict[str, Any], dict[str, Any]]
     given: dict[str, Any] = {}
     arguments: list[Any] = []
     words = args[at + length :]
-    if _read_words(words, command.options, given, arguments, command.argument_kind) is None:
+    kinds = list(command.arguments.values())
+    if _read_words(words, command.options, given, arguments, kinds, command.many) is None:
         return None
-    if not command.required <= len(arguments) <= len(command.arguments):
+    if len(arguments) < command.required:
         return None
     if any(os.environ.get(variable) for variable in command.envvars.values()):
         return None
+    if command.many:  # the last argument takes the rest
+        arguments[len(kinds) - 1 :] = [arguments[len(kinds) - 1 :]]
     given.update(zip_longest(command.arguments, arguments))  # an argument not given: None
     return (
-        command.function,
+        command,
         _with_defaults(root, ROOT, {"debug": False}),
         _with_defaults(given, command.options, command.defaults),
     )
@@ -287,10 +357,12 @@ def _with_defaults(
 
 
 class _Root:
-    """Stands for Typer's root context: it holds the run's ``State`` as ``obj``."""
+    """Stands for Typer's contexts: the root's holds the run's ``State`` as ``obj``, and
+    the command's its path."""
 
-    def __init__(self, obj: Any) -> None:
+    def __init__(self, obj: Any, command_path: str) -> None:
         self.obj = obj
+        self.command_path = command_path
 
     def find_root(self) -> _Root:
         return self
@@ -298,16 +370,18 @@ class _Root:
 
 def run(args: list[str]) -> bool:
     """Run a plain command line; False, having done nothing, for any other line."""
-    plain = plain_command(args)
+    plain = _plain(args)
     if plain is None:
         return False
-    function, root, given = plain
-    from . import reads
+    fast, root, given = plain
+    import importlib
+
     from .common import new_state
 
-    command: Callable[..., None] = getattr(reads, function)
+    module = importlib.import_module(f"{__package__}.{fast.module}")
+    command: Callable[..., None] = getattr(module, fast.function)
     try:
-        command(_Root(new_state(**root)), **given)
+        command(_Root(new_state(**root), fast.path), **given)
     except KeyboardInterrupt:  # as Typer ends it: no message
         raise SystemExit(EXIT_INTERRUPTED) from None
     except BrokenPipeError:  # as Typer ends it: the reader left while the output was written
