@@ -24,7 +24,7 @@ import time
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from operator import attrgetter, itemgetter
@@ -602,18 +602,22 @@ def _mention(table: str, record: dict[str, Any], texts: list[tuple[str, str]]) -
     return record_id, record_id if table == Meeting.TABLE else record["meeting_id"], texts
 
 
-def search_index(table: str, records: dict[str, dict[str, Any]]) -> bytes | None:
+def search_index(
+    table: str, records: dict[str, dict[str, Any]], built: Container[str] = ()
+) -> bytes | None:
     """The search index of a part's records, but for its first line (``index_file``);
     None for a table no search reads, or where a record does not read as its model
-    reads it (the part is read instead, and refused there as every command refuses it)."""
+    reads it (the part is read instead, and refused there as every command refuses it).
+    The records ``built`` names (by key) are a model's ``to_record``: they read."""
     cls = _SEARCHED_TYPES.get(table)
     if cls is None:
         return None
     fields = SEARCHED[table]
     mentions, folded = [], []
     try:
-        for record in records.values():
-            cls.from_record(record)
+        for key, record in records.items():
+            if key not in built:
+                cls.from_record(record)
             mention = _mention(table, record, searched_texts(record, fields))
             if type(mention[0]) is not int or type(mention[1]) is not int:
                 return None
@@ -1077,6 +1081,9 @@ class Repository:
     _origin: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
     _whole: set[str] = field(default_factory=set, repr=False)
     _digests: dict[tuple[int, str], bytes] = field(default_factory=dict, repr=False)
+    # The keys, by table, of the stored dicts a model's ``to_record`` made in this
+    # command: a part's search index need not build them again to see that they read.
+    _built: dict[str, set[str]] = field(default_factory=dict, repr=False)
 
     # ---- part files ----------------------------------------------------
     def _index(self, table: str) -> dict[str, Any]:
@@ -1541,7 +1548,9 @@ class Repository:
             counters = self.meta.setdefault("counters", {})
             counters[record.TABLE] = max(counters.get(record.TABLE, 0), record.id)
         stored = record.to_record()
-        self.data.setdefault(record.TABLE, {})[str(record.id)] = stored
+        key = str(record.id)
+        self.data.setdefault(record.TABLE, {})[key] = stored
+        self._built.setdefault(record.TABLE, set()).add(key)
         self._remember(record)
         self._log(record.KIND, record.id, record.uuid, None, stored)
         return record
@@ -1557,7 +1566,9 @@ class Repository:
         after = record.to_record()
         if after == before:
             return
-        table[str(record.id)] = after
+        key = str(record.id)
+        table[key] = after
+        self._built.setdefault(record.TABLE, set()).add(key)
         self._remember(record)
         self._log(record.KIND, record.id, record.uuid, before, after)
 
@@ -1578,6 +1589,7 @@ class Repository:
         self._load_holding(cls.TABLE, record_id)
         table = self.data.setdefault(cls.TABLE, {})
         before = table.get(str(record_id))
+        self._built.get(cls.TABLE, set()).discard(str(record_id))
         if record is None:
             table.pop(str(record_id), None)
         else:
@@ -1670,7 +1682,7 @@ class Repository:
                 if records:
                     name = f"{table.strip('_')}-{key}-{os.urandom(6).hex()}.json"
                     writes.append((name, payload))
-                    index_body = search_index(table, records)
+                    index_body = search_index(table, records, self._built.get(table, ()))
                     if index_body is not None:
                         indexes.append((name, index_body))
                     index[str(key)] = {"file": name, "bytes": len(payload)}

@@ -215,6 +215,26 @@ def test_a_damaged_record_a_search_finds_is_refused_as_before_and_one_it_passes_
     assert searched("search", "estadisticas").code == 3
 
 
+def test_a_record_put_back_as_stored_is_read_again_before_its_part_gets_an_index(
+    searched: Run, db: Path
+) -> None:
+    from consular_dialogue.models import Action
+
+    # A model wrote action 1 in this command, then it was put back as a stored dict (as
+    # undo puts records back): that it reads is no longer known.
+    with open_for_writing(db) as repo:
+        action = repo.get(Action, 1)
+        action.title = "Guía revisada"
+        repo.update(action)
+        repo.put_raw("action", 1, {**action.to_record(), "priority": "urgentísima"})
+    [part] = named(db, "actions")
+    assert not (parts_of(db) / search_name(part)).exists()
+    with open_for_writing(db) as repo:  # a model writes it again: the part gets its index
+        repo.update(Action.from_record({**repo.raw_records("actions")["1"], "priority": "high"}))
+    [part] = named(db, "actions")
+    assert (parts_of(db) / search_name(part)).exists()
+
+
 def test_a_part_that_is_missing_is_refused_even_where_its_search_index_is_left(
     searched: Run, db: Path
 ) -> None:
