@@ -97,6 +97,55 @@ def test_every_error_line_is_cleaned_at_the_boundary(cdt: Run, tmp_path: Path) -
     assert "no\\x1b[31mfile\\u202e Error: fake.txt" in result.stderr
 
 
+@pytest.mark.parametrize(
+    "words",
+    [
+        [b"action", b"add", b"Env\xedo", b"--meeting", b"1"],  # Latin-1, typed on a terminal so set
+        [b"action", b"note", b"1", b"\xff"],
+        [b"meeting", b"add", b"Reuni\xf3n", b"--kind", b"annual", b"--date", b"2023-04"],
+    ],
+)
+def test_text_that_is_not_utf8_is_a_one_line_error_and_changes_nothing(
+    one_action: Run, db: Path, words: list[bytes]
+) -> None:
+    import subprocess
+
+    from conftest import base_env, cdt_executable
+
+    before = read_whole(db)
+    done = subprocess.run([cdt_executable().encode(), *words], env=base_env(db),
+                          capture_output=True)  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.decode().startswith("Error: the command line holds bytes that are not UTF-8")
+    assert done.stderr.count(b"\n") == 1 and b"Traceback" not in done.stderr
+    assert read_whole(db) == before
+
+
+def test_a_data_file_path_that_is_not_utf8_is_kept_escaped_in_the_history(
+    tmp_path: Path,
+) -> None:
+    import os
+    import subprocess
+
+    from conftest import base_env, cdt_executable
+
+    folder = os.fsencode(tmp_path) + b"/datos-\xf1"
+    os.mkdir(folder)
+    db = folder + b"/tracker.json"
+    env = {k: v for k, v in base_env(tmp_path / "unused.json").items() if k != "CDT_DB"}
+    for words in ([b"dialogue", b"add", b"D", b"--key", b"d", b"--parties", b"MX,US"],
+                  [b"meeting", b"add", b"T", b"--kind", b"annual", b"--date", b"2023-04"],
+                  [b"action", b"add", b"Enviar", b"--meeting", b"1"]):  # fmt: skip
+        done = subprocess.run([cdt_executable().encode(), b"--db", db, *words], env=env,
+                              capture_output=True)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    log = subprocess.run([cdt_executable().encode(), b"--db", db, b"log", b"--json"], env=env,
+                         capture_output=True, check=True)  # fmt: skip
+    assert [e["command"].split(" ", 3)[2] for e in json.loads(log.stdout)] == [
+        os.fsdecode(db).encode("utf-8", "backslashreplace").decode()
+    ] * 3
+
+
 def test_json_output_escapes_controls_bidi_and_line_separators_and_round_trips(
     cdt: Run,
 ) -> None:

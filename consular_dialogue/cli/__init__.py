@@ -3,7 +3,7 @@
 Each noun has its own module with a Typer app; ``tree`` builds the root app and its
 global options; this module holds the registry of commands and the single error
 boundary, and imports Typer only once a command has to be built (``--version``
-never does, nor a plain line of the frequent reads: see ``fast``).
+never does, nor a plain line of the frequent commands: see ``fast``).
 """
 
 from __future__ import annotations
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None, *, fast: bool = True) -> None:
     """Run the app; turn every error of ours into a one-line message and an exit code.
 
     Typer handles its own usage errors (exit 2) and Ctrl-C (exit 130). A plain line of
-    a frequent read runs without Typer (see ``cli.fast``) unless ``fast`` is off.
+    a frequent command runs without Typer (see ``cli.fast``) unless ``fast`` is off.
     """
     args = sys.argv[1:] if argv is None else argv
     # A command lives well under a second and makes few reference cycles: the cyclic
@@ -203,12 +203,12 @@ def main(argv: list[str] | None = None, *, fast: bool = True) -> None:
         sys.exit(EXIT_INTERRUPTED)
     except BrokenPipeError:
         # `cdt ... | head`: the reader left; that is not an error of ours.
-        _mute_stdout()
+        mute(sys.stdout)
         sys.exit(0)
     except UnicodeEncodeError as exc:
         if "--debug" in args:
             raise
-        _mute_stdout()
+        mute(sys.stdout)
         shown = ascii(exc.object[exc.start : exc.end])
         print(
             f"Error: the output holds {shown}, which the output's encoding ({exc.encoding}) "
@@ -221,7 +221,7 @@ def main(argv: list[str] | None = None, *, fast: bool = True) -> None:
             raise
         # The data file's own errors are DataFileErrors; this is the system refusing a
         # write or a read elsewhere (a full disk under stdout, say).
-        _mute_stdout()
+        mute(sys.stdout)
         where = f" ({exc.filename})" if exc.filename else ""
         print(
             f"Error: {exc.strerror or exc}{where}; free the space or fix the path, then run "
@@ -229,7 +229,15 @@ def main(argv: list[str] | None = None, *, fast: bool = True) -> None:
             file=sys.stderr,
         )
         sys.exit(EXIT_INPUT)
-    except Exception:
+    except Exception as exc:
+        if "--debug" not in args and _not_utf8(exc):
+            mute(sys.stdout)
+            print(
+                "Error: the command line holds bytes that are not UTF-8 (typed in another "
+                "encoding?); nothing was changed. Type the text again in UTF-8.",
+                file=sys.stderr,
+            )
+            sys.exit(EXIT_INPUT)
         # Records are built leniently (a check of every field would cost every read):
         # a hand-edited value of the wrong type, a title of 5, say, can fail deep in a
         # command. Only then are the files this run read checked whole; if one is
@@ -239,9 +247,16 @@ def main(argv: list[str] | None = None, *, fast: bool = True) -> None:
             raise
         from ..text import clean_line
 
-        _mute_stdout()
+        mute(sys.stdout)
         print(f"Error: {clean_line(str(damage))}", file=sys.stderr)
         sys.exit(damage.exit_code)
+
+
+def _not_utf8(exc: Exception) -> bool:
+    """Whether orjson refused to write text holding bytes of the command line that are
+    not UTF-8 (Python keeps them as lone surrogates). Every change is put in the history
+    first, so this stops a change before any file is written."""
+    return isinstance(exc, TypeError) and "surrogates not allowed" in str(exc)
 
 
 def _damage_behind() -> ConsularDialogueError | None:
@@ -264,10 +279,12 @@ def _damage_behind() -> ConsularDialogueError | None:
     return None
 
 
-def _mute_stdout() -> None:
-    """Send what stdout still buffers to /dev/null, so exiting does not fail on it again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+def mute(stream: Any) -> None:
+    """Send what a standard stream still buffers to /dev/null, so exiting does not fail
+    on it again."""
+    if stream is not None:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
 
 
 def _drop_unreadable_sizes() -> None:

@@ -76,7 +76,9 @@ class State:
 def new_state(*, db: str | None, lang: str | None, date_order: str | None, debug: bool) -> State:
     """The run's state from the global options (Typer's root callback, or ``cli.fast``)."""
     settings = settings_from(db=db, lang=lang, date_order=date_order, debug=debug)
-    return State(settings=settings, command_line=" ".join(["cdt", *sys.argv[1:]]))
+    # Bytes of the line that are not UTF-8 (a path so named) are kept as escapes.
+    line = " ".join(["cdt", *sys.argv[1:]]).encode("utf-8", "backslashreplace").decode()
+    return State(settings=settings, command_line=line)
 
 
 class Invocation(Protocol):
@@ -177,12 +179,14 @@ def say(ctx: Invocation, message: str) -> None:
     Rich widens to the next stop by the cells of what comes before, is left to Rich."""
     from ..text import clean_line
 
+    if sys.stderr is None:  # closed (``2>&-``): Rich would say it on stdout, in the data
+        return
     line = clean_line(message)
     if "\t" in line:
         from ..render import plain
 
         state(ctx).err.print(plain(line), soft_wrap=True)
-    elif sys.stderr is not None:  # closed (``2>&-``): Rich writes nowhere either
+    else:
         sys.stderr.write(line + "\n")
         sys.stderr.flush()
 

@@ -22,6 +22,7 @@ runs lines both ways to compare what they print and, for a change, what it wrote
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from itertools import zip_longest
 from pathlib import Path
@@ -384,9 +385,10 @@ def run(args: list[str]) -> bool:
         command(_Root(new_state(**root), fast.path), **given)
     except KeyboardInterrupt:  # as Typer ends it: no message
         raise SystemExit(EXIT_INTERRUPTED) from None
-    except BrokenPipeError:  # as Typer ends it: the reader left while the output was written
-        from . import _mute_stdout
+    except BrokenPipeError:  # as Typer ends it: a reader left while the output was written
+        from . import mute
 
-        _mute_stdout()
+        mute(sys.stdout)
+        mute(sys.stderr)
         raise SystemExit(1) from None
     return True

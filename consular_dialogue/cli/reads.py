@@ -1,4 +1,5 @@
-"""The read commands that run with or without Typer (``cli.fast.FAST_COMMANDS``).
+"""The read commands that run with or without Typer (``cli.fast.FAST_COMMANDS``; the
+changes are in ``cli.writes``).
 
 Their Typer commands (in ``action``, ``meeting``, ``agenda``, ``topic``, ``report``,
 ``history``, ``search`` and ``export``) declare the options and call these; so does
@@ -152,13 +153,12 @@ def agenda_list(
     from ..services.agenda import list_items
 
     st = state(ctx)
-    wanted = parse_choice(AgendaStatus, status, "agenda status") if status else None
     with reading(ctx) as repo:
         items, dates = list_items(
             repo,
             meeting_id=meeting,
             topic=topic.strip().lower() if topic else None,
-            status=wanted,
+            status=parse_choice(AgendaStatus, status, "agenda status") if status else None,
             open_only=open_only,
         )
     if json_out:

@@ -12,6 +12,10 @@ from ..models import ActionStatus, Priority, parse_choice
 from .common import Changing, level_choice, parse_user_day, print_json, say, state, writing
 
 
+def _priority(text: str | None) -> Priority | None:
+    return parse_choice(Priority, text, "priority") if text else None
+
+
 def action_add(
     ctx: Changing,
     *,
@@ -39,7 +43,7 @@ def action_add(
             party=party,
             owner=owner,
             due=due_day,
-            priority=parse_choice(Priority, priority, "priority") if priority else None,
+            priority=_priority(priority),
             level=level_choice(level),
             now=settings.now,
         )
@@ -72,7 +76,7 @@ def action_set(
         clear_due=clear_due,
         owner=owner,
         party=party,
-        priority=parse_choice(Priority, priority, "priority") if priority else None,
+        priority=_priority(priority),
         title=title,
         level=level_choice(level),
     )
