@@ -47,8 +47,7 @@ class FastCommand:
     order: "number" or "text"; the first ``required`` of them must be given, and with
     ``many`` the last takes every word left, as a list), the defaults that are neither
     off nor None, and the environment variables Typer would read for an option (a line
-    is left to Typer while one is set). ``path`` is its command path (``cdt action
-    add``), as a change's history names it."""
+    is left to Typer while one is set)."""
 
     def __init__(
         self,
@@ -70,7 +69,6 @@ class FastCommand:
         self.many = many
         self.defaults = dict(defaults or {})
         self.envvars = dict(envvars or {})
-        self.path = ""  # set below, from the words that name it
 
 
 _REPORT_OPTIONS: Options = {
@@ -225,9 +223,6 @@ FAST_COMMANDS: dict[tuple[str, ...], FastCommand] = {
     ),
 }
 
-for _words, _command in FAST_COMMANDS.items():
-    _command.path = " ".join(["cdt", *_words])
-
 
 def _number(word: str) -> int | None:
     """A plain number as Typer reads it the same way; None for any other word."""
@@ -313,17 +308,20 @@ def plain_command(args: list[str]) -> tuple[str, dict[str, Any], dict[str, Any]]
     arguments (every option not given at its default); None when the line is not one
     this module reads."""
     plain = _plain(args)
-    return None if plain is None else (plain[0].function, *plain[1:])
+    return None if plain is None else (plain[1].function, *plain[2:])
 
 
-def _plain(args: list[str]) -> tuple[FastCommand, dict[str, Any], dict[str, Any]] | None:
-    """``plain_command``, with the command itself."""
+def _plain(
+    args: list[str],
+) -> tuple[tuple[str, ...], FastCommand, dict[str, Any], dict[str, Any]] | None:
+    """``plain_command``, with the words that name the command and the command itself."""
     root: dict[str, Any] = {}
     at = _read_words(args, ROOT, root, None)
     if at is None:
         return None
     for length in (1, 2):
-        command = FAST_COMMANDS.get(tuple(args[at : at + length]))
+        named = tuple(args[at : at + length])
+        command = FAST_COMMANDS.get(named)
         if command is not None:
             break
     else:
@@ -342,6 +340,7 @@ def _plain(args: list[str]) -> tuple[FastCommand, dict[str, Any], dict[str, Any]
         arguments[len(kinds) - 1 :] = [arguments[len(kinds) - 1 :]]
     given.update(zip_longest(command.arguments, arguments))  # an argument not given: None
     return (
+        named,
         command,
         _with_defaults(root, ROOT, {"debug": False}),
         _with_defaults(given, command.options, command.defaults),
@@ -374,7 +373,7 @@ def run(args: list[str]) -> bool:
     plain = _plain(args)
     if plain is None:
         return False
-    fast, root, given = plain
+    named, fast, root, given = plain
     import importlib
 
     from .common import new_state
@@ -382,7 +381,8 @@ def run(args: list[str]) -> bool:
     module = importlib.import_module(f"{__package__}.{fast.module}")
     command: Callable[..., None] = getattr(module, fast.function)
     try:
-        command(_Root(new_state(**root), fast.path), **given)
+        # The command path a change's history names, as Typer's context gives it.
+        command(_Root(new_state(**root), " ".join(["cdt", *named])), **given)
     except KeyboardInterrupt:  # as Typer ends it: no message
         raise SystemExit(EXIT_INTERRUPTED) from None
     except BrokenPipeError:  # as Typer ends it: a reader left while the output was written
