@@ -348,18 +348,23 @@ def damaged_history(path: Path, exc: Exception) -> CorruptFileError:
     )
 
 
-def pack_entry(entry: dict[str, Any]) -> dict[str, Any]:
+def pack_entry(entry: dict[str, Any], ahead: Sequence[str] = ()) -> dict[str, Any]:
     """Store a history entry's changes compressed: half a file's bytes would be history,
     parsed by every command that never looks at it. A large entry (a bulk import) is
-    kept in chunks, so that reading its newest changes does not unpack them all."""
+    kept in chunks, so that reading its newest changes does not unpack them all;
+    ``ahead`` are the chunks of the changes before ``entry["changes"]``, packed already
+    (``Repository.spill``)."""
     packed = {k: v for k, v in entry.items() if k != "changes"}
     changes = entry.get("changes", [])
     if isinstance(changes, ChunkedChanges):  # unchanged since it was read
         packed["changes_z"] = changes.checked()
-    elif isinstance(changes, list) and len(changes) > CHANGES_PER_CHUNK:
+    elif isinstance(changes, list) and (ahead or len(changes) > CHANGES_PER_CHUNK):
         packed["changes_z"] = [
-            _packed(changes[start : start + CHANGES_PER_CHUNK], fast=True)
-            for start in range(0, len(changes), CHANGES_PER_CHUNK)
+            *ahead,
+            *(
+                _packed(changes[start : start + CHANGES_PER_CHUNK], fast=True)
+                for start in range(0, len(changes), CHANGES_PER_CHUNK)
+            ),
         ]
     else:  # whatever it is: an unmigrated file's damaged entry is check's to name
         packed["changes_z"] = _packed(changes)
@@ -985,13 +990,35 @@ class Commit:
 
     folder: Path
     doomed: list[str]  # retired parts nothing can name any more
-    pending: Path | None  # the list of this write's new parts
+    pending: list[Path]  # the lists of this write's new parts
 
     def finish(self) -> None:
         _delete_parts(self.folder, self.doomed)
-        if self.pending is not None:
+        for listed in self.pending:
             with contextlib.suppress(FileNotFoundError):
-                self.pending.unlink()
+                listed.unlink()
+
+
+def _write_parts(
+    folder: Path,
+    like: os.stat_result | None,
+    gen: int,
+    new: list[tuple[str, bytes, bytes | None]],
+    doomed: list[str],
+) -> Path:
+    """Write new parts (name, bytes, search index) after a pending file that lists them
+    and the parts to delete, so that the next writer can tell what a killed one left."""
+    _make_parts_dir(folder, like)
+    pending = folder / f"{PENDING_PREFIX}{gen}-{os.urandom(4).hex()}"
+    atomic_write(pending, orjson.dumps([name for name, _, _ in new] + doomed))
+    for name, payload, _ in new:
+        atomic_write(folder / name, payload, like=like, sync_folder=False)
+    for name, _, body in new:  # once their parts are written: they name them
+        if body is not None:
+            index = index_file(folder / name, body)
+            atomic_write(folder / search_name(name), index, like=like, sync_folder=False)
+    fsync_folder(folder)
+    return pending
 
 
 def _delete_parts(folder: Path, names: list[str]) -> None:
@@ -1064,6 +1091,11 @@ class ChangeEntry:
     after: dict[str, Any] | None
 
 
+def _change(c: ChangeEntry) -> dict[str, Any]:
+    """A change as the history entry keeps it."""
+    return {"kind": c.kind, "id": c.record_id, "uuid": c.uuid, "before": c.before, "after": c.after}
+
+
 @dataclass
 class Repository:
     """Typed access to the records of one data file, in memory for one command."""
@@ -1087,6 +1119,15 @@ class Repository:
     # The keys, by table, of the stored dicts a model's ``to_record`` made in this
     # command: a part's search index need not build them again to see that they read.
     _built: dict[str, set[str]] = field(default_factory=dict, repr=False)
+    # Spilling (see ``spill``): whether this repository may; the first id this command
+    # gave out, by table; the key below which parts are written; what was written; the
+    # changes packed already.
+    spills: bool = False
+    _fresh: dict[str, int] = field(default_factory=dict, repr=False)
+    _spilled: dict[str, int] = field(default_factory=dict, repr=False)
+    _spilled_parts: list[str] = field(default_factory=list, repr=False)
+    _spilled_lists: list[Path] = field(default_factory=list, repr=False)
+    _packed: list[str] = field(default_factory=list, repr=False)
 
     # ---- part files ----------------------------------------------------
     def _index(self, table: str) -> dict[str, Any]:
@@ -1536,6 +1577,7 @@ class Repository:
             counters[cls.TABLE] = max(counters.get(cls.TABLE, 0), highest)
             self._counted.add(cls.TABLE)
         value = counters.get(cls.TABLE, 0) + 1
+        self._fresh.setdefault(cls.TABLE, value)
         counters[cls.TABLE] = value
         return value
 
@@ -1557,6 +1599,19 @@ class Repository:
         self._remember(record)
         self._log(record.KIND, record.id, record.uuid, None, stored)
         return record
+
+    def add_stored(self, cls: type[Record], stored: dict[str, Any]) -> int:
+        """Store a new record given as ``cls.to_record`` gives it (the caller has made
+        sure), without building it: it gets the next never-used id of its kind. A bulk
+        import stores its 125,000 records so, having built each once to check it."""
+        self._require_writable()
+        record_id = stored["id"] = self.next_id(cls)
+        key = str(record_id)
+        self.data.setdefault(cls.TABLE, {})[key] = stored
+        self._built.setdefault(cls.TABLE, set()).add(key)
+        self._cache.pop(cls.TABLE, None)  # built again, with it, when asked for
+        self._log(cls.KIND, record_id, stored["uuid"], None, stored)
+        return record_id
 
     def update(self, record: Record) -> None:
         """Store the record's new state (a no-op when nothing changed)."""
@@ -1647,8 +1702,7 @@ class Repository:
         all_parts = meta.setdefault("parts", {})
         retired: dict[str, int] = meta.setdefault("retired", {})
         retired.update(dict.fromkeys(retire, gen))
-        writes: list[tuple[str, bytes]] = []
-        indexes: list[tuple[str, bytes]] = []  # deleted with their parts: not listed
+        writes: list[tuple[str, bytes, bytes | None]] = []
         for table, partition in PARTITIONS.items():
             index = all_parts.setdefault(table, {})
             origin = self._origin.get(table, {})
@@ -1683,14 +1737,7 @@ class Repository:
                 if old is not None:
                     retired[old["file"]] = gen
                 if records:
-                    name = f"{table.strip('_')}-{key}-{os.urandom(6).hex()}.json"
-                    writes.append((name, payload))
-                    index_body = search_index(table, records, self._built.get(table, ()))
-                    if index_body is not None:
-                        indexes.append((name, index_body))
-                    index[str(key)] = {"file": name, "bytes": len(payload)}
-                    if partition.about is not None:
-                        index[str(key)]["about"] = partition.about(records)
+                    writes.append(self._new_part(partition, key, records, payload, index))
             if not index:
                 del all_parts[table]
             self.data[table] = hot
@@ -1698,19 +1745,112 @@ class Repository:
         doomed = [name for name, when in retired.items() if when <= limit]
         for name in doomed:
             del retired[name]
-        pending = None
+        pending = self._spilled_lists
         if writes or doomed:
-            # Every part this write adds or will delete: a killed writer's are found here.
-            _make_parts_dir(folder, like)
-            pending = folder / f"{PENDING_PREFIX}{gen}-{os.urandom(4).hex()}"
-            atomic_write(pending, orjson.dumps([name for name, _ in writes] + doomed))
-            for name, payload in writes:
-                atomic_write(folder / name, payload, like=like, sync_folder=False)
-            for name, body in indexes:  # once their parts are written: they name them
-                index = index_file(folder / name, body)
-                atomic_write(folder / search_name(name), index, like=like, sync_folder=False)
-            fsync_folder(folder)
+            pending.append(_write_parts(folder, like, gen, writes, doomed))
         return Commit(folder, doomed, pending)
+
+    def _new_part(
+        self,
+        partition: Partition,
+        key: int,
+        records: dict[str, dict[str, Any]],
+        payload: bytes,
+        index: dict[str, Any],
+    ) -> tuple[str, bytes, bytes | None]:
+        """A new part's name, bytes and search index, entered in ``index`` (the list of
+        parts the data file will hold) under its key."""
+        table = partition.table
+        name = f"{table.strip('_')}-{key}-{os.urandom(6).hex()}.json"
+        index[str(key)] = {"file": name, "bytes": len(payload)}
+        if partition.about is not None:
+            index[str(key)]["about"] = partition.about(records)
+        return name, payload, search_index(table, records, self._built.get(table, ()))
+
+    def spill(self) -> None:
+        """Write the new parts this command has filled so far, and let go of their
+        records and of the changes recorded so far (packed as the history keeps them).
+
+        A bulk import of L would otherwise hold its 125,000 records, their changes and
+        their parts' bytes all at once (760 MB). A part is written here once every id
+        it may hold has been given out; it is listed in a pending file first, as the
+        commit's are, and the data file names it only once it is replaced: if the
+        command fails or is killed first, the part is deleted (``abandon``, or the next
+        writer's sweep). A record let go is read from its part again if the command
+        reaches it. Only a repository that may write spills (``spills``).
+        """
+        folder = own_parts_dir(self.path)
+        if not self.spills or parts_dir(self.path, self.meta) != folder:
+            return
+        self._pack_pending()
+        counters = self.meta.get("counters", {})
+        all_parts = self.meta.setdefault("parts", {})
+        writes: list[tuple[str, bytes, bytes | None]] = []
+        for table, first in self._fresh.items():
+            partition = PARTITIONS.get(table)
+            if partition is None or not partition.ids_per_part:
+                continue
+            per = partition.ids_per_part
+            start = self._spilled.get(table, first // per * per)
+            full = (int(counters.get(table, 0)) + 1) // per * per  # every id below is given
+            self._spilled[table] = max(start, full)
+            index = all_parts.setdefault(table, {})
+            records = self.data.get(table, {})
+            origin = self._origin.get(table, {})
+            loaded = self._parts.get(table, {})
+            for key in range(start, full, per):
+                if str(key) in index or key in loaded:
+                    continue  # a part there is already: the commit writes it again
+                cold: dict[str, dict[str, Any]] = {}
+                for number in range(key, key + per):
+                    record_id = str(number)
+                    record = records.get(record_id)
+                    if record is None or record_id in origin or _stays(partition, record):
+                        continue
+                    cold[record_id] = record
+                if not cold:
+                    continue
+                writes.append(self._new_part(partition, key, cold, orjson.dumps(cold), index))
+                built = self._built.get(table, set())
+                single = self._single.get(table, {})
+                for record_id in cold:
+                    del records[record_id]
+                    built.discard(record_id)
+                    single.pop(int(record_id), None)
+                self._cache.pop(table, None)
+                self._whole.discard(table)
+            if not index:
+                del all_parts[table]
+        if writes:
+            like = None
+            with contextlib.suppress(FileNotFoundError):
+                like = self.path.stat()
+            gen = int(self.meta.get("gen", 0)) + 1
+            self._spilled_lists.append(_write_parts(folder, like, gen, writes, []))
+            self._spilled_parts += [name for name, _, _ in writes]
+
+    def abandon(self) -> None:
+        """Delete the parts ``spill`` wrote, when the command fails before its commit."""
+        folder = own_parts_dir(self.path)
+        _delete_parts(folder, self._spilled_parts)
+        for listed in self._spilled_lists:
+            with contextlib.suppress(FileNotFoundError):
+                listed.unlink()
+        self._spilled_parts.clear()
+        self._spilled_lists.clear()
+
+    def _pack_pending(self) -> None:
+        """Pack the changes recorded so far in whole chunks, as ``record_history`` will
+        (keeping at least one change back, so that the entry is a chunked one)."""
+        whole = (len(self.pending) - 1) // CHANGES_PER_CHUNK * CHANGES_PER_CHUNK
+        if whole <= 0:
+            return
+        changes = [_change(c) for c in self.pending[:whole]]
+        self._packed.extend(
+            _packed(changes[start : start + CHANGES_PER_CHUNK], fast=True)
+            for start in range(0, whole, CHANGES_PER_CHUNK)
+        )
+        del self.pending[:whole]
 
     def history(self) -> list[dict[str, Any]]:
         """Every recorded command's change set, oldest first."""
@@ -1760,20 +1900,12 @@ class Repository:
             "user": _os_user(),
             "command": command,
             "action": action,
-            "changes": [
-                {
-                    "kind": c.kind,
-                    "id": c.record_id,
-                    "uuid": c.uuid,
-                    "before": c.before,
-                    "after": c.after,
-                }
-                for c in self.pending
-            ],
+            "changes": [_change(c) for c in self.pending],
             **extra,
         }
-        self.data.setdefault(HISTORY_TABLE, {})[str(txn)] = pack_entry(entry)
+        self.data.setdefault(HISTORY_TABLE, {})[str(txn)] = pack_entry(entry, self._packed)
         self.pending.clear()
+        self._packed = []
         return txn
 
 
@@ -1918,7 +2050,12 @@ def open_for_writing(
             )
             if data is not None and parts_dir(target, repo.meta) == own_parts_dir(target):
                 _sweep_leftovers(own_parts_dir(target), repo.meta)
-            yield repo
+            repo.spills = True
+            try:
+                yield repo
+            except BaseException:
+                repo.abandon()
+                raise
             if repo.dirty:
                 like = target.stat() if data is not None else None
                 kept_gen = int(repo.meta.get("gen", 0)) if data is not None else None

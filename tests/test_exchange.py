@@ -463,9 +463,15 @@ MALFORMED: dict[str, tuple[bytes | Callable[[dict[str, Any]], None], str]] = {
 }
 
 
-@pytest.mark.parametrize("case", list(MALFORMED))
+@pytest.mark.parametrize(
+    ("case", "indent"),
+    [(case, None) for case in MALFORMED]
+    # laid out as export all -o writes it: read a record at a time, then whole to name it
+    + [(case, 2) for case, (change, _) in MALFORMED.items() if not isinstance(change, bytes)],
+)
 def test_a_malformed_dump_is_refused_whole_naming_its_first_problem(
     case: str,
+    indent: int | None,
     valid_dump: dict[str, Any],
     target_template: bytes,
     cdt: Run,
@@ -479,7 +485,7 @@ def test_a_malformed_dump_is_refused_whole_naming_its_first_problem(
     else:
         dump = copy.deepcopy(valid_dump)
         change(dump)
-        payload = json.dumps(dump).encode()
+        payload = json.dumps(dump, indent=indent).encode()
     source = tmp_path / "dump.json"
     source.write_bytes(payload)
 

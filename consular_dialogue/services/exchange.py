@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, BinaryIO, TypeVar
 
 import orjson
 
@@ -32,7 +34,7 @@ from ..models import (
     iso_time,
 )
 from ..storage import SYNC_TABLE, Repository
-from .integrity import check_references, load_record
+from .integrity import Links, load_stored
 
 R = TypeVar("R", bound=Record)
 
@@ -40,6 +42,7 @@ DUMP_FORMAT = "consular-dialogue"
 DUMP_VERSION = 1
 
 FINGERPRINT_PREFIX = "sha256:"
+SPILL_EVERY = 1000  # records an import merges between two looks for full parts to write
 SECTIONS: list[tuple[str, type[Record]]] = [
     ("dialogues", Dialogue),
     ("topics", Topic),
@@ -129,38 +132,161 @@ def build_dump(repo: Repository, *, now: dt.datetime) -> dict[str, Any]:
 
 # ---- reading a dump --------------------------------------------------------
 
+SECTION_TYPES: dict[str, type[Record]] = dict(SECTIONS)
+_ABSENT = object()  # a reference by uuid the dump leaves out (it is then taken as right)
+
 
 @dataclass
 class Dump:
-    """A dump checked whole by ``parse_dump``, ready for ``import_dump``.
+    """A dump checked whole by ``parse_dump`` or ``read_dump``, ready for ``import_dump``."""
 
-    ``data`` is the dump with every reference given by uuid too (a hand-made dump
-    may give ids only), so that merging never meets a reference it cannot follow.
-    ``checked`` holds each record as the check built it, by table and uuid: an
-    import takes a new record from there instead of building it a second time.
-    """
-
-    data: dict[str, Any]
-    checked: dict[str, dict[str, Record]]
+    counts: dict[str, int]  # records by section
+    sync: dict[str, str]
+    # The records not in their stored form (a hand-made dump may leave fields to their
+    # defaults), by uuid: an import builds these, and stores the others as they are.
+    rebuilt: set[str]
+    # Each record once more, by section in the order of SECTIONS (see ``records``).
+    read: Callable[[], Iterator[tuple[str, dict[str, Any]]]]
+    streamed: bool = False  # read from the file a record at a time (``read_dump``)
 
     @property
     def size(self) -> int:
         """How many records the dump holds."""
-        return sum(len(self.data.get(section, [])) for section, _ in SECTIONS)
+        return sum(self.counts.values())
 
-    def take(self, cls: type[R], stored: dict[str, Any]) -> R:
-        """The record ``stored`` describes, as the check built it (at most once)."""
-        record = self.checked[cls.TABLE].pop(stored["uuid"], None)
-        if not isinstance(record, cls):  # taken by an earlier import of this dump
-            return cls.from_record(stored)
-        for key in _REMAPPED_KEYS:
-            if key in stored:
-                setattr(record, key, stored[key])
-        return record
+    def records(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Each record with its section, every reference given by uuid as well (a
+        hand-made dump may give ids only, and merging must never meet a reference it
+        cannot follow), and each agenda item after the item it was carried from."""
+        return self.read()
 
 
-# The fields an import sets to this file's values (see ``import_dump``).
-_REMAPPED_KEYS = ("id", "dialogue", "meeting_id", "item_id", "carried_from")
+def _header_problem(data: Any, source: str) -> InputError | None:
+    if not isinstance(data, dict) or data.get("format") != DUMP_FORMAT:
+        return InputError(
+            f'{source} is not a consular-dialogue dump (its "format" is not '
+            f"{DUMP_FORMAT!r}); nothing was imported."
+        )
+    if data.get("version") != DUMP_VERSION:
+        return InputError(
+            f"{source} is a dump of version {data.get('version')!r}; this cdt reads version "
+            f"{DUMP_VERSION}. Nothing was imported."
+        )
+    return None
+
+
+def _with_uuids(
+    section: str, record: dict[str, Any], refs: dict[str, dict[int, str]]
+) -> dict[str, Any]:
+    for id_key, uuid_key, target in ID_REFERENCES.get(section, ()):
+        record_id = record.get(id_key)
+        record[uuid_key] = None if record_id is None else refs[target.TABLE][record_id]
+    return record
+
+
+@dataclass
+class _Check:
+    """The checks of a dump's records, fed one at a time in the order of ``SECTIONS``.
+
+    What the records say of each other (uuids, ids, what each names) is kept, not the
+    records: the check of L's 125,000 records holds a small part of their memory.
+    Problems are named in the order they always were: a malformed or repeated record
+    at once; then, in turn, a record naming one that is not there, a meeting's dialogue
+    uuid, and a reference whose id and uuid disagree.
+    """
+
+    source: str
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SECTION_TYPES, 0))
+    seen: dict[str, tuple[str, int]] = field(default_factory=dict)  # uuid -> where
+    ids: dict[str, dict[int, str]] = field(default_factory=dict)  # table -> id -> uuid
+    links: Links = field(default_factory=Links)
+    dialogue_keys: dict[str, str] = field(default_factory=dict)  # uuid -> key
+    rebuilt: set[str] = field(default_factory=set)
+    dialogue_problem: str | None = None
+    # References to judge once every record is known (forward, missing or wrong), in
+    # the order they are met: (section, position, which reference, id, uuid given).
+    later: list[tuple[str, int, int, Any, Any]] = field(default_factory=list)
+    ordered: bool = True  # every agenda item comes after the item it was carried from
+
+    def refuse(self, problem: str) -> InputError:
+        return InputError(f"{self.source}: {problem}; nothing was imported.")
+
+    def add(self, section: str, position: int, raw: Any) -> None:
+        cls = SECTION_TYPES[section]
+        where = f"{section}[{position}]"
+        if not isinstance(raw, dict):
+            raise self.refuse(f"{where} is not an object")
+        try:
+            record, exact = load_stored(cls, _stored_shape(raw))
+        except ValueError as exc:
+            raise self.refuse(f"{where} is malformed ({exc})") from None
+        if record.uuid in self.seen:
+            first, at = self.seen[record.uuid]
+            raise self.refuse(f"{where} repeats the uuid of {first}[{at}]")
+        self.seen[record.uuid] = (section, position)
+        ids = self.ids.setdefault(cls.TABLE, {})
+        if record.id in ids:
+            raise self.refuse(f"{where} repeats {cls.KIND} id {record.id}")
+        ids[record.id] = record.uuid
+        self.counts[section] += 1
+        self.links.add(record)
+        if not exact:
+            self.rebuilt.add(record.uuid)
+        if isinstance(record, Dialogue):
+            self.dialogue_keys[record.uuid] = record.key
+        elif isinstance(record, Meeting) and self.dialogue_problem is None:
+            given = raw.get("dialogue_uuid")
+            if given is not None and (
+                not isinstance(given, str) or self.dialogue_keys.get(given) != raw["dialogue"]
+            ):
+                self.dialogue_problem = (
+                    f"{where} names dialogue {raw['dialogue']!r} but dialogue uuid "
+                    f"{given!r}, which is not that dialogue in the dump"
+                )
+        for place, (id_key, uuid_key, target) in enumerate(ID_REFERENCES.get(section, ())):
+            record_id = raw.get(id_key)
+            given = raw.get(uuid_key, _ABSENT)
+            if record_id is None:
+                expected = None
+            else:
+                expected = self.ids.get(target.TABLE, {}).get(record_id)
+                if expected is None:  # a later record, or a missing one
+                    self.ordered = False
+            if (record_id is not None and expected is None) or (
+                given is not _ABSENT and given != expected
+            ):
+                self.later.append((section, position, place, record_id, given))
+
+    def finish(self, sync: Any, read: Callable[[], Iterator[tuple[str, Any]]]) -> Dump:
+        """Name the first problem left, or give the checked dump, which ``read`` gives
+        again record by record (as they were given to ``add``)."""
+        problems = self.links.problems()
+        if problems:
+            raise InputError(f"{self.source}: {problems[0]} Nothing was imported.")
+        if self.dialogue_problem is not None:
+            raise self.refuse(self.dialogue_problem)
+        self.later.sort(key=lambda r: (list(ID_REFERENCES).index(r[0]), r[1], r[2]))
+        for section, position, place, record_id, given in self.later:
+            _, uuid_key, target = ID_REFERENCES[section][place]
+            targets = self.ids.get(target.TABLE, {})
+            expected = None if record_id is None else targets[record_id]
+            if given is not _ABSENT and given != expected:
+                by_uuid = {uuid: key for key, uuid in targets.items()}
+                named = by_uuid.get(given) if isinstance(given, str) else None
+                what = f"{target.KIND} {named}" if named is not None else "nothing in the dump"
+                raise self.refuse(
+                    f"{section}[{position}] names {target.KIND} {record_id} by id but "
+                    f"{uuid_key} {given!r} ({what})"
+                )
+        if not isinstance(sync, dict) or not all(isinstance(v, str) for v in sync.values()):
+            raise self.refuse('"sync" is not an object of texts')
+        refs = {cls.TABLE: self.ids.get(cls.TABLE, {}) for cls in (Meeting, AgendaItem)}
+
+        def records() -> Iterator[tuple[str, dict[str, Any]]]:
+            for section, record in read():
+                yield section, _with_uuids(section, record, refs)
+
+        return Dump(dict(self.counts), sync, self.rebuilt, records)
 
 
 def parse_dump(raw: bytes, source: str) -> Dump:
@@ -171,77 +297,191 @@ def parse_dump(raw: bytes, source: str) -> Dump:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise InputError(f"{source} is not valid JSON ({exc}); nothing was imported.") from None
-    if not isinstance(data, dict) or data.get("format") != DUMP_FORMAT:
-        raise InputError(
-            f'{source} is not a consular-dialogue dump (its "format" is not '
-            f"{DUMP_FORMAT!r}); nothing was imported."
-        )
-    if data.get("version") != DUMP_VERSION:
-        raise InputError(
-            f"{source} is a dump of version {data.get('version')!r}; this cdt reads version "
-            f"{DUMP_VERSION}. Nothing was imported."
-        )
-
-    def refuse(problem: str) -> InputError:
-        return InputError(f"{source}: {problem}; nothing was imported.")
-
-    seen: dict[str, str] = {}
-    loaded: dict[str, dict[int, Record]] = {}
-    by_uuid: dict[str, dict[str, Record]] = {}
-    for section, cls in SECTIONS:
+    problem = _header_problem(data, source)
+    if problem is not None:
+        raise problem
+    check = _Check(source)
+    for section in SECTION_TYPES:
         records = data.get(section, [])
         if not isinstance(records, list):
-            raise refuse(f"{section!r} is not a list")
-        by_id: dict[int, Record] = {}
-        for position, raw_record in enumerate(records, start=1):
-            where = f"{section}[{position}]"
-            if not isinstance(raw_record, dict):
-                raise refuse(f"{where} is not an object")
-            try:
-                record = load_record(cls, _stored_shape(raw_record))
-            except ValueError as exc:
-                raise refuse(f"{where} is malformed ({exc})") from None
-            if record.uuid in seen:
-                raise refuse(f"{where} repeats the uuid of {seen[record.uuid]}")
-            seen[record.uuid] = where
-            if record.id in by_id:
-                raise refuse(f"{where} repeats {cls.KIND} id {record.id}")
-            by_id[record.id] = record
-        loaded[cls.TABLE] = by_id
-        by_uuid[cls.TABLE] = {r.uuid: r for r in by_id.values()}
-    problems = check_references(loaded)
-    if problems:
-        raise InputError(f"{source}: {problems[0]} Nothing was imported.")
-    dialogue_keys = {
-        d.uuid: d.key for d in loaded[Dialogue.TABLE].values() if isinstance(d, Dialogue)
-    }
-    for position, meeting in enumerate(data.get("meetings", []), start=1):
-        given = meeting.get("dialogue_uuid")
-        if given is not None and (
-            not isinstance(given, str) or dialogue_keys.get(given) != meeting["dialogue"]
-        ):
-            raise refuse(
-                f"meetings[{position}] names dialogue {meeting['dialogue']!r} but dialogue uuid "
-                f"{given!r}, which is not that dialogue in the dump"
-            )
-    for section, references in ID_REFERENCES.items():
-        for position, record in enumerate(data.get(section, []), start=1):
-            for id_key, uuid_key, target in references:
-                record_id = record.get(id_key)
-                expected = None if record_id is None else loaded[target.TABLE][record_id].uuid
-                given = record.get(uuid_key, expected)
-                if given != expected:
-                    named = by_uuid[target.TABLE].get(given) if isinstance(given, str) else None
-                    what = f"{target.KIND} {named.id}" if named else "nothing in the dump"
-                    raise refuse(
-                        f"{section}[{position}] names {target.KIND} {record_id} by id but "
-                        f"{uuid_key} {given!r} ({what})"
-                    )
-                record[uuid_key] = expected
-    sync = data.get("sync", {})
-    if not isinstance(sync, dict) or not all(isinstance(v, str) for v in sync.values()):
-        raise refuse('"sync" is not an object of texts')
-    return Dump(dict(data), by_uuid)
+            raise check.refuse(f"{section!r} is not a list")
+        for position, record in enumerate(records, start=1):
+            check.add(section, position, record)
+
+    def read() -> Iterator[tuple[str, Any]]:
+        for section, cls in SECTIONS:
+            records = data.get(section, [])
+            if cls is AgendaItem and not check.ordered:
+                # (``_with_uuids`` is idempotent: the uuids are given for the ordering)
+                refs = {t.TABLE: check.ids.get(t.TABLE, {}) for t in (Meeting, AgendaItem)}
+                records = _origin_first([_with_uuids(section, r, refs) for r in records])
+            for record in records:
+                yield section, record
+
+    return check.finish(data.get("sync", {}), read)
+
+
+# A dump laid out as ``cdt export all -o`` writes it (an indent of two spaces, as orjson
+# and Python's json write it) holds each record of a section between a line "    {"
+# and a line "    }", under a line '  "<section>": ['. JSON text holds no line break
+# inside a string, so these lines are found without parsing what lies around them.
+_OPENS = b"\n    {\n"
+_CLOSES = b"\n    }"
+_SECTION_LINE = re.compile(rb'\n  "([a-z_]+)": \[\n')
+_HOLDER = "\x00record"  # the place of a record in the text around the records
+_HOLDER_JSON = b'"\\u0000record"'
+_READ_BYTES = 1 << 22
+
+
+class _NotLaidOut(Exception):
+    """Not laid out as ``export all -o`` writes it, or not sound: read it whole, which
+    names a problem as it always has."""
+
+
+def _laid_out(
+    handle: BinaryIO, around: list[bytes] | None, digest: Any
+) -> Iterator[tuple[str, int, Any]]:
+    """Each record of a laid-out dump, parsed, with its section and position; the text
+    around the records goes to ``around``, each record's place held by ``_HOLDER``."""
+    section = ""
+    order = list(SECTION_TYPES)
+    positions = dict.fromkeys(order, 0)
+    buffer = b""
+    gap: list[bytes] = []  # the text since the last record
+    inside = False
+    read = 0
+    while True:
+        chunk = handle.read(_READ_BYTES)
+        digest.update(chunk)
+        read += len(chunk)
+        buffer += chunk
+        start = 0
+        while True:
+            if inside:
+                end = buffer.find(_CLOSES, start)
+                if end < 0:
+                    break
+                end += len(_CLOSES)
+                try:
+                    record = orjson.loads(buffer[start:end])
+                except orjson.JSONDecodeError:
+                    raise _NotLaidOut from None
+                positions[section] += 1
+                yield section, positions[section], record
+                start, inside = end, False
+                continue
+            found = buffer.find(_OPENS, start)
+            if found < 0:
+                # Keep what may be the start of a record's first line.
+                keep = max(start, len(buffer) - len(_OPENS) + 1) if chunk else len(buffer)
+                gap.append(buffer[start:keep])
+                start = keep
+                break
+            gap.append(buffer[start : found + 1])
+            text = b"".join(gap)
+            named = _SECTION_LINE.findall(text) if len(text) > 2 else []
+            if named:  # a new section: never one met before, nor one out of order
+                name = named[-1].decode("ascii")
+                if name not in order or (section and order.index(name) <= order.index(section)):
+                    raise _NotLaidOut
+                section = name
+            if not section:
+                raise _NotLaidOut
+            if around is not None:
+                around.append(text)
+                around.append(_HOLDER_JSON)
+            gap = []
+            start, inside = found + 1, True
+        buffer = buffer[start:]
+        if not chunk:
+            break
+        if read > _READ_BYTES and not any(positions.values()):
+            raise _NotLaidOut  # no record in the first 4 MB: a compact dump
+    if inside:
+        raise _NotLaidOut
+    if around is not None:
+        around.append(b"".join(gap))
+
+
+def _holders(value: Any) -> int:
+    """How many records' places the text around them holds, wherever they are."""
+    if isinstance(value, dict):
+        return sum(_holders(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_holders(v) for v in value)
+    return 1 if value == _HOLDER else 0
+
+
+def read_dump(path: Path, source: str) -> Dump:
+    """``parse_dump`` of a file. One laid out as ``cdt export all -o`` writes it is read a
+    record at a time, and again as it is merged: its records are never all in memory
+    (L's dump of 110 MB takes 635 MB parsed whole). Any other layout, and any dump with
+    a problem, is read whole, which names the problem."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    try:
+        return _read_laid_out(handle, source)
+    except _NotLaidOut:
+        pass
+    except OSError as exc:
+        raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    # (out of the except clause, so that what the attempt held is let go first)
+    with handle:
+        try:
+            handle.seek(0)
+            raw = handle.read()
+        except OSError as exc:
+            raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    return parse_dump(raw, source)
+
+
+def _read_laid_out(handle: BinaryIO, source: str) -> Dump:
+    check = _Check(source)
+    around: list[bytes] = []
+    digest = hashlib.blake2b()
+    try:
+        for section, position, record in _laid_out(handle, around, digest):
+            check.add(section, position, record)
+    except InputError:
+        raise _NotLaidOut from None
+    try:
+        data = orjson.loads(b"".join(around))
+    except orjson.JSONDecodeError:
+        raise _NotLaidOut from None
+    del around
+    counts = check.counts
+    if (
+        _header_problem(data, source) is not None
+        or not check.ordered
+        or _holders(data) != sum(counts.values())
+        # each section's records where the text around them holds their places
+        or any(data.get(s, []) != [_HOLDER] * n for s, n in counts.items())
+        or [s for s in data if counts.get(s)] != [s for s, n in counts.items() if n]
+    ):
+        raise _NotLaidOut
+    first = digest.digest()
+
+    def read() -> Iterator[tuple[str, Any]]:
+        again = hashlib.blake2b()
+        handle.seek(0)
+        try:
+            for section, _, record in _laid_out(handle, None, again):
+                yield section, record
+        except _NotLaidOut:
+            pass
+        except OSError as exc:
+            raise InputError(f"Cannot read {source}: {exc.strerror or exc}.") from None
+        if again.digest() != first:
+            raise InputError(f"{source} changed while it was imported; nothing was imported.")
+
+    try:
+        dump = check.finish(data.get("sync", {}), read)
+    except InputError:
+        raise _NotLaidOut from None
+    dump.streamed = True
+    return dump
 
 
 def _without(record: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
@@ -432,7 +672,7 @@ def import_dump(
     merger = _Merger(
         repo=repo,
         theirs=theirs,
-        incoming_bases=dump.data.get("sync", {}),
+        incoming_bases=dump.sync,
         bases=sync_bases(repo),
         result=result,
         meeting_uuids=meeting_uuids,
@@ -447,49 +687,54 @@ def import_dump(
     dialogues_by_key = {d.key: d for d in repo.all(Dialogue)}
     topics_by_slug = {t.slug: t for t in repo.all(Topic)}
 
-    for section, cls in SECTIONS:
-        records = dump.data.get(section, [])
-        if cls is AgendaItem:
-            records = _origin_first(records)
-        for raw in records:
-            stored = _stored_shape(raw)
-            local = by_uuid[cls.TABLE].get(stored["uuid"])
-            if local is None and cls is Dialogue:
-                local = dialogues_by_key.get(stored["key"])
-            if local is None and cls is Topic:
-                local = topics_by_slug.get(stored["slug"])
-            # Remap references to this file's ids.
-            if cls is Meeting:
-                stored["dialogue"] = dialogue_keys.get(
-                    raw.get("dialogue_uuid") or "", stored["dialogue"]
-                )
-            elif cls is AgendaItem:
-                stored["meeting_id"] = meeting_ids[raw["meeting_uuid"]]
-                origin_uuid = raw.get("carried_from_uuid")
-                stored["carried_from"] = item_ids[origin_uuid] if origin_uuid else None
-            elif cls is Action:
-                stored["meeting_id"] = meeting_ids[raw["meeting_uuid"]]
-                item_uuid = raw.get("item_uuid")
-                stored["item_id"] = item_ids[item_uuid] if item_uuid else None
-            links = _dump_links(raw)
-            if local is None:
+    for count, (section, raw) in enumerate(dump.records(), start=1):
+        cls = SECTION_TYPES[section]
+        stored = _stored_shape(raw)
+        local = by_uuid[cls.TABLE].get(stored["uuid"])
+        if local is None and cls is Dialogue:
+            local = dialogues_by_key.get(stored["key"])
+        if local is None and cls is Topic:
+            local = topics_by_slug.get(stored["slug"])
+        # Remap references to this file's ids.
+        if cls is Meeting:
+            stored["dialogue"] = dialogue_keys.get(
+                raw.get("dialogue_uuid") or "", stored["dialogue"]
+            )
+        elif cls is AgendaItem:
+            stored["meeting_id"] = meeting_ids[raw["meeting_uuid"]]
+            origin_uuid = raw.get("carried_from_uuid")
+            stored["carried_from"] = item_ids[origin_uuid] if origin_uuid else None
+        elif cls is Action:
+            stored["meeting_id"] = meeting_ids[raw["meeting_uuid"]]
+            item_uuid = raw.get("item_uuid")
+            stored["item_id"] = item_ids[item_uuid] if item_uuid else None
+        links = _dump_links(raw)
+        key: Any  # a dialogue's
+        if local is None:
+            if stored["uuid"] in dump.rebuilt:
                 stored["id"] = 0
-                record = repo.add(dump.take(cls, stored))
-                result.count(result.added, cls.KIND)
-                merger.set_base(record.uuid, fingerprint(stored, links))
-            else:
-                stored["id"] = local.id
-                record = merger.merge(cls, local, stored, links)
-            if isinstance(record, Dialogue):
-                dialogue_keys[raw["uuid"]] = record.key
-            elif isinstance(record, Meeting):
-                meeting_ids[raw["uuid"]] = record.id
-                meeting_uuids[record.id] = record.uuid
-            elif isinstance(record, AgendaItem):
-                item_ids[raw["uuid"]] = record.id
-                item_uuids[record.id] = record.uuid
-            if progress is not None:
-                progress(1)
+                record_id = repo.add(cls.from_record(stored)).id
+            else:  # checked to be as to_record gives it: stored as it is
+                record_id = repo.add_stored(cls, stored)
+            result.count(result.added, cls.KIND)
+            merger.set_base(stored["uuid"], fingerprint(stored, links))
+            uuid, key = stored["uuid"], stored.get("key")
+        else:
+            stored["id"] = local.id
+            record = merger.merge(cls, local, stored, links)
+            record_id, uuid, key = record.id, record.uuid, getattr(record, "key", None)
+        if cls is Dialogue:
+            dialogue_keys[raw["uuid"]] = key
+        elif cls is Meeting:
+            meeting_ids[raw["uuid"]] = record_id
+            meeting_uuids[record_id] = uuid
+        elif cls is AgendaItem:
+            item_ids[raw["uuid"]] = record_id
+            item_uuids[record_id] = uuid
+        if count % SPILL_EVERY == 0:
+            repo.spill()  # write the parts filled so far, and let go of their records
+        if progress is not None:
+            progress(1)
     if result.sync_changes:
         repo.dirty = True  # a new agreed version is worth keeping even when no record changed
     return result

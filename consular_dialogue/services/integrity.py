@@ -138,6 +138,12 @@ def load_record(cls: type[R], raw: Any) -> R:
     a data file or a dump with such a record is refused rather than half-read.
     Raises ValueError naming the first problem.
     """
+    return load_stored(cls, raw)[0]
+
+
+def load_stored(cls: type[R], raw: Any) -> tuple[R, bool]:
+    """``load_record``, and whether ``raw`` is the record's stored form itself (as its
+    ``to_record`` gives it), not one that leaves out fields to their defaults."""
     if not isinstance(raw, dict):
         raise ValueError("it is not an object")
     try:
@@ -153,11 +159,11 @@ def load_record(cls: type[R], raw: Any) -> R:
         raise ValueError("its uuid is empty")
     stored = record.to_record()
     if stored == raw:  # the usual case, compared in one C call
-        return record
+        return record, True
     for key, value in raw.items():
         if key in stored and stored[key] != value:
             raise ValueError(f"{key} {value!r} is not in its stored form ({stored[key]!r})")
-    return record
+    return record, False
 
 
 def check_tables(data: Tables) -> list[str]:

@@ -1,0 +1,337 @@
+"""A bulk import in little memory: a dump laid out as ``cdt export all -o`` writes it is
+read a record at a time (twice: to check it, then to merge it), and the parts an import
+fills are written as they fill (``Repository.spill``). Neither may change what is
+imported, what is refused, or what a failed or killed import leaves.
+
+The dumps come from the benchmark's generator (``benchmarks/generate.py``), at a size
+that fills whole parts of actions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from conftest import NOW, base_env, cdt_executable, run_cdt, whole_bytes
+from test_crash_safety import unaccounted_parts
+
+from consular_dialogue.errors import InputError
+from consular_dialogue.services.exchange import Dump, import_dump, parse_dump, read_dump
+from consular_dialogue.services.topics import load_catalog
+from consular_dialogue.storage import (
+    ACTIONS_PER_PART,
+    PENDING_PREFIX,
+    open_for_reading,
+    open_for_writing,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+START = dt.datetime.fromisoformat(NOW)
+
+
+def _generator() -> Any:
+    spec = importlib.util.spec_from_file_location("generate", ROOT / "benchmarks" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # (its dataclasses look their module up)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def generated() -> dict[str, Any]:
+    """120 meetings, about 470 agenda items and 3,000 actions: three whole parts of actions."""
+    gen = _generator()
+    return dict(gen.generate(gen.Size("T", 120, 3 * ACTIONS_PER_PART)))
+
+
+def laid_out(dump: dict[str, Any]) -> bytes:
+    """As ``cdt export all -o`` writes a dump."""
+    return orjson.dumps(dump, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+def records_of(dump: Dump) -> list[tuple[str, dict[str, Any]]]:
+    return list(dump.records())
+
+
+def same_dump(read: Dump, whole: Dump) -> None:
+    assert read.counts == whole.counts
+    assert read.sync == whole.sync
+    assert read.rebuilt == whole.rebuilt
+    assert records_of(read) == records_of(whole)
+
+
+# ---- reading a record at a time ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(laid_out, id="orjson"),
+        pytest.param(
+            lambda d: json.dumps(d, indent=2, ensure_ascii=False).encode(), id="python json"
+        ),
+    ],
+)
+def test_a_dump_laid_out_as_export_writes_it_is_read_a_record_at_a_time_with_the_same_records(
+    generated: dict[str, Any], tmp_path: Path, write: Callable[[dict[str, Any]], bytes]
+) -> None:
+    source = tmp_path / "dump.json"
+    source.write_bytes(write(generated))
+
+    read = read_dump(source, "dump")
+
+    assert read.streamed
+    same_dump(read, parse_dump(source.read_bytes(), "dump"))
+    assert read.counts["actions"] == 3 * ACTIONS_PER_PART
+    assert records_of(read) == records_of(read)  # read again, the same
+
+
+def _swap_sections(dump: dict[str, Any]) -> bytes:
+    order = ["format", "version", "dialogues", "topics", "actions", "meetings", "agenda_items"]
+    return laid_out({key: dump[key] for key in order})
+
+
+def _unknown_section(dump: dict[str, Any]) -> bytes:
+    return laid_out({**dump, "notes": [{"id": 1, "text": "kept aside"}]})
+
+
+def _holder_as_a_value(dump: dict[str, Any]) -> bytes:
+    return laid_out({**dump, "exported_at": "\x00record"})
+
+
+def _nested_close_at_record_depth(dump: dict[str, Any]) -> bytes:
+    # A hand edit: an object inside a record closed by a line that looks like the
+    # record's own end. The JSON is the same; only where its lines break differs.
+    text = laid_out(dump)
+    nested = text.index(b"\n        }", text.index(b'"delegations"'))
+    return text[:nested] + b"\n    }" + text[nested + len(b"\n        }") :]
+
+
+def _windows_line_ends(dump: dict[str, Any]) -> bytes:
+    return laid_out(dump).replace(b"\n", b"\r\n")
+
+
+def _section_given_twice(dump: dict[str, Any]) -> bytes:
+    text = laid_out(dump)
+    # The first actions section, then the whole list again under the same key: JSON
+    # takes the last one.
+    first = laid_out({"actions": dump["actions"][:2]})
+    head = first[first.index(b'  "actions"') : first.rindex(b"\n}")]
+    cut = text.index(b'  "actions"')
+    return text[:cut] + head + b",\n" + text[cut:]
+
+
+def _compact(dump: dict[str, Any]) -> bytes:
+    return orjson.dumps(dump)
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        _swap_sections,
+        _unknown_section,
+        _holder_as_a_value,
+        _nested_close_at_record_depth,
+        _windows_line_ends,
+        _section_given_twice,
+        _compact,
+    ],
+)
+def test_a_dump_that_is_not_laid_out_as_export_writes_it_is_read_whole_with_the_same_records(
+    generated: dict[str, Any], tmp_path: Path, write: Callable[[dict[str, Any]], bytes]
+) -> None:
+    source = tmp_path / "dump.json"
+    source.write_bytes(write(generated))
+
+    read = read_dump(source, "dump")
+
+    assert not read.streamed
+    same_dump(read, parse_dump(source.read_bytes(), "dump"))
+
+
+def test_a_hand_made_dump_with_fields_left_out_and_ids_only_is_read_as_whole(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    dump = json.loads(json.dumps(generated))
+    for record in dump["actions"][:5]:
+        del record["level"]  # left to its default
+        record.pop("item_uuid", None)  # given by id only
+    source = tmp_path / "dump.json"
+    source.write_bytes(laid_out(dump))
+
+    read = read_dump(source, "dump")
+
+    assert read.streamed
+    assert len(read.rebuilt) == 5
+    same_dump(read, parse_dump(source.read_bytes(), "dump"))
+
+
+def test_a_malformed_laid_out_dump_is_refused_with_the_message_of_a_whole_read(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    dump = json.loads(json.dumps(generated))
+    dump["actions"][2500]["item_uuid"] = dump["agenda_items"][0]["uuid"]
+    dump["actions"][2900]["status"] = "finished"
+    source = tmp_path / "dump.json"
+    source.write_bytes(laid_out(dump))
+
+    with pytest.raises(InputError) as whole:
+        parse_dump(source.read_bytes(), "dump")
+    with pytest.raises(InputError) as read:
+        read_dump(source, "dump")
+
+    assert str(read.value) == str(whole.value)
+    assert "actions[2901] is malformed" in str(read.value)
+
+
+# ---- writing parts as they fill ------------------------------------------------------
+
+
+def import_into(db: Path, dump: Dump, *, spills: bool) -> tuple[int, list[str]]:
+    """``cdt import`` of ``dump`` into a new file, spilling or not. Returns what was
+    so just before the commit: how many actions the repository held in memory, and
+    the files in the parts folder."""
+    with open_for_writing(db, backups=0) as repo:
+        repo.spills = spills
+        load_catalog(repo, START)
+        repo.pending.clear()
+        result = import_dump(repo, dump, theirs=False)
+        repo.record_history(
+            now=START, command="cdt import", action="import", **result.history_extra()
+        )
+        listing = sorted(p.name for p in db.with_name(db.name + ".parts").glob("*"))
+        before_commit = len(repo.data["actions"]), listing
+    return before_commit
+
+
+def contents(db: Path) -> dict[str, Any]:
+    """Every record, every history entry (catalog uuids masked: each new file draws its
+    own), the exchange bases and what the list of parts says of each part."""
+    repo = open_for_reading(db)
+    whole = repo.whole()
+    history = []
+    for entry in repo.history_newest_first():
+        changes = []
+        for change in entry["changes"]:
+            if change["kind"] == "topic" and change["before"]:
+                change = {**change, "before": {**change["before"], "uuid": "(catalog)"}}
+            changes.append(change)
+        history.append({**entry, "changes": changes})
+    parts = repo.meta["parts"]
+    return {
+        "records": {t: whole[t] for t in ("dialogues", "topics", "meetings", "agenda_items")},
+        "actions": whole["actions"],
+        "hot": sorted(repo.data["actions"]),
+        "sync": repo.table("_sync"),
+        "history": history,
+        "about": {t: {k: e.get("about") for k, e in index.items()} for t, index in parts.items()},
+        "counters": repo.meta["counters"],
+    }
+
+
+def test_an_import_writes_full_parts_as_it_goes_and_ends_as_one_that_waits_for_its_commit(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    source = tmp_path / "dump.json"
+    source.write_bytes(laid_out(generated))
+    spilling, holding = (
+        tmp_path / "spilling" / "tracker.json",
+        tmp_path / "holding" / "tracker.json",
+    )
+
+    spilled, spilled_parts = import_into(spilling, read_dump(source, "dump"), spills=True)
+    held, held_parts = import_into(holding, parse_dump(source.read_bytes(), "dump"), spills=False)
+
+    # Before the commit, the spilling import held fewer actions and had written parts.
+    assert spilled < held == 3 * ACTIONS_PER_PART
+    assert any(name.startswith("actions-") for name in spilled_parts)
+    assert held_parts == []
+    # After it, the two files hold the same.
+    assert contents(spilling) == contents(holding)
+    folder = spilling.with_name(spilling.name + ".parts")
+    assert not list(folder.glob(PENDING_PREFIX + "*"))
+    assert unaccounted_parts(spilling) == []
+    check = run_cdt(["check"], base_env(spilling))
+    assert check.code == 0, check.stderr
+
+
+def test_an_import_that_fails_after_writing_parts_leaves_the_file_and_its_folder_as_they_were(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    db = tmp_path / "tracker.json"
+    assert (
+        run_cdt(
+            ["dialogue", "add", "Otro", "--key", "otro", "--parties", "MX,GT"], base_env(db)
+        ).code
+        == 0
+    )
+    before = whole_bytes(db)
+    folder = db.with_name(db.name + ".parts")
+    listing = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    source = tmp_path / "dump.json"
+    source.write_bytes(laid_out(generated))
+    dump = read_dump(source, "dump")
+    with source.open("r+b") as handle:  # changed in place after its check
+        handle.seek(-40, os.SEEK_END)
+        handle.write(b" " * 8)
+
+    with (
+        pytest.raises(InputError, match="changed while it was imported"),
+        open_for_writing(db, backups=0) as repo,
+    ):
+        import_dump(repo, dump, theirs=False)
+
+    assert whole_bytes(db) == before
+    assert sorted(p.name for p in folder.iterdir()) == listing
+
+
+def test_an_import_killed_after_writing_parts_leaves_the_file_whole_and_the_next_write_sweeps(
+    tmp_path: Path,
+) -> None:
+    gen = _generator()
+    source = tmp_path / "dump.json"
+    source.write_bytes(laid_out(gen.generate(gen.Size("T", 400, 20 * ACTIONS_PER_PART))))
+    db = tmp_path / "tracker.json"
+    env = base_env(db)
+    assert (
+        run_cdt(["dialogue", "add", "Otro", "--key", "otro", "--parties", "MX,GT"], env).code == 0
+    )
+    before = whole_bytes(db)
+    folder = db.with_name(db.name + ".parts")
+    importer = subprocess.Popen(
+        [cdt_executable(), "import", str(source)], env=env, stderr=subprocess.DEVNULL
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (
+            folder.exists() and any(p.name.startswith("actions-") for p in folder.iterdir())
+        ):
+            assert importer.poll() is None, "the import ended before it wrote a part"
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+    finally:
+        importer.send_signal(signal.SIGKILL)
+        importer.wait()
+    assert importer.returncode == -signal.SIGKILL
+    assert whole_bytes(db) == before
+    assert unaccounted_parts(db)  # the killed import's parts, not named by the file
+
+    again = run_cdt(
+        ["meeting", "add", "Tras el fallo", "--kind", "other", "--date", "2023-04-17"], env
+    )
+
+    assert again.code == 0, again.stderr
+    assert unaccounted_parts(db) == []
+    assert run_cdt(["check"], env).code == 0
