@@ -999,17 +999,20 @@ class Commit:
                 listed.unlink()
 
 
+def _pending_name(folder: Path, gen: int) -> Path:
+    return folder / f"{PENDING_PREFIX}{gen}-{os.urandom(4).hex()}"
+
+
 def _write_parts(
-    folder: Path,
+    pending: Path,
     like: os.stat_result | None,
-    gen: int,
     new: list[tuple[str, bytes, bytes | None]],
     doomed: list[str],
-) -> Path:
+) -> None:
     """Write new parts (name, bytes, search index) after a pending file that lists them
     and the parts to delete, so that the next writer can tell what a killed one left."""
+    folder = pending.parent
     _make_parts_dir(folder, like)
-    pending = folder / f"{PENDING_PREFIX}{gen}-{os.urandom(4).hex()}"
     atomic_write(pending, orjson.dumps([name for name, _, _ in new] + doomed))
     for name, payload, _ in new:
         atomic_write(folder / name, payload, like=like, sync_folder=False)
@@ -1018,7 +1021,6 @@ def _write_parts(
             index = index_file(folder / name, body)
             atomic_write(folder / search_name(name), index, like=like, sync_folder=False)
     fsync_folder(folder)
-    return pending
 
 
 def _delete_parts(folder: Path, names: list[str]) -> None:
@@ -1128,6 +1130,7 @@ class Repository:
     _spilled_parts: list[str] = field(default_factory=list, repr=False)
     _spilled_lists: list[Path] = field(default_factory=list, repr=False)
     _packed: list[str] = field(default_factory=list, repr=False)
+    _made_folder: bool = field(default=False, repr=False)
 
     # ---- part files ----------------------------------------------------
     def _index(self, table: str) -> dict[str, Any]:
@@ -1703,6 +1706,7 @@ class Repository:
         retired: dict[str, int] = meta.setdefault("retired", {})
         retired.update(dict.fromkeys(retire, gen))
         writes: list[tuple[str, bytes, bytes | None]] = []
+        rewritten: list[str] = []  # parts this command spilled, then wrote again
         for table, partition in PARTITIONS.items():
             index = all_parts.setdefault(table, {})
             origin = self._origin.get(table, {})
@@ -1734,7 +1738,9 @@ class Repository:
                 if key in loaded and _digest(payload) == self._digests.get((key, table)):
                     continue
                 old = index.pop(str(key), None)
-                if old is not None:
+                if old is not None and old["file"] in self._spilled_parts:
+                    rewritten.append(old["file"])  # no file or backup ever named it
+                elif old is not None:
                     retired[old["file"]] = gen
                 if records:
                     writes.append(self._new_part(partition, key, records, payload, index))
@@ -1745,9 +1751,11 @@ class Repository:
         doomed = [name for name, when in retired.items() if when <= limit]
         for name in doomed:
             del retired[name]
+        doomed += rewritten
         pending = self._spilled_lists
         if writes or doomed:
-            pending.append(_write_parts(folder, like, gen, writes, doomed))
+            pending.append(_pending_name(folder, gen))
+            _write_parts(pending[-1], like, writes, doomed)
         return Commit(folder, doomed, pending)
 
     def _new_part(
@@ -1825,17 +1833,24 @@ class Repository:
             like = None
             with contextlib.suppress(FileNotFoundError):
                 like = self.path.stat()
-            gen = int(self.meta.get("gen", 0)) + 1
-            self._spilled_lists.append(_write_parts(folder, like, gen, writes, []))
+            if not self._spilled_lists and not folder.is_dir():
+                self._made_folder = True
+            # Known before they are written, so that ``abandon`` finds a half-written set.
+            self._spilled_lists.append(_pending_name(folder, int(self.meta.get("gen", 0)) + 1))
             self._spilled_parts += [name for name, _, _ in writes]
+            _write_parts(self._spilled_lists[-1], like, writes, [])
 
     def abandon(self) -> None:
-        """Delete the parts ``spill`` wrote, when the command fails before its commit."""
+        """Delete what ``spill`` wrote (parts, their pending lists, a parts folder it
+        made), when the command fails before its commit."""
         folder = own_parts_dir(self.path)
         _delete_parts(folder, self._spilled_parts)
         for listed in self._spilled_lists:
             with contextlib.suppress(FileNotFoundError):
                 listed.unlink()
+        if self._made_folder:
+            with contextlib.suppress(OSError):  # (not empty: something else is there)
+                folder.rmdir()
         self._spilled_parts.clear()
         self._spilled_lists.clear()
 
@@ -2048,7 +2063,8 @@ def open_for_writing(
                 writable=True,
                 is_new=data is None,
             )
-            if data is not None and parts_dir(target, repo.meta) == own_parts_dir(target):
+            if parts_dir(target, repo.meta) == own_parts_dir(target):
+                # (a new file too: a killed writer may have left parts for it)
                 _sweep_leftovers(own_parts_dir(target), repo.meta)
             repo.spills = True
             try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ from conftest import NOW, base_env, cdt_executable, run_cdt, whole_bytes
 from test_crash_safety import unaccounted_parts
 
 from consular_dialogue.errors import InputError
+from consular_dialogue.services.actions import complete_actions
 from consular_dialogue.services.exchange import Dump, import_dump, parse_dump, read_dump
 from consular_dialogue.services.topics import load_catalog
 from consular_dialogue.storage import (
@@ -34,6 +34,7 @@ from consular_dialogue.storage import (
     PENDING_PREFIX,
     open_for_reading,
     open_for_writing,
+    read_file,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,10 +108,6 @@ def _unknown_section(dump: dict[str, Any]) -> bytes:
     return laid_out({**dump, "notes": [{"id": 1, "text": "kept aside"}]})
 
 
-def _holder_as_a_value(dump: dict[str, Any]) -> bytes:
-    return laid_out({**dump, "exported_at": "\x00record"})
-
-
 def _nested_close_at_record_depth(dump: dict[str, Any]) -> bytes:
     # A hand edit: an object inside a record closed by a line that looks like the
     # record's own end. The JSON is the same; only where its lines break differs.
@@ -142,7 +139,6 @@ def _compact(dump: dict[str, Any]) -> bytes:
     [
         _swap_sections,
         _unknown_section,
-        _holder_as_a_value,
         _nested_close_at_record_depth,
         _windows_line_ends,
         _section_given_twice,
@@ -194,6 +190,75 @@ def test_a_malformed_laid_out_dump_is_refused_with_the_message_of_a_whole_read(
 
     assert str(read.value) == str(whole.value)
     assert "actions[2901] is malformed" in str(read.value)
+
+
+@pytest.mark.parametrize("write", [laid_out, _compact])
+def test_a_dump_given_through_a_pipe_is_imported_as_one_given_as_a_file(
+    generated: dict[str, Any], tmp_path: Path, write: Callable[[dict[str, Any]], bytes]
+) -> None:
+    source = tmp_path / "dump.json"
+    source.write_bytes(write(generated))
+    piped, filed = tmp_path / "piped.json", tmp_path / "filed.json"
+
+    through_a_pipe = run_cdt(["import", "/dev/stdin"], base_env(piped), stdin=source.read_text())
+    from_the_file = run_cdt(["import", str(source)], base_env(filed))
+
+    assert through_a_pipe.code == from_the_file.code == 0, through_a_pipe.stderr
+    assert through_a_pipe.stderr == from_the_file.stderr
+    assert contents(piped)["actions"] == contents(filed)["actions"]
+
+
+def test_a_laid_out_dump_with_deeply_nested_text_around_its_records_is_read_as_whole(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    text = laid_out(generated)
+    deep = b'  "kept aside": ' + b"[" * 1000 + b"]" * 1000 + b",\n"
+    cut = text.index(b'  "dialogues"')
+    source = tmp_path / "dump.json"
+    source.write_bytes(text[:cut] + deep + text[cut:])
+
+    same_dump(read_dump(source, "dump"), parse_dump(source.read_bytes(), "dump"))
+
+
+def _refused_alike(source: Path) -> str:
+    with pytest.raises(InputError) as whole:
+        parse_dump(source.read_bytes(), "dump")
+    with pytest.raises(InputError) as read:
+        read_dump(source, "dump")
+    assert str(read.value) == str(whole.value)
+    return str(read.value)
+
+
+def test_a_record_put_where_a_record_would_be_said_to_be_is_refused_as_in_a_whole_read(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    # A second "dialogues" key (written without the space the scan looks for) with a
+    # record and a text standing where the scan's own place holder would: JSON keeps
+    # the last key, so the first dialogue is not in the dump at all.
+    text = laid_out(generated)
+    record = orjson.dumps(
+        {**generated["dialogues"][0], "id": 2, "uuid": "00000000-0000-4000-8000-000000000001"},
+        option=orjson.OPT_INDENT_2,
+    )
+    indented = b"\n".join(b"    " + line for line in record.split(b"\n"))
+    forged = b'  "dialogues":[\n' + indented + b',\n    "\\u0000record"\n  ],\n'
+    cut = text.index(b'  "topics"')
+    source = tmp_path / "dump.json"
+    source.write_bytes(text[:cut] + forged + text[cut:])
+
+    assert "dialogues[2] is not an object" in _refused_alike(source)
+
+
+def test_a_record_nested_beyond_what_json_reads_in_the_whole_dump_is_refused_as_whole(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    text = laid_out(generated)
+    first = text.index(b"\n    {\n", text.index(b'  "actions"')) + len(b"\n    {\n")
+    deep = b'      "extra": ' + b"[" * 1022 + b"]" * 1022 + b",\n"
+    source = tmp_path / "dump.json"
+    source.write_bytes(text[:first] + deep + text[first:])
+
+    assert "is not valid JSON" in _refused_alike(source)
 
 
 # ---- writing parts as they fill ------------------------------------------------------
@@ -267,25 +332,60 @@ def test_an_import_writes_full_parts_as_it_goes_and_ends_as_one_that_waits_for_i
     assert check.code == 0, check.stderr
 
 
+@pytest.fixture(scope="module")
+def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """20,000 actions laid out: 22 MB, read in several blocks."""
+    gen = _generator()
+    source = tmp_path_factory.mktemp("large") / "dump.json"
+    source.write_bytes(laid_out(gen.generate(gen.Size("T", 400, 20 * ACTIONS_PER_PART))))
+    return source
+
+
+def files_of(db: Path) -> tuple[bytes | None, list[str] | None]:
+    """The data file's bytes and the names in its parts folder (None: not there)."""
+    folder = db.with_name(db.name + ".parts")
+    listing = sorted(p.name for p in folder.iterdir()) if folder.exists() else None
+    return (whole_bytes(db) if db.exists() else None), listing
+
+
+def _new_file(db: Path, new: bool) -> None:
+    if not new:
+        result = run_cdt(
+            ["dialogue", "add", "Otro", "--key", "otro", "--parties", "MX,GT"], base_env(db)
+        )
+        assert result.code == 0, result.stderr
+
+
+def _change_the_end(text: bytes) -> tuple[int, bytes]:
+    return len(text) - 40, b" " * 8
+
+
+def _change_a_meeting_in_the_middle(text: bytes) -> tuple[int, bytes]:
+    # An action in the third block of 4 MB names a meeting the dump does not hold:
+    # merged unread, it would fail on a meeting it cannot find.
+    at = text.index(b'"meeting_id": ', 9 << 20) + len(b'"meeting_id": ')
+    digits = len(text[at:].split(b",")[0])
+    return at, b"9" * digits
+
+
+@pytest.mark.parametrize("new", [False, True], ids=["existing file", "new file"])
+@pytest.mark.parametrize("change", [_change_the_end, _change_a_meeting_in_the_middle])
 def test_an_import_that_fails_after_writing_parts_leaves_the_file_and_its_folder_as_they_were(
-    generated: dict[str, Any], tmp_path: Path
+    large: Path,
+    tmp_path: Path,
+    new: bool,
+    change: Callable[[bytes], tuple[int, bytes]],
 ) -> None:
     db = tmp_path / "tracker.json"
-    assert (
-        run_cdt(
-            ["dialogue", "add", "Otro", "--key", "otro", "--parties", "MX,GT"], base_env(db)
-        ).code
-        == 0
-    )
-    before = whole_bytes(db)
-    folder = db.with_name(db.name + ".parts")
-    listing = sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    _new_file(db, new)
+    before = files_of(db)
     source = tmp_path / "dump.json"
-    source.write_bytes(laid_out(generated))
+    source.write_bytes(large.read_bytes())
     dump = read_dump(source, "dump")
+    at, replacement = change(source.read_bytes())
     with source.open("r+b") as handle:  # changed in place after its check
-        handle.seek(-40, os.SEEK_END)
-        handle.write(b" " * 8)
+        handle.seek(at)
+        handle.write(replacement)
 
     with (
         pytest.raises(InputError, match="changed while it was imported"),
@@ -293,25 +393,20 @@ def test_an_import_that_fails_after_writing_parts_leaves_the_file_and_its_folder
     ):
         import_dump(repo, dump, theirs=False)
 
-    assert whole_bytes(db) == before
-    assert sorted(p.name for p in folder.iterdir()) == listing
+    assert files_of(db) == before
 
 
+@pytest.mark.parametrize("new", [False, True], ids=["existing file", "new file"])
 def test_an_import_killed_after_writing_parts_leaves_the_file_whole_and_the_next_write_sweeps(
-    tmp_path: Path,
+    large: Path, tmp_path: Path, new: bool
 ) -> None:
-    gen = _generator()
-    source = tmp_path / "dump.json"
-    source.write_bytes(laid_out(gen.generate(gen.Size("T", 400, 20 * ACTIONS_PER_PART))))
     db = tmp_path / "tracker.json"
     env = base_env(db)
-    assert (
-        run_cdt(["dialogue", "add", "Otro", "--key", "otro", "--parties", "MX,GT"], env).code == 0
-    )
-    before = whole_bytes(db)
+    _new_file(db, new)
+    before = files_of(db)[0]
     folder = db.with_name(db.name + ".parts")
     importer = subprocess.Popen(
-        [cdt_executable(), "import", str(source)], env=env, stderr=subprocess.DEVNULL
+        [cdt_executable(), "import", str(large)], env=env, stderr=subprocess.DEVNULL
     )
     try:
         deadline = time.monotonic() + 60
@@ -325,13 +420,50 @@ def test_an_import_killed_after_writing_parts_leaves_the_file_whole_and_the_next
         importer.send_signal(signal.SIGKILL)
         importer.wait()
     assert importer.returncode == -signal.SIGKILL
-    assert whole_bytes(db) == before
-    assert unaccounted_parts(db)  # the killed import's parts, not named by the file
+    assert files_of(db)[0] == before
+    left = [p.name for p in folder.iterdir() if p.name.startswith("actions-")]
+    assert left  # the killed import's parts, which no file names
 
     again = run_cdt(
-        ["meeting", "add", "Tras el fallo", "--kind", "other", "--date", "2023-04-17"], env
+        ["dialogue", "add", "Tras el fallo", "--key", "tras", "--parties", "MX,US"], env
     )
 
     assert again.code == 0, again.stderr
     assert unaccounted_parts(db) == []
+    assert not any((folder / name).exists() for name in left)
     assert run_cdt(["check"], env).code == 0
+
+
+def test_a_part_spilled_then_written_again_in_the_same_command_is_deleted_not_kept(
+    tmp_path: Path,
+) -> None:
+    gen = _generator()
+    first = gen.generate(gen.Size("T", 60, 1500))
+    for action in first["actions"]:  # ids 1000 and up unfinished: no part holds them
+        if action["id"] >= ACTIONS_PER_PART:
+            action.update(status="open", completed=None)
+    source = tmp_path / "second.json"
+    source.write_bytes(laid_out(gen.generate(gen.Size("T", 60, 1500), seed=7)))
+
+    def run(db: Path, spills: bool) -> None:
+        with open_for_writing(db, backups=0) as repo:
+            load_catalog(repo, START)
+            repo.pending.clear()
+            import_dump(repo, parse_dump(laid_out(first), "first"), theirs=False)
+            repo.record_history(now=START, command="cdt import", action="import")
+        # The second import adds actions 1501 to 3000; the part of ids 1000 to 1999 is
+        # written when it fills, then again when action 1200 is done.
+        with open_for_writing(db, backups=0) as repo:
+            repo.spills = spills
+            import_dump(repo, read_dump(source, "second"), theirs=False)
+            complete_actions(repo, [1200], now=START)
+            repo.record_history(now=START, command="cdt import", action="import")
+
+    spilling, holding = tmp_path / "spilling.json", tmp_path / "holding.json"
+    run(spilling, spills=True)
+    run(holding, spills=False)
+
+    assert contents(spilling) == contents(holding)
+    retired = [read_file(db)["_meta"]["1"].get("retired", {}) for db in (spilling, holding)]  # type: ignore[index]
+    assert len(retired[0]) == len(retired[1])
+    assert unaccounted_parts(spilling) == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -328,8 +329,6 @@ def parse_dump(raw: bytes, source: str) -> Dump:
 _OPENS = b"\n    {\n"
 _CLOSES = b"\n    }"
 _SECTION_LINE = re.compile(rb'\n  "([a-z_]+)": \[\n')
-_HOLDER = "\x00record"  # the place of a record in the text around the records
-_HOLDER_JSON = b'"\\u0000record"'
 _READ_BYTES = 1 << 22
 
 
@@ -338,11 +337,24 @@ class _NotLaidOut(Exception):
     names a problem as it always has."""
 
 
+class _Changed(Exception):
+    """The file is not what it was when it was checked."""
+
+
 def _laid_out(
-    handle: BinaryIO, around: list[bytes] | None, digest: Any
+    handle: BinaryIO,
+    around: list[bytes] | None,
+    holder: bytes,
+    digests: list[bytes],
+    expected: list[bytes] | None = None,
 ) -> Iterator[tuple[str, int, Any]]:
     """Each record of a laid-out dump, parsed, with its section and position; the text
-    around the records goes to ``around``, each record's place held by ``_HOLDER``."""
+    around the records goes to ``around``, each record's place held by ``holder``.
+
+    The digest of each block read is added to ``digests``; with ``expected`` (the
+    digests of an earlier read), a block that differs stops the read (``_Changed``)
+    before any record in it is given. A record is parsed two lists deep, as deep as
+    it lies in the whole dump, so that orjson's limit on depth is the same."""
     section = ""
     order = list(SECTION_TYPES)
     positions = dict.fromkeys(order, 0)
@@ -352,7 +364,9 @@ def _laid_out(
     read = 0
     while True:
         chunk = handle.read(_READ_BYTES)
-        digest.update(chunk)
+        digests.append(hashlib.blake2b(chunk).digest())
+        if expected is not None and expected[: len(digests)] != digests:
+            raise _Changed
         read += len(chunk)
         buffer += chunk
         start = 0
@@ -363,7 +377,7 @@ def _laid_out(
                     break
                 end += len(_CLOSES)
                 try:
-                    record = orjson.loads(buffer[start:end])
+                    record = orjson.loads(b"[[" + buffer[start:end] + b"]]")[0][0]
                 except orjson.JSONDecodeError:
                     raise _NotLaidOut from None
                 positions[section] += 1
@@ -389,7 +403,7 @@ def _laid_out(
                 raise _NotLaidOut
             if around is not None:
                 around.append(text)
-                around.append(_HOLDER_JSON)
+                around.append(holder)
             gap = []
             start, inside = found + 1, True
         buffer = buffer[start:]
@@ -403,13 +417,19 @@ def _laid_out(
         around.append(b"".join(gap))
 
 
-def _holders(value: Any) -> int:
-    """How many records' places the text around them holds, wherever they are."""
-    if isinstance(value, dict):
-        return sum(_holders(v) for v in value.values())
-    if isinstance(value, list):
-        return sum(_holders(v) for v in value)
-    return 1 if value == _HOLDER else 0
+def _holders(value: Any, holder: str) -> int:
+    """How many records' places the text around them holds, wherever they are (without
+    recursion: orjson reads lists 1,024 deep)."""
+    count, waiting = 0, [value]
+    while waiting:
+        value = waiting.pop()
+        if isinstance(value, dict):
+            waiting.extend(value.values())
+        elif isinstance(value, list):
+            waiting.extend(value)
+        elif value == holder:
+            count += 1
+    return count
 
 
 def read_dump(path: Path, source: str) -> Dump:
@@ -417,32 +437,40 @@ def read_dump(path: Path, source: str) -> Dump:
     record at a time, and again as it is merged: its records are never all in memory
     (L's dump of 110 MB takes 635 MB parsed whole). Any other layout, and any dump with
     a problem, is read whole, which names the problem."""
+
+    def cannot(exc: OSError) -> InputError:
+        return InputError(f"Cannot read {path}: {exc.strerror or str(exc).rstrip('.')}.")
+
     try:
         handle = path.open("rb")
     except OSError as exc:
-        raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+        raise cannot(exc) from None
     try:
-        return _read_laid_out(handle, source)
+        if handle.seekable():  # a pipe is read once, whole
+            return _read_laid_out(handle, source, cannot)
     except _NotLaidOut:
         pass
     except OSError as exc:
-        raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+        raise cannot(exc) from None
     # (out of the except clause, so that what the attempt held is let go first)
     with handle:
         try:
-            handle.seek(0)
+            if handle.seekable():
+                handle.seek(0)
             raw = handle.read()
         except OSError as exc:
-            raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+            raise cannot(exc) from None
     return parse_dump(raw, source)
 
 
-def _read_laid_out(handle: BinaryIO, source: str) -> Dump:
+def _read_laid_out(handle: BinaryIO, source: str, cannot: Callable[[OSError], InputError]) -> Dump:
     check = _Check(source)
     around: list[bytes] = []
-    digest = hashlib.blake2b()
+    digests: list[bytes] = []
+    # A place holder no text can hold by chance, nor by design (drawn for this read).
+    holder = "\x00record-" + os.urandom(8).hex()
     try:
-        for section, position, record in _laid_out(handle, around, digest):
+        for section, position, record in _laid_out(handle, around, orjson.dumps(holder), digests):
             check.add(section, position, record)
     except InputError:
         raise _NotLaidOut from None
@@ -455,25 +483,24 @@ def _read_laid_out(handle: BinaryIO, source: str) -> Dump:
     if (
         _header_problem(data, source) is not None
         or not check.ordered
-        or _holders(data) != sum(counts.values())
+        or _holders(data, holder) != sum(counts.values())
         # each section's records where the text around them holds their places
-        or any(data.get(s, []) != [_HOLDER] * n for s, n in counts.items())
+        or any(data.get(s, []) != [holder] * n for s, n in counts.items())
         or [s for s in data if counts.get(s)] != [s for s, n in counts.items() if n]
     ):
         raise _NotLaidOut
-    first = digest.digest()
 
     def read() -> Iterator[tuple[str, Any]]:
-        again = hashlib.blake2b()
-        handle.seek(0)
+        again: list[bytes] = []
         try:
-            for section, _, record in _laid_out(handle, None, again):
+            handle.seek(0)
+            for section, _, record in _laid_out(handle, None, b"", again, digests):
                 yield section, record
-        except _NotLaidOut:
-            pass
         except OSError as exc:
-            raise InputError(f"Cannot read {source}: {exc.strerror or exc}.") from None
-        if again.digest() != first:
+            raise cannot(exc) from None
+        except (_Changed, _NotLaidOut):
+            again.clear()
+        if again != digests:
             raise InputError(f"{source} changed while it was imported; nothing was imported.")
 
     try:
