@@ -99,6 +99,25 @@ def test_a_dump_laid_out_as_export_writes_it_is_read_a_record_at_a_time_with_the
     assert records_of(read) == records_of(read)  # read again, the same
 
 
+def test_a_dump_cdt_export_all_writes_to_stdout_or_to_a_file_is_read_a_record_at_a_time(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    db, source = tmp_path / "tracker.json", tmp_path / "generated.json"
+    source.write_bytes(laid_out(generated))
+    env = base_env(db)
+    assert run_cdt(["import", str(source)], env).code == 0
+    to_stdout, to_file = tmp_path / "stdout.json", tmp_path / "file.json"
+    exported = run_cdt(["export", "all"], env)
+    to_stdout.write_text(exported.stdout, encoding="utf-8")
+    assert run_cdt(["export", "all", "-o", str(to_file)], env).code == 0
+
+    for written in (to_stdout, to_file):
+        read = read_dump(written, "dump")
+        assert read.streamed, written.name
+        assert read.size == sum(len(generated[s]) for s in read.counts)
+        same_dump(read, parse_dump(written.read_bytes(), "dump"))
+
+
 def _swap_sections(dump: dict[str, Any]) -> bytes:
     order = ["format", "version", "dialogues", "topics", "actions", "meetings", "agenda_items"]
     return laid_out({key: dump[key] for key in order})
