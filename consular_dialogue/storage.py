@@ -1161,7 +1161,7 @@ class Repository:
         if keys:
             self._load_part(table, max(keys))
 
-    def _stored(self, table: str, record_id: int) -> dict[str, Any] | None:
+    def stored(self, table: str, record_id: int) -> dict[str, Any] | None:
         """One stored dict by id, read from its part if need be (no copy)."""
         self._load_holding(table, record_id)
         return self.data.get(table, {}).get(str(record_id))
@@ -1482,7 +1482,7 @@ class Repository:
             return cached.get(record_id)  # type: ignore[return-value]
         single = self._single.setdefault(cls.TABLE, {})
         if record_id not in single:
-            raw = self._stored(cls.TABLE, record_id)
+            raw = self.stored(cls.TABLE, record_id)
             if raw is None:
                 return None
             single[record_id] = self._build(cls, raw)
@@ -1501,7 +1501,7 @@ class Repository:
             models = [r for i in wanted if (r := self.find(cls, i)) is not None]
             return [self._build_as(cls, build, r.to_record()) for r in models]
         if self.writable or cls.TABLE not in PARTITIONS or cls.TABLE in self._whole:
-            stored = (self._stored(cls.TABLE, record_id) for record_id in wanted)
+            stored = (self.stored(cls.TABLE, record_id) for record_id in wanted)
             return [self._build_as(cls, build, raw) for raw in stored if raw is not None]
         return self._found_in_parts(cls, build, wanted)
 
@@ -1539,10 +1539,6 @@ class Repository:
         if record is None:
             raise NotFoundError(f"{cls.label().capitalize()} {record_id} does not exist.")
         return record
-
-    def raw_records(self, table: str) -> dict[str, dict[str, Any]]:
-        """The stored dicts of one table (for dumps and checks), without copying."""
-        return self.table(table)
 
     @property
     def meta(self) -> dict[str, Any]:

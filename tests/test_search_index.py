@@ -230,7 +230,7 @@ def test_a_record_put_back_as_stored_is_read_again_before_its_part_gets_an_index
     [part] = named(db, "actions")
     assert not (parts_of(db) / search_name(part)).exists()
     with open_for_writing(db) as repo:  # a model writes it again: the part gets its index
-        repo.update(Action.from_record({**repo.raw_records("actions")["1"], "priority": "high"}))
+        repo.update(Action.from_record({**repo.stored("actions", 1), "priority": "high"}))
     [part] = named(db, "actions")
     assert (parts_of(db) / search_name(part)).exists()
 
