@@ -1336,12 +1336,19 @@ class Repository:
         chosen.sort(key=_BY_ID)
         return self._build_as(cls, build_all, chosen)
 
-    def ids_where(self, cls: type[Record], where: Callable[[dict[str, Any]], bool]) -> list[int]:
-        """The ids of the records whose stored dict passes ``where``, in id order. Parts
-        not in memory are read one at a time and let go, by a writable copy too (its
-        parts in memory, changed or not, are read there): a check before a change needs
-        no more (does any of 100,000 actions name the agenda item to delete?)."""
-        return self.select_as(cls, _stored_id, where, keep_parts=False)
+    def ids_where(
+        self,
+        cls: type[Record],
+        where: Callable[[dict[str, Any]], bool],
+        *,
+        parts: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> list[int]:
+        """The ids of the records whose stored dict passes ``where``, in id order, from
+        the parts ``parts`` passes (all by default). Parts not in memory are read one at
+        a time and let go, by a writable copy too (its parts in memory, changed or not,
+        are read there): a check before a change needs no more (does any of 100,000
+        actions name the agenda item to delete?)."""
+        return self.select_as(cls, _stored_id, where, parts=parts, keep_parts=False)
 
     def of_meeting(self, cls: type[R], meeting_id: int) -> list[R]:
         """The records of ``cls`` (agenda items, actions) of one meeting, in id order,

@@ -161,7 +161,13 @@ def detach_descendants(repo: Repository, item: AgendaItem, now: dt.datetime) -> 
 
 def delete_item(repo: Repository, item_id: int, *, now: dt.datetime) -> AgendaItem:
     item = repo.get(AgendaItem, item_id)
-    actions = repo.ids_where(Action, lambda raw: raw.get("item_id") == item.id)
+    # An item's actions are on its meeting (cdt check names one that is not): only the
+    # parts whose list says they hold that meeting's actions are read.
+    actions = repo.ids_where(
+        Action,
+        lambda raw: raw.get("item_id") == item.id,
+        parts=lambda about: item.meeting_id in about["meetings"],
+    )
     if actions:
         ids = ", ".join(map(str, actions))
         raise InputError(
