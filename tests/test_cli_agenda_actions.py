@@ -485,6 +485,23 @@ def test_meeting_delete_refuses_a_meeting_with_agenda_or_actions_unless_cascade(
     assert repo.all(Action) == []
 
 
+def test_deleting_a_meeting_between_carries_joins_each_chain_around_its_items(
+    db: Path, app: Run
+) -> None:
+    build(db, meetings=3)
+    with open_for_writing(db) as repo:
+        carry_agenda(repo, 1, 2, now=MOMENT, dry_run=False)  # items 4, 5 from 1, 2
+        carry_agenda(repo, 2, 3, now=MOMENT, dry_run=False)  # items 6, 7, 8 from 3, 4, 5
+
+    deleted = app("meeting", "delete", "2", "--cascade", "--yes")
+
+    assert deleted.code == 0, deleted.stderr
+    repo = open_for_reading(db)
+    carried = {i.id: (i.meeting_id, i.carried_from) for i in repo.all(AgendaItem)}
+    assert carried == {1: (1, None), 2: (1, None), 6: (3, None), 7: (3, 1), 8: (3, 2)}
+    assert app("check").code == 0
+
+
 # ---------------------------------------------------------------- JSON shapes
 
 

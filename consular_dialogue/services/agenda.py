@@ -149,11 +149,19 @@ def move_item(repo: Repository, item_id: int, position: int, *, now: dt.datetime
     return item
 
 
-def detach_descendants(repo: Repository, item: AgendaItem, now: dt.datetime) -> None:
-    """Items carried from ``item`` now point at its own origin, keeping chains whole."""
-    for other_id in repo.ids_where(AgendaItem, lambda raw: raw.get("carried_from") == item.id):
-        other = repo.get(AgendaItem, other_id)  # only its part is kept, to be rewritten
-        if other.carried_from == item.id:
+def detach_descendants(
+    repo: Repository, item: AgendaItem, now: dt.datetime, among: list[int] | None = None
+) -> None:
+    """Items carried from ``item`` now point at its own origin, keeping chains whole.
+
+    ``among`` names every item that may be one: a caller deleting several items reads
+    the agenda items' parts once for all of them, not once for each (a meeting's
+    five items at L: 55 parts read)."""
+    if among is None:
+        among = repo.ids_where(AgendaItem, lambda raw: raw.get("carried_from") == item.id)
+    for other_id in among:
+        other = repo.find(AgendaItem, other_id)  # only its part is kept, to be rewritten
+        if other is not None and other.carried_from == item.id:
             other.carried_from = item.carried_from
             other.updated = iso_time(now)
             repo.update(other)

@@ -207,8 +207,12 @@ def delete_meeting(repo: Repository, meeting_id: int, *, cascade: bool, now: dt.
         )
     for action in actions:
         repo.delete(action)
+    # Whatever is carried from one of these items, read once: only these can come to
+    # point at one of them as the items go (see ``detach_descendants``).
+    deleted = {item.id for item in items}
+    among = repo.ids_where(AgendaItem, lambda raw: raw.get("carried_from") in deleted)
     for item in items:
-        detach_descendants(repo, item, now)
+        detach_descendants(repo, item, now, among)
         repo.delete(item)
     repo.delete(meeting)
     return 1 + len(items) + len(actions)
