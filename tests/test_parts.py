@@ -36,8 +36,10 @@ from consular_dialogue.storage import (
     SCHEMA_VERSION,
     Repository,
     list_backups,
+    load_parts,
     open_for_reading,
     open_for_writing,
+    parse_file,
     read_file,
 )
 
@@ -510,6 +512,30 @@ def test_cdt_backup_writes_one_whole_file_that_restores_into_an_empty_folder(
         == (tracked("export", "all").json()["actions"])
     )
     assert run_cdt(["check"], base_env(elsewhere)).code == 0
+
+
+@pytest.mark.parametrize("twice", [False, True], ids=["sound", "a record twice"])
+def test_a_backup_is_the_file_with_every_part_merged_in_byte_for_byte(
+    tmp_path: Path, twice: bool
+) -> None:
+    # Written a part at a time (the whole of L held at once took 556 MB), it must still
+    # be the bytes of the file read whole, as every part merged in makes it.
+    db = tmp_path / "tracker.json"
+    three_parts_of_done_actions(db)
+    if twice:  # a hand edit: action 5 in the data file as well as in its part
+        data = read_file(db)
+        assert data is not None
+        data["actions"]["5"] = {**read_whole(db)["actions"]["5"], "title": "Otra"}
+        db.write_bytes(orjson.dumps(data))
+    whole = orjson.dumps(load_parts(parse_file(db.read_bytes(), db), db))
+    copy = tmp_path / "copy.json"
+
+    result = run_cdt(["backup", "-o", str(copy)], base_env(db))
+
+    assert result.code == 0, result.stderr
+    assert copy.read_bytes() == whole
+    assert f"{len(whole)} bytes" in result.stderr
+    assert (orjson.loads(whole)["actions"]["5"]["title"] == "Otra") is twice
 
 
 def test_restoring_a_rotating_backup_keeps_the_other_backups_restorable(
