@@ -39,7 +39,11 @@ def dump_json(value: Any) -> bytes:
     """
     # The newline written by orjson, not added after: that would copy the whole output.
     options = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE
-    raw = orjson.dumps(value, option=options)
+    return escaped(orjson.dumps(value, option=options))
+
+
+def escaped(raw: bytes) -> bytes:
+    """orjson's JSON ``raw`` with every unsafe character escaped (see ``dump_json``)."""
     if any(lead in raw for lead in _LEADS) or (
         b"\xe2" in raw and any(lead in raw for lead in _E2_LEADS)
     ):

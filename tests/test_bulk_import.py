@@ -22,15 +22,24 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import NOW, base_env, cdt_executable, run_cdt, whole_bytes
+from conftest import NOW, base_env, cdt_executable, read_whole, run_cdt, whole_bytes, write_whole
 from test_crash_safety import unaccounted_parts
 
 from consular_dialogue.errors import InputError
+from consular_dialogue.jsonout import dump_json
+from consular_dialogue.models import AgendaItem
 from consular_dialogue.services.actions import complete_actions
-from consular_dialogue.services.exchange import Dump, import_dump, parse_dump, read_dump
+from consular_dialogue.services.exchange import (
+    Dump,
+    build_dump,
+    import_dump,
+    parse_dump,
+    read_dump,
+)
 from consular_dialogue.services.topics import load_catalog
 from consular_dialogue.storage import (
     ACTIONS_PER_PART,
+    ITEMS_PER_PART,
     PENDING_PREFIX,
     open_for_reading,
     open_for_writing,
@@ -486,3 +495,66 @@ def test_a_part_spilled_then_written_again_in_the_same_command_is_deleted_not_ke
     retired = [read_file(db)["_meta"]["1"].get("retired", {}) for db in (spilling, holding)]  # type: ignore[index]
     assert len(retired[0]) == len(retired[1])
     assert unaccounted_parts(spilling) == []
+
+
+# ---- writing a dump a part at a time -------------------------------------------------
+
+
+def _carried_from_a_later_item(db: Path) -> None:
+    """An edit that check accepts: the first item carried from the last one, in a later
+    part (written through the repository, which keeps the parts)."""
+    with open_for_writing(db, backups=0) as repo:
+        items = repo.all(AgendaItem)
+        first, last = items[0], items[-1]
+        first.carried_from = last.id
+        repo.update(first)
+    assert read_file(db)["_meta"]["1"]["parts"]  # type: ignore[index]
+
+
+@pytest.mark.parametrize("edit", [None, _carried_from_a_later_item])
+def test_export_all_writes_the_dump_a_part_at_a_time_in_the_same_bytes_as_built_whole(
+    generated: dict[str, Any], tmp_path: Path, edit: Callable[[Path], None] | None
+) -> None:
+    db, source = tmp_path / "tracker.json", tmp_path / "generated.json"
+    if edit is not None:  # two parts of agenda items
+        gen = _generator()
+        generated = gen.generate(gen.Size("T", ITEMS_PER_PART // 3, 3 * ACTIONS_PER_PART))
+    source.write_bytes(laid_out(generated))
+    env = base_env(db)
+    assert run_cdt(["import", str(source)], env).code == 0
+    if edit is not None:
+        assert len(read_file(db)["_meta"]["1"]["parts"]["agenda_items"]) == 2  # type: ignore[index]
+        edit(db)
+        assert run_cdt(["check"], env).code == 0
+    whole = build_dump(open_for_reading(db), now=START)
+    written = tmp_path / "dump.json"
+
+    to_stdout = run_cdt(["export", "all"], env)
+    to_file = run_cdt(["export", "all", "-o", str(written)], env)
+
+    assert to_stdout.code == to_file.code == 0, to_stdout.stderr + to_file.stderr
+    assert to_stdout.stdout.encode() == dump_json(whole)
+    assert written.read_bytes() == orjson.dumps(whole, option=orjson.OPT_INDENT_2) + b"\n"
+    assert len(whole["actions"]) == 3 * ACTIONS_PER_PART
+
+
+def test_export_all_of_a_record_naming_a_missing_one_writes_nothing(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    db, source = tmp_path / "tracker.json", tmp_path / "generated.json"
+    source.write_bytes(laid_out(generated))
+    env = base_env(db)
+    assert run_cdt(["import", str(source)], env).code == 0
+    data = read_whole(db)
+    last = max(data["actions"], key=int)
+    data["actions"][last]["item_id"] = 999_999  # in the last part read
+    write_whole(db, data)
+    written = tmp_path / "dump.json"
+
+    for args in (["export", "all"], ["export", "all", "-o", str(written)]):
+        result = run_cdt(args, env)
+        assert result.code == 1
+        assert f"Action {last} names a record that does not exist" in result.stderr
+        assert result.stdout == ""
+    assert not written.exists()
+    assert not list(tmp_path.glob(".dump.json.tmp-*"))  # the temp file it wrote into

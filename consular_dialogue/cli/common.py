@@ -267,13 +267,18 @@ def check_target(output: str, *, db_path: Path, force: bool) -> Path:
     return path
 
 
-def write_output(ctx: Invocation, output: str, payload: bytes, *, force: bool) -> Path:
+def write_output(
+    ctx: Invocation, output: str, payload: bytes | Iterable[bytes | memoryview], *, force: bool
+) -> Path:
     """Write an export, report or dump to ``-o FILE``."""
     return write_file(output, payload, db_path=state(ctx).settings.db_path, force=force)
 
 
-def write_file(output: str, payload: bytes, *, db_path: Path, force: bool) -> Path:
-    """Write ``payload`` to ``output``: atomically, mode 0600, never over the data file.
+def write_file(
+    output: str, payload: bytes | Iterable[bytes | memoryview], *, db_path: Path, force: bool
+) -> Path:
+    """Write ``payload`` (bytes, or pieces of them written as they are made) to
+    ``output``: atomically, mode 0600, never over the data file.
 
     A temp file in the same folder (created 0600) is fsynced, then renamed over the
     target with ``--force``, or hard-linked into place without it, which fails
@@ -292,7 +297,8 @@ def write_file(output: str, payload: bytes, *, db_path: Path, force: bool) -> Pa
         raise InputError(f"Cannot write in {path.parent}: {exc.strerror or exc}.") from None
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+            for piece in [payload] if isinstance(payload, bytes) else payload:
+                handle.write(piece)
             handle.flush()
             os.fsync(handle.fileno())
         if force:

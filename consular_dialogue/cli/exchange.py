@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +13,7 @@ import typer
 from .common import (
     check_output,
     print_json,
+    print_pieces,
     reading,
     say,
     state,
@@ -32,21 +33,26 @@ def export_all_command(
 
     Example: cdt export all --max-level public -o consular-public.json
     """
-    import orjson
-
-    from ..services.exchange import build_dump
+    from ..jsonout import escaped
+    from ..services.exchange import dump_text
 
     st = state(ctx)
     if output is not None:
         check_output(ctx, output, force=force)  # refuse a bad -o before reading anything
     with reading(ctx, max_level) as repo:
-        dump = build_dump(repo, now=st.settings.now)
-    if output is None:
-        print_json(dump)
-        return
-    payload = orjson.dumps(dump, option=orjson.OPT_INDENT_2) + b"\n"
-    path = write_output(ctx, output, payload, force=force)
+        # Made a part of records at a time; all of it before any is written to stdout,
+        # so that a record that cannot be written never leaves half a dump.
+        pieces = dump_text(repo, now=st.settings.now)
+        if output is None:
+            print_pieces([escaped(b"".join(pieces)), b"\n"])
+            return
+        path = write_output(ctx, output, _then_newline(pieces), force=force)
     say(ctx, f"Wrote {path}")
+
+
+def _then_newline(pieces: Iterable[bytes | memoryview]) -> Iterator[bytes | memoryview]:
+    yield from pieces
+    yield b"\n"
 
 
 def import_command(
