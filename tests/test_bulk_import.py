@@ -71,6 +71,16 @@ def laid_out(dump: dict[str, Any]) -> bytes:
     return orjson.dumps(dump, option=orjson.OPT_INDENT_2) + b"\n"
 
 
+def imported(dump: dict[str, Any], tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A new data file holding ``dump``, imported by the installed cdt, and its env."""
+    db, source = tmp_path / "tracker.json", tmp_path / "generated.json"
+    source.write_bytes(laid_out(dump))
+    env = base_env(db)
+    result = run_cdt(["import", str(source)], env)
+    assert result.code == 0, result.stderr
+    return db, env
+
+
 def records_of(dump: Dump) -> list[tuple[str, dict[str, Any]]]:
     return list(dump.records())
 
@@ -111,10 +121,7 @@ def test_a_dump_laid_out_as_export_writes_it_is_read_a_record_at_a_time_with_the
 def test_a_dump_cdt_export_all_writes_to_stdout_or_to_a_file_is_read_a_record_at_a_time(
     generated: dict[str, Any], tmp_path: Path
 ) -> None:
-    db, source = tmp_path / "tracker.json", tmp_path / "generated.json"
-    source.write_bytes(laid_out(generated))
-    env = base_env(db)
-    assert run_cdt(["import", str(source)], env).code == 0
+    _, env = imported(generated, tmp_path)
     to_stdout, to_file = tmp_path / "stdout.json", tmp_path / "file.json"
     exported = run_cdt(["export", "all"], env)
     to_stdout.write_text(exported.stdout, encoding="utf-8")
@@ -515,13 +522,10 @@ def _carried_from_a_later_item(db: Path) -> None:
 def test_export_all_writes_the_dump_a_part_at_a_time_in_the_same_bytes_as_built_whole(
     generated: dict[str, Any], tmp_path: Path, edit: Callable[[Path], None] | None
 ) -> None:
-    db, source = tmp_path / "tracker.json", tmp_path / "generated.json"
     if edit is not None:  # two parts of agenda items
         gen = _generator()
         generated = gen.generate(gen.Size("T", ITEMS_PER_PART // 3, 3 * ACTIONS_PER_PART))
-    source.write_bytes(laid_out(generated))
-    env = base_env(db)
-    assert run_cdt(["import", str(source)], env).code == 0
+    db, env = imported(generated, tmp_path)
     if edit is not None:
         assert len(read_file(db)["_meta"]["1"]["parts"]["agenda_items"]) == 2  # type: ignore[index]
         edit(db)
@@ -541,10 +545,7 @@ def test_export_all_writes_the_dump_a_part_at_a_time_in_the_same_bytes_as_built_
 def test_export_all_of_a_record_naming_a_missing_one_writes_nothing(
     generated: dict[str, Any], tmp_path: Path
 ) -> None:
-    db, source = tmp_path / "tracker.json", tmp_path / "generated.json"
-    source.write_bytes(laid_out(generated))
-    env = base_env(db)
-    assert run_cdt(["import", str(source)], env).code == 0
+    db, env = imported(generated, tmp_path)
     data = read_whole(db)
     last = max(data["actions"], key=int)
     data["actions"][last]["item_id"] = 999_999  # in the last part read
