@@ -559,3 +559,21 @@ def test_export_all_of_a_record_naming_a_missing_one_writes_nothing(
         assert result.stdout == ""
     assert not written.exists()
     assert not list(tmp_path.glob(".dump.json.tmp-*"))  # the temp file it wrote into
+
+
+def test_export_all_to_a_reader_that_leaves_early_ends_quietly_with_exit_0(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    _, env = imported(generated, tmp_path)
+    exporter = subprocess.Popen(
+        [cdt_executable(), "export", "all"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert exporter.stdout is not None and exporter.stderr is not None
+    assert exporter.stdout.read(10) == b'{\n  "forma'  # `cdt export all | head -c 10`
+    exporter.stdout.close()
+
+    assert exporter.wait(timeout=60) == 0
+    assert exporter.stderr.read() == b""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated
@@ -13,7 +15,6 @@ import typer
 from .common import (
     check_output,
     print_json,
-    print_pieces,
     reading,
     say,
     state,
@@ -40,13 +41,25 @@ def export_all_command(
     if output is not None:
         check_output(ctx, output, force=force)  # refuse a bad -o before reading anything
     with reading(ctx, max_level) as repo:
-        # Made a part of records at a time; all of it before any is written to stdout,
-        # so that a record that cannot be written never leaves half a dump.
-        pieces = dump_text(repo, now=st.settings.now)
+        pieces = _then_newline(dump_text(repo, now=st.settings.now))
         if output is None:
-            print_pieces([escaped(b"".join(pieces)), b"\n"])
+            # All of it made, into a temp file, before any is written: a record that
+            # cannot be written never leaves half a dump (nor all of it in memory).
+            with tempfile.TemporaryFile() as spool:
+                for piece in pieces:
+                    spool.write(escaped(bytes(piece)))
+                spool.seek(0)
+                try:
+                    sys.stdout.flush()
+                    shutil.copyfileobj(spool, sys.stdout.buffer, 1 << 20)
+                    sys.stdout.flush()
+                except BrokenPipeError:  # `cdt export all | head`: the reader left
+                    from . import mute
+
+                    mute(sys.stdout)
+                    raise SystemExit(0) from None
             return
-        path = write_output(ctx, output, _then_newline(pieces), force=force)
+        path = write_output(ctx, output, pieces, force=force)
     say(ctx, f"Wrote {path}")
 
 
