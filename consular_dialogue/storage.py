@@ -1133,6 +1133,7 @@ class Repository:
     _spilled_lists: list[Path] = field(default_factory=list, repr=False)
     _packed: list[str] = field(default_factory=list, repr=False)
     _made_folder: bool = field(default=False, repr=False)
+    _keys: dict[str, list[int]] = field(default_factory=dict, repr=False)  # parts' keys
 
     # ---- part files ----------------------------------------------------
     def _index(self, table: str) -> dict[str, Any]:
@@ -1159,9 +1160,12 @@ class Repository:
         """Read the part that would hold ``record_id``, if it is not in memory yet."""
         if table not in PARTITIONS or str(record_id) in self.data.get(table, {}):
             return
-        keys = [int(k) for k in self._index(table) if int(k) <= record_id]
-        if keys:
-            self._load_part(table, max(keys))
+        keys = self._keys.get(table)
+        if keys is None:  # (sorted once: a redo of the L import asks 125,000 times)
+            keys = self._keys[table] = sorted(map(int, self._index(table)))
+        at = bisect_right(keys, record_id)
+        if at:
+            self._load_part(table, keys[at - 1])
 
     def stored(self, table: str, record_id: int) -> dict[str, Any] | None:
         """One stored dict by id, read from its part if need be (no copy)."""
@@ -1338,19 +1342,12 @@ class Repository:
         chosen.sort(key=_BY_ID)
         return self._build_as(cls, build_all, chosen)
 
-    def ids_where(
-        self,
-        cls: type[Record],
-        where: Callable[[dict[str, Any]], bool],
-        *,
-        parts: Callable[[dict[str, Any]], bool] | None = None,
-    ) -> list[int]:
-        """The ids of the records whose stored dict passes ``where``, in id order, from
-        the parts ``parts`` passes (all by default). Parts not in memory are read one at
-        a time and let go, by a writable copy too (its parts in memory, changed or not,
-        are read there): a check before a change needs no more (does any of 100,000
-        actions name the agenda item to delete?)."""
-        return self.select_as(cls, _stored_id, where, parts=parts, keep_parts=False)
+    def ids_where(self, cls: type[Record], where: Callable[[dict[str, Any]], bool]) -> list[int]:
+        """The ids of the records whose stored dict passes ``where``, in id order. Parts
+        not in memory are read one at a time and let go, by a writable copy too (its
+        parts in memory, changed or not, are read there): a check before a change needs
+        no more (does any of 100,000 actions name the agenda item to delete?)."""
+        return self.select_as(cls, _stored_id, where, keep_parts=False)
 
     def of_meeting(self, cls: type[R], meeting_id: int) -> list[R]:
         """The records of ``cls`` (agenda items, actions) of one meeting, in id order,
@@ -1489,11 +1486,15 @@ class Repository:
         each part read, built and let go before the next (L's records as models take
         600 MB). Records built already (a sensitivity filter's) are given as they are."""
         table = cls.TABLE
-        if table in self._cache or table in self._whole or table not in PARTITIONS:
+        if self.writable or table in self._cache or table in self._whole:
+            yield self.all(cls)  # (a writable copy's records may be changed in memory)
+            return
+        if table not in PARTITIONS:
             yield self.all(cls)
             return
         # (what memory holds now: a part read while this runs, by a look-up, is read again)
         own = dict(self.data.get(table, {}))
+        seen = set(own)  # a record in two parts (a hand edit): the first, as ``table``
         hot = sorted((int(key), record) for key, record in own.items())
         index = self._index(table)
         keys = sorted(map(int, index))
@@ -1505,7 +1506,8 @@ class Repository:
             if records is None:
                 records = read_part(folder, index[str(key)]["file"], table, self.path)
             # (a record in the data file too, by a hand edit: the data file's, as ``table``)
-            batch = [self._build(cls, r) for k, r in records.items() if k not in own]
+            batch = [self._build(cls, r) for k, r in records.items() if k not in seen]
+            seen.update(records)
             upper = keys[number + 1] if number + 1 < len(keys) else None
             while at < len(hot) and (upper is None or hot[at][0] < upper):
                 batch.append(self._build(cls, hot[at][1]))
@@ -1725,6 +1727,7 @@ class Repository:
         is replaced. ``retire`` names more parts to retire (restore retires them all).
         """
         self._require_writable()
+        self._keys.clear()
         meta = self.meta
         folder = own_parts_dir(self.path)
         if parts_dir(self.path, meta) != folder:
@@ -1827,6 +1830,7 @@ class Repository:
         if not self.spills or parts_dir(self.path, self.meta) != folder:
             return
         self._pack_pending()
+        self._keys.clear()  # (parts are added below)
         counters = self.meta.get("counters", {})
         all_parts = self.meta.setdefault("parts", {})
         writes: list[tuple[str, bytes, bytes | None]] = []

@@ -22,12 +22,12 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import NOW, base_env, cdt_executable, read_whole, run_cdt, whole_bytes, write_whole
+from conftest import NOW, base_env, cdt_executable, run_cdt, whole_bytes
 from test_crash_safety import unaccounted_parts
 
 from consular_dialogue.errors import InputError
 from consular_dialogue.jsonout import dump_json
-from consular_dialogue.models import AgendaItem
+from consular_dialogue.models import Action, AgendaItem
 from consular_dialogue.services.actions import complete_actions
 from consular_dialogue.services.exchange import (
     Dump,
@@ -546,10 +546,12 @@ def test_export_all_of_a_record_naming_a_missing_one_writes_nothing(
     generated: dict[str, Any], tmp_path: Path
 ) -> None:
     db, env = imported(generated, tmp_path)
-    data = read_whole(db)
-    last = max(data["actions"], key=int)
-    data["actions"][last]["item_id"] = 999_999  # in the last part read
-    write_whole(db, data)
+    with open_for_writing(db, backups=0) as repo:  # (through the repository: parts kept)
+        action = repo.all(Action)[-1]
+        action.item_id = 999_999  # in the last part read
+        repo.update(action)
+    last = action.id
+    assert len(read_file(db)["_meta"]["1"]["parts"]["actions"]) > 1  # type: ignore[index]
     written = tmp_path / "dump.json"
 
     for args in (["export", "all"], ["export", "all", "-o", str(written)]):
@@ -577,3 +579,23 @@ def test_export_all_to_a_reader_that_leaves_early_ends_quietly_with_exit_0(
 
     assert exporter.wait(timeout=60) == 0
     assert exporter.stderr.read() == b""
+
+
+def test_export_all_of_a_record_in_two_parts_gives_it_once_as_every_read_does(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    # A hand edit: a record of one part copied into a later one. Every read keeps the
+    # first part's (as ``Repository.table`` does); the dump must not give it twice.
+    db, env = imported(generated, tmp_path)
+    index = read_file(db)["_meta"]["1"]["parts"]["actions"]  # type: ignore[index]
+    folder = db.with_name(db.name + ".parts")
+    earlier, later = folder / index["1000"]["file"], folder / index["2000"]["file"]
+    moved = next(iter(orjson.loads(earlier.read_bytes()).items()))
+    later.write_bytes(orjson.dumps({**orjson.loads(later.read_bytes()), moved[0]: moved[1]}))
+    whole = build_dump(open_for_reading(db), now=START)
+
+    exported = run_cdt(["export", "all"], env)
+
+    assert exported.code == 0, exported.stderr
+    assert exported.stdout.encode() == dump_json(whole)
+    assert [a["uuid"] for a in whole["actions"]].count(moved[1]["uuid"]) == 1

@@ -169,13 +169,9 @@ def detach_descendants(
 
 def delete_item(repo: Repository, item_id: int, *, now: dt.datetime) -> AgendaItem:
     item = repo.get(AgendaItem, item_id)
-    # An item's actions are on its meeting (cdt check names one that is not): only the
-    # parts whose list says they hold that meeting's actions are read.
-    actions = repo.ids_where(
-        Action,
-        lambda raw: raw.get("item_id") == item.id,
-        parts=lambda about: item.meeting_id in about["meetings"],
-    )
+    # Every part of actions is read: an action on another meeting than its item's (an
+    # import with --theirs can move the item) must still keep its item from going.
+    actions = repo.ids_where(Action, lambda raw: raw.get("item_id") == item.id)
     if actions:
         ids = ", ".join(map(str, actions))
         raise InputError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from ..dates import PartialDate
 from ..errors import InputError
@@ -210,7 +211,12 @@ def delete_meeting(repo: Repository, meeting_id: int, *, cascade: bool, now: dt.
     # Whatever is carried from one of these items, read once: only these can come to
     # point at one of them as the items go (see ``detach_descendants``).
     deleted = {item.id for item in items}
-    among = repo.ids_where(AgendaItem, lambda raw: raw.get("carried_from") in deleted)
+
+    def carried_from_one(raw: dict[str, Any]) -> bool:
+        origin = raw.get("carried_from")
+        return origin in deleted if isinstance(origin, int) else False  # (check names others)
+
+    among = repo.ids_where(AgendaItem, carried_from_one)
     for item in items:
         detach_descendants(repo, item, now, among)
         repo.delete(item)
