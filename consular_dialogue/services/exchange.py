@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -36,8 +36,6 @@ from ..models import (
 )
 from ..storage import SYNC_TABLE, Repository
 from .integrity import Links, load_stored
-
-R = TypeVar("R", bound=Record)
 
 DUMP_FORMAT = "consular-dialogue"
 DUMP_VERSION = 1
