@@ -267,6 +267,14 @@ def _packed(changes: Any, *, fast: bool = False) -> str:
     return base64.b64encode(zlib.compress(raw, level)).decode("ascii")
 
 
+def _chunked(changes: list[Any]) -> list[str]:
+    """Changes packed in chunks of ``CHANGES_PER_CHUNK`` (see ``ChunkedChanges``)."""
+    return [
+        _packed(changes[start : start + CHANGES_PER_CHUNK], fast=True)
+        for start in range(0, len(changes), CHANGES_PER_CHUNK)
+    ]
+
+
 def _unpacked(text: str) -> list[dict[str, Any]]:
     import base64
     import zlib
@@ -359,13 +367,7 @@ def pack_entry(entry: dict[str, Any], ahead: Sequence[str] = ()) -> dict[str, An
     if isinstance(changes, ChunkedChanges):  # unchanged since it was read
         packed["changes_z"] = changes.checked()
     elif isinstance(changes, list) and (ahead or len(changes) > CHANGES_PER_CHUNK):
-        packed["changes_z"] = [
-            *ahead,
-            *(
-                _packed(changes[start : start + CHANGES_PER_CHUNK], fast=True)
-                for start in range(0, len(changes), CHANGES_PER_CHUNK)
-            ),
-        ]
+        packed["changes_z"] = [*ahead, *_chunked(changes)]
     else:  # whatever it is: an unmigrated file's damaged entry is check's to name
         packed["changes_z"] = _packed(changes)
     return packed
@@ -1486,11 +1488,8 @@ class Repository:
         each part read, built and let go before the next (L's records as models take
         600 MB). Records built already (a sensitivity filter's) are given as they are."""
         table = cls.TABLE
-        if self.writable or table in self._cache or table in self._whole:
+        if self.writable or table in self._cache or table in self._whole or table not in PARTITIONS:
             yield self.all(cls)  # (a writable copy's records may be changed in memory)
-            return
-        if table not in PARTITIONS:
-            yield self.all(cls)
             return
         # (what memory holds now: a part read while this runs, by a look-up, is read again)
         own = dict(self.data.get(table, {}))
@@ -1900,11 +1899,7 @@ class Repository:
         whole = (len(self.pending) - 1) // CHANGES_PER_CHUNK * CHANGES_PER_CHUNK
         if whole <= 0:
             return
-        changes = [_change(c) for c in self.pending[:whole]]
-        self._packed.extend(
-            _packed(changes[start : start + CHANGES_PER_CHUNK], fast=True)
-            for start in range(0, whole, CHANGES_PER_CHUNK)
-        )
+        self._packed += _chunked([_change(c) for c in self.pending[:whole]])
         del self.pending[:whole]
 
     def history(self) -> list[dict[str, Any]]:
@@ -2142,17 +2137,10 @@ def copy_consistent(path: Path, destination: Path, *, lock_timeout: float) -> in
     target = resolve_target(path)
     if not target.exists():
         raise DataFileError(f"{target} does not exist yet; there is nothing to back up.")
-    written = [0]
-
-    def counted(pieces: Iterable[bytes | memoryview]) -> Iterator[bytes | memoryview]:
-        for piece in pieces:
-            written[0] += len(piece)
-            yield piece
-
     with locked(target, lock_timeout):
         data = parse_file(target.read_bytes(), target)
-        atomic_write(destination, counted(_whole_file(data, target)), private=True)
-    return written[0]
+        atomic_write(destination, _whole_file(data, target), private=True)
+        return destination.stat().st_size
 
 
 def _inside(records: dict[str, Any]) -> memoryview:

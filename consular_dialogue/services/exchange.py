@@ -75,66 +75,19 @@ def _uuid_refs(repo: Repository) -> tuple[dict[int, str], dict[int, str]]:
 
 
 def build_dump(repo: Repository, *, now: dt.datetime) -> dict[str, Any]:
-    """Every record the repository shows, with references by uuid as well as by id.
-
-    Sensitivity is applied before, by hiding records (``sensitivity.restrict``).
-    """
-    today = now.date()
-    dialogue_uuids = {d.key: d.uuid for d in repo.all(Dialogue)}
-    meeting_uuids, item_uuids = _uuid_refs(repo)
-
-    def uuid_of(table: dict[int, str], record: Record, record_id: int | None) -> str | None:
-        if record_id is None:
-            return None
-        found = table.get(record_id)
-        if found is None:
-            raise InputError(
-                f"{record.ref.capitalize()} names a record that does not exist; "
-                f"run cdt check on {repo.path}."
-            )
-        return found
-
-    exported = {
-        "dialogues": [d.to_record() for d in repo.all(Dialogue)],
-        "topics": [t.to_record() for t in repo.all(Topic)],
-        "meetings": [
-            {**m.to_record(), "dialogue_uuid": dialogue_uuids.get(m.dialogue)}
-            for m in repo.all(Meeting)
-        ],
-        "agenda_items": [
-            {
-                **i.to_record(),
-                "meeting_uuid": uuid_of(meeting_uuids, i, i.meeting_id),
-                "carried_from_uuid": uuid_of(item_uuids, i, i.carried_from),
-            }
-            for i in repo.all(AgendaItem)
-        ],
-        "actions": [
-            {
-                **a.to_json(today),
-                "meeting_uuid": uuid_of(meeting_uuids, a, a.meeting_id),
-                "item_uuid": uuid_of(item_uuids, a, a.item_id),
-            }
-            for a in repo.all(Action)
-        ],
-    }
-    bases = repo.table(SYNC_TABLE).get("1", {})
-    uuids = {r["uuid"] for records in exported.values() for r in records}
-    return {
-        "format": DUMP_FORMAT,
-        "version": DUMP_VERSION,
-        "exported_at": iso_time(now),
-        **exported,
-        "sync": {u: b for u, b in sorted(bases.items()) if u in uuids},
-    }
+    """``dump_text`` as a dict (for a dump to merge in-process)."""
+    dump: dict[str, Any] = orjson.loads(b"".join(dump_text(repo, now=now)))
+    return dump
 
 
 def dump_text(repo: Repository, *, now: dt.datetime) -> Iterator[bytes | memoryview]:
-    """``orjson.dumps(build_dump(repo, now=now), option=orjson.OPT_INDENT_2)``: the same
-    bytes, made a part of records at a time (the dump of L built whole took 867 MB).
+    """Every record the repository shows, with references by uuid as well as by id, as
+    the JSON of a dump with an indent of two (``read_dump`` reads such a dump a record
+    at a time), made a part of records at a time: the dump of L built whole took 867 MB.
 
-    A reference to a record that does not exist is refused (``InputError``) when it
-    is reached: a caller writes the pieces to a temp file, or joins them, first.
+    Sensitivity is applied before, by hiding records (``sensitivity.restrict``). A
+    reference to a record that does not exist is refused (``InputError``) when it is
+    reached: a caller writes the pieces to a temp file, or joins them, first.
     """
     today = now.date()
     holder = "\x00" + os.urandom(8).hex()
