@@ -168,7 +168,7 @@ def _about_meetings(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"meetings": sorted(set(numbers))}
 
 
-ABOUT_KEYS = {"meetings", "counts", "completed"}  # what a part's entry may say of it
+ABOUT_KEYS = {"meetings", "counts", "completed", "items"}  # what a part's entry may say
 
 
 def _about_items(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -199,13 +199,17 @@ def _said_counts(entry: dict[str, Any]) -> dict[int, int] | None:
 
 
 def _about_actions(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """The meetings a part's actions belong to, and its newest completion date."""
+    """The meetings a part's actions belong to, its newest completion date, and the
+    agenda items its actions name: deleting an item reads only the parts that name it
+    (an item moved to another meeting by an import keeps its actions where they were)."""
     about = _about_meetings(records)
     dates = [r.get("completed") for r in records.values() if r.get("completed") is not None]
     completed = [d for d in dates if isinstance(d, str)]
-    if not about or len(completed) < len(dates):
+    named = [r.get("item_id") for r in records.values() if r.get("item_id") is not None]
+    items = [i for i in named if type(i) is int]
+    if not about or len(completed) < len(dates) or len(items) < len(named):
         return {}
-    return {**about, "completed": max(completed, default=None)}
+    return {**about, "completed": max(completed, default=None), "items": sorted(set(items))}
 
 
 PARTITIONS: dict[str, Partition] = {
@@ -1344,12 +1348,19 @@ class Repository:
         chosen.sort(key=_BY_ID)
         return self._build_as(cls, build_all, chosen)
 
-    def ids_where(self, cls: type[Record], where: Callable[[dict[str, Any]], bool]) -> list[int]:
-        """The ids of the records whose stored dict passes ``where``, in id order. Parts
-        not in memory are read one at a time and let go, by a writable copy too (its
-        parts in memory, changed or not, are read there): a check before a change needs
-        no more (does any of 100,000 actions name the agenda item to delete?)."""
-        return self.select_as(cls, _stored_id, where, keep_parts=False)
+    def ids_where(
+        self,
+        cls: type[Record],
+        where: Callable[[dict[str, Any]], bool],
+        *,
+        parts: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> list[int]:
+        """The ids of the records whose stored dict passes ``where``, in id order, from
+        the parts ``parts`` passes (as ``select``). Parts not in memory are read one at a
+        time and let go, by a writable copy too (its parts in memory, changed or not, are
+        read there): a check before a change needs no more (does any of 100,000 actions
+        name the agenda item to delete?)."""
+        return self.select_as(cls, _stored_id, where, parts=parts, keep_parts=False)
 
     def of_meeting(self, cls: type[R], meeting_id: int) -> list[R]:
         """The records of ``cls`` (agenda items, actions) of one meeting, in id order,

@@ -733,6 +733,58 @@ def test_an_item_named_by_an_action_on_another_meeting_is_not_deleted(tmp_path: 
     assert whole_bytes(db) == before
 
 
+def test_deleting_an_item_reads_only_the_action_parts_that_name_it(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.json"
+    with open_for_writing(db) as repo:
+        _dialogue_with_meetings(repo, "Primera")
+        for n in (1, 2, 3):
+            repo.add(AgendaItem(meeting_id=1, position=n, title=f"T{n}"))
+        last = ACTIONS_PER_PART + 2
+        for n in range(1, last + 1):  # part 0 names item 2 only, the next part item 3
+            add_action(repo, title=f"A{n}", meeting_id=1,
+                       item_id=2 if n < ACTIONS_PER_PART else 3, party="MX", owner=None,
+                       due=None, priority=None, level=None, now=MOMENT)  # fmt: skip
+        complete_actions(repo, list(range(1, last + 1)), now=MOMENT)
+    listed = meta_of(db)["parts"]["actions"]
+    assert {k: e["about"]["items"] for k, e in listed.items()} == {
+        "0": [2],
+        str(ACTIONS_PER_PART): [3],
+    }
+    shutil.move(parts_of(db) / listed["0"]["file"], tmp_path / "away.json")
+    env = base_env(db)
+
+    kept = run_cdt(["agenda", "delete", "3", "--yes"], env)
+    deleted = run_cdt(["agenda", "delete", "1", "--yes"], env)
+    unreadable = run_cdt(["agenda", "delete", "2", "--yes"], env)
+
+    assert kept.code == 1 and f"Agenda item 3 has actions ({ACTIONS_PER_PART}, " in kept.stderr
+    assert deleted.code == 0, deleted.stderr
+    assert unreadable.code == 3 and listed["0"]["file"] in unreadable.stderr
+
+
+def test_a_part_listed_without_the_items_its_actions_name_is_read_before_a_delete(
+    tmp_path: Path,
+) -> None:
+    # As an earlier version listed its parts: the delete cannot know, so it reads them.
+    db = tmp_path / "tracker.json"
+    with open_for_writing(db) as repo:
+        _dialogue_with_meetings(repo, "Primera")
+        repo.add(AgendaItem(meeting_id=1, position=1, title="T1"))
+        add_action(repo, title="A", meeting_id=1, item_id=None, party="MX", owner=None,
+                   due=None, priority=None, level=None, now=MOMENT)  # fmt: skip
+        complete_actions(repo, [1], now=MOMENT)
+    data = json.loads(db.read_bytes())
+    (entry,) = data["_meta"]["1"]["parts"]["actions"].values()
+    assert entry["about"]["items"] == []
+    del entry["about"]["items"]
+    db.write_text(json.dumps(data), encoding="utf-8")
+    shutil.move(parts_of(db) / entry["file"], tmp_path / "away.json")
+
+    refused = run_cdt(["agenda", "delete", "1", "--yes"], base_env(db))
+
+    assert refused.code == 3 and entry["file"] in refused.stderr
+
+
 @pytest.mark.parametrize(
     "command",
     [
@@ -1040,6 +1092,25 @@ def test_check_names_a_part_its_list_misdescribes(cdt: Run, db: Path, tmp_path: 
     entry["about"]["counts"] = [4, True]  # equal to 1 in Python, not in the file
     db.write_text(json.dumps(data), encoding="utf-8")
     assert cdt("check").code == 1
+
+
+def test_check_names_an_action_part_whose_list_misnames_its_items(cdt: Run, db: Path) -> None:
+    with open_for_writing(db) as repo:
+        _dialogue_with_meetings(repo, "Primera")
+        for n in (1, 2):
+            repo.add(AgendaItem(meeting_id=1, position=n, title=f"T{n}"))
+        add_action(repo, title="A", meeting_id=1, item_id=1, party="MX", owner=None,
+                   due=None, priority=None, level=None, now=MOMENT)  # fmt: skip
+        complete_actions(repo, [1], now=MOMENT)
+    assert cdt("check").code == 0
+    (part,) = [parts_of(db) / name for name in named_parts(db, "actions")]
+    actions = json.loads(part.read_bytes())
+    actions["1"]["item_id"] = 2  # by hand: the list still says item 1
+    part.write_text(json.dumps(actions), encoding="utf-8")
+
+    checked = cdt("check")
+
+    assert checked.code == 1 and part.name in checked.stdout and "restore" in checked.stdout
 
 
 def test_check_part_by_part_names_what_a_check_of_the_merged_file_names(cdt: Run, db: Path) -> None:

@@ -169,9 +169,15 @@ def detach_descendants(
 
 def delete_item(repo: Repository, item_id: int, *, now: dt.datetime) -> AgendaItem:
     item = repo.get(AgendaItem, item_id)
-    # Every part of actions is read: an action on another meeting than its item's (an
-    # import with --theirs can move the item) must still keep its item from going.
-    actions = repo.ids_where(Action, lambda raw: raw.get("item_id") == item.id)
+    # The parts read are those whose list names the item, not those of its meeting: an
+    # action on another meeting than its item's (an import with --theirs can move the
+    # item) must still keep its item from going. A part listed without the items its
+    # actions name (written by an earlier version) is read.
+    actions = repo.ids_where(
+        Action,
+        lambda raw: raw.get("item_id") == item.id,
+        parts=lambda about: item.id in about["items"],
+    )
     if actions:
         ids = ", ".join(map(str, actions))
         raise InputError(
