@@ -1133,6 +1133,9 @@ class Repository:
     # gave out, by table; the key below which parts are written; what was written; the
     # changes packed already.
     spills: bool = False
+    # A dry run's copy: what ``spill`` would write is let go of instead (nothing is
+    # written, and nothing reads it again), with the changes recorded so far.
+    discards: bool = False
     _fresh: dict[str, int] = field(default_factory=dict, repr=False)
     _spilled: dict[str, int] = field(default_factory=dict, repr=False)
     _spilled_parts: list[str] = field(default_factory=list, repr=False)
@@ -1834,16 +1837,43 @@ class Repository:
         commit's are, and the data file names it only once it is replaced: if the
         command fails or is killed first, the part is deleted (``abandon``, or the next
         writer's sweep). A record let go is read from its part again if the command
-        reaches it. Only a repository that may write spills (``spills``).
+        reaches it. Only a repository that may write spills (``spills``); a dry run's
+        copy lets go of the same records, and of every change, writing nothing
+        (``discards``: the L import's dry run held all it read, 400 MB).
         """
+        if self.discards:
+            for _ in self._filled():
+                pass
+            self.pending.clear()
+            return
         folder = own_parts_dir(self.path)
         if not self.spills or parts_dir(self.path, self.meta) != folder:
             return
         self._pack_pending()
         self._keys.clear()  # (parts are added below)
+        writes = [
+            self._new_part(partition, key, cold, orjson.dumps(cold), index)
+            for partition, key, cold, index in self._filled()
+        ]
+        if writes:
+            like = None
+            with contextlib.suppress(FileNotFoundError):
+                like = self.path.stat()
+            if not self._spilled_lists and not folder.is_dir():
+                self._made_folder = True
+            # Known before they are written, so that ``abandon`` finds a half-written set.
+            self._spilled_lists.append(_pending_name(folder, int(self.meta.get("gen", 0)) + 1))
+            self._spilled_parts += [name for name, _, _ in writes]
+            _write_parts(self._spilled_lists[-1], like, writes, [])
+
+    def _filled(
+        self,
+    ) -> Iterator[tuple[Partition, int, dict[str, dict[str, Any]], dict[str, Any]]]:
+        """Each new part this command has filled since the last spill, every id it may
+        hold given out: its partition, key, records and the table's list of parts. Its
+        records are let go of once the caller has them (when it asks for the next)."""
         counters = self.meta.get("counters", {})
         all_parts = self.meta.setdefault("parts", {})
-        writes: list[tuple[str, bytes, bytes | None]] = []
         for table, first in self._fresh.items():
             partition = PARTITIONS.get(table)
             if partition is None or not partition.ids_per_part:
@@ -1868,7 +1898,7 @@ class Repository:
                     cold[record_id] = record
                 if not cold:
                     continue
-                writes.append(self._new_part(partition, key, cold, orjson.dumps(cold), index))
+                yield partition, key, cold, index
                 built = self._built.get(table, set())
                 single = self._single.get(table, {})
                 for record_id in cold:
@@ -1879,16 +1909,6 @@ class Repository:
                 self._whole.discard(table)
             if not index:
                 del all_parts[table]
-        if writes:
-            like = None
-            with contextlib.suppress(FileNotFoundError):
-                like = self.path.stat()
-            if not self._spilled_lists and not folder.is_dir():
-                self._made_folder = True
-            # Known before they are written, so that ``abandon`` finds a half-written set.
-            self._spilled_lists.append(_pending_name(folder, int(self.meta.get("gen", 0)) + 1))
-            self._spilled_parts += [name for name, _, _ in writes]
-            _write_parts(self._spilled_lists[-1], like, writes, [])
 
     def abandon(self) -> None:
         """Delete what ``spill`` wrote (parts, their pending lists, a parts folder it

@@ -32,6 +32,7 @@ from consular_dialogue.services.actions import complete_actions
 from consular_dialogue.services.exchange import (
     DUMP_ONLY_KEYS,
     SECTIONS,
+    SPILL_EVERY,
     Dump,
     import_dump,
     parse_dump,
@@ -366,6 +367,34 @@ def test_an_import_writes_full_parts_as_it_goes_and_ends_as_one_that_waits_for_i
     assert unaccounted_parts(spilling) == []
     check = run_cdt(["check"], base_env(spilling))
     assert check.code == 0, check.stderr
+
+
+def test_a_dry_run_lets_go_of_what_the_import_would_write_and_writes_nothing(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    source = tmp_path / "dump.json"
+    source.write_bytes(laid_out(generated))
+    db = tmp_path / "tracker.json"
+    held: dict[bool, tuple[int, int, Any]] = {}
+    for discards in (True, False):  # as the dry run's copy is, and as it was
+        repo = open_for_reading(db)
+        repo.writable, repo.discards = True, discards
+        load_catalog(repo, START)
+        result = import_dump(repo, read_dump(source, "dump"), theirs=False)
+        held[discards] = len(repo.data["actions"]), len(repo.pending), result
+
+    assert held[True][0] < held[False][0] == 3 * ACTIONS_PER_PART
+    assert held[True][1] < SPILL_EVERY < held[False][1]  # changes: none kept but the last
+    assert (held[True][2].added, held[True][2].updated) == (
+        held[False][2].added,
+        held[False][2].updated,
+    )
+    env = base_env(db)
+    dry = run_cdt(["import", str(source), "--dry-run"], env)
+    assert dry.code == 0, dry.stderr
+    assert not db.exists() and not db.with_name(db.name + ".parts").exists()
+    real = run_cdt(["import", str(source)], env)
+    assert real.code == 0 and dry.stdout.replace("Would import", "Imported") == real.stdout
 
 
 @pytest.fixture(scope="module")

@@ -91,6 +91,7 @@ def import_command(
         # Merged into an in-memory copy that is never written: no lock, nothing created.
         with reading(ctx) as repo:
             repo.writable = True
+            repo.discards = True  # what the import would write is let go of as it goes
             if repo.is_new:
                 load_catalog(repo, st.settings.now)
             result = import_dump(repo, dump, theirs=theirs)
