@@ -397,6 +397,23 @@ def test_a_dry_run_lets_go_of_what_the_import_would_write_and_writes_nothing(
     assert real.code == 0 and dry.stdout.replace("Would import", "Imported") == real.stdout
 
 
+def test_an_import_into_a_file_holding_its_records_keeps_none_it_only_compared(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    db, _ = imported(generated, tmp_path)
+    hot = len(read_file(db)["actions"])  # type: ignore[index]
+    with open_for_writing(db, backups=0) as repo:
+        result = import_dump(repo, read_dump(tmp_path / "generated.json", "dump"), theirs=False)
+        held = {t: len(repo.data[t]) for t in ("meetings", "agenda_items", "actions")}
+
+    records = sum(len(generated[section]) for section, _ in SECTIONS)
+    assert (result.added, result.updated, result.unchanged) == ({}, {}, records)
+    # Matched and compared by what was kept of each (its id, fingerprint and digest):
+    # only the unfinished actions, which the data file holds, are in memory.
+    assert held == {"meetings": 0, "agenda_items": 0, "actions": hot}
+    assert 0 < hot < len(generated["actions"])
+
+
 @pytest.fixture(scope="module")
 def large(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """20,000 actions laid out: 22 MB, read in several blocks."""
