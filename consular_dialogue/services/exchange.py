@@ -686,16 +686,22 @@ def _origin_first(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 class _Known(NamedTuple):
     """What an import keeps of each local record, instead of the record, to match it
-    and to see it unchanged: its id, its fingerprint and a digest of all of it."""
+    and to see it unchanged: its id, its fingerprint (of its content and links) and
+    the rest of it (ids and stamp). A dump's version with the same fingerprint and
+    rest is the very same dict."""
 
     id: int
     print: str
-    whole: bytes
+    rest: tuple[Any, ...]
 
 
-def _whole_digest(stored: dict[str, Any]) -> bytes:
-    dumped = orjson.dumps(stored, option=orjson.OPT_SORT_KEYS)
-    return hashlib.blake2b(dumped, digest_size=16).digest()
+_ABSENT = object()
+_ABSENTS = (_ABSENT,) * len(_NOT_CONTENT)
+
+
+def _rest(stored: dict[str, Any]) -> tuple[Any, ...]:
+    """What ``fingerprint`` leaves out of a stored record, and whether it is there."""
+    return tuple(map(stored.get, _NOT_CONTENT, _ABSENTS))
 
 
 def _known_records(
@@ -712,7 +718,7 @@ def _known_records(
     def known(stored: dict[str, Any]) -> tuple[Any, _Known]:
         mine = cls.from_record(stored).to_record()
         links = _local_links(mine, meeting_uuids, item_uuids)
-        return mine[by], _Known(mine["id"], fingerprint(mine, links), _whole_digest(mine))
+        return mine[by], _Known(mine["id"], fingerprint(mine, links), _rest(mine))
 
     return dict(repo.select_as(cls, known, every, keep_parts=False))
 
@@ -745,7 +751,7 @@ class _Merger:
         theirs_print = fingerprint(incoming, links)
         if known.print == theirs_print:
             self.result.unchanged += 1
-            if known.whole != _whole_digest(incoming):
+            if known.rest != _rest(incoming):
                 # Same content under another stamp or uuid (a catalog topic, say): adopt
                 # theirs, so both files hold the very same record from now on (a no-op
                 # where they are equal but for how they are written).
