@@ -1841,8 +1841,8 @@ class Repository:
         copy lets go of the same records, and of every change, writing nothing
         (``discards``: the L import's dry run held all it read, 400 MB).
         """
-        if self.discards:
-            for _ in self._filled():
+        if self.discards:  # (records the file held before are kept: it may reach them)
+            for _ in self._filled(added_only=True):
                 pass
             self.pending.clear()
             return
@@ -1867,11 +1867,13 @@ class Repository:
             _write_parts(self._spilled_lists[-1], like, writes, [])
 
     def _filled(
-        self,
+        self, *, added_only: bool = False
     ) -> Iterator[tuple[Partition, int, dict[str, dict[str, Any]], dict[str, Any]]]:
         """Each new part this command has filled since the last spill, every id it may
         hold given out: its partition, key, records and the table's list of parts. Its
-        records are let go of once the caller has them (when it asks for the next)."""
+        records are let go of once the caller has them (when it asks for the next).
+        ``added_only`` leaves out the records the file held before (those a whole file
+        keeps in itself), which only a written part could give back."""
         counters = self.meta.get("counters", {})
         all_parts = self.meta.setdefault("parts", {})
         for table, first in self._fresh.items():
@@ -1890,7 +1892,7 @@ class Repository:
                 if str(key) in index or key in loaded:
                     continue  # a part there is already: the commit writes it again
                 cold: dict[str, dict[str, Any]] = {}
-                for number in range(key, key + per):
+                for number in range(max(key, first) if added_only else key, key + per):
                     record_id = str(number)
                     record = records.get(record_id)
                     if record is None or record_id in origin or _stays(partition, record):

@@ -34,6 +34,8 @@ from consular_dialogue.services.exchange import (
     SECTIONS,
     SPILL_EVERY,
     Dump,
+    _known_records,
+    _uuid_refs,
     import_dump,
     parse_dump,
     read_dump,
@@ -408,10 +410,29 @@ def test_an_import_into_a_file_holding_its_records_keeps_none_it_only_compared(
 
     records = sum(len(generated[section]) for section, _ in SECTIONS)
     assert (result.added, result.updated, result.unchanged) == ({}, {}, records)
-    # Matched and compared by what was kept of each (its id, fingerprint and digest):
+    # Matched and compared by what was kept of each (its id, fingerprint, ids, stamp):
     # only the unfinished actions, which the data file holds, are in memory.
     assert held == {"meetings": 0, "agenda_items": 0, "actions": hot}
     assert 0 < hot < len(generated["actions"])
+
+
+def test_an_import_keeps_of_the_local_records_only_those_a_dumps_uuids_may_match(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    db, _ = imported(generated, tmp_path)
+    repo = open_for_reading(db)
+    meeting_uuids, item_uuids = _uuid_refs(repo)
+    wanted = {generated["actions"][0]["uuid"], generated["actions"][-1]["uuid"]}
+
+    some = _known_records(repo, Action, "uuid", meeting_uuids, item_uuids, among=wanted)
+    every_one = _known_records(repo, Action, "uuid", meeting_uuids, item_uuids)
+
+    assert set(some) == wanted and len(every_one) == len(generated["actions"])
+    assert some == {uuid: every_one[uuid] for uuid in wanted}
+    dump = read_dump(tmp_path / "generated.json", "dump")
+    taken = dump.take_uuids()
+    assert taken is not None and wanted.pop() in taken
+    assert dump.take_uuids() is None  # given once: a second import looks at every record
 
 
 @pytest.fixture(scope="module")

@@ -23,9 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_history_undo import START, Op, op_strategy, run_command, seed_file
 
+from consular_dialogue.dates import PartialDate
+from consular_dialogue.models import Meeting
 from consular_dialogue.services.exchange import Dump, build_dump, import_dump, parse_dump
 from consular_dialogue.services.topics import load_catalog
-from consular_dialogue.storage import open_for_reading, open_for_writing
+from consular_dialogue.storage import MEETINGS_PER_PART, open_for_reading, open_for_writing
 
 Run = Callable[..., Result]
 SECTIONS = ["dialogues", "topics", "meetings", "agenda_items", "actions"]
@@ -292,6 +294,82 @@ def test_import_dry_run_says_what_it_would_do_and_writes_nothing(
     assert "Would import: added 1 dialogue, 1 meeting, 2 agenda, 3 action" in result.stderr
     assert result.json()["dry_run"] is True
     assert office_b.db.read_bytes() == before
+
+
+def test_a_dry_run_into_a_whole_file_says_what_the_import_does_when_it_spills(
+    office_a: Office, office_b: Office, tmp_path: Path
+) -> None:
+    # Office A's file is one whole file (as `cdt backup` writes it, or an earlier
+    # version): its meeting 1 sits in the block of ids the import fills first. The
+    # dump brings more than a part of meetings, then a new version of that meeting.
+    shared = tmp_path / "a.json"
+    office_a.ok("export", "all", "-o", str(shared))
+    office_a.db.write_bytes(whole_bytes(office_a.db))
+    office_b.ok("dialogue", "add", "Diálogo Consular", "--key", "consular", "--parties", "MX,US")
+    with open_for_writing(office_b.db) as repo:
+        for n in range(2 * MEETINGS_PER_PART + 50):  # (a spill comes every 1,000 records)
+            repo.add(Meeting(dialogue="consular", title=f"B{n}", date=PartialDate(2023, 5)))
+    office_b.ok("import", str(shared))
+    shared_id = local_id(office_b.dump(), "meetings", "Intermedia 2023")
+    office_b.ok("meeting", "edit", str(shared_id), "--title", "Intermedia 2023 (SRE)", now=T1)
+    office_b.ok("export", "all", "-o", str(tmp_path / "b.json"))
+    before = office_a.db.read_bytes()
+
+    dry = office_a("import", str(tmp_path / "b.json"), "--dry-run", now=T2)
+    assert dry.code == 0, dry.stderr
+    assert office_a.db.read_bytes() == before
+    real = office_a("import", str(tmp_path / "b.json"), now=T2)
+
+    assert real.code == 0, real.stderr
+    assert "updated 1 meeting" in real.stderr
+    assert dry.stderr == real.stderr.replace("Imported:", "Would import:")
+
+
+def test_a_local_record_two_records_of_a_dump_match_is_merged_once_and_named(
+    office_a: Office, tmp_path: Path
+) -> None:
+    dump = office_a.dump()
+    (ours,) = dump["dialogues"]
+    # A dump made by hand: one dialogue with our uuid, another with our key only.
+    again = {**ours, "id": 2, "uuid": "22222222-2222-4222-8222-222222222222", "name": "Otro"}
+    dump["dialogues"].append(again)
+    (tmp_path / "dump.json").write_text(json.dumps(dump), encoding="utf-8")
+
+    result = office_a("import", str(tmp_path / "dump.json"), "--json", "--theirs")
+
+    assert result.code == 0, result.stderr
+    (conflict,) = result.json()["conflicts"]
+    assert (conflict["kind"], conflict["id"], conflict["uuid"]) == ("dialogue", 1, ours["uuid"])
+    assert "matched by two records of the dump" in conflict["message"]
+    assert office_a.dump()["dialogues"] == [ours]
+
+
+@pytest.mark.parametrize("dumps_y_on_the_item", [True, False], ids=["same Y", "Y on no item"])
+def test_a_local_record_naming_a_missing_item_is_compared_as_it_names_it_then(
+    office_a: Office, tmp_path: Path, dumps_y_on_the_item: bool
+) -> None:
+    # By hand: item 2 and its counter are gone; action Y still names item 2. The dump
+    # brings the item back (it gets id 2 again): this file's Y now names that item, so
+    # it is the dump's Y when that names the item too, and differs from a Y on none.
+    dump = office_a.dump()
+    (y,) = [a for a in dump["actions"] if a["title"] == "Y statistics"]
+    if not dumps_y_on_the_item:
+        y.update(item_id=None, item_uuid=None)
+    whole = json.loads(whole_bytes(office_a.db))
+    del whole["agenda_items"]["2"]
+    whole["_meta"]["1"]["counters"]["agenda_items"] = 1
+    whole["_sync"] = {}
+    office_a.db.write_text(json.dumps(whole), encoding="utf-8")
+    (tmp_path / "dump.json").write_text(json.dumps(dump), encoding="utf-8")
+
+    result = office_a("import", str(tmp_path / "dump.json"), "--json")
+
+    assert result.code == 0, result.stderr
+    assert result.json()["added"] == {"agenda": 1}
+    conflicts = [(c["kind"], c["uuid"]) for c in result.json()["conflicts"]]
+    assert conflicts == ([] if dumps_y_on_the_item else [("action", y["uuid"])])
+    records = sum(len(dump[section]) for section in SECTIONS)
+    assert result.json()["unchanged"] == records - 1 - len(conflicts)
 
 
 def test_a_hand_made_dump_with_references_by_id_only_is_imported_with_them_remapped(

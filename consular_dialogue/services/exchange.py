@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
@@ -208,12 +208,21 @@ class Dump:
     rebuilt: set[str]
     # Each record once more, by section in the order of SECTIONS (see ``records``).
     read: Callable[[], Iterator[tuple[str, dict[str, Any]]]]
+    # Every uuid the dump holds, until an import takes them (``take_uuids``).
+    uuids: list[Container[str]]
     streamed: bool = False  # read from the file a record at a time (``read_dump``)
 
     @property
     def size(self) -> int:
         """How many records the dump holds."""
         return sum(self.counts.values())
+
+    def take_uuids(self) -> Container[str] | None:
+        """Every uuid the dump holds, given once and then let go of (125,000 of them at
+        L, 35 MB, would stay through the merge); None after: an import into a large
+        file looks only at the local records that may match one, and an import of the
+        same dump again at every one."""
+        return self.uuids.pop() if self.uuids else None
 
     def records(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Each record with its section, every reference given by uuid as well (a
@@ -347,7 +356,7 @@ class _Check:
             for section, record in read():
                 yield section, _with_uuids(section, record, refs)
 
-        return Dump(dict(self.counts), sync, self.rebuilt, records)
+        return Dump(dict(self.counts), sync, self.rebuilt, records, [self.seen])
 
 
 def parse_dump(raw: bytes, source: str) -> Dump:
@@ -593,9 +602,15 @@ class Conflict:
     kind: str
     record_id: int
     uuid: str
+    twice: bool = False  # matched by two of the dump's records
 
     @property
     def message(self) -> str:
+        if self.twice:
+            return (
+                f"{self.kind} {self.record_id} ({self.uuid}) is matched by two records of "
+                "the dump (by uuid, key or slug); the second was not merged."
+            )
         return (
             f"{self.kind} {self.record_id} ({self.uuid}) changed here and in the dump; kept this "
             "file's version (use --theirs to take the dump's)."
@@ -704,23 +719,41 @@ def _rest(stored: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(map(stored.get, _NOT_CONTENT, _ABSENTS))
 
 
+def _matchable(cls: type[Record], uuids: Container[str] | None) -> Container[str] | None:
+    """The uuids a local record of ``cls`` may match in a dump that holds ``uuids``
+    (None: any)."""
+    return None if cls in (Dialogue, Topic) else uuids
+
+
+def _dangling(record: dict[str, Any], links: tuple[str | None, ...]) -> bool:
+    """Whether a record names a meeting or item by an id that names none (a hand edit):
+    an import may yet give that id to a record it adds."""
+    ids = (record.get("meeting_id"), record.get("item_id"), record.get("carried_from"))
+    return any(isinstance(i, int) and link is None for i, link in zip(ids, links, strict=True))
+
+
 def _known_records(
     repo: Repository,
     cls: type[Record],
     by: str,
     meeting_uuids: dict[int, str],
     item_uuids: dict[int, str],
+    among: Container[str] | None = None,
 ) -> dict[Any, _Known]:
-    """Every local record of ``cls`` by its field ``by`` (a uuid, a dialogue's key, a
-    topic's slug), as its model writes it, its parts read one at a time and let go:
-    an import into L held its 125,000 records built (495 MB)."""
+    """The local records of ``cls`` by their field ``by`` (a uuid, a dialogue's key, a
+    topic's slug), as their model writes them, their parts read one at a time and let
+    go (an import into L held its 125,000 records built: 495 MB); only those whose
+    uuid is ``among`` them, if given. A record that names a missing meeting or item
+    gets no fingerprint: the merge reads it again and follows its links then."""
 
     def known(stored: dict[str, Any]) -> tuple[Any, _Known]:
         mine = cls.from_record(stored).to_record()
         links = _local_links(mine, meeting_uuids, item_uuids)
-        return mine[by], _Known(mine["id"], fingerprint(mine, links), _rest(mine))
+        print_ = "" if _dangling(mine, links) else fingerprint(mine, links)
+        return mine[by], _Known(mine["id"], print_, _rest(mine))
 
-    return dict(repo.select_as(cls, known, every, keep_parts=False))
+    where = every if among is None else (lambda stored: stored["uuid"] in among)
+    return dict(repo.select_as(cls, known, where, keep_parts=False))
 
 
 @dataclass
@@ -750,23 +783,41 @@ class _Merger:
         dialogue's) as they are after."""
         theirs_print = fingerprint(incoming, links)
         if known.print == theirs_print:
-            self.result.unchanged += 1
-            if known.rest != _rest(incoming):
-                # Same content under another stamp or uuid (a catalog topic, say): adopt
-                # theirs, so both files hold the very same record from now on (a no-op
-                # where they are equal but for how they are written).
-                self.repo.update(cls.from_record(incoming))
-            self.set_base(incoming["uuid"], theirs_print)
-            return known.id, incoming["uuid"], incoming.get("key")
+            same = known.rest == _rest(incoming)
+            return self._unchanged(cls, known.id, same, incoming, theirs_print)
         local = self.repo.get(cls, known.id)  # built only where the versions differ
-        record = self._differing(cls, local, incoming, theirs_print)
-        return record.id, record.uuid, getattr(record, "key", None)
-
-    def _differing(
-        self, cls: type[Record], local: Record, incoming: dict[str, Any], theirs_print: str
-    ) -> Record:
         mine = local.to_record()
         mine_print = fingerprint(mine, _local_links(mine, self.meeting_uuids, self.item_uuids))
+        if mine_print == theirs_print:  # a link followed only now (see _known_records)
+            return self._unchanged(cls, known.id, mine == incoming, incoming, theirs_print)
+        record = self._differing(cls, local, mine, mine_print, incoming, theirs_print)
+        return record.id, record.uuid, getattr(record, "key", None)
+
+    def _unchanged(
+        self,
+        cls: type[Record],
+        record_id: int,
+        same: bool,
+        incoming: dict[str, Any],
+        theirs_print: str,
+    ) -> tuple[int, str, Any]:
+        self.result.unchanged += 1
+        if not same:
+            # Same content under another stamp or uuid (a catalog topic, say): adopt
+            # theirs, so both files hold the very same record from now on.
+            self.repo.update(cls.from_record(incoming))
+        self.set_base(incoming["uuid"], theirs_print)
+        return record_id, incoming["uuid"], incoming.get("key")
+
+    def _differing(
+        self,
+        cls: type[Record],
+        local: Record,
+        mine: dict[str, Any],
+        mine_print: str,
+        incoming: dict[str, Any],
+        theirs_print: str,
+    ) -> Record:
         local_base = self.bases.get(local.uuid)
         incoming_base = self.incoming_bases.get(incoming["uuid"])
         if _is_version(incoming, theirs_print, local_base) or (
@@ -816,12 +867,19 @@ def import_dump(
     dialogue_keys: dict[str, str] = {}
     meeting_ids: dict[str, int] = {}
     item_ids: dict[str, int] = {}
+    # Only the records a dump's uuid may match (dialogues and topics, few, are matched
+    # by key and slug too, and read whole).
+    uuids = dump.take_uuids()
     by_uuid = {
-        cls.TABLE: _known_records(repo, cls, "uuid", meeting_uuids, item_uuids)
+        cls.TABLE: _known_records(
+            repo, cls, "uuid", meeting_uuids, item_uuids, among=_matchable(cls, uuids)
+        )
         for _, cls in SECTIONS
     }
+    del uuids
     dialogues_by_key = _known_records(repo, Dialogue, "key", meeting_uuids, item_uuids)
     topics_by_slug = _known_records(repo, Topic, "slug", meeting_uuids, item_uuids)
+    merged: set[tuple[str, int]] = set()  # local records a dump's record was merged into
 
     for count, (section, raw) in enumerate(dump.records(), start=1):
         cls = SECTION_TYPES[section]
@@ -855,9 +913,16 @@ def import_dump(
             result.count(result.added, cls.KIND)
             merger.set_base(stored["uuid"], fingerprint(stored, links))
             uuid, key = stored["uuid"], stored.get("key")
+        elif (cls.TABLE, local.id) in merged:
+            # Matched already by another of the dump's records (one dialogue by uuid,
+            # another by key): kept as it is now, and named.
+            current = repo.get(cls, local.id)
+            result.conflicts.append(Conflict(cls.KIND, current.id, current.uuid, twice=True))
+            record_id, uuid, key = current.id, current.uuid, getattr(current, "key", None)
         else:
             stored["id"] = local.id
             record_id, uuid, key = merger.merge(cls, local, stored, links)
+            merged.add((cls.TABLE, local.id))
         if cls is Dialogue:
             dialogue_keys[raw["uuid"]] = key
         elif cls is Meeting:
