@@ -1133,8 +1133,9 @@ class Repository:
     # gave out, by table; the key below which parts are written; what was written; the
     # changes packed already.
     spills: bool = False
-    # A dry run's copy: what ``spill`` would write is let go of instead (nothing is
-    # written, and nothing reads it again), with the changes recorded so far.
+    # A dry run's copy: the records it added that ``spill`` would write are let go of
+    # instead (nothing is written, and nothing reads them again), with the changes
+    # recorded so far.
     discards: bool = False
     _fresh: dict[str, int] = field(default_factory=dict, repr=False)
     _spilled: dict[str, int] = field(default_factory=dict, repr=False)
@@ -1838,8 +1839,8 @@ class Repository:
         command fails or is killed first, the part is deleted (``abandon``, or the next
         writer's sweep). A record let go is read from its part again if the command
         reaches it. Only a repository that may write spills (``spills``); a dry run's
-        copy lets go of the same records, and of every change, writing nothing
-        (``discards``: the L import's dry run held all it read, 400 MB).
+        copy lets go of the records it added among them, and of every change, writing
+        nothing (``discards``: the L import's dry run held all it read, 400 MB).
         """
         if self.discards:  # (records the file held before are kept: it may reach them)
             for _ in self._filled(added_only=True):
