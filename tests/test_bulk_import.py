@@ -89,6 +89,13 @@ def records_of(dump: Dump) -> list[tuple[str, dict[str, Any]]]:
     return list(dump.records())
 
 
+def both_reads(text: bytes, tmp_path: Path) -> tuple[Dump, Dump]:
+    """``text`` as a file read by ``read_dump``, and read whole by ``parse_dump``."""
+    source = tmp_path / "dump.json"
+    source.write_bytes(text)
+    return read_dump(source, "dump"), parse_dump(text, "dump")
+
+
 def same_dump(read: Dump, whole: Dump) -> None:
     assert read.counts == whole.counts
     assert read.sync == whole.sync
@@ -111,13 +118,10 @@ def same_dump(read: Dump, whole: Dump) -> None:
 def test_a_dump_laid_out_as_export_writes_it_is_read_a_record_at_a_time_with_the_same_records(
     generated: dict[str, Any], tmp_path: Path, write: Callable[[dict[str, Any]], bytes]
 ) -> None:
-    source = tmp_path / "dump.json"
-    source.write_bytes(write(generated))
-
-    read = read_dump(source, "dump")
+    read, whole = both_reads(write(generated), tmp_path)
 
     assert read.streamed
-    same_dump(read, parse_dump(source.read_bytes(), "dump"))
+    same_dump(read, whole)
     assert read.counts["actions"] == 3 * ACTIONS_PER_PART
     assert records_of(read) == records_of(read)  # read again, the same
 
@@ -187,13 +191,10 @@ def _compact(dump: dict[str, Any]) -> bytes:
 def test_a_dump_that_is_not_laid_out_as_export_writes_it_is_read_whole_with_the_same_records(
     generated: dict[str, Any], tmp_path: Path, write: Callable[[dict[str, Any]], bytes]
 ) -> None:
-    source = tmp_path / "dump.json"
-    source.write_bytes(write(generated))
-
-    read = read_dump(source, "dump")
+    read, whole = both_reads(write(generated), tmp_path)
 
     assert not read.streamed
-    same_dump(read, parse_dump(source.read_bytes(), "dump"))
+    same_dump(read, whole)
 
 
 def test_a_hand_made_dump_with_fields_left_out_and_ids_only_is_read_as_whole(

@@ -209,7 +209,7 @@ class Dump:
     # Each record once more, by section in the order of SECTIONS (see ``records``).
     read: Callable[[], Iterator[tuple[str, dict[str, Any]]]]
     # Every uuid the dump holds, until an import takes them (``take_uuids``).
-    uuids: list[Container[str]]
+    uuids: Container[str] | None
     streamed: bool = False  # read from the file a record at a time (``read_dump``)
 
     @property
@@ -222,7 +222,8 @@ class Dump:
         L, 35 MB, would stay through the merge); None after: an import into a large
         file looks only at the local records that may match one, and an import of the
         same dump again at every one."""
-        return self.uuids.pop() if self.uuids else None
+        taken, self.uuids = self.uuids, None
+        return taken
 
     def records(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """Each record with its section, every reference given by uuid as well (a
@@ -356,7 +357,7 @@ class _Check:
             for section, record in read():
                 yield section, _with_uuids(section, record, refs)
 
-        return Dump(dict(self.counts), sync, self.rebuilt, records, [self.seen])
+        return Dump(dict(self.counts), sync, self.rebuilt, records, self.seen)
 
 
 def parse_dump(raw: bytes, source: str) -> Dump:
