@@ -13,6 +13,8 @@ change writes new parts under new names first, then replaces the data file,
 which names the parts it stands on; that rename is still the one moment a change
 happens. A part no longer named is deleted only once the rotating backups that
 may name it are gone (``retired``), so every kept backup stays restorable.
+Inside the data file, the unfinished actions come last, after their list lines
+(``file_bytes``): a read parses them only when it needs them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import datetime as dt
 import os
 import time
 import unicodedata
+import zlib
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Iterator, Sequence
@@ -47,6 +50,7 @@ from .models import (
     RECORD_TYPES,
     SEARCHED,
     Action,
+    ActionLine,
     AgendaItem,
     Meeting,
     Record,
@@ -103,7 +107,7 @@ def atomic_json_storage(path: Path) -> Storage:
             return read_file(path)
 
         def write(self, data: Data) -> None:
-            atomic_write(path, orjson.dumps(data))
+            atomic_write(path, file_bytes(data))
 
     return AtomicJSONStorage()
 
@@ -460,6 +464,9 @@ def parse_file(raw: bytes, path: Path, *, advice: bool = True) -> Data:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise _unusable(path, f"is damaged (not valid JSON: {exc})", advice) from None
+    if isinstance(data, dict):  # made again by every write (see ``file_bytes``)
+        data.pop(LINES_TABLE, None)
+        data.pop(_LINES_OF, None)
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise _unusable(path, "is not a consular-dialogue data file", advice)
     meta = data.get(META_TABLE, {}).get("1")
@@ -485,6 +492,125 @@ def parse_file(raw: bytes, path: Path, *, advice: bool = True) -> Data:
     for table in [*TABLES, HISTORY_TABLE]:
         data.setdefault(table, {})
     return data
+
+
+# ---- the unfinished actions, last and apart -----------------------------
+#
+# A write lays the data file out so that a read can leave its unfinished actions
+# unparsed. They come last, on a line of their own, after a line with their lines (the
+# fields ``ActionLine`` reads, in the order of the table); "_lines" gives the length
+# and CRC-32 of each of the two:
+#
+#   {"dialogues":{...},...,"_lines":{"1":{"bytes":N,"crc32":C,"lines_bytes":...}},
+#   "_lines_of":{"1":[[4,1,3,"Compartir ...","MX",null,"2026-10-23","open"],...]},
+#   "actions":{"4":{...},...}}
+#
+# That is still one JSON object (TinyDB's format: compact JSON holds no line break, nor
+# does a string in it), which an earlier version reads whole, "_lines" and "_lines_of"
+# as tables it does not use. A read parses the first line; the lines when it lists
+# unfinished actions (``action list``, ``topic list``, the timeline); the actions when a
+# command first needs them. Both lengths and checksums are checked on every read, so a
+# file damaged or edited there is read whole, as before (and refused as before when it
+# is not JSON). At L: 2.7 MB of lines, against 10.8 MB of actions with their notes.
+
+LINES_TABLE = "_lines"
+_LINES_OF = "_lines_of"
+LINE_KEYS = ("id", "meeting_id", "item_id", "title", "party", "owner", "due", "status")
+_HOT_TABLE = Action.TABLE
+_LINES_MARK = b'\n"_lines_of":{"1":'
+_HOT_MARK = b'\n"actions":'
+_line_values = itemgetter(*LINE_KEYS)
+
+
+def file_bytes(data: Data) -> bytes:
+    """The data file's bytes: ``data`` as JSON, its unfinished actions laid out apart
+    (above). A file whose actions lack a key of their lines is written plainly."""
+    actions = data.get(_HOT_TABLE, {})
+    derived = (_HOT_TABLE, LINES_TABLE, _LINES_OF)
+    try:
+        lines = orjson.dumps(list(map(_line_values, actions.values())))
+    except (KeyError, TypeError):  # (read whole by every command, as before)
+        return orjson.dumps({t: v for t, v in data.items() if t not in derived[1:]})
+    region = orjson.dumps(actions)
+    head = {t: v for t, v in data.items() if t not in derived}
+    head[LINES_TABLE] = {
+        "1": {
+            "lines_bytes": len(lines),
+            "lines_crc32": zlib.crc32(lines),
+            "bytes": len(region),
+            "crc32": zlib.crc32(region),
+        }
+    }
+    return b"".join(
+        (orjson.dumps(head)[:-1], b",", _LINES_MARK, lines, b"},", _HOT_MARK, region, b"}")
+    )
+
+
+@dataclass
+class Unparsed:
+    """A data file's unfinished actions, not parsed yet: the file's bytes, and where
+    their lines and their table lie in them."""
+
+    raw: bytes
+    lines: slice
+    actions: slice
+
+    def parse_lines(self) -> list[Any]:
+        """The lines, each a list of the values of ``LINE_KEYS``."""
+        lines: list[Any] = orjson.loads(memoryview(self.raw)[self.lines])
+        return lines
+
+    def parse(self, path: Path) -> dict[str, Any]:
+        """The actions table, checked as ``parse_file`` checks it (a damaged one is
+        refused by reading the whole file, as ``parse_file`` names the problem)."""
+        try:
+            actions = orjson.loads(memoryview(self.raw)[self.actions])
+        except orjson.JSONDecodeError:
+            actions = None
+        if isinstance(actions, dict) and not _shape_problem({_HOT_TABLE: actions}):
+            return actions
+        return parse_file(self.raw, path)[_HOT_TABLE]
+
+
+def _apart(raw: bytes) -> tuple[Data, Unparsed] | None:
+    """The file's tables but its unfinished actions, and those unparsed, when it is laid
+    out as ``file_bytes`` writes it and sound as ``parse_file`` would find it; None
+    when it must be read whole."""
+    first = raw.find(b"\n")
+    if first < 1 or raw[first - 1 : first] != b"," or not raw.startswith(_LINES_MARK, first):
+        return None
+    lines_start = first + len(_LINES_MARK)
+    second = raw.find(b"\n", lines_start)
+    if raw[second - 2 : second] != b"}," or not raw.startswith(_HOT_MARK, second):
+        return None
+    lines, actions = slice(lines_start, second - 2), slice(second + len(_HOT_MARK), -1)
+    if raw[-1:] != b"}":
+        return None
+    try:
+        data = orjson.loads(memoryview(raw)[: first - 1].tobytes() + b"}")
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(data, dict) or _HOT_TABLE in data or _LINES_OF in data:
+        return None
+    said = data.pop(LINES_TABLE, {})
+    said = said.get("1") if isinstance(said, dict) else None
+    view = memoryview(raw)
+    if not (
+        isinstance(said, dict)
+        and said.get("lines_bytes") == len(view[lines])
+        and said.get("bytes") == len(view[actions])
+        and said.get("lines_crc32") == zlib.crc32(view[lines])
+        and said.get("crc32") == zlib.crc32(view[actions])
+        and all(isinstance(v, dict) for v in data.values())
+    ):
+        return None
+    meta = data.get(META_TABLE, {}).get("1")
+    if not isinstance(meta, dict) or meta.get("schema") != SCHEMA_VERSION or _shape_problem(data):
+        return None  # (migrated, or refused with the problem named, by ``parse_file``)
+    for table in [*TABLES, HISTORY_TABLE]:
+        if table != _HOT_TABLE:
+            data.setdefault(table, {})
+    return data, Unparsed(raw, lines, actions)
 
 
 def _shape_problem(data: Data) -> str | None:
@@ -793,6 +919,11 @@ def load_parts(data: Data, path: Path) -> Data:
 
 def read_file(path: Path) -> Data | None:
     """The file's checked contents, or None when there is no file yet."""
+    raw = _file_raw(path)
+    return None if raw is None else parse_file(raw, path)
+
+
+def _file_raw(path: Path) -> bytes | None:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -803,7 +934,7 @@ def read_file(path: Path) -> Data | None:
         raise DataFileError(f"{path} cannot be read (permission denied).") from None
     except OSError as exc:
         raise DataFileError(f"{path} cannot be read ({exc.strerror or exc}).") from None
-    return parse_file(raw, path)
+    return raw
 
 
 def fsync_folder(folder: Path) -> None:
@@ -1111,7 +1242,10 @@ class Repository:
     """Typed access to the records of one data file, in memory for one command."""
 
     path: Path
-    data: Data
+    # The data file's tables as read; a read-only copy may leave its unfinished actions
+    # unparsed (``unparsed``) until ``data``, or a look at their table, asks for them.
+    loaded: Data
+    unparsed: Unparsed | None = None
     writable: bool = False
     is_new: bool = False
     pending: list[ChangeEntry] = field(default_factory=list)
@@ -1145,6 +1279,19 @@ class Repository:
     _made_folder: bool = field(default=False, repr=False)
     _keys: dict[str, list[int]] = field(default_factory=dict, repr=False)  # parts' keys
 
+    @property
+    def data(self) -> Data:
+        """The data file's tables, every one parsed."""
+        if self.unparsed is not None:
+            self.loaded[_HOT_TABLE] = self.unparsed.parse(self.path)
+            self.unparsed = None
+        return self.loaded
+
+    def _tables_for(self, table: str) -> Data:
+        """The data file's tables, as far as ``table`` needs them parsed: only a look at
+        the actions parses the unfinished ones."""
+        return self.data if table == _HOT_TABLE else self.loaded
+
     # ---- part files ----------------------------------------------------
     def _index(self, table: str) -> dict[str, Any]:
         index: dict[str, Any] = self.meta.get("parts", {}).get(table, {})
@@ -1160,7 +1307,7 @@ class Repository:
         loaded[key] = records
         if self.writable:  # how a change is seen, even one made in place (sync bases)
             self._digests[key, table] = _digest(raw)
-        target = self.data.setdefault(table, {})
+        target = self._tables_for(table).setdefault(table, {})
         origin = self._origin.setdefault(table, {})
         for record_id, record in records.items():
             target.setdefault(record_id, record)
@@ -1168,7 +1315,7 @@ class Repository:
 
     def _load_holding(self, table: str, record_id: int) -> None:
         """Read the part that would hold ``record_id``, if it is not in memory yet."""
-        if table not in PARTITIONS or str(record_id) in self.data.get(table, {}):
+        if table not in PARTITIONS or str(record_id) in self._tables_for(table).get(table, {}):
             return
         keys = self._keys.get(table)
         if keys is None:  # (sorted once: a redo of the L import asks 125,000 times)
@@ -1180,7 +1327,7 @@ class Repository:
     def stored(self, table: str, record_id: int) -> dict[str, Any] | None:
         """One stored dict by id, read from its part if need be (no copy)."""
         self._load_holding(table, record_id)
-        return self.data.get(table, {}).get(str(record_id))
+        return self._tables_for(table).get(table, {}).get(str(record_id))
 
     def table(self, name: str) -> dict[str, dict[str, Any]]:
         """Every stored dict of one table, read from its parts if need be (no copy)."""
@@ -1188,7 +1335,7 @@ class Repository:
             for key in sorted(map(int, self._index(name))):
                 self._load_part(name, key)
             self._whole.add(name)
-        return self.data.setdefault(name, {})
+        return self._tables_for(name).setdefault(name, {})
 
     def whole(self) -> Data:
         """The whole contents, parts included (for checks and full copies)."""
@@ -1210,7 +1357,7 @@ class Repository:
         the timeline and search trust these to skip parts, count items and find text.
         What an older version's list left out is not asked of it.
         """
-        own = self.data.get(table, {})
+        own = self._tables_for(table).get(table, {})
         yield from own.items()
         if table not in PARTITIONS:
             return
@@ -1338,7 +1485,7 @@ class Repository:
             return self._build_as(cls, build_all, [r.to_record() for r in models])
         try:
             if hot:
-                table = self.data.get(cls.TABLE, {})
+                table = self._tables_for(cls.TABLE).get(cls.TABLE, {})
                 chosen = [raw for raw in table.values() if where(raw)]
             elif cls.TABLE in self._whole or cls.TABLE not in PARTITIONS:
                 chosen = [raw for raw in self.table(cls.TABLE).values() if where(raw)]
@@ -1351,6 +1498,38 @@ class Repository:
             raise self._damaged(cls, exc) from None
         chosen.sort(key=_BY_ID)
         return self._build_as(cls, build_all, chosen)
+
+    def unfinished_lines(self, where: Callable[[dict[str, Any]], bool]) -> list[ActionLine]:
+        """``select_as(Action, ActionLine.from_record, where, hot=True)``: the lines of
+        the data file's actions that pass ``where``. While those are unparsed, the lines
+        are made, and ``where`` tested, from their lines' values alone (``LINE_KEYS``),
+        not from the stored actions with their notes and change logs."""
+        if self.unparsed is None or Action.TABLE in self._cache:
+            return self.select_as(Action, ActionLine.from_record, where, hot=True)
+        try:
+            lines = self.unparsed.parse_lines()
+            given = (dict(zip(LINE_KEYS, line, strict=True)) for line in lines)
+            chosen = [raw for raw in given if where(raw)]
+            chosen.sort(key=_BY_ID)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._damaged(Action, exc) from None
+        return self._build_as(Action, partial(_each, ActionLine.from_record), chosen)
+
+    def lines_problem(self) -> str | None:
+        """What is wrong with the data file's lines of its unfinished actions: that they
+        do not say what the actions do (only a file crafted with its checksums made
+        again can hold such lines; ``cdt check``)."""
+        if self.unparsed is None:
+            return None  # read whole: no lines are read
+        lines = self.unparsed.parse_lines()
+        actions = self.data[_HOT_TABLE].values()
+        with contextlib.suppress(KeyError, TypeError):
+            if lines == [list(_line_values(action)) for action in actions]:
+                return None
+        return (
+            "the data file's lines of its unfinished actions do not match the actions "
+            "(any change writes them again)."
+        )
 
     def ids_where(
         self,
@@ -1403,10 +1582,10 @@ class Repository:
             else:
                 records = read_part(folder, entry["file"], table_name, self.path)
                 # A record the data file holds too is the data file's, as _load_part has it.
-                kept = self.data.get(table_name, {})
+                kept = self._tables_for(table_name).get(table_name, {})
                 chosen = [r for i, r in records.items() if i not in kept and where(r)]
                 streamed += self._with_ids(cls, build_all, chosen)
-        table = self.data.get(table_name, {})  # with the parts just loaded
+        table = self._tables_for(table_name).get(table_name, {})  # with the parts just loaded
         chosen = [raw for raw in table.values() if where(raw)]
         return self._with_ids(cls, build_all, chosen) + streamed
 
@@ -1455,13 +1634,15 @@ class Repository:
                 return passing([r.to_record() for r in self.all(cls)])
             if self.writable or table not in PARTITIONS or table in self._whole:
                 return sorted(passing(self.table(table).values()), key=itemgetter(0))
-            found = passing(self.data.get(table, {}).values())  # first, as select lists
+            found = passing(
+                self._tables_for(table).get(table, {}).values()
+            )  # first, as select lists
             folder = parts_dir(resolve_target(self.path), self.meta)
             loaded = self._parts.get(table, {})
             index = self._index(table)
             for key in sorted(map(int, index)):
                 if key in loaded:
-                    continue  # in self.data
+                    continue  # in the data file's tables
                 entry = index[str(key)]
                 part = folder / entry["file"]
                 indexed = None
@@ -1484,7 +1665,11 @@ class Repository:
         if cls.TABLE in self._cache:  # built, perhaps with records hidden (--max-level)
             return Counter(map(attrgetter("meeting_id"), self._records(cls).values()))
         counted = [_said_counts(entry) for entry in self._index(cls.TABLE).values()]
-        if not self.data.get(cls.TABLE) and not self._parts.get(cls.TABLE) and None not in counted:
+        if (
+            not self._tables_for(cls.TABLE).get(cls.TABLE)
+            and not self._parts.get(cls.TABLE)
+            and None not in counted
+        ):
             total: Counter[Any] = Counter()
             for counts in counted:
                 total.update(counts)
@@ -1507,7 +1692,7 @@ class Repository:
             yield self.all(cls)  # (a writable copy's records may be changed in memory)
             return
         # (what memory holds now: a part read while this runs, by a look-up, is read again)
-        own = dict(self.data.get(table, {}))
+        own = dict(self._tables_for(table).get(table, {}))
         seen = set(own)  # a record in two parts (a hand edit): the first, as ``table``
         hot = sorted((int(key), record) for key, record in own.items())
         index = self._index(table)
@@ -1567,7 +1752,7 @@ class Repository:
         """``found_as`` for a read-only copy: each part that holds a wanted record is read
         once, its views built and the part let go, as ``_stream`` does (an export of
         20,000 actions reads 15 parts for their titles and topics, and then held them)."""
-        table, name = self.data.get(cls.TABLE, {}), cls.TABLE
+        table, name = self._tables_for(cls.TABLE).get(cls.TABLE, {}), cls.TABLE
         loaded = self._parts.get(name, {})
         index = self._index(name)
         keys = sorted(map(int, index))
@@ -1598,7 +1783,7 @@ class Repository:
 
     @property
     def meta(self) -> dict[str, Any]:
-        meta: dict[str, Any] = self.data[META_TABLE]["1"]
+        meta: dict[str, Any] = self.loaded[META_TABLE]["1"]
         return meta
 
     def hide(self, record: Record) -> None:
@@ -1946,7 +2131,7 @@ class Repository:
         bulk import's part (24 MB at L) nor unpack its 125,000 changes recorded
         before them. A part holds the entries from its key up to the
         next part's."""
-        entries = self.data.setdefault(HISTORY_TABLE, {})
+        entries = self.loaded.setdefault(HISTORY_TABLE, {})
         loaded = self._parts.setdefault(HISTORY_TABLE, {})
         waiting = set(entries)  # in memory already: the newest, and parts read before
         done: set[str] = set()
@@ -1965,7 +2150,7 @@ class Repository:
 
     def history_entry(self, txn: int) -> dict[str, Any]:
         self._load_holding(HISTORY_TABLE, txn)
-        return unpack_entry(self.data[HISTORY_TABLE][str(txn)], self.path)
+        return unpack_entry(self.loaded[HISTORY_TABLE][str(txn)], self.path)
 
     def set_history_entry(self, txn: int, entry: dict[str, Any]) -> None:
         self._load_holding(HISTORY_TABLE, txn)
@@ -2003,11 +2188,15 @@ def _os_user() -> str:
 
 
 def open_for_reading(path: Path) -> Repository:
-    """Read the file without locking or creating anything."""
-    data = read_file(path)
-    return Repository(
-        path=path, data=data if data is not None else _empty_data(), is_new=data is None
-    )
+    """Read the file without locking or creating anything; its unfinished actions are
+    parsed when first needed (see ``file_bytes``)."""
+    raw = _file_raw(path)
+    if raw is None:
+        return Repository(path=path, loaded=_empty_data(), is_new=True)
+    apart = _apart(raw)
+    if apart is None:
+        return Repository(path=path, loaded=parse_file(raw, path))
+    return Repository(path=path, loaded=apart[0], unparsed=apart[1])
 
 
 def lock_timeout_from_env(value: str | None) -> float:
@@ -2128,7 +2317,7 @@ def open_for_writing(
             data = storage.read()
             repo = Repository(
                 path=target,
-                data=data if data is not None else _empty_data(),
+                loaded=data if data is not None else _empty_data(),
                 writable=True,
                 is_new=data is None,
             )
@@ -2226,14 +2415,14 @@ def restore_whole(target: Path, data: Data, *, lock_timeout: float) -> Path | No
     with locked(target, lock_timeout):
         _remove_stale_temps(target)
         kept = keep_backup(target)
-        repo = Repository(path=target, data=data, writable=True)
+        repo = Repository(path=target, loaded=data, writable=True)
         folder = own_parts_dir(target)
         present = [e.name for e in folder.iterdir()] if folder.is_dir() else []
         like = target.stat() if target.exists() else None
         commit = repo.split_into_parts(
             like, _backup_gens(target), retire=[n for n in present if _is_part_name(n)]
         )
-        atomic_write(target, orjson.dumps(repo.data))
+        atomic_write(target, file_bytes(repo.data))
         commit.finish()  # every part there was just retired: none is doomed yet
         if kept is not None:
             os.chmod(kept, 0o600)

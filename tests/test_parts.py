@@ -994,7 +994,7 @@ def test_a_read_only_copy_finds_records_in_parts_without_keeping_the_parts(
     ]
     assert repo._parts.get("actions", {}) == {}  # nothing kept in memory
     assert sorted(repo.data["actions"]) == ["3"]
-    writable = Repository(path=db, data=read_file(db), writable=True)  # reads whole parts
+    writable = Repository(path=db, loaded=read_file(db), writable=True)  # reads whole parts
     assert writable.found_as(Action, ActionLine.from_record, [3, 1, 99, -1, 2, 1]) == found
 
 

@@ -220,7 +220,11 @@ def list_action_lines(
 
     def select(where: Where, hot: bool, listed: Listed[ActionLine]) -> list[ActionLine]:
         if not as_json:
-            return repo.select_as(Action, ActionLine.from_record, where, hot=hot)
+            return (
+                repo.unfinished_lines(where)
+                if hot
+                else repo.select_as(Action, ActionLine.from_record, where)
+            )
         if hot:
             # The data file's records stay in memory: a line keeps its stored dict, and
             # the JSON of those listed is made at the end, 500 at a time.

@@ -199,7 +199,9 @@ def check_records(records_of: Callable[[str], Iterable[tuple[str, Any]]]) -> lis
 
 def check_repository(repo: Repository) -> list[str]:
     """Every problem of a data file and its parts: ``check_tables``, then what the list
-    of parts or a search index gets wrong. The parts are read one at a time."""
+    of parts, a search index or the lines of the unfinished actions get wrong. The parts
+    are read one at a time."""
+    lines_problem = repo.lines_problem()
     part_problems: dict[str, list[str]] = {table: [] for table in PARTITIONS}
     walked: set[str] = set()
 
@@ -211,7 +213,8 @@ def check_repository(repo: Repository) -> list[str]:
     for table in PARTITIONS.keys() - walked:  # tables of no records to check (sync bases)
         for _ in repo.stored_records(table, part_problems[table]):
             pass
-    return problems + [problem for found in part_problems.values() for problem in found]
+    problems += [problem for found in part_problems.values() for problem in found]
+    return problems + ([lines_problem] if lines_problem else [])
 
 
 def _history_problems(history: Iterable[tuple[str, Any]]) -> list[str]:
