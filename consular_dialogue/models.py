@@ -641,6 +641,10 @@ def meeting_title(record: dict[str, Any]) -> tuple[int, str]:
     return record["id"], record["title"]
 
 
+# The stored fields an action's list line is made of, in its order.
+LINE_KEYS = ("id", "meeting_id", "item_id", "title", "party", "owner", "due", "status")
+
+
 def item_topic(record: dict[str, Any]) -> tuple[int, str | None]:
     """A stored agenda item's id and topic, as ``AgendaItem.from_record`` reads them."""
     return record["id"], record.get("topic")
@@ -678,6 +682,25 @@ class ActionLine(NamedTuple):
             None if due is None else _from_iso(due),
             _action_status(record["status"]),
         )
+
+    @classmethod
+    def from_values(cls, values: list[Any]) -> ActionLine:
+        """``from_record`` of a stored action's values of ``LINE_KEYS``, in that order
+        (the data file's lines of its unfinished actions)."""
+        action_id, meeting_id, item_id, title, party, owner, due, status = values
+        return cls(
+            action_id,
+            meeting_id,
+            item_id,
+            title,
+            party,
+            owner,
+            None if due is None else _from_iso(due),
+            _action_status(status),
+        )
+
+    def unfinished(self) -> bool:
+        return not self.status.is_finished
 
     @classmethod
     def with_record(cls, record: dict[str, Any]) -> ActionLine:

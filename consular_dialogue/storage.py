@@ -47,6 +47,7 @@ from .errors import (
 )
 from .models import (
     KINDS,
+    LINE_KEYS,
     RECORD_TYPES,
     SEARCHED,
     Action,
@@ -150,7 +151,7 @@ def _never(record: dict[str, Any]) -> bool:
     return False
 
 
-def _each(build: Callable[[dict[str, Any]], T], records: list[dict[str, Any]]) -> list[T]:
+def _each(build: Callable[[V], T], records: list[V]) -> list[T]:
     return list(map(build, records))
 
 
@@ -515,7 +516,6 @@ def parse_file(raw: bytes, path: Path, *, advice: bool = True) -> Data:
 
 LINES_TABLE = "_lines"
 _LINES_OF = "_lines_of"
-LINE_KEYS = ("id", "meeting_id", "item_id", "title", "party", "owner", "due", "status")
 _HOT_TABLE = Action.TABLE
 _LINES_MARK = b'\n"_lines_of":{"1":'
 _HOT_MARK = b'\n"actions":'
@@ -1499,21 +1499,17 @@ class Repository:
         chosen.sort(key=_BY_ID)
         return self._build_as(cls, build_all, chosen)
 
-    def unfinished_lines(self, where: Callable[[dict[str, Any]], bool]) -> list[ActionLine]:
-        """``select_as(Action, ActionLine.from_record, where, hot=True)``: the lines of
-        the data file's actions that pass ``where``. While those are unparsed, the lines
-        are made, and ``where`` tested, from their lines' values alone (``LINE_KEYS``),
-        not from the stored actions with their notes and change logs."""
+    def unfinished_lines(self, where: Callable[[ActionLine], bool]) -> list[ActionLine]:
+        """The data file's actions, as list lines, that pass ``where``, in id order. While
+        they are unparsed, the lines are made from the data file's lines of them, not
+        from the stored actions with their notes and change logs."""
         if self.unparsed is None or Action.TABLE in self._cache:
-            return self.select_as(Action, ActionLine.from_record, where, hot=True)
-        try:
-            lines = self.unparsed.parse_lines()
-            given = (dict(zip(LINE_KEYS, line, strict=True)) for line in lines)
-            chosen = [raw for raw in given if where(raw)]
-            chosen.sort(key=_BY_ID)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise self._damaged(Action, exc) from None
-        return self._build_as(Action, partial(_each, ActionLine.from_record), chosen)
+            lines = self.select_as(Action, ActionLine.from_record, every, hot=True)
+        else:
+            values = self.unparsed.parse_lines()
+            lines = self._build_as(Action, partial(_each, ActionLine.from_values), values)
+            lines.sort(key=_MODEL_ID)
+        return list(filter(where, lines))
 
     def lines_problem(self) -> str | None:
         """What is wrong with the data file's lines of its unfinished actions: that they
