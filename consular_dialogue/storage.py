@@ -459,6 +459,15 @@ def parse_file(raw: bytes, path: Path, *, advice: bool = True) -> Data:
     ``advice`` adds how to restore this file from its backups to the message (not
     wanted when the file being read is itself a backup).
     """
+    apart = _apart(raw)
+    if apart is None:
+        return _parse_whole(raw, path, advice)
+    data, unparsed = apart  # (the lines of its actions, which a write makes again, unread)
+    data[_HOT_TABLE] = unparsed.parse(path, advice)
+    return data
+
+
+def _parse_whole(raw: bytes, path: Path, advice: bool) -> Data:
     if not raw:
         raise _unusable(path, "is empty (0 bytes)", advice)
     try:
@@ -560,7 +569,7 @@ class Unparsed:
         lines: list[Any] = orjson.loads(memoryview(self.raw)[self.lines])
         return lines
 
-    def parse(self, path: Path) -> dict[str, Any]:
+    def parse(self, path: Path, advice: bool = True) -> dict[str, Any]:
         """The actions table, checked as ``parse_file`` checks it (a damaged one is
         refused by reading the whole file, as ``parse_file`` names the problem)."""
         try:
@@ -569,7 +578,7 @@ class Unparsed:
             actions = None
         if isinstance(actions, dict) and not _shape_problem({_HOT_TABLE: actions}):
             return actions
-        return parse_file(self.raw, path)[_HOT_TABLE]
+        return _parse_whole(self.raw, path, advice)[_HOT_TABLE]
 
 
 def _apart(raw: bytes) -> tuple[Data, Unparsed] | None:
