@@ -699,9 +699,6 @@ class ActionLine(NamedTuple):
             _action_status(status),
         )
 
-    def unfinished(self) -> bool:
-        return not self.status.is_finished
-
     @classmethod
     def with_record(cls, record: dict[str, Any]) -> ActionLine:
         """``from_record``, keeping the whole action's record: the stored dict itself

@@ -23,7 +23,6 @@ from .i18n import label, month_name, status_name
 from .models import (
     JOINT,
     Action,
-    ActionLine,
     ActionStatus,
     AgendaItem,
     AgendaStatus,
@@ -824,7 +823,7 @@ def build_meeting_timeline(
     items = repo.meeting_counts(AgendaItem)
     open_actions: dict[int, int] = {}
     overdue: dict[int, int] = {}
-    for action in repo.unfinished_lines(ActionLine.unfinished):
+    for action in repo.unfinished_lines(_unfinished):
         meeting_id = action.meeting_id
         open_actions[meeting_id] = open_actions.get(meeting_id, 0) + 1
         if action.is_overdue(today):

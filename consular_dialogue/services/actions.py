@@ -220,8 +220,8 @@ def list_action_lines(
 
     def select(where: Where, hot: bool, listed: Listed[ActionLine]) -> list[ActionLine]:
         if not as_json:
-            if hot:  # (``listed`` tests the status as ``where`` does)
-                return repo.unfinished_lines(listed)
+            if hot:
+                return repo.unfinished_lines(where)
             return repo.select_as(Action, ActionLine.from_record, where)
         if hot:
             # The data file's records stay in memory: a line keeps its stored dict, and
@@ -268,12 +268,6 @@ def _listed(
         return flt.all_statuses or Action.stored_unfinished(raw)
 
     def listed(action: L) -> bool:
-        if not (
-            action.status.value == wanted
-            if wanted is not None
-            else flt.all_statuses or not action.status.is_finished
-        ):
-            return False
         if flt.overdue and not action.is_overdue(today):
             return False
         if flt.due_before is not None and (action.due is None or action.due >= flt.due_before):

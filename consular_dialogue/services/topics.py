@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from ..errors import InputError, NotFoundError
-from ..models import ActionLine, AgendaItem, Topic, iso_time, item_topic, require_text
+from ..models import Action, AgendaItem, Topic, iso_time, item_topic, require_text
 from ..storage import Repository, every
 
 SLUG_PATTERN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -92,7 +92,7 @@ def topic_counts(repo: Repository) -> list[tuple[Topic, int, int]]:
         if slug:
             agenda[slug] = agenda.get(slug, 0) + 1
     open_actions: dict[str, int] = {}
-    unfinished = repo.unfinished_lines(ActionLine.unfinished)
+    unfinished = repo.unfinished_lines(Action.stored_unfinished)
     for action in unfinished:
         topic = topics.get(action.item_id) if action.item_id else None
         if topic:
