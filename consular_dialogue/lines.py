@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from rich.text import Text
 
     from .dates import PartialDate
-    from .models import Action, ActionLine, AgendaItem
+    from .models import Action, ActionLine, AgendaItem, ItemLine
     from .services.search import Hit
 
 T = TypeVar("T")
@@ -618,7 +618,7 @@ def lead_text(lead: str | None, lang: str) -> str:
     return clean(status_name(lead, lang)) if lead else ""
 
 
-def under_title(item: AgendaItem) -> str:
+def under_title(item: AgendaItem | ItemLine) -> str:
     """What a list shows under (or after) an item's title: its topic slug and the item
     it was carried from (``h2-visas ← 7``)."""
     carried = f"← {reference_text(item.carried_from)}" if item.carried_from else ""
@@ -626,7 +626,7 @@ def under_title(item: AgendaItem) -> str:
 
 
 def agenda_table(
-    items: Sequence[AgendaItem],
+    items: Sequence[AgendaItem] | Sequence[ItemLine],
     dates: Mapping[int, PartialDate],
     lang: str,
     *,

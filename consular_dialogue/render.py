@@ -98,7 +98,7 @@ from .lines import (  # noqa: E402
 if TYPE_CHECKING:
     from .communique import CommuniqueDraft
     from .dates import PartialDate
-    from .models import Action, AgendaItem, Dialogue, Meeting, Topic
+    from .models import Action, AgendaItem, Dialogue, ItemLine, Meeting, Topic
 
 
 def status_text(value: str, lang: str) -> Text:
@@ -385,7 +385,7 @@ def topics_table(rows: Sequence[tuple[Topic, int, int]], lang: str) -> Renderabl
 
 
 def short_agenda_table(
-    items: Sequence[AgendaItem],
+    items: Sequence[AgendaItem] | Sequence[ItemLine],
     dates: Mapping[int, PartialDate],
     lang: str,
     *,

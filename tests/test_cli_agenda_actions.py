@@ -11,6 +11,7 @@ import datetime as dt
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import NOW, Result
@@ -23,6 +24,7 @@ from consular_dialogue.models import (
     ActionStatus,
     AgendaItem,
     AgendaStatus,
+    ItemLine,
     Level,
     Meeting,
     MeetingKind,
@@ -38,7 +40,14 @@ from consular_dialogue.services.actions import (
     reopen_action,
     set_action,
 )
-from consular_dialogue.services.agenda import add_item, carry_agenda, item_history, set_item
+from consular_dialogue.services.agenda import (
+    add_item,
+    carry_agenda,
+    item_history,
+    list_item_lines,
+    list_items,
+    set_item,
+)
 from consular_dialogue.services.dialogues import add_dialogue
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
 from consular_dialogue.services.topics import load_catalog
@@ -758,3 +767,33 @@ def test_done_records_the_same_change_as_set_status_done_and_nothing_when_alread
     assert again.code == 0
     assert demo("action", "show", "1", "--json").json() == by_done
     assert demo("log", "--json").json() == log_before
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"topic": "h2-visas"},
+        {"status": AgendaStatus.PENDING},
+        {"open_only": True},
+        {"topic": "consular-access", "open_only": True},
+    ],
+)
+def test_a_list_of_every_meeting_s_items_shows_of_each_what_its_model_says(
+    db: Path, filters: dict[str, Any]
+) -> None:
+    build(db)  # items 1-2 at meeting 1 (April 2023), 3 at meeting 2 (October 2023)
+    with open_for_writing(db) as repo:
+        item(repo, 1, "Visas H-2", "h2-visas", lead="US")
+        item(repo, 1, "Acceso consular", "consular-access", AgendaStatus.AGREED, "joint")
+        item(repo, 2, "Notificación [b]x[/b]", "consular-access")
+        set_item(repo, 1, now=MOMENT, outcome="Se acordó un calendario.")
+        set_item(repo, 2, now=MOMENT, status=AgendaStatus.RESOLVED)
+        carry_agenda(repo, 1, 2, now=MOMENT, dry_run=False)  # open items carried
+    repo = open_for_reading(db)
+    models, model_dates = list_items(repo, **filters)
+    lines, dates = list_item_lines(open_for_reading(db), **filters)
+    assert dates == model_dates and len(lines) == len(models)
+    assert models or filters  # the unfiltered list holds every item
+    for line, model in zip(lines, models, strict=True):
+        assert line == tuple(getattr(model, name) for name in ItemLine._fields)

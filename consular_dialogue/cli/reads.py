@@ -149,25 +149,29 @@ def agenda_list(
     json_out: bool,
 ) -> None:
     """``cdt agenda list``."""
-    from ..models import AgendaStatus
-    from ..services.agenda import list_items
+    from ..models import AgendaItem, AgendaStatus, ItemLine
+    from ..services.agenda import list_item_lines, list_items
 
     st = state(ctx)
+    slug = topic.strip().lower() if topic else None
+    wanted = parse_choice(AgendaStatus, status, "agenda status") if status else None
+    models: list[AgendaItem] = []
+    lines: list[ItemLine] = []
     with reading(ctx) as repo:
-        items, dates = list_items(
-            repo,
-            meeting_id=meeting,
-            topic=topic.strip().lower() if topic else None,
-            status=parse_choice(AgendaStatus, status, "agenda status") if status else None,
-            open_only=open_only,
-        )
+        if json_out or meeting is not None:
+            models, dates = list_items(
+                repo, meeting_id=meeting, topic=slug, status=wanted, open_only=open_only
+            )
+        else:  # every meeting's: what the list shows of each item, not the item
+            lines, dates = list_item_lines(repo, topic=slug, status=wanted, open_only=open_only)
     if json_out:
-        print_json([i.to_record() for i in items])
+        print_json([i.to_record() for i in models])
         return
     from ..lines import agenda_table
 
     # One meeting's agenda needs no meeting column.
-    st.show(agenda_table(items, dates, st.settings.lang, show_meeting=meeting is None))
+    shown = lines or models
+    st.show(agenda_table(shown, dates, st.settings.lang, show_meeting=meeting is None))
 
 
 def action_show(ctx: Invocation, *, action_id: int, json_out: bool) -> None:

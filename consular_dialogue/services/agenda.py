@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, TypeVar
 
 from ..dates import PartialDate
 from ..errors import InputError
@@ -11,6 +11,7 @@ from ..models import (
     Action,
     AgendaItem,
     AgendaStatus,
+    ItemLine,
     Level,
     Meeting,
     iso_time,
@@ -82,6 +83,37 @@ def list_items(
     else:  # one meeting's: only the parts that may hold its items are read
         dates = {meeting.id: meeting.date}
         candidates = repo.of_meeting(AgendaItem, meeting.id)
+    return _chosen(candidates, dates, topic, status, open_only), dates
+
+
+def list_item_lines(
+    repo: Repository,
+    *,
+    topic: str | None = None,
+    status: AgendaStatus | None = None,
+    open_only: bool = False,
+) -> tuple[list[ItemLine], dict[int, PartialDate]]:
+    """``list_items`` of every meeting as the lines a list shows, each item read from its
+    stored record without building it (L's 20,050 items: 80–100 ms as models, 25 ms as
+    lines, in-process), a part at a time."""
+    if topic is not None:
+        get_topic(repo, topic)
+    dates = dict(repo.select_as(Meeting, _meeting_date, every))
+    candidates = repo.select_as(AgendaItem, ItemLine.from_record, every)
+    return _chosen(candidates, dates, topic, status, open_only), dates
+
+
+Listed = TypeVar("Listed", AgendaItem, ItemLine)
+
+
+def _chosen(
+    candidates: list[Listed],
+    dates: dict[int, PartialDate],
+    topic: str | None,
+    status: AgendaStatus | None,
+    open_only: bool,
+) -> list[Listed]:
+    """The items a list shows, in meeting date order, then position."""
     items = [
         i
         for i in candidates
@@ -90,12 +122,12 @@ def list_items(
         and (not open_only or i.status.is_open)
     ]
 
-    def order(item: AgendaItem) -> tuple[dt.date, int, int]:
+    def order(item: Listed) -> tuple[dt.date, int, int]:
         date = dates.get(item.meeting_id)
         day = date.first_day() if date else dt.date.min
         return (day, item.meeting_id, item.position)
 
-    return sorted(items, key=order), dates
+    return sorted(items, key=order)
 
 
 def set_item(
