@@ -1599,6 +1599,7 @@ class Repository:
         folder = parts_dir(resolve_target(self.path), self.meta)
         index = self._index(table_name)
         streamed: list[tuple[int, T]] = []
+        seen: set[str] = set()  # ids streamed from earlier parts
         for key in sorted(map(int, index)):
             entry = index[str(key)]
             if key in loaded or (parts is not None and not _may_hold(parts, entry)):
@@ -1607,9 +1608,13 @@ class Repository:
                 self._load_part(table_name, key)
             else:
                 records = read_part(folder, entry["file"], table_name, self.path)
-                # A record the data file holds too is the data file's, as _load_part has it.
+                # A record the data file holds too is the data file's, and one in two parts
+                # (a hand edit) the first part's, as _load_part has them.
                 kept = self._tables_for(table_name).get(table_name, {})
-                chosen = [r for i, r in records.items() if i not in kept and where(r)]
+                chosen = [
+                    r for i, r in records.items() if i not in kept and i not in seen and where(r)
+                ]
+                seen.update(records)
                 streamed += self._with_ids(cls, build_all, chosen)
         table = self._tables_for(table_name).get(table_name, {})  # with the parts just loaded
         chosen = [raw for raw in table.values() if where(raw)]

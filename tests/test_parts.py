@@ -35,6 +35,7 @@ from consular_dialogue.storage import (
     PARTITIONS,
     SCHEMA_VERSION,
     Repository,
+    file_bytes,
     list_backups,
     load_parts,
     open_for_reading,
@@ -1146,3 +1147,23 @@ def test_check_part_by_part_names_what_a_check_of_the_merged_file_names(cdt: Run
     listed, indexed = checked.stdout.splitlines()[len(whole) :]
     assert listed.startswith(f"The list of parts misdescribes the actions part {second.name}")
     assert indexed.startswith(f"The search index {parts_of(db) / second.stem}.search does not")
+
+
+def test_a_record_a_hand_edit_put_in_two_parts_is_listed_once(cdt: Run, db: Path) -> None:
+    for args in [
+        ("dialogue", "add", "Diálogo Consular", "--key", "consular", "--parties", "MX,US"),
+        ("meeting", "add", "Intermedia 2023", "--kind", "intermediate", "--date", "2023-04-17"),
+        ("agenda", "add", "1", "Visas H-2"),
+        ("agenda", "add", "1", "Acceso consular"),
+    ]:
+        assert cdt(*args).code == 0, args
+    data = parse_file(db.read_bytes(), db)
+    entries = data["_meta"]["1"]["parts"]["agenda_items"]
+    ((key, entry),) = entries.items()
+    twin = dict(entry, file=entry["file"].replace(f"-{key}-", "-4000-"))
+    shutil.copy(parts_of(db) / entry["file"], parts_of(db) / twin["file"])
+    entries["4000"] = twin  # the same items, in a second part too
+    db.write_bytes(file_bytes(data))
+    listed = cdt("agenda", "list", **WIDE)
+    assert listed.code == 0 and listed.stdout.count("Visas H-2") == 1, listed.stdout
+    assert [i["id"] for i in cdt("agenda", "list", "--json").json()] == [1, 2]
