@@ -542,13 +542,13 @@ def file_bytes(data: Data) -> bytes:
     """The data file's bytes: ``data`` as JSON, its unfinished actions laid out apart
     (above). A file whose actions lack a key of their lines is written plainly."""
     actions = data.get(_HOT_TABLE, {})
-    derived = (_HOT_TABLE, LINES_TABLE, _LINES_OF)
+    made = (LINES_TABLE, _LINES_OF)  # (made here: never kept in ``data`` once read)
     try:
         lines = orjson.dumps(list(map(_line_values, actions.values())))
     except (KeyError, TypeError):  # (read whole by every command, as before)
-        return orjson.dumps({t: v for t, v in data.items() if t not in derived[1:]})
+        return orjson.dumps({t: v for t, v in data.items() if t not in made})
     region = orjson.dumps(actions)
-    head = {t: v for t, v in data.items() if t not in derived}
+    head = {t: v for t, v in data.items() if t != _HOT_TABLE and t not in made}
     head[LINES_TABLE] = {
         "1": {
             "lines_bytes": len(lines),
@@ -1311,10 +1311,11 @@ class Repository:
             self.unparsed = None
         return self.loaded
 
-    def _tables_for(self, table: str) -> Data:
-        """The data file's tables, as far as ``table`` needs them parsed: only a look at
-        the actions parses the unfinished ones."""
-        return self.data if table == _HOT_TABLE else self.loaded
+    def _own(self, table: str) -> dict[str, Any]:
+        """The records of ``table`` the data file holds, with those of the parts read so
+        far: only a look at the actions parses the unfinished ones."""
+        tables = self.data if table == _HOT_TABLE else self.loaded
+        return tables.setdefault(table, {})
 
     # ---- part files ----------------------------------------------------
     def _index(self, table: str) -> dict[str, Any]:
@@ -1331,7 +1332,7 @@ class Repository:
         loaded[key] = records
         if self.writable:  # how a change is seen, even one made in place (sync bases)
             self._digests[key, table] = _digest(raw)
-        target = self._tables_for(table).setdefault(table, {})
+        target = self._own(table)
         origin = self._origin.setdefault(table, {})
         for record_id, record in records.items():
             target.setdefault(record_id, record)
@@ -1339,7 +1340,7 @@ class Repository:
 
     def _load_holding(self, table: str, record_id: int) -> None:
         """Read the part that would hold ``record_id``, if it is not in memory yet."""
-        if table not in PARTITIONS or str(record_id) in self._tables_for(table).get(table, {}):
+        if table not in PARTITIONS or str(record_id) in self._own(table):
             return
         keys = self._keys.get(table)
         if keys is None:  # (sorted once: a redo of the L import asks 125,000 times)
@@ -1351,7 +1352,7 @@ class Repository:
     def stored(self, table: str, record_id: int) -> dict[str, Any] | None:
         """One stored dict by id, read from its part if need be (no copy)."""
         self._load_holding(table, record_id)
-        return self._tables_for(table).get(table, {}).get(str(record_id))
+        return self._own(table).get(str(record_id))
 
     def table(self, name: str) -> dict[str, dict[str, Any]]:
         """Every stored dict of one table, read from its parts if need be (no copy)."""
@@ -1359,7 +1360,7 @@ class Repository:
             for key in sorted(map(int, self._index(name))):
                 self._load_part(name, key)
             self._whole.add(name)
-        return self._tables_for(name).setdefault(name, {})
+        return self._own(name)
 
     def whole(self) -> Data:
         """The whole contents, parts included (for checks and full copies)."""
@@ -1381,7 +1382,7 @@ class Repository:
         the timeline and search trust these to skip parts, count items and find text.
         What an older version's list left out is not asked of it.
         """
-        own = self._tables_for(table).get(table, {})
+        own = self._own(table)
         yield from own.items()
         if table not in PARTITIONS:
             return
@@ -1509,7 +1510,7 @@ class Repository:
             return self._build_as(cls, build_all, [r.to_record() for r in models])
         try:
             if hot:
-                table = self._tables_for(cls.TABLE).get(cls.TABLE, {})
+                table = self._own(cls.TABLE)
                 chosen = [raw for raw in table.values() if where(raw)]
             elif cls.TABLE in self._whole or cls.TABLE not in PARTITIONS:
                 chosen = [raw for raw in self.table(cls.TABLE).values() if where(raw)]
@@ -1610,13 +1611,13 @@ class Repository:
                 records = read_part(folder, entry["file"], table_name, self.path)
                 # A record the data file holds too is the data file's, and one in two parts
                 # (a hand edit) the first part's, as _load_part has them.
-                kept = self._tables_for(table_name).get(table_name, {})
+                kept = self._own(table_name)
                 chosen = [
                     r for i, r in records.items() if i not in kept and i not in seen and where(r)
                 ]
                 seen.update(records)
                 streamed += self._with_ids(cls, build_all, chosen)
-        table = self._tables_for(table_name).get(table_name, {})  # with the parts just loaded
+        table = self._own(table_name)  # with the parts just loaded
         chosen = [raw for raw in table.values() if where(raw)]
         return self._with_ids(cls, build_all, chosen) + streamed
 
@@ -1665,9 +1666,7 @@ class Repository:
                 return passing([r.to_record() for r in self.all(cls)])
             if self.writable or table not in PARTITIONS or table in self._whole:
                 return sorted(passing(self.table(table).values()), key=itemgetter(0))
-            found = passing(
-                self._tables_for(table).get(table, {}).values()
-            )  # first, as select lists
+            found = passing(self._own(table).values())  # first, as select lists
             folder = parts_dir(resolve_target(self.path), self.meta)
             loaded = self._parts.get(table, {})
             index = self._index(table)
@@ -1696,11 +1695,7 @@ class Repository:
         if cls.TABLE in self._cache:  # built, perhaps with records hidden (--max-level)
             return Counter(map(attrgetter("meeting_id"), self._records(cls).values()))
         counted = [_said_counts(entry) for entry in self._index(cls.TABLE).values()]
-        if (
-            not self._tables_for(cls.TABLE).get(cls.TABLE)
-            and not self._parts.get(cls.TABLE)
-            and None not in counted
-        ):
+        if not self._own(cls.TABLE) and not self._parts.get(cls.TABLE) and None not in counted:
             total: Counter[Any] = Counter()
             for counts in counted:
                 total.update(counts)
@@ -1723,7 +1718,7 @@ class Repository:
             yield self.all(cls)  # (a writable copy's records may be changed in memory)
             return
         # (what memory holds now: a part read while this runs, by a look-up, is read again)
-        own = dict(self._tables_for(table).get(table, {}))
+        own = dict(self._own(table))
         seen = set(own)  # a record in two parts (a hand edit): the first, as ``table``
         hot = sorted((int(key), record) for key, record in own.items())
         index = self._index(table)
@@ -1783,7 +1778,7 @@ class Repository:
         """``found_as`` for a read-only copy: each part that holds a wanted record is read
         once, its views built and the part let go, as ``_stream`` does (an export of
         20,000 actions reads 15 parts for their titles and topics, and then held them)."""
-        table, name = self._tables_for(cls.TABLE).get(cls.TABLE, {}), cls.TABLE
+        table, name = self._own(cls.TABLE), cls.TABLE
         loaded = self._parts.get(name, {})
         index = self._index(name)
         keys = sorted(map(int, index))

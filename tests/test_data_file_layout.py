@@ -53,13 +53,31 @@ def laid_out(db: Path) -> tuple[dict[str, Any], list[Any], dict[str, Any]]:
     """The data file's three lines, parsed: the tables before, the lines, the actions."""
     raw = db.read_bytes()
     head, lines, actions = raw.split(b"\n")
-    assert lines.startswith(b'"_lines_of":{"1":') and lines.endswith(b"},")
+    assert lines.startswith(LINES_OPEN) and lines.endswith(b"},")
     assert actions.startswith(b'"actions":') and actions.endswith(b"}")
     return (
         orjson.loads(head[:-1] + b"}"),
-        orjson.loads(lines[len(b'"_lines_of":{"1":') : -2]),
+        orjson.loads(lines[len(LINES_OPEN) : -2]),
         orjson.loads(actions[len(b'"actions":') : -1]),
     )
+
+
+LINES_OPEN = b'"_lines_of":{"1":'
+
+
+def craft_lines(db: Path, change: Callable[[bytes], bytes]) -> None:
+    """Change the JSON of the data file's lines by hand and make their length and checksum
+    again, as only a crafted file would."""
+    head, lines, actions = db.read_bytes().split(b"\n")
+    given = lines[len(LINES_OPEN) : -2]
+    crafted = change(given)
+    said = orjson.loads(head[:-1] + b"}")["_lines"]["1"]
+    for key, old, new in [
+        ("lines_crc32", said["lines_crc32"], zlib.crc32(crafted)),
+        ("lines_bytes", said["lines_bytes"], len(crafted)),
+    ]:
+        head = head.replace(f'"{key}":{old}'.encode(), f'"{key}":{new}'.encode())
+    db.write_bytes(b"\n".join([head, LINES_OPEN + crafted + b"},", actions]))
 
 
 def plain_copy(db: Path, to: Path) -> Path:
@@ -88,9 +106,7 @@ def test_a_write_puts_the_unfinished_actions_last_after_their_lines_in_one_json_
     assert set(parse_file(raw, db)) == set(head) - {"_lines"} | {"actions"}
 
 
-def test_lists_made_from_the_lines_are_those_made_from_the_actions(
-    tracked: Run, db: Path, tmp_path: Path
-) -> None:
+def test_lists_made_from_the_lines_are_those_made_from_the_actions(tracked: Run, db: Path) -> None:
     plain = plain_copy(db, db.with_name("plain.json"))
     for args in [
         ("action", "list"),
@@ -116,7 +132,7 @@ def test_lists_made_from_the_lines_are_those_made_from_the_actions(
     assert "Capacitación [b]x[/b]" in tracked("action", "list").stdout  # inert, as ever
     blocked = tracked("action", "list", "--status", "blocked", "--json").json()
     assert [a["id"] for a in blocked] == [5]
-    listed = tracked("action", "list", "--status", "in-progress", **{"COLUMNS": "200"})
+    listed = tracked("action", "list", "--status", "in-progress", COLUMNS="200")
     assert "Capacitación" in listed.stdout and "Bloqueada" not in listed.stdout
     assert "Guía" not in listed.stdout
 
@@ -183,7 +199,7 @@ def test_stale_lines_an_earlier_version_wrote_back_are_ignored(
     whole = json.loads(db.read_text(encoding="utf-8"))
     whole["actions"]["2"]["title"] = "Cambiada por una versión anterior"
     db.write_bytes(orjson.dumps(whole))  # kept "_lines" and "_lines_of", on one line
-    listed = tracked("action", "list", **{"COLUMNS": "200"}).stdout
+    listed = tracked("action", "list", COLUMNS="200").stdout
     assert "Cambiada por una versión anterior" in listed and "Estadísticas" not in listed
     copy = tmp_path / "copy.json"
     assert tracked("backup", "-o", str(copy)).code == 0
@@ -204,15 +220,7 @@ def test_actions_lacking_a_field_of_their_lines_are_written_plainly() -> None:
 
 
 def test_check_names_lines_crafted_to_differ_from_their_actions(tracked: Run, db: Path) -> None:
-    head, lines, actions = db.read_bytes().split(b"\n")
-    lines = lines.replace("Estadísticas H-2".encode(), "Estadísticas H-3".encode())
-    given = lines[len(b'"_lines_of":{"1":') : -2]
-    said = orjson.loads(head[:-1] + b"}")["_lines"]["1"]
-    head = head.replace(
-        f'"lines_crc32":{said["lines_crc32"]}'.encode(),
-        f'"lines_crc32":{zlib.crc32(given)}'.encode(),
-    )
-    db.write_bytes(b"\n".join([head, lines, actions]))
+    craft_lines(db, lambda given: given.replace(b"H-2", b"H-3"))
     assert "Estadísticas H-3" in tracked("action", "list").stdout  # trusted by a list
     checked = tracked("check")
     assert checked.code == 1
@@ -236,17 +244,8 @@ def test_a_laid_out_file_with_a_schema_it_must_not_take_is_read_whole(
 
 
 def test_crafted_lines_that_are_not_lines_are_not_used(tracked: Run, db: Path) -> None:
-    head, lines, actions = db.read_bytes().split(b"\n")
-    given = lines[len(b'"_lines_of":{"1":') : -2]
-    crafted = given[:-1] + b',"x"]'
-    said = orjson.loads(head[:-1] + b"}")["_lines"]["1"]
-    for key, old, new in [
-        ("lines_crc32", said["lines_crc32"], zlib.crc32(crafted)),
-        ("lines_bytes", said["lines_bytes"], len(crafted)),
-    ]:
-        head = head.replace(f'"{key}":{old}'.encode(), f'"{key}":{new}'.encode())
-    db.write_bytes(b"\n".join([head, lines.replace(given, crafted), actions]))
-    listed = tracked("action", "list", **{"COLUMNS": "200"})
+    craft_lines(db, lambda given: given[:-1] + b',"x"]')
+    listed = tracked("action", "list", COLUMNS="200")
     assert listed.code == 0 and "Estadísticas H-2" in listed.stdout  # from the actions
     checked = tracked("check")
     assert checked.code == 1 and "Traceback" not in checked.stderr
