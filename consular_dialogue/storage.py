@@ -2392,64 +2392,453 @@ def copy_consistent(path: Path, destination: Path, *, lock_timeout: float) -> in
         return destination.stat().st_size
 
 
-def _inside(records: dict[str, Any]) -> memoryview:
-    """The JSON of ``records`` without its braces (not copied: 110 MB at L)."""
-    return memoryview(orjson.dumps(records))[1:-1]
+# ---- whole backups ---------------------------------------------------------
+#
+# ``cdt backup`` writes the data file and its parts as one JSON object with a record
+# on each line, so that ``restore`` can read it a record at a time (L's 110 MB took
+# 730 MB parsed whole, with orjson's working copy):
+#
+#   {"dialogues":{
+#   "1":{"id":1,...},
+#   "2":{"id":2,...}
+#   },"topics":{
+#   ...
+#   }}
+#
+# A line break between values is JSON's white space, and compact JSON holds none
+# (not even in a string), so this is still one JSON object, read whole by an earlier
+# version and by any JSON tool. A backup laid out otherwise (an earlier version's,
+# one edited by hand, a rotating backup), or one with a problem at the level of the
+# file (not JSON, not shaped like a data file, an older schema), is read whole, which
+# names the problem as it always has.
+
+# The tables whose records a laid-out backup leaves in the file until they are
+# checked, and again until they are written; the others are parsed as it is read.
+_LINED = frozenset({Meeting.TABLE, AgendaItem.TABLE, Action.TABLE, HISTORY_TABLE})
+_PART_BATCH_BYTES = 8 << 20  # parts written together after one pending list
+_RUN_LINES = 1000  # consecutive record lines read again and parsed at once, at most
+_RUN_BYTES = 4 << 20
 
 
-def _whole_file(data: Data, path: Path) -> Iterator[bytes | memoryview]:
-    """``orjson.dumps(load_parts(data, path))``, the same bytes, made a part at a time:
-    the whole of L held at once took 556 MB."""
+def _record_lines(records: dict[str, Any], first: bool) -> bytes:
+    """``records`` as the lines of a laid-out backup, each after a line break; with a
+    comma first unless they are the ``first`` of their table."""
+    dumps = orjson.dumps
+    text = b",\n".join(dumps(key) + b":" + dumps(record) for key, record in records.items())
+    return (b"\n" if first else b",\n") + text
+
+
+def _whole_file(data: Data, path: Path) -> Iterator[bytes]:
+    """``load_parts(data, path)`` laid out a record to a line (above), made a part at a
+    time: the whole of L held at once took 556 MB."""
     meta = data.get(META_TABLE, {}).get("1", {})
     folder = parts_dir(resolve_target(path), meta)
     parts = meta.get("parts", {})
     for name in ("parts", "retired", "parts_dir"):
         meta.pop(name, None)
-    yield b"{"
-    for number, table in enumerate([*data, *(t for t in parts if t not in data)]):
-        yield (b"," if number else b"") + orjson.dumps(table) + b":"
+    tables = [*data, *(t for t in parts if t not in data)]
+    if not tables:
+        yield b"{}"
+        return
+    for number, table in enumerate(tables):
+        yield (b"\n}," if number else b"{") + orjson.dumps(table) + b":{"
         own = data.get(table, {})
-        if table not in parts:
-            yield orjson.dumps(own)
-            continue
-        yield b"{"
         seen = set(own)
         if own:
-            yield _inside(own)
-        for entry in parts[table].values():
+            yield _record_lines(own, True)
+        for entry in parts.get(table, {}).values():
             records = read_part(folder, entry["file"], table, path)
             new = records  # (a key twice: only in a damaged file, where the first is kept)
             if not seen.isdisjoint(records):
                 new = {key: record for key, record in records.items() if key not in seen}
             if new:
-                if seen:
-                    yield b","
-                yield _inside(new)
+                yield _record_lines(new, not seen)
                 seen.update(new)
-        yield b"}"
-    yield b"}"
+    yield b"\n}}"
 
 
-def restore_whole(target: Path, data: Data, *, lock_timeout: float) -> Path | None:
-    """Make ``data`` (a whole, checked file) the data file; returns where the old one went.
+class _NotLaidOut(Exception):
+    """Not a laid-out backup, or not one that reads as it should: read it whole."""
+
+
+@dataclass
+class _Lines:
+    """Where the records of one table lie in a laid-out backup: each line's offset
+    (and the end of the last), its record's id and the CRC-32 of its bytes."""
+
+    starts: Any  # array('q')
+    ids: Any  # array('q')
+    crcs: Any  # array('L')
+
+
+@dataclass
+class Backup:
+    """A backup to restore: its tables in its order, and those parsed. Of the others,
+    a laid-out backup knows where their records lie in the file it keeps open (read
+    again, their bytes checked, when asked for); a rotating backup, or any data file
+    that stands on parts, the parts its tables hold beyond the records it holds itself
+    (read one at a time, their bytes checked too)."""
+
+    path: Path
+    order: list[str]
+    parsed: Data
+    lines: dict[str, _Lines] = field(default_factory=dict)
+    handle: Any = None  # BinaryIO
+    parts: dict[str, list[str]] = field(default_factory=dict)  # table -> its part files
+    folder: Path = Path()
+    _digests: dict[str, bytes] = field(default_factory=dict)
+    # table -> each record's id, the part it comes from (-1: the file itself) and key
+    _located: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
+
+    def __enter__(self) -> Backup:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+    def records_of(self, table: str) -> Iterator[tuple[str, Any]]:
+        """The stored records of ``table``, by key, in the backup's order (for a backup
+        on parts: its own, then those of each part that are not among them, as
+        ``load_parts`` merges them)."""
+        lines = self.lines.get(table)
+        if lines is not None:
+            for number, record in self._read(table, lines, range(len(lines.ids))):
+                yield str(lines.ids[number]), record
+            return
+        own = self.parsed.get(table, {})
+        located = [(int(key), -1, key) for key in own]
+        yield from own.items()
+        seen = set(own)
+        for number in range(len(self.parts.get(table, []))):
+            for key, record in self._part(table, number).items():
+                if key not in seen:
+                    seen.add(key)
+                    located.append((int(key), number, key))
+                    yield key, record
+        self._located[table] = located
+
+    def by_id(self, table: str) -> Iterator[tuple[int, str, Any]]:
+        """Each record of ``table`` with its place in the backup and its key, in the
+        order of their ids."""
+        lines = self.lines.get(table)
+        if lines is None:
+            yield from self._by_id_in_parts(table)
+            return
+        numbers = sorted(range(len(lines.ids)), key=lines.ids.__getitem__)
+        for start in range(0, len(numbers), _RUN_LINES):
+            # Read in the file's order (the unfinished actions come first in their table)
+            batch = numbers[start : start + _RUN_LINES]
+            read = dict(self._read(table, lines, sorted(batch)))
+            for number in batch:
+                yield number, str(lines.ids[number]), read[number]
+
+    def _by_id_in_parts(self, table: str) -> Iterator[tuple[int, str, Any]]:
+        if table not in self._located:
+            for _ in self.records_of(table):  # (where each record is)
+                pass
+        located = self._located[table]
+        own = self.parsed.get(table, {})
+        held: dict[int, dict[str, Any]] = {}  # the parts read last
+        for number in sorted(range(len(located)), key=lambda n: located[n][0]):
+            _, part, key = located[number]
+            if part < 0:
+                yield number, key, own[key]
+                continue
+            if part not in held:
+                if len(held) == 2:
+                    del held[next(iter(held))]
+                held[part] = self._part(table, part)
+            yield number, key, held[part][key]
+
+    def _part(self, table: str, number: int) -> dict[str, Any]:
+        """A part's records, once its bytes are those first read."""
+        name = self.parts[table][number]
+        records, raw = _read_part(self.folder, name, table, self.path)
+        if self._digests.setdefault(name, _digest(raw)) != _digest(raw):
+            raise InputError(f"{self.path} changed while it was read; nothing was restored.")
+        return records
+
+    def _read(self, table: str, lines: _Lines, numbers: Iterable[int]) -> Iterator[tuple[int, Any]]:
+        """The records on the lines ``numbers``, read again: each run of lines that
+        follow each other in the file is read and parsed at once."""
+        run: list[int] = []
+        for number in numbers:
+            if run and (
+                number != run[-1] + 1
+                or len(run) == _RUN_LINES
+                or lines.starts[number] - lines.starts[run[0]] > _RUN_BYTES
+            ):
+                yield from self._run(table, lines, run)
+                run = []
+            run.append(number)
+        if run:
+            yield from self._run(table, lines, run)
+
+    def _run(self, table: str, lines: _Lines, run: list[int]) -> Iterator[tuple[int, Any]]:
+        """The records of consecutive lines, once their bytes are those first read; a
+        record that is not one as ``_shape_problem`` has it makes the backup read whole."""
+        start, starts, crcs = lines.starts[run[0]], lines.starts, lines.crcs
+        self.handle.seek(start)
+        text = memoryview(self.handle.read(starts[run[-1] + 1] - start))
+        for number in run:
+            if (
+                zlib.crc32(text[starts[number] - start : starts[number + 1] - start])
+                != crcs[number]
+            ):
+                raise InputError(f"{self.path} changed while it was read; nothing was restored.")
+        end = len(text) - (2 if text[-2:].tobytes() == b",\n" else 1)
+        try:  # (in a list: as deep as the records lie in the whole file, orjson's limit)
+            records = orjson.loads(b"".join((b"[{", text[:end], b"}]")))[0]
+        except orjson.JSONDecodeError:
+            raise _NotLaidOut from None
+        if len(records) != len(run):
+            raise _NotLaidOut  # (more than a record on a line)
+        for number, (key, record) in zip(run, records.items(), strict=True):
+            record_id = lines.ids[number]
+            if type(record) is not dict or key != str(record_id):
+                raise _NotLaidOut
+            if table != HISTORY_TABLE and not (
+                type(record.get("uuid")) is str
+                and record.get("id") == record_id
+                and type(record.get("id")) is int
+            ):
+                raise _NotLaidOut
+            yield number, record
+
+
+def _laid_out(path: Path, handle: Any) -> Backup:
+    """A backup laid out a record to a line, its small tables parsed and checked as
+    ``parse_file`` checks them; raises ``_NotLaidOut`` for any other."""
+    import re
+    from array import array
+
+    head = re.compile(rb'(\{|\},)("[a-z_]{1,40}"):\{\n')
+    key = re.compile(rb'"(0|[1-9][0-9]{0,17})":\{')
+    first = handle.readline(64)
+    if not head.fullmatch(first) or first[0:1] != b"{":
+        raise _NotLaidOut
+    order: list[str] = []
+    parsed: Data = {}
+    lines: dict[str, _Lines] = {}
+    line, offset = first, 0
+    comma = False  # whether the last record line ended with one
+    while True:
+        found = head.fullmatch(line)
+        if found is None or comma or (order and found[1] != b"},"):
+            break
+        table = found[2][1:-1].decode("ascii")
+        if table in order:
+            raise _NotLaidOut
+        order.append(table)
+        records: dict[str, Any] = parsed.setdefault(table, {})
+        lined = _Lines(array("q"), array("q"), array("L")) if table in _LINED else None
+        ids: set[int] = set()
+        offset += len(line)
+        for line in handle:
+            found = key.match(line)
+            if found is None:
+                break
+            if ids and not comma:  # (a comma between two records)
+                raise _NotLaidOut
+            comma = line.endswith(b"},\n")
+            if not (comma or line.endswith(b"}\n")):
+                raise _NotLaidOut
+            record_id = int(found[1])
+            if record_id in ids:
+                raise _NotLaidOut
+            ids.add(record_id)
+            if lined is None:
+                try:
+                    records[found[1].decode()] = orjson.loads(
+                        b"[[" + line[found.end() - 1 : len(line) - 1 - comma] + b"]]"
+                    )[0][0]
+                except orjson.JSONDecodeError:
+                    raise _NotLaidOut from None
+            else:
+                lined.starts.append(offset)
+                lined.ids.append(record_id)
+                lined.crcs.append(zlib.crc32(line))
+            offset += len(line)
+        else:
+            line = b""
+        if lined is not None:
+            lined.starts.append(offset)
+            lines[table] = lined
+            del parsed[table]
+    if line not in (b"}}", b"}}\n") or comma or handle.read(1):
+        raise _NotLaidOut
+    parsed.pop(LINES_TABLE, None)
+    parsed.pop(_LINES_OF, None)
+    try:
+        version = _checked_version(parsed, path, False)
+    except ConsularDialogueError:
+        raise _NotLaidOut from None
+    meta = parsed[META_TABLE]["1"] if version else {}
+    if version != SCHEMA_VERSION or any(name in meta for name in ("parts", "retired", "parts_dir")):
+        raise _NotLaidOut  # (migrated, or its parts read, by a whole read)
+    return Backup(
+        path, [t for t in order if t not in (LINES_TABLE, _LINES_OF)], parsed, lines, handle
+    )
+
+
+def _checked_laid_out(
+    path: Path,
+    handle: Any,
+    check: Callable[[Callable[[str], Iterable[tuple[str, Any]]]], list[str]],
+) -> tuple[Backup, list[str]]:
+    backup = _laid_out(path, handle)
+    return backup, check(backup.records_of)
+
+
+def read_backup(
+    path: Path, check: Callable[[Callable[[str], Iterable[tuple[str, Any]]]], list[str]]
+) -> tuple[Backup, list[str]]:
+    """The backup at ``path``, and the problems ``check`` finds in its records.
+
+    One laid out as ``cdt backup`` writes it is read a record at a time, and again as
+    it is restored (its records are never all in memory); one that stands on parts (a
+    rotating backup), a part at a time. Any other is read whole, as is one whose
+    records are not what its layout says. A file that is not a data file raises
+    ``DataFileError``; one that cannot be read, ``OSError``.
+    """
+    handle = path.open("rb")
+    try:
+        if handle.seekable():  # (a pipe is read once, whole)
+            return _checked_laid_out(path, handle, check)
+    except _NotLaidOut:
+        pass
+    except BaseException:
+        handle.close()
+        raise
+    # (out of the except clause, so that what the attempt held is let go first)
+    with handle:
+        if handle.seekable():
+            handle.seek(0)
+        raw = handle.read()
+    data = parse_file(raw, path, advice=False)
+    del raw
+    meta = data.get(META_TABLE, {}).get("1", {})
+    folder = parts_dir(resolve_target(path), meta)
+    parts = {t: [e["file"] for e in index.values()] for t, index in meta.get("parts", {}).items()}
+    for name in ("parts", "retired", "parts_dir"):
+        meta.pop(name, None)
+    order = [*data, *(t for t in parts if t not in data)]
+    backup = Backup(path, order, data, parts=parts, folder=folder)
+    return backup, check(backup.records_of)
+
+
+class _PartWriter:
+    """Writes the parts of a restored file as they are filled, a batch at a time, each
+    batch after a pending list that names it (as ``spill`` does), so that a restore
+    stopped half-way leaves nothing the next writer does not delete."""
+
+    def __init__(self, repo: Repository, folder: Path, like: os.stat_result | None, gen: int):
+        self.repo, self.folder, self.like, self.gen = repo, folder, like, gen
+        self.made_folder = not folder.is_dir()
+        self.writes: list[tuple[str, bytes, bytes | None]] = []
+        self.batch = 0
+        self.written: list[str] = []
+        self.pending: list[Path] = []
+
+    def table(
+        self, partition: Partition, records: Iterator[tuple[int, str, Any]], index: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Write the parts of ``records`` (in the order of their ids) into ``index``, as
+        ``split_into_parts`` lays out records that have no part; returns the hot ones,
+        in their order in the backup."""
+        hot: list[tuple[int, str, Any]] = []
+        sizes: dict[int, int] = {}
+        key = 0
+        cold: dict[str, Any] = {}
+        for number, record_id, record in records:
+            if _stays(partition, record):
+                hot.append((number, record_id, record))
+                continue
+            part = partition.key_for(int(record_id), sizes)
+            if partition.bytes_per_part:
+                sizes[part] = sizes.get(part, 0) + len(orjson.dumps(record))
+            if part != key and cold:
+                self._add(partition, key, cold, index)
+                cold = {}
+            key = part
+            cold[record_id] = record
+        if cold:
+            self._add(partition, key, cold, index)
+        hot.sort(key=_FIRST)
+        return {record_id: record for _, record_id, record in hot}
+
+    def _add(
+        self, partition: Partition, key: int, cold: dict[str, Any], index: dict[str, Any]
+    ) -> None:
+        payload = orjson.dumps(cold)
+        # Each record read (its search index need not build it again to see that).
+        self.repo._built[partition.table] = set(cold)
+        self.writes.append(self.repo._new_part(partition, key, cold, payload, index))
+        self.batch += len(payload)
+        if self.batch >= _PART_BATCH_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.writes:
+            return
+        self.pending.append(_pending_name(self.folder, self.gen))
+        self.written += [name for name, _, _ in self.writes]
+        _write_parts(self.pending[-1], self.like, self.writes, [])
+        self.writes, self.batch = [], 0
+
+    def abandon(self) -> None:
+        """Delete what was written, when the restore fails before the file is replaced."""
+        _delete_parts(self.folder, self.written)
+        for listed in self.pending:
+            with contextlib.suppress(FileNotFoundError):
+                listed.unlink()
+        if self.made_folder:
+            with contextlib.suppress(OSError):
+                self.folder.rmdir()
+
+
+def restore_whole(target: Path, backup: Backup, *, lock_timeout: float) -> Path | None:
+    """Make ``backup`` (its records checked, ``check_records``) the data file; returns where the old one went.
 
     The old file is not read (it may be damaged): it is kept byte for byte as the
     newest backup, and no older backup is removed (the one being restored may be the
     oldest). Every part file there is retired, so the kept backups stay restorable
-    for as long as they are kept.
+    for as long as they are kept. The backup's records are written into parts as
+    ``split_into_parts`` would write them all at once, a part at a time.
     """
     with locked(target, lock_timeout):
         _remove_stale_temps(target)
         kept = keep_backup(target)
-        repo = Repository(path=target, loaded=data, writable=True)
         folder = own_parts_dir(target)
         present = [e.name for e in folder.iterdir()] if folder.is_dir() else []
         like = target.stat() if target.exists() else None
-        commit = repo.split_into_parts(
-            like, _backup_gens(target), retire=[n for n in present if _is_part_name(n)]
-        )
-        atomic_write(target, file_bytes(repo.data))
-        commit.finish()  # every part there was just retired: none is doomed yet
+        data: Data = {t: {} if t in PARTITIONS else backup.parsed[t] for t in backup.order}
+        for table in [*TABLES, HISTORY_TABLE]:
+            data.setdefault(table, {})
+        meta = data[META_TABLE]["1"]
+        meta["parts_dir"] = folder.name
+        gen = max([int(meta.get("gen", 0)), *_backup_gens(target)]) + 1
+        meta["gen"] = gen
+        parts = meta.setdefault("parts", {})
+        # (every part there retired now: none is doomed yet)
+        meta.setdefault("retired", {}).update(dict.fromkeys(filter(_is_part_name, present), gen))
+        writer = _PartWriter(Repository(path=target, loaded=data, writable=True), folder, like, gen)
+        try:
+            for table, partition in PARTITIONS.items():
+                index: dict[str, Any] = {}
+                data[table] = writer.table(partition, backup.by_id(table), index)
+                if index:
+                    parts[table] = index
+            writer.flush()
+            atomic_write(target, file_bytes(data))
+        except BaseException:
+            writer.abandon()
+            raise
+        Commit(folder, [], writer.pending).finish()
         if kept is not None:
             os.chmod(kept, 0o600)
     return kept

@@ -82,6 +82,22 @@ def write_whole(db: Path, data: dict[str, Any]) -> None:
     db.write_text(json.dumps(data), encoding="utf-8")
 
 
+def read_until(fd: int, marker: bytes, timeout: float = 60.0) -> bytes:
+    """What a command writes to ``fd`` until ``marker`` (a question it asks)."""
+    import select
+    import time
+
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker not in seen:
+        ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+        assert ready, f"no {marker!r} after {timeout}s; got {seen!r}"
+        chunk = os.read(fd, 4096)
+        assert chunk, f"the command ended before asking; got {seen!r}"
+        seen += chunk
+    return seen
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "tracker.json"

@@ -694,21 +694,6 @@ def test_known_party_and_topic_filters_still_match_in_any_case(
     assert [i["topic"] for i in items] == ["h2-visas", "h2-visas"]
 
 
-def _read_until(fd: int, marker: bytes, timeout: float = 60.0) -> bytes:
-    import select
-    import time
-
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while marker not in seen:
-        ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
-        assert ready, f"no {marker!r} after {timeout}s; got {seen!r}"
-        chunk = os.read(fd, 4096)
-        assert chunk, f"the command ended before asking; got {seen!r}"
-        seen += chunk
-    return seen
-
-
 @pytest.mark.parametrize(
     ("noun", "record_id"), [("action", "5"), ("agenda", "19"), ("meeting", "2")]
 )
@@ -717,7 +702,7 @@ def test_a_delete_keeps_the_file_locked_while_it_asks_for_confirmation(
 ) -> None:
     import subprocess
 
-    from conftest import base_env, cdt_executable
+    from conftest import base_env, cdt_executable, read_until
 
     main_fd, terminal = os.openpty()
     extra = ["--cascade"] if noun == "meeting" else []
@@ -731,7 +716,7 @@ def test_a_delete_keeps_the_file_locked_while_it_asks_for_confirmation(
     os.close(terminal)
     try:
         assert proc.stderr is not None
-        question = _read_until(proc.stderr.fileno(), b"[y/N]")
+        question = read_until(proc.stderr.fileno(), b"[y/N]")
         assert f"Delete {'agenda item' if noun == 'agenda' else noun} {record_id}".encode() in (
             question
         )

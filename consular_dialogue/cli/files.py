@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import InputError
 from .common import check_target, confirm, reading, say, state
+
+if TYPE_CHECKING:
+    from ..storage import Backup
 
 
 def backup_command(
@@ -54,39 +57,37 @@ def restore_command(
     target = resolve_target(settings.db_path)
     if resolve_target(path) == target:
         raise InputError(f"{path} is the data file itself; give a backup to restore.")
-    data = _checked_backup(path)
-    confirm(ctx, f"Replace {settings.db_path} with {path}?", yes)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    except OSError as exc:
-        raise InputError(f"Cannot create the folder {target.parent}: {exc.strerror}.") from None
-    kept = restore_whole(target, data, lock_timeout=settings.lock_timeout)
+    with _checked_backup(path) as backup:
+        confirm(ctx, f"Replace {settings.db_path} with {path}?", yes)
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise InputError(f"Cannot create the folder {target.parent}: {exc.strerror}.") from None
+        kept = restore_whole(target, backup, lock_timeout=settings.lock_timeout)
     say(ctx, f"Restored {path}" + (f"; the file it replaced is kept as {kept}" if kept else ""))
 
 
-def _checked_backup(path: Path) -> dict[str, Any]:
-    """The backup's whole contents, once they are known to be a sound data file.
+def _checked_backup(path: Path) -> Backup:
+    """The backup, once it is known to be a sound data file.
 
     A rotating backup stands on the part files beside it; a copy made by
     ``cdt backup`` is whole by itself.
     """
     from ..errors import DataFileError
-    from ..services.integrity import check_tables
-    from ..storage import load_parts, parse_file
+    from ..services.integrity import check_records
+    from ..storage import read_backup
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
     refused = f"{path} cannot be restored"
     try:
-        data = load_parts(parse_file(raw, path, advice=False), path)
+        backup, problems = read_backup(path, check_records)
+    except OSError as exc:
+        raise InputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
     except DataFileError as exc:
         raise InputError(f"{refused}: it {exc.reason}.") from None
-    problems = check_tables(data)
     if problems:
+        backup.close()
         raise InputError(f"{refused}: {problems[0]}")
-    return data
+    return backup
 
 
 def check_command(ctx: typer.Context) -> None:
