@@ -80,6 +80,7 @@ ITEMS_PER_PART = 2000
 HISTORY_PART_BYTES = 256 * 1024
 CHANGES_PER_CHUNK = 1000  # a larger history entry is compressed in chunks of this many
 MIN_GRACE = 2  # writes a retired part outlives, even with no backups (slow readers)
+_PART_BATCH_BYTES = 8 << 20  # parts written before the commit together, after one list
 PENDING_PREFIX = ".pending-"
 _BY_ID = itemgetter("id")
 _FIRST = itemgetter(0)
@@ -1299,6 +1300,10 @@ class Repository:
     _spilled: dict[str, int] = field(default_factory=dict, repr=False)
     _spilled_parts: list[str] = field(default_factory=list, repr=False)
     _spilled_lists: list[Path] = field(default_factory=list, repr=False)
+    # Parts the list named that this command's spills replaced: those the data file
+    # named (retired by the commit), and those a spill wrote (deleted by it).
+    _replaced: list[str] = field(default_factory=list, repr=False)
+    _rewritten: list[str] = field(default_factory=list, repr=False)
     _packed: list[str] = field(default_factory=list, repr=False)
     _made_folder: bool = field(default=False, repr=False)
     _keys: dict[str, list[int]] = field(default_factory=dict, repr=False)  # parts' keys
@@ -1966,11 +1971,29 @@ class Repository:
         meta["parts_dir"] = folder.name
         gen = max([int(meta.get("gen", 0)), *backup_gens]) + 1
         meta["gen"] = gen
-        all_parts = meta.setdefault("parts", {})
+        meta.setdefault("parts", {})
         retired: dict[str, int] = meta.setdefault("retired", {})
         retired.update(dict.fromkeys(retire, gen))
+        writes = self._changed_parts()
+        retired.update(dict.fromkeys(self._replaced, gen))
+        limit = min([gen - MIN_GRACE, *backup_gens])
+        doomed = [name for name, when in retired.items() if when <= limit]
+        for name in doomed:
+            del retired[name]
+        doomed += self._rewritten
+        pending = self._spilled_lists
+        if writes or doomed:
+            pending.append(_pending_name(folder, gen))
+            _write_parts(pending[-1], like, writes, doomed)
+        return Commit(folder, doomed, pending)
+
+    def _changed_parts(self) -> list[tuple[str, bytes, bytes | None]]:
+        """The parts this command changed, made anew (name, bytes, search index) and
+        entered in the list of parts, leaving only hot records in ``self.data``; the
+        parts they replace go to ``_replaced`` (retired by the commit), or, when this
+        command wrote them (``spill_changes``), to ``_rewritten`` (deleted by it)."""
+        all_parts = self.meta.setdefault("parts", {})
         writes: list[tuple[str, bytes, bytes | None]] = []
-        rewritten: list[str] = []  # parts this command spilled, then wrote again
         for table, partition in PARTITIONS.items():
             index = all_parts.setdefault(table, {})
             origin = self._origin.get(table, {})
@@ -2003,24 +2026,56 @@ class Repository:
                     continue
                 old = index.pop(str(key), None)
                 if old is not None and old["file"] in self._spilled_parts:
-                    rewritten.append(old["file"])  # no file or backup ever named it
+                    self._rewritten.append(old["file"])  # no file or backup ever named it
                 elif old is not None:
-                    retired[old["file"]] = gen
+                    self._replaced.append(old["file"])
                 if records:
                     writes.append(self._new_part(partition, key, records, payload, index))
+                    if sum(len(payload) for _, payload, _ in writes) >= _PART_BATCH_BYTES:
+                        self._write_early(writes)  # (not all held until the last is made)
+                        writes = []
             if not index:
                 del all_parts[table]
             self.data[table] = hot
-        limit = min([gen - MIN_GRACE, *backup_gens])
-        doomed = [name for name, when in retired.items() if when <= limit]
-        for name in doomed:
-            del retired[name]
-        doomed += rewritten
-        pending = self._spilled_lists
-        if writes or doomed:
-            pending.append(_pending_name(folder, gen))
-            _write_parts(pending[-1], like, writes, doomed)
-        return Commit(folder, doomed, pending)
+        return writes
+
+    def _write_early(self, writes: list[tuple[str, bytes, bytes | None]]) -> None:
+        """Write new parts before the commit, after a pending list of their own: known
+        before they are written, so that ``abandon`` (or the next writer's sweep) finds
+        a half-written set."""
+        folder = own_parts_dir(self.path)
+        like = None
+        with contextlib.suppress(FileNotFoundError):
+            like = self.path.stat()
+        if not self._spilled_lists and not folder.is_dir():
+            self._made_folder = True
+        self._spilled_lists.append(_pending_name(folder, int(self.meta.get("gen", 0)) + 1))
+        self._spilled_parts += [name for name, _, _ in writes]
+        _write_parts(self._spilled_lists[-1], like, writes, [])
+
+    def spill_changes(self) -> None:
+        """Write the parts this command has changed so far under new names, as the
+        commit would, and let go of their records and of the changes recorded so far.
+
+        An undo of the L import deletes 125,000 records, and its redo puts them back:
+        held until the commit, with the changes that keep them, they took 523 and 686
+        MB. The parts are listed in a pending file first, as ``spill`` lists the parts it
+        writes; the list of parts in memory names them from now on, so that a record
+        let go is read from there again if the command reaches it; the parts they
+        replace are retired by the commit (deleted, if a spill wrote them), and
+        nothing is named by the data file until it is replaced."""
+        if not self.spills or parts_dir(self.path, self.meta) != own_parts_dir(self.path):
+            return
+        self._pack_pending()
+        self._keys.clear()
+        writes = self._changed_parts()
+        for table in PARTITIONS:  # (their records are in the parts just written)
+            for held in (self._parts, self._origin, self._cache, self._single, self._built):
+                held.pop(table, None)
+            self._whole.discard(table)
+        self._digests.clear()
+        if writes:
+            self._write_early(writes)
 
     def _new_part(
         self,
@@ -2068,15 +2123,7 @@ class Repository:
             for partition, key, cold, index in self._filled()
         ]
         if writes:
-            like = None
-            with contextlib.suppress(FileNotFoundError):
-                like = self.path.stat()
-            if not self._spilled_lists and not folder.is_dir():
-                self._made_folder = True
-            # Known before they are written, so that ``abandon`` finds a half-written set.
-            self._spilled_lists.append(_pending_name(folder, int(self.meta.get("gen", 0)) + 1))
-            self._spilled_parts += [name for name, _, _ in writes]
-            _write_parts(self._spilled_lists[-1], like, writes, [])
+            self._write_early(writes)
 
     def _filled(
         self, *, added_only: bool = False
@@ -2415,7 +2462,6 @@ def copy_consistent(path: Path, destination: Path, *, lock_timeout: float) -> in
 # The tables whose records a laid-out backup leaves in the file until they are
 # checked, and again until they are written; the others are parsed as it is read.
 _LINED = frozenset({Meeting.TABLE, AgendaItem.TABLE, Action.TABLE, HISTORY_TABLE})
-_PART_BATCH_BYTES = 8 << 20  # parts written together after one pending list
 _RUN_LINES = 1000  # consecutive record lines read again and parsed at once, at most
 _RUN_BYTES = 4 << 20
 

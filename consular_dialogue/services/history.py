@@ -19,6 +19,9 @@ from ..storage import SYNC_TABLE, Repository, damaged_history
 from .exchange import sync_bases
 
 REVERSIBLE = {"undo", "redo"}
+# Changes an undo or redo reverts between writing the parts it changed so far
+# (``Repository.spill_changes``): 5,000 actions are five parts.
+SPILL_EVERY = 5_000
 HIDDEN_FIELDS = {"updated"}
 
 
@@ -171,7 +174,7 @@ def _revert(repo: Repository, entry: dict[str, Any]) -> None:
     they go back too, or importing the same dump again after an undo would keep
     this file's version as if it were newer.
     """
-    for change in reversed(entry["changes"]):
+    for number, change in enumerate(reversed(entry["changes"]), 1):
         # (the part that holds it, not the whole table: 100,000 actions at L)
         current = repo.stored(_table(change["kind"]), change["id"])
         if current != change["after"]:
@@ -180,6 +183,8 @@ def _revert(repo: Repository, entry: dict[str, Any]) -> None:
                 "changed since in a way history does not explain; run cdt check."
             )
         repo.put_raw(change["kind"], change["id"], change["before"])
+        if number % SPILL_EVERY == 0:
+            repo.spill_changes()  # (the parts changed so far, and the changes, let go)
     moved = entry.get("sync") or {}
     bases = sync_bases(repo) if moved else {}
     for uuid, (before, _after) in moved.items():
@@ -242,23 +247,38 @@ def undo(
     if dry_run:
         return targets
     bases_before = _bases_if_moved(repo, targets)
+    txn = _next_txn(repo)
+    _mark(repo, targets, "undone_by", txn)
     for entry in targets:
         _revert(repo, entry)
-    txn = repo.record_history(
+    recorded = repo.record_history(
         now=now,
         command=command,
         action="undo",
         undoes=[e["txn"] for e in targets],
         **_sync_extra(repo, bases_before),
     )
-    for entry in targets:
-        entry["undone_by"] = txn
-        repo.set_history_entry(entry["txn"], entry)
+    if recorded != txn:  # (nothing was changed: no entry)
+        _mark(repo, targets, "undone_by", recorded)
     return targets
 
 
+def _next_txn(repo: Repository) -> int:
+    return int(repo.meta.get("txn", 0)) + 1
+
+
+def _mark(repo: Repository, entries: list[dict[str, Any]], key: str, txn: int) -> None:
+    """Say in each entry which undo or redo took it back. Done before reverting them,
+    while the parts that hold them are read: a revert of 125,000 changes writes the
+    parts it has changed as it goes and lets go of them (``spill_changes``)."""
+    for entry in entries:
+        entry[key] = txn
+        repo.set_history_entry(entry["txn"], entry)
+
+
 def redo(repo: Repository, *, now: dt.datetime, command: str, dry_run: bool) -> dict[str, Any]:
-    """Revert the newest undo, if nothing but undos and redos came after it."""
+    """Revert the newest undo, if nothing but undos and redos came after it; returns
+    that undo's ``txn`` and ``command``."""
     for entry in newest_first(repo):
         if entry.get("action") == "undo" and not entry.get("redone_by"):
             break
@@ -267,21 +287,24 @@ def redo(repo: Repository, *, now: dt.datetime, command: str, dry_run: bool) -> 
     else:
         raise InputError("There is nothing to redo.")
     found: dict[str, Any] = entry
+    said = {"txn": found["txn"], "command": found["command"]}
     if dry_run:
-        return found
+        return said
+    txn = _next_txn(repo)
+    _mark(repo, [found], "redone_by", txn)
+    for original in found.get("undoes", []):
+        target = repo.history_entry(original)
+        target.pop("undone_by", None)
+        repo.set_history_entry(original, target)
     bases_before = _bases_if_moved(repo, [found])
     _revert(repo, found)
-    txn = repo.record_history(
+    recorded = repo.record_history(
         now=now,
         command=command,
         action="redo",
         redoes=found["txn"],
         **_sync_extra(repo, bases_before),
     )
-    found["redone_by"] = txn
-    repo.set_history_entry(found["txn"], found)
-    for original in found.get("undoes", []):
-        target = repo.history_entry(original)
-        target.pop("undone_by", None)
-        repo.set_history_entry(original, target)
-    return found
+    if recorded != txn:  # (nothing was changed: no entry)
+        _mark(repo, [found], "redone_by", recorded)
+    return said

@@ -1,0 +1,170 @@
+"""An undo or redo of more than ``SPILL_EVERY`` changes writes the parts it has changed
+as it goes and lets go of them (``Repository.spill_changes``), so that the undo of a
+bulk import never holds every record it deletes; what it leaves is what an undo that
+held them all leaves, and a kill half-way leaves the file as it was."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Result, base_env, cdt_executable, run_cdt
+
+from consular_dialogue.dates import PartialDate
+from consular_dialogue.models import MeetingKind
+from consular_dialogue.services.actions import add_action, complete_actions
+from consular_dialogue.services.dialogues import add_dialogue
+from consular_dialogue.services.history import SPILL_EVERY
+from consular_dialogue.services.meetings import MeetingFields, record_meeting
+from consular_dialogue.storage import open_for_writing, read_file
+
+MOMENT = dt.datetime(2023, 4, 24, 10, 0, tzinfo=dt.UTC)
+ACTIONS = 2 * SPILL_EVERY + 1_500  # (two spills, then the commit)
+
+
+def cdt_at(db: Path, *args: str) -> Result:
+    result = run_cdt(list(args), base_env(db))
+    assert result.code == 0, (args, result.stderr)
+    return result
+
+
+def exported(db: Path) -> dict[str, Any]:
+    dump: dict[str, Any] = cdt_at(db, "export", "all").json()
+    dump.pop("exported_at")
+    return dump
+
+
+@pytest.fixture(scope="module")
+def dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Another office's export of three meetings and their actions, most of them done."""
+    db = tmp_path_factory.mktemp("office") / "tracker.json"
+    with open_for_writing(db) as repo:
+        add_dialogue(repo, name="Diálogo Consular", key="consular", parties=["MX", "US"],
+                     established=None, notes=None, now=MOMENT)  # fmt: skip
+        for n in range(3):
+            fields = MeetingFields(
+                title=f"Reunión {n}", kind=MeetingKind.ANNUAL, date=PartialDate(2020 + n, 4)
+            )
+            record_meeting(repo, fields, dialogue_key=None, now=MOMENT)
+        for n in range(ACTIONS):
+            add_action(repo, title=f"Acción {n}", meeting_id=n % 3 + 1, item_id=None,
+                       party="MX", owner=None, due=None, priority=None, level=None,
+                       now=MOMENT)  # fmt: skip
+        complete_actions(repo, [n for n in range(1, ACTIONS + 1) if n % 5], now=MOMENT)
+    path = db.with_name("dump.json")
+    cdt_at(db, "export", "all", "-o", str(path))
+    return path
+
+
+def leftovers(db: Path) -> list[str]:
+    """Files in the parts folder that the data file neither names nor keeps retired
+    (a part's search index goes with its part)."""
+    data = read_file(db)
+    assert data is not None
+    meta = data["_meta"]["1"]
+    named = {e["file"] for index in meta["parts"].values() for e in index.values()}
+    named |= set(meta.get("retired", {}))
+    folder = db.with_name(db.name + ".parts")
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.name.replace(".search", ".json") not in named or p.name.startswith(".")
+    )
+
+
+def test_undoing_and_redoing_a_large_import_gives_back_each_state(
+    dump: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "tracker.json"
+    cdt_at(db, "dialogue", "add", "Otro", "--key", "otro", "--parties", "MX,GT")
+    before = exported(db)
+    cdt_at(db, "import", str(dump))
+    imported = exported(db)
+
+    undone = cdt_at(db, "undo")
+
+    assert f"({ACTIONS + 4} changes)" in undone.stderr  # a dialogue, 3 meetings, the actions
+    assert exported(db) == before
+    assert leftovers(db) == []
+    cdt_at(db, "check")
+
+    cdt_at(db, "redo")
+
+    assert exported(db) == imported
+    assert leftovers(db) == []
+    cdt_at(db, "check")
+    cdt_at(db, "undo")  # the import again: the redo said it is no longer undone
+    assert exported(db) == before
+
+
+def test_an_undo_killed_while_it_writes_parts_leaves_the_file_as_it_was(
+    dump: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "tracker.json"
+    cdt_at(db, "import", str(dump))
+    imported, raw = exported(db), db.read_bytes()
+    folder = db.with_name(db.name + ".parts")
+    proc = subprocess.Popen(
+        [cdt_executable(), "undo"],
+        env=base_env(db),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not any(p.name.startswith(".pending-") for p in folder.iterdir()):
+            assert proc.poll() is None, "the undo ended before it wrote any part"
+            assert time.monotonic() < deadline
+            time.sleep(0.002)
+        os.kill(proc.pid, signal.SIGSTOP)
+        assert db.read_bytes() == raw  # stopped after writing parts, before the data file
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=60)
+
+    assert exported(db) == imported
+    assert leftovers(db) != []  # what the killed undo wrote, until the next writer
+    cdt_at(db, "undo")
+    assert leftovers(db) == []
+    assert exported(db)["actions"] == []
+
+
+def test_spill_changes_writes_the_changed_parts_and_reads_them_again_when_reached(
+    dump: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "tracker.json"
+    cdt_at(db, "import", str(dump))
+    folder = db.with_name(db.name + ".parts")
+    first, raw = {p.name for p in folder.iterdir()}, db.read_bytes()
+    with open_for_writing(db) as repo:
+        six = repo.stored("actions", 6)  # (done: in the part of ids 0-999)
+        assert six is not None and six["status"] == "done"
+        repo.put_raw("action", 6, {**six, "title": "Primera"})
+        repo.put_raw("action", 1201, None)
+
+        repo.spill_changes()
+
+        assert "6" not in repo.data["actions"] and not repo._parts.get("actions")
+        written = {p.name for p in folder.iterdir()} - first
+        assert len([n for n in written if n.startswith("actions-")]) == 2 * 2  # and indexes
+        assert any(n.startswith(".pending-") for n in written)
+        assert db.read_bytes() == raw  # (the data file still names the parts it did)
+        again = repo.stored("actions", 6)  # read from the part just written
+        assert again is not None and again["title"] == "Primera"
+        repo.put_raw("action", 6, {**again, "title": "Segunda"})
+        repo.record_history(now=MOMENT, command="test", action="test")
+
+    titles = {a["id"]: a["title"] for a in exported(db)["actions"]}
+    assert titles[6] == "Segunda" and 1201 not in titles and len(titles) == ACTIONS - 1
+    assert leftovers(db) == []
+    written = {p.name for p in folder.iterdir()} - first
+    assert len([n for n in written if n.startswith("actions-0-")]) == 2  # the last, and its index
+    cdt_at(db, "check")
