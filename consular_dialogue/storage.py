@@ -2552,7 +2552,7 @@ class Backup:
         ``load_parts`` merges them)."""
         lines = self.lines.get(table)
         if lines is not None:
-            for number, record in self._read(table, lines, range(len(lines.ids))):
+            for number, record in self._read(table, lines, range(len(lines.ids)), each=True):
                 yield str(lines.ids[number]), record
             return
         own = self.parsed.get(table, {})
@@ -2578,7 +2578,7 @@ class Backup:
         for start in range(0, len(numbers), _RUN_LINES):
             # Read in the file's order (the unfinished actions come first in their table)
             batch = numbers[start : start + _RUN_LINES]
-            read = dict(self._read(table, lines, sorted(batch)))
+            read = dict(self._read(table, lines, sorted(batch), each=False))
             for number in batch:
                 yield number, str(lines.ids[number]), read[number]
 
@@ -2605,12 +2605,15 @@ class Backup:
         name = self.parts[table][number]
         records, raw = _read_part(self.folder, name, table, self.path)
         if self._digests.setdefault(name, _digest(raw)) != _digest(raw):
-            raise InputError(f"{self.path} changed while it was read; nothing was restored.")
+            raise self._changed()
         return records
 
-    def _read(self, table: str, lines: _Lines, numbers: Iterable[int]) -> Iterator[tuple[int, Any]]:
+    def _read(
+        self, table: str, lines: _Lines, numbers: Iterable[int], *, each: bool
+    ) -> Iterator[tuple[int, Any]]:
         """The records on the lines ``numbers``, read again: each run of lines that
-        follow each other in the file is read and parsed at once."""
+        follow each other in the file is read at once (and parsed at once, unless
+        ``each``)."""
         run: list[int] = []
         for number in numbers:
             if run and (
@@ -2618,31 +2621,38 @@ class Backup:
                 or len(run) == _RUN_LINES
                 or lines.starts[number] - lines.starts[run[0]] > _RUN_BYTES
             ):
-                yield from self._run(table, lines, run)
+                yield from self._run(table, lines, run, each)
                 run = []
             run.append(number)
         if run:
-            yield from self._run(table, lines, run)
+            yield from self._run(table, lines, run, each)
 
-    def _run(self, table: str, lines: _Lines, run: list[int]) -> Iterator[tuple[int, Any]]:
+    def _run(
+        self, table: str, lines: _Lines, run: list[int], each: bool
+    ) -> Iterator[tuple[int, Any]]:
         """The records of consecutive lines, once their bytes are those first read; a
-        record that is not one as ``_shape_problem`` has it makes the backup read whole."""
+        record that is not one as ``_shape_problem`` has it makes the backup read whole.
+
+        The check reads ``each`` line apart: one that holds more than a record (valid
+        JSON, as a hand edit may leave it) is read whole, however the lines are grouped
+        (a later read groups them by id). Its lines known to hold a record each, a run
+        of them is parsed at once."""
         start, starts, crcs = lines.starts[run[0]], lines.starts, lines.crcs
         self.handle.seek(start)
         text = memoryview(self.handle.read(starts[run[-1] + 1] - start))
-        for number in run:
-            if (
-                zlib.crc32(text[starts[number] - start : starts[number + 1] - start])
-                != crcs[number]
-            ):
-                raise InputError(f"{self.path} changed while it was read; nothing was restored.")
-        end = len(text) - (2 if text[-2:].tobytes() == b",\n" else 1)
-        try:  # (in a list: as deep as the records lie in the whole file, orjson's limit)
-            records = orjson.loads(b"".join((b"[{", text[:end], b"}]")))[0]
-        except orjson.JSONDecodeError:
-            raise _NotLaidOut from None
-        if len(records) != len(run):
-            raise _NotLaidOut  # (more than a record on a line)
+        pieces = [text[starts[n] - start : starts[n + 1] - start] for n in run]
+        if any(zlib.crc32(piece) != crcs[n] for n, piece in zip(run, pieces, strict=True)):
+            raise self._changed()
+        records: dict[str, Any] = {}
+        for piece in pieces if each else [text]:
+            end = len(piece) - (2 if piece[-2:].tobytes() == b",\n" else 1)
+            try:  # (in a list: as deep as the records lie in the whole file, orjson's limit)
+                parsed = orjson.loads(b"".join((b"[{", piece[:end], b"}]")))[0]
+            except orjson.JSONDecodeError:
+                raise _NotLaidOut from None
+            if len(parsed) != (1 if each else len(run)):
+                raise _NotLaidOut  # (more than a record on a line)
+            records.update(parsed)
         for number, (key, record) in zip(run, records.items(), strict=True):
             record_id = lines.ids[number]
             if type(record) is not dict or key != str(record_id):
@@ -2654,6 +2664,9 @@ class Backup:
             ):
                 raise _NotLaidOut
             yield number, record
+
+    def _changed(self) -> InputError:
+        return InputError(f"{self.path} changed while it was read; nothing was restored.")
 
 
 def _laid_out(path: Path, handle: Any) -> Backup:
@@ -2774,77 +2787,54 @@ def read_backup(
         meta.pop(name, None)
     order = [*data, *(t for t in parts if t not in data)]
     backup = Backup(path, order, data, parts=parts, folder=folder)
-    return backup, check(backup.records_of)
+    problems = check(backup.records_of)
+    for table in parts.keys() - backup._located.keys():  # (parts no check reads: sync)
+        for _ in backup.records_of(table):
+            pass
+    return backup, problems
 
 
-class _PartWriter:
-    """Writes the parts of a restored file as they are filled, a batch at a time, each
-    batch after a pending list that names it (as ``spill`` does), so that a restore
-    stopped half-way leaves nothing the next writer does not delete."""
+def _lay_out(
+    repo: Repository,
+    partition: Partition,
+    records: Iterator[tuple[int, str, Any]],
+    index: dict[str, Any],
+) -> dict[str, Any]:
+    """Write the parts of ``records`` (in the order of their ids) into ``index``, as
+    ``split_into_parts`` lays out records that have no part, a batch at a time
+    (``_write_early``); returns the hot ones, in their order in the backup."""
+    hot: list[tuple[int, str, Any]] = []
+    sizes: dict[int, int] = {}
+    writes: list[tuple[str, bytes, bytes | None]] = []
+    key = 0
+    cold: dict[str, Any] = {}
 
-    def __init__(self, repo: Repository, folder: Path, like: os.stat_result | None, gen: int):
-        self.repo, self.folder, self.like, self.gen = repo, folder, like, gen
-        self.made_folder = not folder.is_dir()
-        self.writes: list[tuple[str, bytes, bytes | None]] = []
-        self.batch = 0
-        self.written: list[str] = []
-        self.pending: list[Path] = []
-
-    def table(
-        self, partition: Partition, records: Iterator[tuple[int, str, Any]], index: dict[str, Any]
-    ) -> dict[str, Any]:
-        """Write the parts of ``records`` (in the order of their ids) into ``index``, as
-        ``split_into_parts`` lays out records that have no part; returns the hot ones,
-        in their order in the backup."""
-        hot: list[tuple[int, str, Any]] = []
-        sizes: dict[int, int] = {}
-        key = 0
-        cold: dict[str, Any] = {}
-        for number, record_id, record in records:
-            if _stays(partition, record):
-                hot.append((number, record_id, record))
-                continue
-            part = partition.key_for(int(record_id), sizes)
-            if partition.bytes_per_part:
-                sizes[part] = sizes.get(part, 0) + len(orjson.dumps(record))
-            if part != key and cold:
-                self._add(partition, key, cold, index)
-                cold = {}
-            key = part
-            cold[record_id] = record
-        if cold:
-            self._add(partition, key, cold, index)
-        hot.sort(key=_FIRST)
-        return {record_id: record for _, record_id, record in hot}
-
-    def _add(
-        self, partition: Partition, key: int, cold: dict[str, Any], index: dict[str, Any]
-    ) -> None:
+    def add() -> None:
         payload = orjson.dumps(cold)
-        # Each record read (its search index need not build it again to see that).
-        self.repo._built[partition.table] = set(cold)
-        self.writes.append(self.repo._new_part(partition, key, cold, payload, index))
-        self.batch += len(payload)
-        if self.batch >= _PART_BATCH_BYTES:
-            self.flush()
+        repo._built[partition.table] = set(cold)  # (checked: its index need not build them)
+        writes.append(repo._new_part(partition, key, cold, payload, index))
+        if sum(len(payload) for _, payload, _ in writes) >= _PART_BATCH_BYTES:
+            repo._write_early(writes)
+            writes.clear()
 
-    def flush(self) -> None:
-        if not self.writes:
-            return
-        self.pending.append(_pending_name(self.folder, self.gen))
-        self.written += [name for name, _, _ in self.writes]
-        _write_parts(self.pending[-1], self.like, self.writes, [])
-        self.writes, self.batch = [], 0
-
-    def abandon(self) -> None:
-        """Delete what was written, when the restore fails before the file is replaced."""
-        _delete_parts(self.folder, self.written)
-        for listed in self.pending:
-            with contextlib.suppress(FileNotFoundError):
-                listed.unlink()
-        if self.made_folder:
-            with contextlib.suppress(OSError):
-                self.folder.rmdir()
+    for number, record_id, record in records:
+        if _stays(partition, record):
+            hot.append((number, record_id, record))
+            continue
+        part = partition.key_for(int(record_id), sizes)
+        if partition.bytes_per_part:
+            sizes[part] = sizes.get(part, 0) + len(orjson.dumps(record))
+        if part != key and cold:
+            add()
+            cold = {}
+        key = part
+        cold[record_id] = record
+    if cold:
+        add()
+    if writes:
+        repo._write_early(writes)
+    hot.sort(key=_FIRST)
+    return {record_id: record for _, record_id, record in hot}
 
 
 def restore_whole(target: Path, backup: Backup, *, lock_timeout: float) -> Path | None:
@@ -2858,10 +2848,8 @@ def restore_whole(target: Path, backup: Backup, *, lock_timeout: float) -> Path 
     """
     with locked(target, lock_timeout):
         _remove_stale_temps(target)
-        kept = keep_backup(target)
         folder = own_parts_dir(target)
         present = [e.name for e in folder.iterdir()] if folder.is_dir() else []
-        like = target.stat() if target.exists() else None
         data: Data = {t: {} if t in PARTITIONS else backup.parsed[t] for t in backup.order}
         for table in [*TABLES, HISTORY_TABLE]:
             data.setdefault(table, {})
@@ -2870,21 +2858,21 @@ def restore_whole(target: Path, backup: Backup, *, lock_timeout: float) -> Path 
         gen = max([int(meta.get("gen", 0)), *_backup_gens(target)]) + 1
         meta["gen"] = gen
         parts = meta.setdefault("parts", {})
-        # (every part there retired now: none is doomed yet)
+        # (every part there retired now, and kept: none is doomed yet)
         meta.setdefault("retired", {}).update(dict.fromkeys(filter(_is_part_name, present), gen))
-        writer = _PartWriter(Repository(path=target, loaded=data, writable=True), folder, like, gen)
+        repo = Repository(path=target, loaded=data, writable=True)
         try:
             for table, partition in PARTITIONS.items():
                 index: dict[str, Any] = {}
-                data[table] = writer.table(partition, backup.by_id(table), index)
+                data[table] = _lay_out(repo, partition, backup.by_id(table), index)
                 if index:
                     parts[table] = index
-            writer.flush()
+            kept = keep_backup(target)  # (only now: a restore that fails keeps no copy)
             atomic_write(target, file_bytes(data))
         except BaseException:
-            writer.abandon()
+            repo.abandon()  # (the parts written so far, and their lists)
             raise
-        Commit(folder, [], writer.pending).finish()
+        Commit(folder, [], repo._spilled_lists).finish()
         if kept is not None:
             os.chmod(kept, 0o600)
     return kept

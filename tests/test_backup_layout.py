@@ -21,7 +21,15 @@ from consular_dialogue.models import MeetingKind
 from consular_dialogue.services.actions import add_action, complete_actions
 from consular_dialogue.services.dialogues import add_dialogue
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
-from consular_dialogue.storage import ACTIONS_PER_PART, open_for_writing
+from consular_dialogue.storage import (
+    ACTIONS_PER_PART,
+    Repository,
+    atomic_write,
+    file_bytes,
+    load_parts,
+    open_for_writing,
+    parse_file,
+)
 
 MOMENT = dt.datetime(2023, 4, 24, 10, 0, tzinfo=dt.UTC)
 WIDE = {"COLUMNS": "500"}
@@ -171,6 +179,15 @@ def _a_record_twice(raw: bytes) -> bytes:
     return _edit_line(raw, b"7", lambda line: [line, line.replace(b':"Acci', b':"Otra acci')])
 
 
+def _a_line_holding_the_next_record_too(raw: bytes) -> bytes:
+    # Action 1000's line gives 1001 as well, changed; 1001's own line, later, wins.
+    def edit(line: bytes) -> list[bytes]:
+        nxt = next(x for x in raw.split(b"\n") if x.startswith(b'"1001":'))
+        return [line[:-1] + b"," + nxt.replace(b':"Acci', b':"Otra acci')]
+
+    return _edit_line(raw, b"1000", edit)
+
+
 def _compact_first_line(raw: bytes) -> bytes:
     return raw.replace(b'{"dialogues":{\n', b'{"dialogues":{', 1)
 
@@ -181,6 +198,7 @@ def _compact_first_line(raw: bytes) -> bytes:
         _one_record_over_two_lines,
         _two_records_on_a_line,
         _a_record_twice,
+        _a_line_holding_the_next_record_too,
         _compact_first_line,
     ],
 )
@@ -291,7 +309,7 @@ def test_a_backup_changed_after_its_check_restores_nothing(backup: Path, tmp_pat
     # The records are read again as they are written: bytes other than those checked
     # stop the restore, before the data file is replaced, and its new parts go.
     target = restored(compact(backup), tmp_path / "target")
-    before = folder_state(target)
+    before, names = folder_state(target), sorted(p.name for p in target.parent.iterdir())
 
     code, err = restore_changing(backup, target, backup)
 
@@ -299,6 +317,7 @@ def test_a_backup_changed_after_its_check_restores_nothing(backup: Path, tmp_pat
     assert b"changed while it was read; nothing was restored" in err
     assert b"Traceback" not in err
     assert folder_state(target) == before
+    assert sorted(p.name for p in target.parent.iterdir()) == names  # (no copy kept either)
 
 
 def rotating(source: Path, folder: Path) -> tuple[Path, Path]:
@@ -346,3 +365,46 @@ def test_a_part_of_a_rotating_backup_changed_after_its_check_restores_nothing(
     assert b"changed while it was read; nothing was restored" in err
     assert folder_state(db)[0] == before[0]
     assert set(folder_state(db)[1]) - set(before[1]) == set()  # (the part changed in place)
+
+
+def test_a_rotating_backup_on_a_damaged_part_is_refused_before_any_question(
+    source: Path, tmp_path: Path
+) -> None:
+    # The check reads every part the backup stands on, the exchange bases' too.
+    db, kept = rotating(source, tmp_path / "rotating")
+    (sync,) = db.with_name("tracker.json.parts").glob("sync-*.json")
+    sync.write_bytes(sync.read_bytes()[:-10])
+    before = folder_state(db)
+
+    result = subprocess.run(  # (no terminal: a question would be refused, exit 2)
+        [cdt_executable(), "restore", str(kept)],
+        env=base_env(db, **WIDE),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(f"Error: {kept} cannot be restored: it stands on the part")
+    assert f"{sync.name}, which is damaged (not valid JSON" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert folder_state(db) == before
+
+
+def test_a_restore_lays_out_parts_as_a_write_of_the_whole_file_does(
+    backup: Path, tmp_path: Path
+) -> None:
+    # What ``restore`` writes a part at a time is what ``split_into_parts`` writes of
+    # the same records held at once (as the restore of earlier versions did).
+    db = restored(backup, tmp_path / "a")
+    whole = tmp_path / "b" / "tracker.json"
+    whole.parent.mkdir()
+    data = load_parts(parse_file(backup.read_bytes(), backup, advice=False), backup)
+    repo = Repository(path=whole, loaded=data, writable=True)
+    commit = repo.split_into_parts(None, [])
+    atomic_write(whole, file_bytes(repo.data))
+    commit.finish()
+
+    assert state(db) == state(whole)
+    assert orjson.dumps(state(db)) == orjson.dumps(state(whole))  # (the same order too)

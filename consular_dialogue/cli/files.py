@@ -50,6 +50,7 @@ def restore_command(
 
     Example: cdt restore ~/backups/tracker-2023-04-24.json --yes
     """
+    from ..errors import CorruptFileError
     from ..storage import resolve_target, restore_whole
 
     settings = state(ctx).settings
@@ -63,7 +64,12 @@ def restore_command(
             target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise InputError(f"Cannot create the folder {target.parent}: {exc.strerror}.") from None
-        kept = restore_whole(target, backup, lock_timeout=settings.lock_timeout)
+        try:
+            kept = restore_whole(target, backup, lock_timeout=settings.lock_timeout)
+        except CorruptFileError as exc:  # a part it stands on, gone or damaged since
+            if not exc.reason:
+                raise
+            raise InputError(f"{path} cannot be restored: it {exc.reason}.") from None
     say(ctx, f"Restored {path}" + (f"; the file it replaced is kept as {kept}" if kept else ""))
 
 
