@@ -2230,6 +2230,13 @@ class Repository:
         self.data.setdefault(HISTORY_TABLE, {})[str(txn)] = pack_entry(entry)
         self.dirty = True
 
+    def mark_history_entry(self, txn: int, key: str, value: int) -> None:
+        """Say ``key`` in an entry as it is stored, its changes left packed: for an
+        entry the command walks anyway (an undo's), which finds any damage in them."""
+        self._load_holding(HISTORY_TABLE, txn)
+        self.data[HISTORY_TABLE][str(txn)][key] = value
+        self.dirty = True
+
     def record_history(self, *, now: dt.datetime, command: str, action: str, **extra: Any) -> int:
         """Turn this command's pending changes into one history entry."""
         if not self.pending:

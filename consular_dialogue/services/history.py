@@ -20,8 +20,8 @@ from .exchange import sync_bases
 
 REVERSIBLE = {"undo", "redo"}
 # Changes an undo or redo reverts between writing the parts it changed so far
-# (``Repository.spill_changes``): 5,000 actions are five parts.
-SPILL_EVERY = 5_000
+# (``Repository.spill_changes``): 10,000 actions are ten parts.
+SPILL_EVERY = 10_000
 HIDDEN_FIELDS = {"updated"}
 
 
@@ -268,12 +268,14 @@ def _next_txn(repo: Repository) -> int:
 
 
 def _mark(repo: Repository, entries: list[dict[str, Any]], key: str, txn: int) -> None:
-    """Say in each entry which undo or redo took it back. Done before reverting them,
-    while the parts that hold them are read: a revert of 125,000 changes writes the
-    parts it has changed as it goes and lets go of them (``spill_changes``)."""
+    """Say in each entry which undo or redo takes it back. Done before reverting them,
+    while the parts that hold them are read (a revert of 125,000 changes writes the
+    parts it has changed as it goes and lets go of them, ``spill_changes``), and
+    without packing their changes again: the revert unpacks each chunk, and a damaged
+    one stops the command."""
     for entry in entries:
         entry[key] = txn
-        repo.set_history_entry(entry["txn"], entry)
+        repo.mark_history_entry(entry["txn"], key, txn)
 
 
 def redo(repo: Repository, *, now: dt.datetime, command: str, dry_run: bool) -> dict[str, Any]:
