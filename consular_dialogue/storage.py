@@ -2611,7 +2611,8 @@ class Backup:
         """A part's records, once its bytes are those first read."""
         name = self.parts[table][number]
         records, raw = _read_part(self.folder, name, table, self.path)
-        if self._digests.setdefault(name, _digest(raw)) != _digest(raw):
+        digest = _digest(raw)
+        if self._digests.setdefault(name, digest) != digest:
             raise self._changed()
         return records
 
