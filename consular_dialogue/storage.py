@@ -2234,15 +2234,21 @@ class Repository:
         """Say ``key`` in an entry as it is stored, its changes left packed: for an
         entry the command walks anyway (an undo's), which finds any damage in them."""
         self._load_holding(HISTORY_TABLE, txn)
-        self.data[HISTORY_TABLE][str(txn)][key] = value
+        stored = self.data[HISTORY_TABLE].get(str(txn))
+        if not isinstance(stored, dict):  # (an entry that says another txn than its key)
+            raise damaged_history(self.path, KeyError(f"no history entry {txn}"))
+        stored[key] = value
         self.dirty = True
+
+    def next_txn(self) -> int:
+        """The number the next history entry gets."""
+        return int(self.meta.get("txn", 0)) + 1
 
     def record_history(self, *, now: dt.datetime, command: str, action: str, **extra: Any) -> int:
         """Turn this command's pending changes into one history entry."""
         if not self.pending:
             return 0
-        txn = int(self.meta.get("txn", 0)) + 1
-        self.meta["txn"] = txn
+        txn = self.meta["txn"] = self.next_txn()
         entry: dict[str, Any] = {
             "txn": txn,
             "at": iso_time(now),

@@ -20,7 +20,7 @@ from consular_dialogue.dates import PartialDate
 from consular_dialogue.models import MeetingKind
 from consular_dialogue.services.actions import add_action, complete_actions
 from consular_dialogue.services.dialogues import add_dialogue
-from consular_dialogue.services.history import SPILL_EVERY
+from consular_dialogue.services.history import SPILL_EVERY, undo
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
 from consular_dialogue.storage import open_for_writing, read_file
 
@@ -60,6 +60,14 @@ def dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = db.with_name("dump.json")
     cdt_at(db, "export", "all", "-o", str(path))
     return path
+
+
+@pytest.fixture
+def imported(dump: Path, tmp_path: Path) -> Path:
+    """A new file into which the dump was imported: one entry of its changes."""
+    db = tmp_path / "tracker.json"
+    cdt_at(db, "import", str(dump))
+    return db
 
 
 def leftovers(db: Path) -> list[str]:
@@ -103,13 +111,11 @@ def test_undoing_and_redoing_a_large_import_gives_back_each_state(
     assert exported(db) == before
 
 
-def test_an_undo_killed_while_it_writes_parts_leaves_the_file_as_it_was(
-    dump: Path, tmp_path: Path
-) -> None:
-    db = tmp_path / "tracker.json"
-    cdt_at(db, "import", str(dump))
+def test_an_undo_killed_while_it_writes_parts_leaves_the_file_as_it_was(imported: Path) -> None:
+    db = imported
     imported, raw = exported(db), db.read_bytes()
     folder = db.with_name(db.name + ".parts")
+    first = {p.name for p in folder.iterdir()}
     proc = subprocess.Popen(
         [cdt_executable(), "undo"],
         env=base_env(db),
@@ -118,7 +124,7 @@ def test_an_undo_killed_while_it_writes_parts_leaves_the_file_as_it_was(
     )
     try:
         deadline = time.monotonic() + 120
-        while not any(p.name.startswith(".pending-") for p in folder.iterdir()):
+        while not any(p.suffix == ".json" and p.name not in first for p in folder.iterdir()):
             assert proc.poll() is None, "the undo ended before it wrote any part"
             assert time.monotonic() < deadline
             time.sleep(0.002)
@@ -131,17 +137,18 @@ def test_an_undo_killed_while_it_writes_parts_leaves_the_file_as_it_was(
         proc.wait(timeout=60)
 
     assert exported(db) == imported
-    assert leftovers(db) != []  # what the killed undo wrote, until the next writer
+    # What the killed undo wrote (a pending list, then parts), until the next writer:
+    assert any(not name.startswith(".") for name in leftovers(db))
+    assert any(name.startswith(".pending-") for name in leftovers(db))
     cdt_at(db, "undo")
     assert leftovers(db) == []
     assert exported(db)["actions"] == []
 
 
 def test_spill_changes_writes_the_changed_parts_and_reads_them_again_when_reached(
-    dump: Path, tmp_path: Path
+    imported: Path,
 ) -> None:
-    db = tmp_path / "tracker.json"
-    cdt_at(db, "import", str(dump))
+    db = imported
     folder = db.with_name(db.name + ".parts")
     first, raw = {p.name for p in folder.iterdir()}, db.read_bytes()
     with open_for_writing(db) as repo:
@@ -168,3 +175,75 @@ def test_spill_changes_writes_the_changed_parts_and_reads_them_again_when_reache
     written = {p.name for p in folder.iterdir()} - first
     assert len([n for n in written if n.startswith("actions-0-")]) == 2  # the last, and its index
     cdt_at(db, "check")
+
+
+def commands_of(db: Path, count: int, size: int) -> None:
+    """``count`` commands of ``size`` new actions each, one history entry each."""
+    for _ in range(count):
+        with open_for_writing(db) as repo:
+            if not repo.data["dialogues"]:
+                add_dialogue(repo, name="D", key="d", parties=["MX", "US"], established=None,
+                             notes=None, now=MOMENT)  # fmt: skip
+                fields = MeetingFields(title="M", kind=MeetingKind.ANNUAL, date=PartialDate(2023))
+                record_meeting(repo, fields, dialogue_key=None, now=MOMENT)
+            for n in range(size):
+                add_action(repo, title=f"A{n}", meeting_id=1, item_id=None, party="MX",
+                           owner=None, due=None, priority=None, level=None,
+                           now=MOMENT)  # fmt: skip
+            repo.record_history(now=MOMENT, command="test", action="test")
+
+
+def test_an_undo_of_several_commands_writes_parts_before_its_commit_once_it_has_enough(
+    tmp_path: Path,
+) -> None:
+    # Two commands of fewer changes each than SPILL_EVERY, more together: the spill
+    # counts the undo's changes, not each entry's.
+    db = tmp_path / "tracker.json"
+    commands_of(db, 2, SPILL_EVERY // 2 + 100)
+    raw = db.read_bytes()
+    folder = db.with_name(db.name + ".parts")
+    with open_for_writing(db) as repo:
+        undo(repo, 2, now=MOMENT, command="cdt undo --steps 2", dry_run=False)
+
+        assert repo._spilled_lists  # written before the commit
+        assert all(listed.exists() for listed in repo._spilled_lists)
+        assert db.read_bytes() == raw
+
+    assert exported(db)["actions"] == []
+    assert leftovers(db) == [] and not any(p.name.startswith(".") for p in folder.iterdir())
+    cdt_at(db, "check")
+
+
+def test_an_undo_that_fails_after_writing_parts_deletes_them_and_changes_nothing(
+    imported: Path,
+) -> None:
+    db = imported
+    folder = db.with_name(db.name + ".parts")
+    (part,) = folder.glob("actions-0-*.json")  # (reached last: the newest change first)
+    part.write_bytes(part.read_bytes()[:-5])
+    before = db.read_bytes(), sorted(p.name for p in folder.iterdir())
+
+    result = run_cdt(["undo"], base_env(db))
+
+    assert result.code == 3, result.stderr
+    assert f"{part.name}, which is damaged" in result.stderr and "Traceback" not in result.stderr
+    assert (db.read_bytes(), sorted(p.name for p in folder.iterdir())) == before
+
+
+def test_an_entry_that_says_another_txn_than_its_key_is_refused_by_undo_and_named_by_check(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.json"
+    commands_of(db, 1, 3)
+    (part,) = db.with_name(db.name + ".parts").glob("history-*.json")  # (a hand edit)
+    part.write_bytes(part.read_bytes().replace(b'{"txn":1,', b'{"txn":5,'))
+    before = db.read_bytes()
+
+    undone = run_cdt(["undo"], base_env(db))
+    checked = run_cdt(["check"], base_env(db))
+
+    assert undone.code == 3 and undone.stderr.count("\n") == 1, undone.stderr
+    assert "damaged change history" in undone.stderr
+    assert db.read_bytes() == before
+    assert checked.code == 1 and "history entry 1 is damaged" in checked.stdout
+    assert "it says it is entry 5" in checked.stdout

@@ -19,8 +19,8 @@ from ..storage import SYNC_TABLE, Repository, damaged_history
 from .exchange import sync_bases
 
 REVERSIBLE = {"undo", "redo"}
-# Changes an undo or redo reverts between writing the parts it changed so far
-# (``Repository.spill_changes``): 10,000 actions are ten parts.
+# Changes an undo or redo reverts, of one entry or several, between writing the parts
+# it changed so far (``Repository.spill_changes``): 10,000 actions are ten parts.
 SPILL_EVERY = 10_000
 HIDDEN_FIELDS = {"updated"}
 
@@ -174,7 +174,7 @@ def _revert(repo: Repository, entry: dict[str, Any]) -> None:
     they go back too, or importing the same dump again after an undo would keep
     this file's version as if it were newer.
     """
-    for number, change in enumerate(reversed(entry["changes"]), 1):
+    for change in reversed(entry["changes"]):
         # (the part that holds it, not the whole table: 100,000 actions at L)
         current = repo.stored(_table(change["kind"]), change["id"])
         if current != change["after"]:
@@ -183,7 +183,7 @@ def _revert(repo: Repository, entry: dict[str, Any]) -> None:
                 "changed since in a way history does not explain; run cdt check."
             )
         repo.put_raw(change["kind"], change["id"], change["before"])
-        if number % SPILL_EVERY == 0:
+        if len(repo.pending) > SPILL_EVERY:  # (this command's, since the last spill)
             repo.spill_changes()  # (the parts changed so far, and the changes, let go)
     moved = entry.get("sync") or {}
     bases = sync_bases(repo) if moved else {}
@@ -247,7 +247,7 @@ def undo(
     if dry_run:
         return targets
     bases_before = _bases_if_moved(repo, targets)
-    txn = _next_txn(repo)
+    txn = repo.next_txn()
     _mark(repo, targets, "undone_by", txn)
     for entry in targets:
         _revert(repo, entry)
@@ -263,10 +263,6 @@ def undo(
     return targets
 
 
-def _next_txn(repo: Repository) -> int:
-    return int(repo.meta.get("txn", 0)) + 1
-
-
 def _mark(repo: Repository, entries: list[dict[str, Any]], key: str, txn: int) -> None:
     """Say in each entry which undo or redo takes it back. Done before reverting them,
     while the parts that hold them are read (a revert of 125,000 changes writes the
@@ -274,7 +270,6 @@ def _mark(repo: Repository, entries: list[dict[str, Any]], key: str, txn: int) -
     without packing their changes again: the revert unpacks each chunk, and a damaged
     one stops the command."""
     for entry in entries:
-        entry[key] = txn
         repo.mark_history_entry(entry["txn"], key, txn)
 
 
@@ -292,7 +287,7 @@ def redo(repo: Repository, *, now: dt.datetime, command: str, dry_run: bool) -> 
     said = {"txn": found["txn"], "command": found["command"]}
     if dry_run:
         return said
-    txn = _next_txn(repo)
+    txn = repo.next_txn()
     _mark(repo, [found], "redone_by", txn)
     for original in found.get("undoes", []):
         target = repo.history_entry(original)

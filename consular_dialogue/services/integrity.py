@@ -223,6 +223,8 @@ def _history_problems(history: Iterable[tuple[str, Any]]) -> list[str]:
     for key, stored in history:
         try:
             entry = unpack_entry(stored)
+            if entry.get("txn") != int(key):  # (undo and redo find an entry by its txn)
+                raise ValueError(f"it says it is entry {entry.get('txn')!r}")
             for change in entry["changes"]:
                 if change["kind"] not in KINDS:
                     raise KeyError(f"a change of an unknown kind {change['kind']!r}")
