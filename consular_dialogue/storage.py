@@ -638,6 +638,18 @@ def _apart(raw: bytes) -> tuple[Data, Unparsed] | None:
     return data, Unparsed(raw, lines, actions)
 
 
+def _usual_record(key: str, record: Any) -> bool:
+    """The usual record of a table of records, in one test: a dict with a uuid and an
+    id that is a whole number >= 0 written as its key."""
+    return (
+        type(record) is dict
+        and type(record.get("uuid")) is str
+        and type(rid := record.get("id")) is int
+        and rid >= 0
+        and str(rid) == key
+    )
+
+
 def _shape_problem(data: Data) -> str | None:
     """What makes the file's skeleton unusable, or None.
 
@@ -648,13 +660,7 @@ def _shape_problem(data: Data) -> str | None:
         for key, record in data.get(table, {}).items():
             # The usual record in one test (an id that is a whole number >= 0 written as
             # its key, a uuid); the checks below only name what is wrong with the others.
-            if (
-                type(record) is dict
-                and type(record.get("uuid")) is str
-                and type(rid := record.get("id")) is int
-                and rid >= 0
-                and str(rid) == key
-            ):
+            if _usual_record(key, record):
                 continue
             if not _is_number(key) or not isinstance(record, dict):
                 return f"{table} has an entry {key[:20]!r} that is not a numbered record"
@@ -930,16 +936,27 @@ def _read_part(
 
 def load_parts(data: Data, path: Path) -> Data:
     """``data`` with every part it names merged in: the whole file, as schema 2 held it."""
-    meta = data.get(META_TABLE, {}).get("1", {})
-    folder = parts_dir(resolve_target(path), meta)
-    for table, parts in meta.get("parts", {}).items():
+    folder, all_parts, _ = _taken_apart(data, path)
+    for table, parts in all_parts.items():
         target = data.setdefault(table, {})
         for entry in parts.values():
             for key, record in read_part(folder, entry["file"], table, path).items():
                 target.setdefault(key, record)
-    for name in ("parts", "retired", "parts_dir"):
-        meta.pop(name, None)
     return data
+
+
+_PARTS_KEYS = ("parts", "retired", "parts_dir")  # what a whole file's meta record lacks
+
+
+def _taken_apart(data: Data, path: Path) -> tuple[Path, dict[str, Any], list[str]]:
+    """A file's parts folder and list of parts, taken out of its meta record, and its
+    tables in the order of the whole file (those only its parts hold last)."""
+    meta = data.get(META_TABLE, {}).get("1", {})
+    folder = parts_dir(resolve_target(path), meta)
+    parts: dict[str, Any] = meta.get("parts", {})
+    for name in _PARTS_KEYS:
+        meta.pop(name, None)
+    return folder, parts, [*data, *(t for t in parts if t not in data)]
 
 
 def read_file(path: Path) -> Data | None:
@@ -2490,12 +2507,7 @@ def _record_lines(records: dict[str, Any], first: bool) -> bytes:
 def _whole_file(data: Data, path: Path) -> Iterator[bytes]:
     """``load_parts(data, path)`` laid out a record to a line (above), made a part at a
     time: the whole of L held at once took 556 MB."""
-    meta = data.get(META_TABLE, {}).get("1", {})
-    folder = parts_dir(resolve_target(path), meta)
-    parts = meta.get("parts", {})
-    for name in ("parts", "retired", "parts_dir"):
-        meta.pop(name, None)
-    tables = [*data, *(t for t in parts if t not in data)]
+    folder, parts, tables = _taken_apart(data, path)
     if not tables:
         yield b"{}"
         return
@@ -2518,6 +2530,19 @@ def _whole_file(data: Data, path: Path) -> Iterator[bytes]:
 
 class _NotLaidOut(Exception):
     """Not a laid-out backup, or not one that reads as it should: read it whole."""
+
+
+def _record_lines_parsed(text: bytes | memoryview, count: int) -> dict[str, Any]:
+    """The records of ``count`` consecutive lines of a laid-out backup, each line with
+    its line break; raises ``_NotLaidOut`` unless they are JSON and that many records."""
+    end = len(text) - (2 if bytes(text[-2:]) == b",\n" else 1)
+    try:  # (in a list: as deep as the records lie in the whole file, orjson's limit)
+        records: dict[str, Any] = orjson.loads(b"".join((b"[{", text[:end], b"}]")))[0]
+    except orjson.JSONDecodeError:
+        raise _NotLaidOut from None
+    if len(records) != count:
+        raise _NotLaidOut  # (more than a record on a line)
+    return records
 
 
 @dataclass
@@ -2659,22 +2684,10 @@ class Backup:
             raise self._changed()
         records: dict[str, Any] = {}
         for piece in pieces if each else [text]:
-            end = len(piece) - (2 if piece[-2:].tobytes() == b",\n" else 1)
-            try:  # (in a list: as deep as the records lie in the whole file, orjson's limit)
-                parsed = orjson.loads(b"".join((b"[{", piece[:end], b"}]")))[0]
-            except orjson.JSONDecodeError:
-                raise _NotLaidOut from None
-            if len(parsed) != (1 if each else len(run)):
-                raise _NotLaidOut  # (more than a record on a line)
-            records.update(parsed)
+            records.update(_record_lines_parsed(piece, 1 if each else len(run)))
         for number, (key, record) in zip(run, records.items(), strict=True):
-            record_id = lines.ids[number]
-            if type(record) is not dict or key != str(record_id):
-                raise _NotLaidOut
-            if table != HISTORY_TABLE and not (
-                type(record.get("uuid")) is str
-                and record.get("id") == record_id
-                and type(record.get("id")) is int
+            if key != str(lines.ids[number]) or not (
+                type(record) is dict if table == HISTORY_TABLE else _usual_record(key, record)
             ):
                 raise _NotLaidOut
             yield number, record
@@ -2725,12 +2738,7 @@ def _laid_out(path: Path, handle: Any) -> Backup:
                 raise _NotLaidOut
             ids.add(record_id)
             if lined is None:
-                try:
-                    records[found[1].decode()] = orjson.loads(
-                        b"[[" + line[found.end() - 1 : len(line) - 1 - comma] + b"]]"
-                    )[0][0]
-                except orjson.JSONDecodeError:
-                    raise _NotLaidOut from None
+                records.update(_record_lines_parsed(line, 1))
             else:
                 lined.starts.append(offset)
                 lined.ids.append(record_id)
@@ -2751,7 +2759,7 @@ def _laid_out(path: Path, handle: Any) -> Backup:
     except ConsularDialogueError:
         raise _NotLaidOut from None
     meta = parsed[META_TABLE]["1"] if version else {}
-    if version != SCHEMA_VERSION or any(name in meta for name in ("parts", "retired", "parts_dir")):
+    if version != SCHEMA_VERSION or any(name in meta for name in _PARTS_KEYS):
         raise _NotLaidOut  # (migrated, or its parts read, by a whole read)
     return Backup(
         path, [t for t in order if t not in (LINES_TABLE, _LINES_OF)], parsed, lines, handle
@@ -2794,12 +2802,8 @@ def read_backup(
         raw = handle.read()
     data = parse_file(raw, path, advice=False)
     del raw
-    meta = data.get(META_TABLE, {}).get("1", {})
-    folder = parts_dir(resolve_target(path), meta)
-    parts = {t: [e["file"] for e in index.values()] for t, index in meta.get("parts", {}).items()}
-    for name in ("parts", "retired", "parts_dir"):
-        meta.pop(name, None)
-    order = [*data, *(t for t in parts if t not in data)]
+    folder, all_parts, order = _taken_apart(data, path)
+    parts = {t: [e["file"] for e in index.values()] for t, index in all_parts.items()}
     backup = Backup(path, order, data, parts=parts, folder=folder)
     problems = check(backup.records_of)
     for table in parts.keys() - backup._located.keys():  # (parts no check reads: sync)

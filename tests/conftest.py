@@ -98,6 +98,33 @@ def read_until(fd: int, marker: bytes, timeout: float = 60.0) -> bytes:
     return seen
 
 
+def answered(
+    args: list[str], env: dict[str, str], meanwhile: Callable[[bytes], None]
+) -> tuple[int, bytes]:
+    """Run ``cdt`` on a terminal of its own; once it asks its question, call
+    ``meanwhile`` with what it said, then answer yes. Its exit code and what it wrote
+    to stderr after the question."""
+    main_fd, terminal = os.openpty()
+    proc = subprocess.Popen(
+        [cdt_executable(), *args],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    os.close(terminal)
+    try:
+        assert proc.stderr is not None
+        meanwhile(read_until(proc.stderr.fileno(), b"[y/N]"))
+        os.write(main_fd, b"y\n")
+        _, err = proc.communicate(timeout=120)
+    finally:
+        os.close(main_fd)
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, err
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "tracker.json"

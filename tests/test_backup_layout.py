@@ -5,7 +5,6 @@ restores; a backup laid out otherwise is read whole, as before."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import Result, base_env, cdt_executable, read_until, run_cdt
+from conftest import Result, answered, base_env, cdt_executable, run_cdt
 
 from consular_dialogue.dates import PartialDate
 from consular_dialogue.models import MeetingKind
@@ -278,30 +277,15 @@ def test_a_backup_given_through_a_pipe_is_read_whole_and_restored(
 def restore_changing(backup: Path, target: Path, change: Path) -> tuple[int, bytes]:
     """Restore ``backup`` into ``target``, changing a title in ``change`` in place (to
     the same length) while the command, its check done, asks whether to go on."""
-    main_fd, terminal = os.openpty()
-    proc = subprocess.Popen(
-        [cdt_executable(), "restore", str(backup)],
-        stdin=terminal,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=base_env(target),
-    )
-    os.close(terminal)
-    try:
-        assert proc.stderr is not None
-        read_until(proc.stderr.fileno(), b"[y/N]")
+
+    def meanwhile(_: bytes) -> None:
         raw = change.read_bytes()
         changed = raw.replace("Acción 1999".encode(), "Acción 1998".encode())
         assert len(changed) == len(raw) and changed != raw
         with change.open("r+b") as handle:
             handle.write(changed)
-        os.write(main_fd, b"y\n")
-        _, err = proc.communicate(timeout=120)
-    finally:
-        os.close(main_fd)
-        if proc.poll() is None:
-            proc.kill()
-    return proc.returncode, err
+
+    return answered(["restore", str(backup)], base_env(target), meanwhile)
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")

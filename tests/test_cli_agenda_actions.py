@@ -700,36 +700,19 @@ def test_known_party_and_topic_filters_still_match_in_any_case(
 def test_a_delete_keeps_the_file_locked_while_it_asks_for_confirmation(
     demo: Callable[..., Result], db: Path, noun: str, record_id: str
 ) -> None:
-    import subprocess
+    from conftest import answered, base_env
 
-    from conftest import base_env, cdt_executable, read_until
-
-    main_fd, terminal = os.openpty()
-    extra = ["--cascade"] if noun == "meeting" else []
-    proc = subprocess.Popen(
-        [cdt_executable(), noun, "delete", record_id, *extra],
-        stdin=terminal,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=base_env(db),
-    )
-    os.close(terminal)
-    try:
-        assert proc.stderr is not None
-        question = read_until(proc.stderr.fileno(), b"[y/N]")
-        assert f"Delete {'agenda item' if noun == 'agenda' else noun} {record_id}".encode() in (
-            question
-        )
+    def meanwhile(question: bytes) -> None:
+        noun_said = "agenda item" if noun == "agenda" else noun
+        assert f"Delete {noun_said} {record_id}".encode() in question
         # While the question waits, another writer finds the file busy.
         busy = demo("action", "note", "1", "meanwhile", CDT_LOCK_TIMEOUT="0.5")
         assert busy.code == 3, busy.stderr
-        os.write(main_fd, b"y\n")
-        _, err = proc.communicate(timeout=60)
-    finally:
-        os.close(main_fd)
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+
+    extra = ["--cascade"] if noun == "meeting" else []
+    code, err = answered([noun, "delete", record_id, *extra], base_env(db), meanwhile)
+
+    assert code == 0, err
     kind = {"action": "action", "agenda": "agenda", "meeting": "meeting"}[noun]
     listed = demo(kind, "list", "--json", *(["--status", "all"] if noun == "action" else []))
     assert int(record_id) not in {r["id"] for r in listed.json()}
