@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
+from .dates import PartialDate
 from .errors import (
     ConsularDialogueError,
     CorruptFileError,
@@ -174,7 +175,7 @@ def _about_meetings(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {"meetings": sorted(set(numbers))}
 
 
-ABOUT_KEYS = {"meetings", "counts", "completed", "items"}  # what a part's entry may say
+ABOUT_KEYS = {"meetings", "counts", "completed", "items", "dates"}  # what an entry may say
 
 
 def _about_items(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -204,6 +205,29 @@ def _said_counts(entry: dict[str, Any]) -> dict[int, int] | None:
     return dict(zip(meetings, counts, strict=True))
 
 
+def _about_dates(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Each of a part's meetings by id and its stored date, in id order: a list of every
+    agenda item orders them by their meetings' dates without reading 5,000 meetings."""
+    pairs = [(r.get("id"), r.get("date")) for r in records.values()]
+    if not all(type(i) is int and isinstance(d, str) for i, d in pairs):
+        return {}
+    return {"dates": sorted(pairs)}
+
+
+def _said_dates(entry: dict[str, Any]) -> list[list[Any]] | None:
+    """What a meetings part's entry says of its meetings' dates (``[id, date]`` pairs), or
+    None where it does not say (a part written before it did, or an entry that does not
+    read)."""
+    about = entry.get("about")
+    dates = about.get("dates") if isinstance(about, dict) else None
+    if isinstance(dates, list) and all(
+        type(pair) is list and len(pair) == 2 and type(pair[0]) is int and type(pair[1]) is str
+        for pair in dates
+    ):
+        return dates
+    return None
+
+
 def _about_actions(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """The meetings a part's actions belong to, its newest completion date, and the
     agenda items its actions name: deleting an item reads only the parts that name it
@@ -227,7 +251,7 @@ PARTITIONS: dict[str, Partition] = {
             ids_per_part=ACTIONS_PER_PART,
             about=_about_actions,
         ),
-        Partition(Meeting.TABLE, _never, ids_per_part=MEETINGS_PER_PART),
+        Partition(Meeting.TABLE, _never, ids_per_part=MEETINGS_PER_PART, about=_about_dates),
         Partition(AgendaItem.TABLE, _never, ids_per_part=ITEMS_PER_PART, about=_about_items),
         Partition(HISTORY_TABLE, _never, bytes_per_part=HISTORY_PART_BYTES),
         Partition(SYNC_TABLE, _never, ids_per_part=1 << 62),  # one part
@@ -1255,6 +1279,10 @@ def _stored_id(record: dict[str, Any]) -> int:
     return record_id
 
 
+def _id_and_date(record: dict[str, Any]) -> tuple[int, PartialDate]:
+    return record["id"], PartialDate.from_iso(record["date"])
+
+
 def _stays(partition: Partition, record: dict[str, Any]) -> bool:
     """Whether a record stays in the data file; a malformed one does (cdt check names it)."""
     try:
@@ -1710,6 +1738,38 @@ class Repository:
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise self._damaged(cls, exc) from None
         return sorted(found, key=itemgetter(0))
+
+    def meeting_dates(self) -> dict[int, PartialDate]:
+        """Each meeting's date by id. A part of meetings whose entry in the list of parts
+        says their dates (every part this version writes) is not read: L's 5,000 meetings
+        with their delegations take 0.13 s to read and check, their dates 2 ms."""
+        table = Meeting.TABLE
+        if table in self._cache or table in self._whole:  # built: as they are in memory
+            return {m.id: m.date for m in self._records(Meeting).values()}
+        index = self._index(table)
+        loaded = self._parts.get(table, {})
+        said: dict[int, Any] = {}
+        for key in sorted(map(int, index)):
+            pairs = None if key in loaded else _said_dates(index[str(key)])
+            for record_id, date in pairs or ():
+                said.setdefault(record_id, date)  # (in two parts, a hand edit: the first)
+        # The other parts are read, and the meetings in memory (the data file's, a
+        # loaded part's, which may be changed) are taken as they are.
+        said.update(
+            self.select_as(
+                Meeting,
+                _id_and_date,
+                every,
+                parts=lambda about: _said_dates({"about": about}) is None,
+            )
+        )
+        try:
+            return {
+                record_id: date if isinstance(date, PartialDate) else PartialDate.from_iso(date)
+                for record_id, date in said.items()
+            }
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._damaged(Meeting, exc) from None
 
     def meeting_counts(self, cls: type[Record]) -> Counter[Any]:
         """How many records of ``cls`` each meeting has, by meeting id. When every part

@@ -21,6 +21,7 @@ from consular_dialogue.models import (
     ActionLine,
     AgendaItem,
     Level,
+    Meeting,
     MeetingKind,
     MeetingStatus,
 )
@@ -32,6 +33,7 @@ from consular_dialogue.storage import (
     CHANGES_PER_CHUNK,
     HISTORY_PART_BYTES,
     ITEMS_PER_PART,
+    MEETINGS_PER_PART,
     PARTITIONS,
     SCHEMA_VERSION,
     Repository,
@@ -1169,3 +1171,96 @@ def test_a_record_a_hand_edit_put_in_two_parts_is_listed_once(cdt: Run, db: Path
     listed = cdt("agenda", "list", **WIDE)
     assert listed.code == 0 and listed.stdout.count("Visas H-2") == 1, listed.stdout
     assert [i["id"] for i in cdt("agenda", "list", "--json").json()] == [1, 2]
+
+
+def _dated_meetings(
+    repo: Repository, count: int, day: Callable[[int], tuple[int, int, int]]
+) -> None:
+    """A dialogue and ``count`` meetings, the n-th on ``day(n)``, every other one known only
+    to the month."""
+    _dialogue_with_meetings(repo)
+    for n in range(1, count + 1):
+        year, month, on = day(n)
+        date = PartialDate(year, month, None if n % 2 else on)
+        repo.add(Meeting(dialogue="d", kind=MeetingKind.OTHER, title=f"M{n}", date=date))
+
+
+def _listed_item_ids(env: dict[str, str]) -> list[int]:
+    listed = run_cdt(["agenda", "list", "--json"], env)
+    assert listed.code == 0, listed.stderr
+    return [item["id"] for item in listed.json()]
+
+
+def test_a_list_of_every_agenda_item_orders_by_meeting_dates_the_list_of_parts_says(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.json"
+    count = MEETINGS_PER_PART + 2  # two parts of meetings
+    with open_for_writing(db) as repo:
+        # The later the id, the earlier the date.
+        _dated_meetings(repo, count, lambda n: (2030 - n // 12, 12 - n % 12, 1 + n % 28))
+        for position, meeting_id in enumerate((1, 2, 500, count - 1, count), start=1):
+            repo.add(AgendaItem(meeting_id=meeting_id, position=position, title=f"T{meeting_id}"))
+        dates = {m.id: m.date.iso for m in repo.all(Meeting)}
+    said = [e["about"]["dates"] for e in meta_of(db)["parts"]["meetings"].values()]
+    assert [pair for part in said for pair in part] == [[i, dates[i]] for i in sorted(dates)]
+    assert [len(part) for part in said] == [MEETINGS_PER_PART - 1, 3]  # (ids from 1)
+    env = base_env(db, COLUMNS="120")
+    assert _listed_item_ids(env) == [5, 4, 3, 2, 1]
+    shown = run_cdt(["agenda", "list"], env)
+    assert shown.code == 0 and f"{count} · {dates[count]}" in shown.stdout
+
+    away = tmp_path / "away"
+    away.mkdir()
+    for name in named_parts(db, "meetings"):
+        shutil.move(parts_of(db) / name, away / name)
+    assert run_cdt(["agenda", "list"], env).stdout == shown.stdout  # no meeting was read
+    assert run_cdt(["meeting", "list"], env).code == 3  # they are missing
+    # A part written before its entry said the dates is read.
+    data = json.loads(db.read_bytes())
+    entries = data["_meta"]["1"]["parts"]["meetings"]
+    del entries["1000"]["about"]
+    db.write_text(json.dumps(data), encoding="utf-8")
+    assert run_cdt(["agenda", "list"], env).code == 3
+    for name in named_parts(db, "meetings"):
+        shutil.move(away / name, parts_of(db) / name)
+    assert run_cdt(["agenda", "list"], env).stdout == shown.stdout
+    assert run_cdt(["check"], env).code == 0  # a list that says less is not wrong
+
+    # A change of date rewrites the part and what its entry says.
+    assert run_cdt(["meeting", "edit", "1", "--date", "1901-01-01"], env).code == 0
+    assert _listed_item_ids(env) == [1, 5, 4, 3, 2]
+    assert meta_of(db)["parts"]["meetings"]["0"]["about"]["dates"][0] == [1, "1901-01-01"]
+    assert run_cdt(["check"], env).code == 0
+    # A date the list says and the meeting does not have is named by check.
+    data = json.loads(db.read_bytes())
+    data["_meta"]["1"]["parts"]["meetings"]["0"]["about"]["dates"][1][1] = "1990-05"
+    db.write_text(json.dumps(data), encoding="utf-8")
+    checked = run_cdt(["check"], env)
+    assert checked.code == 1 and "misdescribes the meetings part" in checked.stdout
+
+
+def test_meeting_dates_are_read_from_parts_that_do_not_say_them_and_from_memory(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.json"
+    last = MEETINGS_PER_PART + 2
+    with open_for_writing(db) as repo:
+        _dated_meetings(repo, last, lambda n: (2000 + n % 30, 1 + n % 12, 1 + n % 28))
+    data = json.loads(db.read_bytes())
+    del data["_meta"]["1"]["parts"]["meetings"]["0"]["about"]["dates"]  # says nothing
+    db.write_text(json.dumps(data), encoding="utf-8")
+    before = {m.id: m.date for m in open_for_reading(db).all(Meeting)}
+    assert len(set(before.values())) > 12
+    assert open_for_reading(db).meeting_dates() == before
+
+    changed = {1: PartialDate(1999, 2, 3), last: PartialDate(1998)}
+    with open_for_writing(db) as repo:
+        for meeting_id, date in changed.items():  # changed in memory, not yet written
+            meeting = repo.get(Meeting, meeting_id)
+            meeting.date = date
+            repo.update(meeting)
+        assert repo.meeting_dates() == {**before, **changed}
+    assert open_for_reading(db).meeting_dates() == {**before, **changed}
+    said = [e["about"]["dates"] for e in meta_of(db)["parts"]["meetings"].values()]
+    assert said[0][0] == [1, "1999-02-03"] and said[1][-1] == [last, "1998"]

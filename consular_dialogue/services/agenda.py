@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from ..dates import PartialDate
 from ..errors import InputError
@@ -59,10 +59,6 @@ def add_item(
     return repo.add(item)
 
 
-def _meeting_date(record: dict[str, Any]) -> tuple[int, PartialDate]:
-    return record["id"], PartialDate.from_iso(record["date"])
-
-
 def list_items(
     repo: Repository,
     *,
@@ -78,7 +74,7 @@ def list_items(
     if topic is not None:
         get_topic(repo, topic)
     if meeting is None:
-        dates = dict(repo.select_as(Meeting, _meeting_date, every))
+        dates = repo.meeting_dates()
         candidates = repo.all(AgendaItem)
     else:  # one meeting's: only the parts that may hold its items are read
         dates = {meeting.id: meeting.date}
@@ -98,7 +94,7 @@ def list_item_lines(
     lines, in-process), a part at a time."""
     if topic is not None:
         get_topic(repo, topic)
-    dates = dict(repo.select_as(Meeting, _meeting_date, every))
+    dates = repo.meeting_dates()
     candidates = repo.select_as(AgendaItem, ItemLine.from_record, every)
     return _chosen(candidates, dates, topic, status, open_only), dates
 
