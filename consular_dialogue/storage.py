@@ -77,6 +77,9 @@ ACTIONS_PER_PART = 1000
 # Meetings and agenda items all live in parts, so that the data file holds little more
 # than the unfinished actions, which most commands read and every change rewrites.
 MEETINGS_PER_PART = 1000
+# Parts of records a command that changes records all over a file holds before it
+# writes those it changed and lets go of them (``Repository.spill_changes``).
+PARTS_HELD = 8
 ITEMS_PER_PART = 2000
 HISTORY_PART_BYTES = 256 * 1024
 CHANGES_PER_CHUNK = 1000  # a larger history entry is compressed in chunks of this many
@@ -1392,12 +1395,20 @@ class Repository:
         """Read the part that would hold ``record_id``, if it is not in memory yet."""
         if table not in PARTITIONS or str(record_id) in self._own(table):
             return
+        key = self.part_key(table, record_id)
+        if key is not None:
+            self._load_part(table, key)
+
+    def part_key(self, table: str, record_id: int) -> int | None:
+        """The key of the part that would hold ``record_id``: None for a table without
+        parts, or an id below every part's."""
+        if table not in PARTITIONS:
+            return None
         keys = self._keys.get(table)
         if keys is None:  # (sorted once: a redo of the L import asks 125,000 times)
             keys = self._keys[table] = sorted(map(int, self._index(table)))
         at = bisect_right(keys, record_id)
-        if at:
-            self._load_part(table, keys[at - 1])
+        return keys[at - 1] if at else None
 
     def stored(self, table: str, record_id: int) -> dict[str, Any] | None:
         """One stored dict by id, read from its part if need be (no copy)."""
@@ -2064,14 +2075,19 @@ class Repository:
             _write_parts(pending[-1], like, writes, doomed)
         return Commit(folder, doomed, pending)
 
-    def _changed_parts(self) -> list[tuple[str, bytes, bytes | None]]:
-        """The parts this command changed, made anew (name, bytes, search index) and
-        entered in the list of parts, leaving only hot records in ``self.data``; the
-        parts they replace go to ``_replaced`` (retired by the commit), or, when this
-        command wrote them (``spill_changes``), to ``_rewritten`` (deleted by it)."""
+    def _changed_parts(
+        self, tables: Container[str] = PARTITIONS
+    ) -> list[tuple[str, bytes, bytes | None]]:
+        """The parts of ``tables`` this command changed, made anew (name, bytes, search
+        index) and entered in the list of parts, leaving only hot records in
+        ``self.data``; the parts they replace go to ``_replaced`` (retired by the
+        commit), or, when this command wrote them (``spill_changes``), to ``_rewritten``
+        (deleted by it)."""
         all_parts = self.meta.setdefault("parts", {})
         writes: list[tuple[str, bytes, bytes | None]] = []
         for table, partition in PARTITIONS.items():
+            if table not in tables:
+                continue
             index = all_parts.setdefault(table, {})
             origin = self._origin.get(table, {})
             hot: dict[str, Any] = {}
@@ -2130,9 +2146,10 @@ class Repository:
         self._spilled_parts += [name for name, _, _ in writes]
         _write_parts(self._spilled_lists[-1], like, writes, [])
 
-    def spill_changes(self) -> None:
-        """Write the parts this command has changed so far under new names, as the
-        commit would, and let go of their records and of the changes recorded so far.
+    def spill_changes(self, tables: Container[str] = PARTITIONS) -> None:
+        """Write the parts of ``tables`` this command has changed so far under new names,
+        as the commit would, and let go of their records and of the changes recorded so
+        far.
 
         An undo of the L import deletes 125,000 records, and its redo puts them back:
         held until the commit, with the changes that keep them, they took 523 and 686
@@ -2140,19 +2157,41 @@ class Repository:
         writes; the list of parts in memory names them from now on, so that a record
         let go is read from there again if the command reaches it; the parts they
         replace are retired by the commit (deleted, if a spill wrote them), and
-        nothing is named by the data file until it is replaced."""
+        nothing is named by the data file until it is replaced. An import's later merges
+        spill so too. A dry run's copy (``discards``) lets go of the parts it read and of
+        the changes, writing nothing: its caller reaches none of them again."""
+        if self.discards:
+            for table in filter(tables.__contains__, PARTITIONS):
+                records = self.data.get(table, {})
+                for record_id in self._origin.get(table, ()):
+                    records.pop(record_id, None)
+            self.pending.clear()
+            self._let_go_of_parts(tables)
+            return
         if not self.spills or parts_dir(self.path, self.meta) != own_parts_dir(self.path):
             return
         self._pack_pending()
         self._keys.clear()
-        writes = self._changed_parts()
-        for table in PARTITIONS:  # (their records are in the parts just written)
+        writes = self._changed_parts(tables)
+        self._let_go_of_parts(tables)  # (their records are in the parts just written)
+        if writes:
+            self._write_early(writes)
+
+    def _let_go_of_parts(self, tables: Container[str]) -> None:
+        for table in filter(tables.__contains__, PARTITIONS):
             for held in (self._parts, self._origin, self._cache, self._single, self._built):
                 held.pop(table, None)
             self._whole.discard(table)
-        self._digests.clear()
-        if writes:
-            self._write_early(writes)
+        for key in [k for k in self._digests if k[1] in tables]:
+            del self._digests[key]
+
+    def parts_held(self) -> int:
+        """How many parts of records (meetings, agenda items, actions) this copy holds."""
+        return sum(len(self._parts.get(cls.TABLE, {})) for cls in (Meeting, AgendaItem, Action))
+
+    def holds(self, table: str, record_id: int) -> bool:
+        """Whether a record is in memory: the data file's, or a part's read already."""
+        return str(record_id) in self._own(table)
 
     def _new_part(
         self,

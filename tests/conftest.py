@@ -65,6 +65,48 @@ def run_cdt(
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+def cdt_ok(db: Path, *args: str, now: str | None = NOW) -> Result:
+    """The installed ``cdt`` run on ``db``, which must succeed."""
+    result = run_cdt(list(args), base_env(db, now))
+    assert result.code == 0, (args, result.stderr)
+    return result
+
+
+def exported(db: Path) -> dict[str, Any]:
+    """Every record of ``db`` as ``cdt export all`` gives them, the moment left out."""
+    dump: dict[str, Any] = cdt_ok(db, "export", "all").json()
+    dump.pop("exported_at")
+    return dump
+
+
+def many_actions(db: Path, count: int) -> None:
+    """A new file of a dialogue, three meetings and ``count`` actions, four in five of
+    them done (in parts), all made in-process in one command."""
+    import datetime as dt
+
+    from consular_dialogue.dates import PartialDate
+    from consular_dialogue.models import MeetingKind
+    from consular_dialogue.services.actions import add_action, complete_actions
+    from consular_dialogue.services.dialogues import add_dialogue
+    from consular_dialogue.services.meetings import MeetingFields, record_meeting
+    from consular_dialogue.storage import open_for_writing
+
+    moment = dt.datetime(2023, 4, 24, 10, 0, tzinfo=dt.UTC)
+    with open_for_writing(db) as repo:
+        add_dialogue(repo, name="Diálogo Consular", key="consular", parties=["MX", "US"],
+                     established=None, notes=None, now=moment)  # fmt: skip
+        for n in range(3):
+            fields = MeetingFields(
+                title=f"Reunión {n}", kind=MeetingKind.ANNUAL, date=PartialDate(2020 + n, 4)
+            )
+            record_meeting(repo, fields, dialogue_key=None, now=moment)
+        for n in range(count):
+            add_action(repo, title=f"Acción {n}", meeting_id=n % 3 + 1, item_id=None,
+                       party="MX", owner=None, due=None, priority=None, level=None,
+                       now=moment)  # fmt: skip
+        complete_actions(repo, [n for n in range(1, count + 1) if n % 5], now=moment)
+
+
 def read_whole(db: Path) -> dict[str, Any]:
     """The data file's whole contents with its part files merged in (as cdt backup writes)."""
     from consular_dialogue.storage import load_parts, parse_file

@@ -7,58 +7,34 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import random
 import signal
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-from conftest import Result, base_env, cdt_executable, run_cdt
+from conftest import base_env, cdt_executable, cdt_ok, exported, many_actions, run_cdt
 
 from consular_dialogue.dates import PartialDate
 from consular_dialogue.models import MeetingKind
-from consular_dialogue.services.actions import add_action, complete_actions
+from consular_dialogue.services.actions import add_action
 from consular_dialogue.services.dialogues import add_dialogue
 from consular_dialogue.services.history import SPILL_EVERY, undo
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
-from consular_dialogue.storage import open_for_writing, read_file
+from consular_dialogue.storage import PARTS_HELD, open_for_writing, read_file
 
 MOMENT = dt.datetime(2023, 4, 24, 10, 0, tzinfo=dt.UTC)
 ACTIONS = SPILL_EVERY + 1_500  # (a spill, then the commit)
-
-
-def cdt_at(db: Path, *args: str) -> Result:
-    result = run_cdt(list(args), base_env(db))
-    assert result.code == 0, (args, result.stderr)
-    return result
-
-
-def exported(db: Path) -> dict[str, Any]:
-    dump: dict[str, Any] = cdt_at(db, "export", "all").json()
-    dump.pop("exported_at")
-    return dump
 
 
 @pytest.fixture(scope="module")
 def dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Another office's export of three meetings and their actions, most of them done."""
     db = tmp_path_factory.mktemp("office") / "tracker.json"
-    with open_for_writing(db) as repo:
-        add_dialogue(repo, name="Diálogo Consular", key="consular", parties=["MX", "US"],
-                     established=None, notes=None, now=MOMENT)  # fmt: skip
-        for n in range(3):
-            fields = MeetingFields(
-                title=f"Reunión {n}", kind=MeetingKind.ANNUAL, date=PartialDate(2020 + n, 4)
-            )
-            record_meeting(repo, fields, dialogue_key=None, now=MOMENT)
-        for n in range(ACTIONS):
-            add_action(repo, title=f"Acción {n}", meeting_id=n % 3 + 1, item_id=None,
-                       party="MX", owner=None, due=None, priority=None, level=None,
-                       now=MOMENT)  # fmt: skip
-        complete_actions(repo, [n for n in range(1, ACTIONS + 1) if n % 5], now=MOMENT)
+    many_actions(db, ACTIONS)
     path = db.with_name("dump.json")
-    cdt_at(db, "export", "all", "-o", str(path))
+    cdt_ok(db, "export", "all", "-o", str(path))
     return path
 
 
@@ -66,7 +42,7 @@ def dump(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def imported(dump: Path, tmp_path: Path) -> Path:
     """A new file into which the dump was imported: one entry of its changes."""
     db = tmp_path / "tracker.json"
-    cdt_at(db, "import", str(dump))
+    cdt_ok(db, "import", str(dump))
     return db
 
 
@@ -90,24 +66,24 @@ def test_undoing_and_redoing_a_large_import_gives_back_each_state(
     dump: Path, tmp_path: Path
 ) -> None:
     db = tmp_path / "tracker.json"
-    cdt_at(db, "dialogue", "add", "Otro", "--key", "otro", "--parties", "MX,GT")
+    cdt_ok(db, "dialogue", "add", "Otro", "--key", "otro", "--parties", "MX,GT")
     before = exported(db)
-    cdt_at(db, "import", str(dump))
+    cdt_ok(db, "import", str(dump))
     imported = exported(db)
 
-    undone = cdt_at(db, "undo")
+    undone = cdt_ok(db, "undo")
 
     assert f"({ACTIONS + 4} changes)" in undone.stderr  # a dialogue, 3 meetings, the actions
     assert exported(db) == before
     assert leftovers(db) == []
-    cdt_at(db, "check")
+    cdt_ok(db, "check")
 
-    cdt_at(db, "redo")
+    cdt_ok(db, "redo")
 
     assert exported(db) == imported
     assert leftovers(db) == []
-    cdt_at(db, "check")
-    cdt_at(db, "undo")  # the import again: the redo said it is no longer undone
+    cdt_ok(db, "check")
+    cdt_ok(db, "undo")  # the import again: the redo said it is no longer undone
     assert exported(db) == before
 
 
@@ -140,7 +116,7 @@ def test_an_undo_killed_while_it_writes_parts_leaves_the_file_as_it_was(imported
     # What the killed undo wrote (a pending list, then parts), until the next writer:
     assert any(not name.startswith(".") for name in leftovers(db))
     assert any(name.startswith(".pending-") for name in leftovers(db))
-    cdt_at(db, "undo")
+    cdt_ok(db, "undo")
     assert leftovers(db) == []
     assert exported(db)["actions"] == []
 
@@ -174,7 +150,7 @@ def test_spill_changes_writes_the_changed_parts_and_reads_them_again_when_reache
     assert leftovers(db) == []
     written = {p.name for p in folder.iterdir()} - first
     assert len([n for n in written if n.startswith("actions-0-")]) == 2  # the last, and its index
-    cdt_at(db, "check")
+    cdt_ok(db, "check")
 
 
 def commands_of(db: Path, count: int, size: int) -> None:
@@ -211,7 +187,7 @@ def test_an_undo_of_several_commands_writes_parts_before_its_commit_once_it_has_
 
     assert exported(db)["actions"] == []
     assert leftovers(db) == [] and not any(p.name.startswith(".") for p in folder.iterdir())
-    cdt_at(db, "check")
+    cdt_ok(db, "check")
 
 
 def test_an_undo_that_fails_after_writing_parts_deletes_them_and_changes_nothing(
@@ -247,3 +223,31 @@ def test_an_entry_that_says_another_txn_than_its_key_is_refused_by_undo_and_name
     assert db.read_bytes() == before
     assert checked.code == 1 and "history entry 1 is damaged" in checked.stdout
     assert "it says it is entry 5" in checked.stdout
+
+
+def test_an_undo_of_changes_all_over_the_file_reverts_them_a_part_at_a_time(
+    imported: Path,
+) -> None:
+    db = imported
+    before = exported(db)
+    ids = list(range(1, ACTIONS + 1, 7))  # in every part, most of them done (in parts)
+    random.Random(3).shuffle(ids)  # as an import in the other office's order changed them
+    with open_for_writing(db) as repo:
+        for action_id in ids:
+            stored = repo.stored("actions", action_id)
+            assert stored is not None
+            repo.put_raw("action", action_id, {**stored, "title": f"Cambiada {action_id}"})
+        repo.record_history(now=MOMENT, command="test", action="test")
+    assert exported(db) != before
+
+    with open_for_writing(db) as repo:
+        undo(repo, 1, now=MOMENT, command="cdt undo", dry_run=False)
+
+        assert repo.parts_held() <= PARTS_HELD
+        written = [n.split("-")[1] for n in repo._spilled_parts if n.startswith("actions-")]
+        assert len(written) >= PARTS_HELD  # (the rest at the commit)
+        assert len(written) == len(set(written))  # each part written once, not once a spill
+
+    assert exported(db) == before
+    assert leftovers(db) == []
+    cdt_ok(db, "check")

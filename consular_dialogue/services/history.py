@@ -9,19 +9,19 @@ long as no ordinary change came after it.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 from ..errors import CorruptFileError, InputError
-from ..storage import SYNC_TABLE, Repository, damaged_history
+from ..storage import PARTS_HELD, SYNC_TABLE, Repository, damaged_history
 from .exchange import sync_bases
 
 REVERSIBLE = {"undo", "redo"}
 # Changes an undo or redo reverts, of one entry or several, between writing the parts
 # it changed so far (``Repository.spill_changes``): 10,000 actions are ten parts.
-SPILL_EVERY = 10_000
+SPILL_EVERY = 10_000  # (or once it holds PARTS_HELD parts: 10,000 changes all over L)
 HIDDEN_FIELDS = {"updated"}
 
 
@@ -168,23 +168,29 @@ def _prefix(entry: dict[str, Any]) -> str:
 
 
 def _revert(repo: Repository, entry: dict[str, Any]) -> None:
-    """Put every record of ``entry`` back as it was before, newest change first.
+    """Put every record of ``entry`` back as it was before, newest change first, a part
+    at a time (``_a_part_at_a_time``).
 
     An import also moved sync bases (the versions agreed with another office);
     they go back too, or importing the same dump again after an undo would keep
     this file's version as if it were newer.
     """
-    for change in reversed(entry["changes"]):
+    for change in _a_part_at_a_time(repo, reversed(entry["changes"])):
+        table = _table(change["kind"])
+        # This command's changes since the last spill, or the parts it holds, and one
+        # more to read: the parts changed so far, and the changes, are written and let go.
+        if len(repo.pending) > SPILL_EVERY or (
+            repo.parts_held() >= PARTS_HELD and not repo.holds(table, change["id"])
+        ):
+            repo.spill_changes()
         # (the part that holds it, not the whole table: 100,000 actions at L)
-        current = repo.stored(_table(change["kind"]), change["id"])
+        current = repo.stored(table, change["id"])
         if current != change["after"]:
             raise InputError(
                 f"Cannot undo change {entry['txn']}: {change['kind']} {change['id']} was "
                 "changed since in a way history does not explain; run cdt check."
             )
         repo.put_raw(change["kind"], change["id"], change["before"])
-        if len(repo.pending) > SPILL_EVERY:  # (this command's, since the last spill)
-            repo.spill_changes()  # (the parts changed so far, and the changes, let go)
     moved = entry.get("sync") or {}
     bases = sync_bases(repo) if moved else {}
     for uuid, (before, _after) in moved.items():
@@ -192,6 +198,20 @@ def _revert(repo: Repository, entry: dict[str, Any]) -> None:
             bases.pop(uuid, None)
         else:
             bases[uuid] = before
+
+
+def _a_part_at_a_time(repo: Repository, changes: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``changes`` grouped by the part that holds their records, the groups in the order
+    of their first change and each record's changes in their order: an entry of changes
+    all over the file (an import made in the other office's order) is reverted a part at
+    a time, and one made a part at a time in its own order."""
+    changes = list(changes)
+    parts = [(c["kind"], repo.part_key(_table(c["kind"]), c["id"])) for c in changes]
+    first: dict[tuple[str, int | None], int] = {}
+    for at, part in enumerate(parts):
+        first.setdefault(part, at)
+    order = sorted(range(len(changes)), key=lambda at: (first[parts[at]], at))
+    return [changes[at] for at in order]
 
 
 def _current_bases(repo: Repository) -> dict[str, str]:
