@@ -82,7 +82,7 @@ class PartialDate:
     def from_iso(cls, text: str) -> PartialDate:
         """Read a stored ISO date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``). Each text is
         read once in a process (a date is immutable, so one can be shared): L's 5,000
-        meeting dates take 1 ms instead of 22."""
+        meetings have 3,441 dates, and the list of parts' dates are read twice."""
         known = _READ_ISO.get(text) if isinstance(text, str) else None
         if known is not None:
             return known

@@ -11,7 +11,9 @@ import random
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import base_env, cdt_executable, cdt_ok, exported, many_actions, run_cdt
@@ -251,3 +253,22 @@ def test_an_undo_of_changes_all_over_the_file_reverts_them_a_part_at_a_time(
     assert exported(db) == before
     assert leftovers(db) == []
     cdt_ok(db, "check")
+
+
+def test_an_undo_groups_an_entry_by_part_a_window_at_a_time(imported: Path) -> None:
+    from consular_dialogue.services.history import _a_part_at_a_time
+
+    def entry() -> Iterator[dict[str, Any]]:
+        """Changes of a part's actions between another's, one action changed twice;
+        then more than an undo may hold at once, and then damage."""
+        yield from ({"kind": "action", "id": i, "n": n} for n, i in enumerate([1, 1500, 2, 1]))
+        yield from ({"kind": "action", "id": 3} for _ in range(SPILL_EVERY - 4))
+        raise AssertionError("read past the first window")
+
+    with open_for_writing(imported) as repo:
+        walked = _a_part_at_a_time(repo, entry())
+        first = [next(walked) for _ in range(SPILL_EVERY)]  # one window, grouped by part
+        assert [(c["id"], c.get("n")) for c in first[:4]] == [(1, 0), (2, 2), (1, 3), (3, None)]
+        assert first[-1] == {"kind": "action", "id": 1500, "n": 1}
+        with pytest.raises(AssertionError, match="past the first window"):
+            next(walked)

@@ -1238,6 +1238,11 @@ def test_a_list_of_every_agenda_item_orders_by_meeting_dates_the_list_of_parts_s
     db.write_text(json.dumps(data), encoding="utf-8")
     checked = run_cdt(["check"], env)
     assert checked.code == 1 and "misdescribes the meetings part" in checked.stdout
+    # One that is no date makes the part be read, as one written before the list said.
+    data["_meta"]["1"]["parts"]["meetings"]["0"]["about"]["dates"][1][1] = "2020-13"
+    db.write_text(json.dumps(data), encoding="utf-8")
+    assert _listed_item_ids(env) == [1, 5, 4, 3, 2]
+    assert run_cdt(["check"], env).code == 1
 
 
 def test_meeting_dates_are_read_from_parts_that_do_not_say_them_and_from_memory(

@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
@@ -34,7 +35,7 @@ from ..models import (
     Topic,
     iso_time,
 )
-from ..storage import PARTS_HELD, SYNC_TABLE, Repository, every
+from ..storage import SYNC_TABLE, Repository, every
 from .integrity import Links, load_stored
 
 DUMP_FORMAT = "consular-dialogue"
@@ -777,14 +778,17 @@ class _Merger:
     meeting_uuids: dict[int, str]
     item_uuids: dict[int, str]
     at: int = 0  # where the record being merged is in the dump
-    # Where in the dump each conflict's record is (they are listed in the dump's order),
-    # and the actions to merge later.
-    conflicts_at: list[int] = field(default_factory=list)
+    # The conflicts, each with where its record is in the dump (they are listed in the
+    # dump's order: ``conflicts``), and the actions to merge later.
+    placed: list[tuple[int, Conflict]] = field(default_factory=list)
     later: list[_Later] = field(default_factory=list)
 
     def conflict(self, conflict: Conflict) -> None:
-        self.result.conflicts.append(conflict)
-        self.conflicts_at.append(self.at)
+        self.placed.append((self.at, conflict))
+
+    def conflicts(self) -> list[Conflict]:
+        """The conflicts found, in the order of their records in the dump."""
+        return [conflict for _, conflict in sorted(self.placed, key=itemgetter(0))]
 
     def set_base(self, uuid: str, value: str) -> None:
         before = self.bases.get(uuid)
@@ -809,20 +813,22 @@ class _Merger:
             return known.id, incoming["uuid"], None
         return self._read_and_merge(cls, known, incoming, theirs_print)
 
-    def merge_later(self) -> None:
+    def merge_later(self, progress: Callable[[int], None] | None) -> None:
         """Merge the actions whose local versions had to be read, in the order of their
         ids, a part of actions at a time: the parts changed are written and let go of
         every ``PARTS_HELD`` parts (``Repository.spill_changes``). An import that changes
         10,000 of L's 100,000 actions, in the other office's order, held every part it
-        read: 476 MB."""
+        read: 480 MB."""
         self.later.sort(key=lambda later: later.known.id)
         repo = self.repo
         for later in self.later:
-            if repo.parts_held() >= PARTS_HELD and not repo.holds(Action.TABLE, later.known.id):
+            if repo.holds_enough(Action.TABLE, later.known.id):
                 # (the actions' alone: the sync bases merged so far are held as they are)
                 repo.spill_changes([Action.TABLE])
             self.at = later.at
             self._read_and_merge(Action, later.known, later.incoming, later.theirs_print)
+            if progress is not None:
+                progress(1)
         self.later.clear()
 
     def _read_and_merge(
@@ -979,11 +985,10 @@ def import_dump(
             item_uuids[record_id] = uuid
         if count % SPILL_EVERY == 0:
             repo.spill()  # write the parts filled so far, and let go of their records
-        if progress is not None:
-            progress(1)
-    merger.merge_later()
-    order = sorted(range(len(result.conflicts)), key=merger.conflicts_at.__getitem__)
-    result.conflicts = [result.conflicts[i] for i in order]  # in the dump's order
+        if progress is not None and not (merger.later and merger.later[-1].at == count):
+            progress(1)  # (an action merged later is counted then)
+    merger.merge_later(progress)
+    result.conflicts = merger.conflicts()
     if result.sync_changes:
         repo.dirty = True  # a new agreed version is worth keeping even when no record changed
     return result

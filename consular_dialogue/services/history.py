@@ -15,13 +15,13 @@ from itertools import islice
 from typing import Any
 
 from ..errors import CorruptFileError, InputError
-from ..storage import PARTS_HELD, SYNC_TABLE, Repository, damaged_history
+from ..storage import SYNC_TABLE, Repository, damaged_history
 from .exchange import sync_bases
 
 REVERSIBLE = {"undo", "redo"}
 # Changes an undo or redo reverts, of one entry or several, between writing the parts
 # it changed so far (``Repository.spill_changes``): 10,000 actions are ten parts.
-SPILL_EVERY = 10_000  # (or once it holds PARTS_HELD parts: 10,000 changes all over L)
+SPILL_EVERY = 10_000  # (or it holds PARTS_HELD parts: 10,000 changes all over L are 100)
 HIDDEN_FIELDS = {"updated"}
 
 
@@ -177,11 +177,9 @@ def _revert(repo: Repository, entry: dict[str, Any]) -> None:
     """
     for change in _a_part_at_a_time(repo, reversed(entry["changes"])):
         table = _table(change["kind"])
-        # This command's changes since the last spill, or the parts it holds, and one
-        # more to read: the parts changed so far, and the changes, are written and let go.
-        if len(repo.pending) > SPILL_EVERY or (
-            repo.parts_held() >= PARTS_HELD and not repo.holds(table, change["id"])
-        ):
+        # This command's changes since the last spill, or the parts it holds and one more
+        # to read: the parts changed so far, and the changes, are written and let go.
+        if len(repo.pending) > SPILL_EVERY or repo.holds_enough(table, change["id"]):
             repo.spill_changes()
         # (the part that holds it, not the whole table: 100,000 actions at L)
         current = repo.stored(table, change["id"])
@@ -200,18 +198,23 @@ def _revert(repo: Repository, entry: dict[str, Any]) -> None:
             bases[uuid] = before
 
 
-def _a_part_at_a_time(repo: Repository, changes: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``changes`` grouped by the part that holds their records, the groups in the order
-    of their first change and each record's changes in their order: an entry of changes
-    all over the file (an import made in the other office's order) is reverted a part at
-    a time, and one made a part at a time in its own order."""
-    changes = list(changes)
-    parts = [(c["kind"], repo.part_key(_table(c["kind"]), c["id"])) for c in changes]
-    first: dict[tuple[str, int | None], int] = {}
-    for at, part in enumerate(parts):
-        first.setdefault(part, at)
-    order = sorted(range(len(changes)), key=lambda at: (first[parts[at]], at))
-    return [changes[at] for at in order]
+def _a_part_at_a_time(
+    repo: Repository, changes: Iterable[dict[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """``changes``, each ``SPILL_EVERY`` of them grouped by the part that holds their
+    records (the groups in the order of their first change, each record's changes in
+    their order): an entry of changes all over the file (an import made in the other
+    office's order) is reverted a part at a time, one made a part at a time in its own
+    order, and no more than ``SPILL_EVERY`` changes are held at once (a bulk import's
+    entry of 125,000 is unpacked a chunk at a time)."""
+    walked = iter(changes)
+    while window := list(islice(walked, SPILL_EVERY)):
+        groups: dict[tuple[str, int | None], list[dict[str, Any]]] = {}
+        for change in window:
+            part = repo.part_key(_table(change["kind"]), change["id"])
+            groups.setdefault((change["kind"], part), []).append(change)
+        for group in groups.values():
+            yield from group
 
 
 def _current_bases(repo: Repository) -> dict[str, str]:
