@@ -80,6 +80,7 @@ MEETINGS_PER_PART = 1000
 # Parts of records a command that changes records all over a file holds before it
 # writes those it changed and lets go of them (``Repository.spill_changes``).
 PARTS_HELD = 8
+RECORD_PARTS = (Meeting.TABLE, AgendaItem.TABLE, Action.TABLE)  # those records
 ITEMS_PER_PART = 2000
 HISTORY_PART_BYTES = 256 * 1024
 CHANGES_PER_CHUNK = 1000  # a larger history entry is compressed in chunks of this many
@@ -2186,7 +2187,7 @@ class Repository:
 
     def parts_held(self) -> int:
         """How many parts of records (meetings, agenda items, actions) this copy holds."""
-        return sum(len(self._parts.get(cls.TABLE, {})) for cls in (Meeting, AgendaItem, Action))
+        return sum(len(self._parts.get(table, {})) for table in RECORD_PARTS)
 
     def holds_enough(self, table: str, record_id: int) -> bool:
         """Whether this copy holds ``PARTS_HELD`` parts of records and reading the record

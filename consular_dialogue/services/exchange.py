@@ -35,7 +35,7 @@ from ..models import (
     Topic,
     iso_time,
 )
-from ..storage import SYNC_TABLE, Repository, every
+from ..storage import RECORD_PARTS, SYNC_TABLE, Repository, every
 from .integrity import Links, load_stored
 
 DUMP_FORMAT = "consular-dialogue"
@@ -815,16 +815,16 @@ class _Merger:
 
     def merge_later(self, progress: Callable[[int], None] | None) -> None:
         """Merge the actions whose local versions had to be read, in the order of their
-        ids, a part of actions at a time: the parts changed are written and let go of
-        every ``PARTS_HELD`` parts (``Repository.spill_changes``). An import that changes
+        ids, a part of actions at a time: the parts of records changed are written and let
+        go of every ``PARTS_HELD`` parts (``Repository.spill_changes``). An import that changes
         10,000 of L's 100,000 actions, in the other office's order, held every part it
         read: 480 MB."""
         self.later.sort(key=lambda later: later.known.id)
         repo = self.repo
         for later in self.later:
             if repo.holds_enough(Action.TABLE, later.known.id):
-                # (the actions' alone: the sync bases merged so far are held as they are)
-                repo.spill_changes([Action.TABLE])
+                # (the records': the sync bases merged so far are held as they are)
+                repo.spill_changes(RECORD_PARTS)
             self.at = later.at
             self._read_and_merge(Action, later.known, later.incoming, later.theirs_print)
             if progress is not None:
