@@ -2076,7 +2076,7 @@ class Repository:
         return Commit(folder, doomed, pending)
 
     def _changed_parts(
-        self, tables: Container[str] = PARTITIONS
+        self, tables: Collection[str] = tuple(PARTITIONS)
     ) -> list[tuple[str, bytes, bytes | None]]:
         """The parts of ``tables`` this command changed, made anew (name, bytes, search
         index) and entered in the list of parts, leaving only hot records in

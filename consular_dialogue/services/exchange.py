@@ -804,7 +804,8 @@ class _Merger:
         self, cls: type[Record], known: _Known, incoming: dict[str, Any], links: tuple[Any, ...]
     ) -> tuple[int, str, Any]:
         """Merge ``incoming`` into the local record ``known``; its id, uuid and key (a
-        dialogue's) as they are after."""
+        dialogue's) as they are after. An action whose local version must be read is
+        kept to be merged by ``merge_later``, with the others, a part at a time."""
         theirs_print = fingerprint(incoming, links)
         if known.print == theirs_print and known.rest == _rest(incoming):
             return self._unchanged(cls, known.id, True, incoming, theirs_print)
