@@ -1,5 +1,5 @@
-"""A bulk import in little memory: a dump laid out as ``cdt export all -o`` writes it is
-read a record at a time (twice: to check it, then to merge it), and the parts an import
+"""A bulk import in little memory: a dump in a file, however it is laid out, is read a
+record at a time (twice: to check it, then to merge it), and the parts an import
 fills are written as they fill (``Repository.spill``). Neither may change what is
 imported, what is refused, or what a failed or killed import leaves.
 
@@ -106,26 +106,6 @@ def same_dump(read: Dump, whole: Dump) -> None:
 # ---- reading a record at a time ---------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "write",
-    [
-        pytest.param(laid_out, id="orjson"),
-        pytest.param(
-            lambda d: json.dumps(d, indent=2, ensure_ascii=False).encode(), id="python json"
-        ),
-    ],
-)
-def test_a_dump_laid_out_as_export_writes_it_is_read_a_record_at_a_time_with_the_same_records(
-    generated: dict[str, Any], tmp_path: Path, write: Callable[[dict[str, Any]], bytes]
-) -> None:
-    read, whole = both_reads(write(generated), tmp_path)
-
-    assert read.streamed
-    same_dump(read, whole)
-    assert read.counts["actions"] == 3 * ACTIONS_PER_PART
-    assert records_of(read) == records_of(read)  # read again, the same
-
-
 def test_a_dump_cdt_export_all_writes_to_stdout_or_to_a_file_is_read_a_record_at_a_time(
     generated: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -140,11 +120,6 @@ def test_a_dump_cdt_export_all_writes_to_stdout_or_to_a_file_is_read_a_record_at
         assert read.streamed, written.name
         assert read.size == sum(len(generated[s]) for s in read.counts)
         same_dump(read, parse_dump(written.read_bytes(), "dump"))
-
-
-def _swap_sections(dump: dict[str, Any]) -> bytes:
-    order = ["format", "version", "dialogues", "topics", "actions", "meetings", "agenda_items"]
-    return laid_out({key: dump[key] for key in order})
 
 
 def _unknown_section(dump: dict[str, Any]) -> bytes:
@@ -163,6 +138,72 @@ def _windows_line_ends(dump: dict[str, Any]) -> bytes:
     return laid_out(dump).replace(b"\n", b"\r\n")
 
 
+def _compact(dump: dict[str, Any]) -> bytes:
+    return orjson.dumps(dump)
+
+
+def _python_json_escaped(dump: dict[str, Any]) -> bytes:
+    # json.dumps as it comes: ", " and ": " between values, every other character escaped
+    return json.dumps(dump).encode()
+
+
+def _tabs_and_spaces(dump: dict[str, Any]) -> bytes:
+    return json.dumps(dump, indent="\t", separators=(" ,  ", " :\t")).encode()
+
+
+def _section_given_first_as_no_list(dump: dict[str, Any]) -> bytes:
+    # JSON takes the last "actions", the list
+    text = orjson.dumps(dump)
+    cut = text.index(b'"meetings"')
+    return text[:cut] + b'"actions":{"kept":"aside"},' + text[cut:]
+
+
+def _records_past_every_edge(dump: dict[str, Any]) -> bytes:
+    # Records longer than a window (4 KB) and than a batch (256 KB), a text of two-,
+    # three- and four-byte characters, and blocks of 4 MB that end inside records.
+    dump = json.loads(json.dumps(dump))
+    for n, action in enumerate(dump["actions"]):
+        action["notes"] = [{"at": NOW, "text": "ñ€😀" * (7 * n % 900), "level": "internal"}]
+    dump["actions"][1500]["notes"][0]["text"] = "}, ñ€😀" * 60_000
+    return orjson.dumps(dump)
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        pytest.param(laid_out, id="as export writes it"),
+        pytest.param(lambda d: json.dumps(d, indent=2, ensure_ascii=False).encode(), id="json"),
+        _unknown_section,
+        _nested_close_at_record_depth,
+        _windows_line_ends,
+        _compact,
+        _python_json_escaped,
+        _tabs_and_spaces,
+        _section_given_first_as_no_list,
+        _records_past_every_edge,
+    ],
+)
+def test_a_dump_is_read_a_record_at_a_time_with_the_same_records_however_it_is_laid_out(
+    generated: dict[str, Any], tmp_path: Path, write: Callable[[dict[str, Any]], bytes]
+) -> None:
+    read, whole = both_reads(write(generated), tmp_path)
+
+    assert read.streamed
+    same_dump(read, whole)
+    assert read.counts["actions"] == 3 * ACTIONS_PER_PART
+    assert records_of(read) == records_of(read)  # read again, the same
+
+
+def _swap_sections(dump: dict[str, Any]) -> bytes:
+    order = ["format", "version", "dialogues", "topics", "actions", "meetings", "agenda_items"]
+    return laid_out({key: dump[key] for key in order})
+
+
+def _topics_first(dump: dict[str, Any]) -> bytes:
+    order = ["topics", "format", "version", "dialogues", "meetings", "agenda_items", "actions"]
+    return orjson.dumps({key: dump[key] for key in order})
+
+
 def _section_given_twice(dump: dict[str, Any]) -> bytes:
     text = laid_out(dump)
     # The first actions section, then the whole list again under the same key: JSON
@@ -173,22 +214,8 @@ def _section_given_twice(dump: dict[str, Any]) -> bytes:
     return text[:cut] + head + b",\n" + text[cut:]
 
 
-def _compact(dump: dict[str, Any]) -> bytes:
-    return orjson.dumps(dump)
-
-
-@pytest.mark.parametrize(
-    "write",
-    [
-        _swap_sections,
-        _unknown_section,
-        _nested_close_at_record_depth,
-        _windows_line_ends,
-        _section_given_twice,
-        _compact,
-    ],
-)
-def test_a_dump_that_is_not_laid_out_as_export_writes_it_is_read_whole_with_the_same_records(
+@pytest.mark.parametrize("write", [_swap_sections, _topics_first, _section_given_twice])
+def test_a_dump_whose_sections_are_out_of_order_or_given_twice_is_read_whole_as_json_reads_it(
     generated: dict[str, Any], tmp_path: Path, write: Callable[[dict[str, Any]], bytes]
 ) -> None:
     read, whole = both_reads(write(generated), tmp_path)
@@ -214,14 +241,15 @@ def test_a_hand_made_dump_with_fields_left_out_and_ids_only_is_read_as_whole(
     same_dump(read, parse_dump(source.read_bytes(), "dump"))
 
 
-def test_a_malformed_laid_out_dump_is_refused_with_the_message_of_a_whole_read(
-    generated: dict[str, Any], tmp_path: Path
+@pytest.mark.parametrize("write", [laid_out, _compact])
+def test_a_malformed_dump_is_refused_with_the_message_of_a_whole_read(
+    generated: dict[str, Any], tmp_path: Path, write: Callable[[dict[str, Any]], bytes]
 ) -> None:
     dump = json.loads(json.dumps(generated))
     dump["actions"][2500]["item_uuid"] = dump["agenda_items"][0]["uuid"]
     dump["actions"][2900]["status"] = "finished"
     source = tmp_path / "dump.json"
-    source.write_bytes(laid_out(dump))
+    source.write_bytes(write(dump))
 
     with pytest.raises(InputError) as whole:
         parse_dump(source.read_bytes(), "dump")
@@ -267,6 +295,74 @@ def _refused_alike(source: Path) -> str:
         read_dump(source, "dump")
     assert str(read.value) == str(whole.value)
     return str(read.value)
+
+
+def _cut_short(text: bytes) -> bytes:
+    return text[: len(text) * 2 // 3]
+
+
+def _not_a_number(text: bytes) -> bytes:
+    return text.replace(b'"priority":"normal"', b'"priority":NaN', 1)
+
+
+def _lone_surrogate(text: bytes) -> bytes:
+    at = text.index(b'"title":"', text.index(b'"actions"')) + len(b'"title":"')
+    return text[:at] + b"\\ud800" + text[at:]
+
+
+def _number_too_large(text: bytes) -> bytes:
+    at = text.index(b'"id":', text.index(b'"actions"')) + len(b'"id":')
+    return text[:at] + b"9" * 30 + text[at:]
+
+
+def _comma_before_a_close(text: bytes) -> bytes:
+    return text.replace(b'}],"actions"', b'},],"actions"', 1)
+
+
+def _a_key_without_quotes(text: bytes) -> bytes:
+    return text.replace(b'"version":', b"version:", 1)
+
+
+def _a_value_that_is_no_json(text: bytes) -> bytes:
+    return text.replace(b'"version":1', b'"version":v1', 1)
+
+
+def _text_after_the_end(text: bytes) -> bytes:
+    return text + b"{}"
+
+
+@pytest.mark.parametrize(
+    ("edit", "problem"),
+    [
+        (_cut_short, "is not valid JSON"),
+        (_not_a_number, "is not valid JSON"),
+        (_lone_surrogate, "is not valid JSON"),
+        (_comma_before_a_close, "is not valid JSON"),
+        (_text_after_the_end, "is not valid JSON"),
+        (_a_key_without_quotes, "is not valid JSON"),
+        (_a_value_that_is_no_json, "is not valid JSON"),
+        (_number_too_large, "actions[1] is malformed (id is float"),  # (as orjson reads it)
+    ],
+)
+def test_a_dump_on_one_line_that_is_not_json_or_not_sound_is_refused_as_in_a_whole_read(
+    generated: dict[str, Any], tmp_path: Path, edit: Callable[[bytes], bytes], problem: str
+) -> None:
+    source = tmp_path / "dump.json"
+    edited = edit(orjson.dumps(generated))
+    assert edited != orjson.dumps(generated)
+    source.write_bytes(edited)
+
+    assert problem in _refused_alike(source)
+
+
+def test_a_section_given_again_as_no_list_is_refused_as_in_a_whole_read(
+    generated: dict[str, Any], tmp_path: Path
+) -> None:
+    text = orjson.dumps(generated)
+    source = tmp_path / "dump.json"
+    source.write_bytes(text[:-1] + b',"actions":{"kept":"aside"}}')
+
+    assert "actions" in _refused_alike(source)
 
 
 def test_a_record_put_where_a_record_would_be_said_to_be_is_refused_as_in_a_whole_read(
@@ -467,11 +563,13 @@ def _change_the_end(text: bytes) -> tuple[int, bytes]:
 def _change_a_meeting_in_the_middle(text: bytes) -> tuple[int, bytes]:
     # An action in the third block of 4 MB names a meeting the dump does not hold:
     # merged unread, it would fail on a meeting it cannot find.
-    at = text.index(b'"meeting_id": ', 9 << 20) + len(b'"meeting_id": ')
+    at = text.index(b'"meeting_id":', 9 << 20) + len(b'"meeting_id":')
+    at += text[at : at + 1] == b" "
     digits = len(text[at:].split(b",")[0])
     return at, b"9" * digits
 
 
+@pytest.mark.parametrize("compact", [False, True], ids=["laid out", "on one line"])
 @pytest.mark.parametrize("new", [False, True], ids=["existing file", "new file"])
 @pytest.mark.parametrize("change", [_change_the_end, _change_a_meeting_in_the_middle])
 def test_an_import_that_fails_after_writing_parts_leaves_the_file_and_its_folder_as_they_were(
@@ -479,12 +577,14 @@ def test_an_import_that_fails_after_writing_parts_leaves_the_file_and_its_folder
     tmp_path: Path,
     new: bool,
     change: Callable[[bytes], tuple[int, bytes]],
+    compact: bool,
 ) -> None:
     db = tmp_path / "tracker.json"
     _new_file(db, new)
     before = files_of(db)
     source = tmp_path / "dump.json"
-    source.write_bytes(large.read_bytes())
+    text = large.read_bytes()
+    source.write_bytes(orjson.dumps(orjson.loads(text)) if compact else text)
     dump = read_dump(source, "dump")
     at, replacement = change(source.read_bytes())
     with source.open("r+b") as handle:  # changed in place after its check

@@ -393,121 +393,191 @@ def parse_dump(raw: bytes, source: str) -> Dump:
     return check.finish(data.get("sync", {}), read)
 
 
-# A dump laid out as ``cdt export all -o`` writes it (an indent of two spaces, as orjson
-# and Python's json write it) holds each record of a section between a line "    {"
-# and a line "    }", under a line '  "<section>": ['. JSON text holds no line break
-# inside a string, so these lines are found without parsing what lies around them.
-_OPENS = b"\n    {\n"
-_CLOSES = b"\n    }"
-_SECTION_LINE = re.compile(rb'\n  "([a-z_]+)": \[\n')
+# A dump in a file is read a block of text at a time (``_Text``), and its sections a
+# record at a time, twice: to check it, then to merge it. The text around the records
+# is parsed whole, with a place holder where each record stood. Where a list's records
+# end is found with orjson's own parser: the records up to the last "}," of the next
+# 256 KB parse as a list when that is where one ends (once in a while it is inside a
+# record, and the next record is read alone); a single value's end is where orjson,
+# given a window of text from its start, stops before the window's end, if the text up
+# to there parses (a window four times as large is tried while it stops at the end).
+# Any other error, and any dump with a problem, is read whole, which names the problem.
 _READ_BYTES = 1 << 22
+_BATCH = 1 << 18
+_WINDOW = 1 << 12
+_SPACE = re.compile(rb"[ \t\n\r]*")
 
 
-class _NotLaidOut(Exception):
-    """Not laid out as ``export all -o`` writes it, or not sound: read it whole, which
-    names a problem as it always has."""
+class _ReadWhole(Exception):
+    """Not to be read a record at a time (through a pipe, sections out of order, not
+    sound): read it whole, which names a problem as it always has."""
 
 
 class _Changed(Exception):
     """The file is not what it was when it was checked."""
 
 
-def _laid_out(
+class _Text:
+    """A dump's text read a block at a time: ``at`` is where the reading stands, and the
+    text before ``mark`` has gone to ``around`` (when it is kept). The digest of each
+    block read is added to ``digests``; with ``expected`` (the digests of an earlier
+    read), a block that differs stops the read (``_Changed``)."""
+
+    def __init__(
+        self,
+        handle: BinaryIO,
+        around: list[bytes] | None,
+        digests: list[bytes],
+        expected: list[bytes] | None,
+    ) -> None:
+        self.handle, self.around, self.digests, self.expected = handle, around, digests, expected
+        self.text = b""
+        self.at = self.mark = 0
+        self.ended = False
+
+    def more(self) -> None:
+        chunk = self.handle.read(_READ_BYTES)
+        self.digests.append(hashlib.blake2b(chunk).digest())
+        if self.expected is not None and self.expected[: len(self.digests)] != self.digests:
+            raise _Changed
+        self.keep(self.at)
+        self.text = self.text[self.at :] + chunk
+        self.at = self.mark = 0
+        self.ended = not chunk
+
+    def keep(self, stop: int, holder: bytes = b"", mark: int | None = None) -> None:
+        """The text from ``mark`` to ``stop`` goes to ``around``, then ``holder``; the
+        text kept next starts at ``mark`` (``stop`` unless given)."""
+        if self.around is not None:
+            self.around.append(self.text[self.mark : stop])
+            if holder:
+                self.around.append(holder)
+        self.mark = stop if mark is None else mark
+
+    def next(self) -> int | None:
+        """The byte after any white space (``at`` moves to it); None at the end."""
+        while True:
+            self.at = _SPACE.match(self.text, self.at).end()  # type: ignore[union-attr]
+            if self.at < len(self.text):
+                return self.text[self.at]
+            if self.ended:
+                return None
+            self.more()
+
+    def take(self, byte: bytes) -> bool:
+        """Whether ``byte`` comes next (``at`` moves past it if so)."""
+        if self.next() != byte[0]:
+            return False
+        self.at += 1
+        return True
+
+    def records(self) -> tuple[int, int, list[Any]]:
+        """The records of a list that come next, parsed, and where their text starts
+        and ends."""
+        self.next()
+        while len(self.text) - self.at < _BATCH and not self.ended:
+            self.more()
+        start = self.at
+        end = self.text.rfind(b"},", start, start + _BATCH) + 1
+        try:
+            if end <= start:
+                raise _ReadWhole
+            records = self._list(start, end)
+        except _ReadWhole:  # (no "}," where a record ends: the next record alone)
+            start, end = self.value()
+            records = self._list(start, end)
+        self.at = end
+        return start, end, records
+
+    def _list(self, start: int, end: int) -> list[Any]:
+        try:  # (two lists deep, as deep as the records lie in the whole dump)
+            records: list[Any] = orjson.loads(b"[[" + self.text[start:end] + b"]]")[0]
+        except orjson.JSONDecodeError:
+            raise _ReadWhole from None
+        return records
+
+    def value(self) -> tuple[int, int]:
+        """Where the JSON value that comes next starts and ends (with any white space
+        after it); ``at`` moves past it."""
+        self.next()
+        size = _WINDOW
+        while True:
+            end = self.at + size
+            if end >= len(self.text) and not self.ended:
+                self.more()
+                continue
+            end = min(end, len(self.text))
+            while end < len(self.text) and 0x80 <= self.text[end] < 0xC0:
+                end -= 1  # (a window ends between two characters)
+            try:
+                orjson.loads(memoryview(self.text)[self.at : end])
+            except orjson.JSONDecodeError as exc:
+                if exc.pos < len(exc.doc):  # it stopped inside the window: where a value ends?
+                    end = self.at + len(exc.doc[: exc.pos].encode())
+                    try:
+                        orjson.loads(memoryview(self.text)[self.at : end])
+                    except orjson.JSONDecodeError:
+                        raise _ReadWhole from None
+                    break
+                if end == len(self.text):
+                    raise _ReadWhole from None
+            else:
+                if end == len(self.text):
+                    break
+            size *= 4
+        start, self.at = self.at, end
+        return start, end
+
+
+def _records(
     handle: BinaryIO,
     around: list[bytes] | None,
     holder: bytes,
     digests: list[bytes],
     expected: list[bytes] | None = None,
 ) -> Iterator[tuple[str, int, Any]]:
-    """Each record of a laid-out dump, parsed, with its section and position; the text
-    around the records goes to ``around``, each record's place held by ``holder``.
-
-    The digest of each block read is added to ``digests``; with ``expected`` (the
-    digests of an earlier read), a block that differs stops the read (``_Changed``)
-    before any record in it is given. A record is parsed two lists deep, as deep as
-    it lies in the whole dump, so that orjson's limit on depth is the same."""
-    section = ""
+    """Each record of a dump, parsed, with its section and position; the text around
+    the records goes to ``around``, each record's place held by ``holder`` (see
+    ``_Text`` for ``digests`` and ``expected``). The sections must come in the order of
+    ``SECTIONS``, each once; any other member is read whole."""
+    text = _Text(handle, around, digests, expected)
     order = list(SECTION_TYPES)
-    positions = dict.fromkeys(order, 0)
-    buffer = b""
-    gap: list[bytes] = []  # the text since the last record
-    inside = False
-    read = 0
-    while True:
-        chunk = handle.read(_READ_BYTES)
-        digests.append(hashlib.blake2b(chunk).digest())
-        if expected is not None and expected[: len(digests)] != digests:
-            raise _Changed
-        read += len(chunk)
-        buffer += chunk
-        start = 0
-        while True:
-            if inside:
-                end = buffer.find(_CLOSES, start)
-                if end < 0:
-                    break
-                end += len(_CLOSES)
-                try:
-                    record = orjson.loads(b"[[" + buffer[start:end] + b"]]")[0][0]
-                except orjson.JSONDecodeError:
-                    raise _NotLaidOut from None
-                positions[section] += 1
-                yield section, positions[section], record
-                start, inside = end, False
-                continue
-            found = buffer.find(_OPENS, start)
-            if found < 0:
-                # Keep what may be the start of a record's first line.
-                keep = max(start, len(buffer) - len(_OPENS) + 1) if chunk else len(buffer)
-                gap.append(buffer[start:keep])
-                start = keep
-                break
-            gap.append(buffer[start : found + 1])
-            text = b"".join(gap)
-            named = _SECTION_LINE.findall(text) if len(text) > 2 else []
-            if named:  # a new section: never one met before, nor one out of order
-                name = named[-1].decode("ascii")
-                if name not in order or (section and order.index(name) <= order.index(section)):
-                    raise _NotLaidOut
-                section = name
-            if not section:
-                raise _NotLaidOut
-            if around is not None:
-                around.append(text)
-                around.append(holder)
-            gap = []
-            start, inside = found + 1, True
-        buffer = buffer[start:]
-        if not chunk:
-            break
-        if read > _READ_BYTES and not any(positions.values()):
-            raise _NotLaidOut  # no record in the first 4 MB: a compact dump
-    if inside:
-        raise _NotLaidOut
-    if around is not None:
-        around.append(b"".join(gap))
-
-
-def _holders(value: Any, holder: str) -> int:
-    """How many records' places the text around them holds, wherever they are (without
-    recursion: orjson reads lists 1,024 deep)."""
-    count, waiting = 0, [value]
-    while waiting:
-        value = waiting.pop()
-        if isinstance(value, dict):
-            waiting.extend(value.values())
-        elif isinstance(value, list):
-            waiting.extend(value)
-        elif value == holder:
-            count += 1
-    return count
+    section = ""
+    if not text.take(b"{"):
+        raise _ReadWhole
+    more = text.next() != ord("}")
+    while more:
+        start, end = text.value()
+        key = orjson.loads(text.text[start:end])
+        if not text.take(b":"):
+            raise _ReadWhole
+        if isinstance(key, str) and key in SECTION_TYPES and text.take(b"["):
+            if section and order.index(key) <= order.index(section):
+                raise _ReadWhole
+            section, position = key, 0
+            listed = text.next() != ord("]")
+            while listed:
+                start, end, records = text.records()
+                text.keep(start, b",".join([holder] * len(records)), end)
+                for record in records:
+                    position += 1
+                    yield section, position, record
+                listed = text.take(b",")
+            if not text.take(b"]"):
+                raise _ReadWhole
+        else:
+            text.value()
+        more = text.take(b",")
+    if not text.take(b"}") or text.next() is not None:
+        raise _ReadWhole
+    text.keep(text.at)
 
 
 def read_dump(path: Path, source: str) -> Dump:
-    """``parse_dump`` of a file. One laid out as ``cdt export all -o`` writes it is read a
-    record at a time, and again as it is merged: its records are never all in memory
-    (L's dump of 110 MB takes 635 MB parsed whole). Any other layout, and any dump with
-    a problem, is read whole, which names the problem."""
+    """``parse_dump`` of a file. A file is read a record at a time, and again as it is
+    merged: its records are never all in memory (L's dump of 110 MB takes 635 MB parsed
+    whole). One given through a pipe, one whose sections are out of order or given
+    twice, and any dump with a problem, are read whole, which names the problem."""
 
     def cannot(exc: OSError) -> InputError:
         return InputError(f"Cannot read {path}: {exc.strerror or str(exc).rstrip('.')}.")
@@ -518,8 +588,8 @@ def read_dump(path: Path, source: str) -> Dump:
         raise cannot(exc) from None
     try:
         if handle.seekable():  # a pipe is read once, whole
-            return _read_laid_out(handle, source, cannot)
-    except _NotLaidOut:
+            return _read_a_record_at_a_time(handle, source, cannot)
+    except _ReadWhole:
         pass
     except OSError as exc:
         raise cannot(exc) from None
@@ -534,42 +604,42 @@ def read_dump(path: Path, source: str) -> Dump:
     return parse_dump(raw, source)
 
 
-def _read_laid_out(handle: BinaryIO, source: str, cannot: Callable[[OSError], InputError]) -> Dump:
+def _read_a_record_at_a_time(
+    handle: BinaryIO, source: str, cannot: Callable[[OSError], InputError]
+) -> Dump:
     check = _Check(source)
     around: list[bytes] = []
     digests: list[bytes] = []
     # A place holder no text can hold by chance, nor by design (drawn for this read).
     holder = "\x00record-" + os.urandom(8).hex()
     try:
-        for section, position, record in _laid_out(handle, around, orjson.dumps(holder), digests):
+        for section, position, record in _records(handle, around, orjson.dumps(holder), digests):
             check.add(section, position, record)
     except InputError:
-        raise _NotLaidOut from None
+        raise _ReadWhole from None
     try:
         data = orjson.loads(b"".join(around))
     except orjson.JSONDecodeError:
-        raise _NotLaidOut from None
+        raise _ReadWhole from None
     del around
-    counts = check.counts
     if (
         _header_problem(data, source) is not None
         or not check.ordered
-        or _holders(data, holder) != sum(counts.values())
-        # each section's records where the text around them holds their places
-        or any(data.get(s, []) != [holder] * n for s, n in counts.items())
-        or [s for s in data if counts.get(s)] != [s for s, n in counts.items() if n]
+        # each section's records where the text around them holds their places (a
+        # section given again, not as a list, is the one JSON keeps)
+        or any(data.get(s, []) != [holder] * n for s, n in check.counts.items())
     ):
-        raise _NotLaidOut
+        raise _ReadWhole
 
     def read() -> Iterator[tuple[str, Any]]:
         again: list[bytes] = []
         try:
             handle.seek(0)
-            for section, _, record in _laid_out(handle, None, b"", again, digests):
+            for section, _, record in _records(handle, None, b"", again, digests):
                 yield section, record
         except OSError as exc:
             raise cannot(exc) from None
-        except (_Changed, _NotLaidOut):
+        except (_Changed, _ReadWhole):
             again.clear()
         if again != digests:
             raise InputError(f"{source} changed while it was imported; nothing was imported.")
@@ -577,7 +647,7 @@ def _read_laid_out(handle: BinaryIO, source: str, cannot: Callable[[OSError], In
     try:
         dump = check.finish(data.get("sync", {}), read)
     except InputError:
-        raise _NotLaidOut from None
+        raise _ReadWhole from None
     dump.streamed = True
     return dump
 
