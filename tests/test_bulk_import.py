@@ -34,6 +34,7 @@ from consular_dialogue.services.exchange import (
     SECTIONS,
     SPILL_EVERY,
     Dump,
+    _Text,
     _known_records,
     _uuid_refs,
     import_dump,
@@ -104,6 +105,35 @@ def same_dump(read: Dump, whole: Dump) -> None:
 
 
 # ---- reading a record at a time ---------------------------------------------------
+
+
+def _spaced_and_record_ends_in_titles(dump: dict[str, Any]) -> bytes:
+    # What a reader might take for the end of a record ("}" before a comma) in every
+    # title, and spaces around every comma.
+    dump = json.loads(json.dumps(dump))
+    for record in dump["actions"]:
+        record["title"] += " {ver nota}, y {otra},"
+    return json.dumps(dump, separators=(" , ", ": ")).encode()
+
+
+@pytest.mark.parametrize("write", [orjson.dumps, _spaced_and_record_ends_in_titles])
+def test_the_records_of_a_list_are_parsed_a_batch_at_a_time_whatever_surrounds_their_commas(
+    generated: dict[str, Any], tmp_path: Path, write: Callable[[dict[str, Any]], bytes]
+) -> None:
+    text = write(generated)
+    source = tmp_path / "dump.json"
+    source.write_bytes(text)
+    with source.open("rb") as handle:
+        reader = _Text(handle, None, [], None)
+        reader.more()
+        reader.at = text.index(b"[", text.index(b'"actions"')) + 1
+        batches: list[list[Any]] = []
+        while not batches or reader.take(b","):
+            batches.append(reader.records()[2])
+        assert reader.take(b"]")
+
+    assert [r for batch in batches for r in batch] == json.loads(text)["actions"]
+    assert len(batches) < len(generated["actions"]) / 20
 
 
 def test_a_dump_cdt_export_all_writes_to_stdout_or_to_a_file_is_read_a_record_at_a_time(
@@ -276,7 +306,7 @@ def test_a_dump_given_through_a_pipe_is_imported_as_one_given_as_a_file(
     assert contents(piped)["actions"] == contents(filed)["actions"]
 
 
-def test_a_laid_out_dump_with_deeply_nested_text_around_its_records_is_read_as_whole(
+def test_a_dump_with_deeply_nested_text_around_its_records_is_read_as_a_whole_read_reads_it(
     generated: dict[str, Any], tmp_path: Path
 ) -> None:
     text = laid_out(generated)
@@ -327,6 +357,12 @@ def _a_value_that_is_no_json(text: bytes) -> bytes:
     return text.replace(b'"version":1', b'"version":v1', 1)
 
 
+def _a_list_closed_and_opened_between_two_records(text: bytes) -> bytes:
+    # Not JSON, but the records around it would parse as two lists.
+    at = text.index(b"},{", text.index(b'"actions"'))
+    return text[:at] + b"}],[{" + text[at + 3 :]
+
+
 def _text_after_the_end(text: bytes) -> bytes:
     return text + b"{}"
 
@@ -339,6 +375,7 @@ def _text_after_the_end(text: bytes) -> bytes:
         (_lone_surrogate, "is not valid JSON"),
         (_comma_before_a_close, "is not valid JSON"),
         (_text_after_the_end, "is not valid JSON"),
+        (_a_list_closed_and_opened_between_two_records, "is not valid JSON"),
         (_a_key_without_quotes, "is not valid JSON"),
         (_a_value_that_is_no_json, "is not valid JSON"),
         (_number_too_large, "actions[1] is malformed (id is float"),  # (as orjson reads it)
@@ -368,9 +405,9 @@ def test_a_section_given_again_as_no_list_is_refused_as_in_a_whole_read(
 def test_a_record_put_where_a_record_would_be_said_to_be_is_refused_as_in_a_whole_read(
     generated: dict[str, Any], tmp_path: Path
 ) -> None:
-    # A second "dialogues" key (written without the space the scan looks for) with a
-    # record and a text standing where the scan's own place holder would: JSON keeps
-    # the last key, so the first dialogue is not in the dump at all.
+    # A second "dialogues" key with a record and a text standing where the reader's
+    # own place holder would: JSON keeps the last key, so the first dialogue is not in
+    # the dump at all.
     text = laid_out(generated)
     record = orjson.dumps(
         {**generated["dialogues"][0], "id": 2, "uuid": "00000000-0000-4000-8000-000000000001"},

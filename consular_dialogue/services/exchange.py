@@ -396,16 +396,17 @@ def parse_dump(raw: bytes, source: str) -> Dump:
 # A dump in a file is read a block of text at a time (``_Text``), and its sections a
 # record at a time, twice: to check it, then to merge it. The text around the records
 # is parsed whole, with a place holder where each record stood. Where a list's records
-# end is found with orjson's own parser: the records up to the last "}," of the next
-# 256 KB parse as a list when that is where one ends (once in a while it is inside a
-# record, and the next record is read alone); a single value's end is where orjson,
-# given a window of text from its start, stops before the window's end, if the text up
-# to there parses (a window four times as large is tried while it stops at the end).
-# Any other error, and any dump with a problem, is read whole, which names the problem.
+# end is found with orjson's own parser: the records up to the last "}" before a comma
+# in the next 256 KB parse as a list when that is where one ends (``_Text.records``);
+# a single value's end is where orjson, given a window of text from its start, stops
+# before the window's end, if the text up to there parses (a window twice as large is
+# tried while it stops at the end). Any other error, and any dump with a problem, is
+# read whole, which names the problem.
 _READ_BYTES = 1 << 22
 _BATCH = 1 << 18
 _WINDOW = 1 << 12
 _SPACE = re.compile(rb"[ \t\n\r]*")
+_TRIES = 3
 
 
 class _ReadWhole(Exception):
@@ -418,10 +419,10 @@ class _Changed(Exception):
 
 
 class _Text:
-    """A dump's text read a block at a time: ``at`` is where the reading stands, and the
-    text before ``mark`` has gone to ``around`` (when it is kept). The digest of each
-    block read is added to ``digests``; with ``expected`` (the digests of an earlier
-    read), a block that differs stops the read (``_Changed``)."""
+    """A dump's text read a block at a time: ``at`` is where the reading stands (past
+    ``mark``), and the text before ``mark`` has gone to ``around`` (when it is kept).
+    The digest of each block read is added to ``digests``; with ``expected`` (the
+    digests of an earlier read), a block that differs stops the read (``_Changed``)."""
 
     def __init__(
         self,
@@ -434,11 +435,15 @@ class _Text:
         self.text = b""
         self.at = self.mark = 0
         self.ended = False
+        self.batch = _BATCH
 
     def more(self) -> None:
         chunk = self.handle.read(_READ_BYTES)
-        self.digests.append(hashlib.blake2b(chunk).digest())
-        if self.expected is not None and self.expected[: len(self.digests)] != self.digests:
+        digest = hashlib.blake2b(chunk).digest()
+        self.digests.append(digest)
+        if self.expected is not None and (
+            len(self.expected) < len(self.digests) or self.expected[len(self.digests) - 1] != digest
+        ):
             raise _Changed
         self.keep(self.at)
         self.text = self.text[self.at :] + chunk
@@ -454,7 +459,7 @@ class _Text:
                 self.around.append(holder)
         self.mark = stop if mark is None else mark
 
-    def next(self) -> int | None:
+    def peek(self) -> int | None:
         """The byte after any white space (``at`` moves to it); None at the end."""
         while True:
             self.at = _SPACE.match(self.text, self.at).end()  # type: ignore[union-attr]
@@ -466,40 +471,64 @@ class _Text:
 
     def take(self, byte: bytes) -> bool:
         """Whether ``byte`` comes next (``at`` moves past it if so)."""
-        if self.next() != byte[0]:
+        if self.peek() != byte[0]:
             return False
         self.at += 1
         return True
 
     def records(self) -> tuple[int, int, list[Any]]:
         """The records of a list that come next, parsed, and where their text starts
-        and ends."""
-        self.next()
-        while len(self.text) - self.at < _BATCH and not self.ended:
+        and ends: those up to the last "}" before a comma in the next batch of text, or
+        one of the two before it (the last may lie inside a record), if their text is
+        a list's there; else the next record alone. A batch that is not makes the next
+        one smaller (down to a window), one that is makes it larger."""
+        self.peek()
+        while len(self.text) - self.at < self.batch and not self.ended:
             self.more()
         start = self.at
-        end = self.text.rfind(b"},", start, start + _BATCH) + 1
-        try:
-            if end <= start:
-                raise _ReadWhole
+        for end in self._record_ends(start, start + self.batch):
             records = self._list(start, end)
-        except _ReadWhole:  # (no "}," where a record ends: the next record alone)
+            if records is not None:
+                self.batch = min(2 * self.batch, _BATCH)
+                break
+        else:
+            self.batch = max(self.batch // 4, _WINDOW)
             start, end = self.value()
             records = self._list(start, end)
+            if records is None:
+                raise _ReadWhole
         self.at = end
         return start, end, records
 
-    def _list(self, start: int, end: int) -> list[Any]:
+    def _record_ends(self, start: int, stop: int) -> Iterator[int]:
+        """Up to ``_TRIES`` places between ``start`` and ``stop`` where a record of a
+        list may end (after a "}" that comes before a comma), the last first; the last
+        64 "}" are looked at."""
+        tries, end = _TRIES, stop
+        for _ in range(64):
+            end = self.text.rfind(b"}", start, end)
+            if end < 0:
+                return
+            after = _SPACE.match(self.text, end + 1).end()  # type: ignore[union-attr]
+            if self.text[after : after + 1] == b",":
+                yield end + 1
+                tries -= 1
+                if not tries:
+                    return
+
+    def _list(self, start: int, end: int) -> list[Any] | None:
+        """The values the text from ``start`` to ``end`` lists (between commas), or None
+        when it is not a list's text."""
         try:  # (two lists deep, as deep as the records lie in the whole dump)
-            records: list[Any] = orjson.loads(b"[[" + self.text[start:end] + b"]]")[0]
+            outer = orjson.loads(b"[[" + self.text[start:end] + b"]]")
         except orjson.JSONDecodeError:
-            raise _ReadWhole from None
-        return records
+            return None
+        return outer[0] if len(outer) == 1 else None  # (not "...],[...")
 
     def value(self) -> tuple[int, int]:
         """Where the JSON value that comes next starts and ends (with any white space
         after it); ``at`` moves past it."""
-        self.next()
+        self.peek()
         size = _WINDOW
         while True:
             end = self.at + size
@@ -508,7 +537,9 @@ class _Text:
                 continue
             end = min(end, len(self.text))
             while end < len(self.text) and 0x80 <= self.text[end] < 0xC0:
-                end -= 1  # (a window ends between two characters)
+                # A window ends between two characters: cut inside one, its text would
+                # not be UTF-8, and be taken for a window too short (a larger one tried).
+                end -= 1
             try:
                 orjson.loads(memoryview(self.text)[self.at : end])
             except orjson.JSONDecodeError as exc:
@@ -524,7 +555,7 @@ class _Text:
             else:
                 if end == len(self.text):
                     break
-            size *= 4
+            size *= 2
         start, self.at = self.at, end
         return start, end
 
@@ -545,7 +576,7 @@ def _records(
     section = ""
     if not text.take(b"{"):
         raise _ReadWhole
-    more = text.next() != ord("}")
+    more = text.peek() != ord("}")
     while more:
         start, end = text.value()
         key = orjson.loads(text.text[start:end])
@@ -555,7 +586,7 @@ def _records(
             if section and order.index(key) <= order.index(section):
                 raise _ReadWhole
             section, position = key, 0
-            listed = text.next() != ord("]")
+            listed = text.peek() != ord("]")
             while listed:
                 start, end, records = text.records()
                 text.keep(start, b",".join([holder] * len(records)), end)
@@ -568,7 +599,7 @@ def _records(
         else:
             text.value()
         more = text.take(b",")
-    if not text.take(b"}") or text.next() is not None:
+    if not text.take(b"}") or text.peek() is not None:
         raise _ReadWhole
     text.keep(text.at)
 
@@ -577,7 +608,8 @@ def read_dump(path: Path, source: str) -> Dump:
     """``parse_dump`` of a file. A file is read a record at a time, and again as it is
     merged: its records are never all in memory (L's dump of 110 MB takes 635 MB parsed
     whole). One given through a pipe, one whose sections are out of order or given
-    twice, and any dump with a problem, are read whole, which names the problem."""
+    twice, one that gives an agenda item before the item it was carried from, and any
+    dump with a problem, are read whole, which names the problem."""
 
     def cannot(exc: OSError) -> InputError:
         return InputError(f"Cannot read {path}: {exc.strerror or str(exc).rstrip('.')}.")
