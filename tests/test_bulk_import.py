@@ -34,8 +34,8 @@ from consular_dialogue.services.exchange import (
     SECTIONS,
     SPILL_EVERY,
     Dump,
-    _Text,
     _known_records,
+    _Text,
     _uuid_refs,
     import_dump,
     parse_dump,
@@ -116,7 +116,17 @@ def _spaced_and_record_ends_in_titles(dump: dict[str, Any]) -> bytes:
     return json.dumps(dump, separators=(" , ", ": ")).encode()
 
 
-@pytest.mark.parametrize("write", [orjson.dumps, _spaced_and_record_ends_in_titles])
+def _a_record_full_of_record_ends(dump: dict[str, Any]) -> bytes:
+    # A record longer than a batch, in the middle of the list, where every place that
+    # looks like a record's end is inside its text: the batches after it grow again.
+    dump = json.loads(json.dumps(dump))
+    dump["actions"][1500]["notes"] = [{"at": NOW, "text": "}, " * 100_000, "level": "internal"}]
+    return orjson.dumps(dump)
+
+
+@pytest.mark.parametrize(
+    "write", [orjson.dumps, _spaced_and_record_ends_in_titles, _a_record_full_of_record_ends]
+)
 def test_the_records_of_a_list_are_parsed_a_batch_at_a_time_whatever_surrounds_their_commas(
     generated: dict[str, Any], tmp_path: Path, write: Callable[[dict[str, Any]], bytes]
 ) -> None:
