@@ -124,8 +124,32 @@ def _a_record_full_of_record_ends(dump: dict[str, Any]) -> bytes:
     return orjson.dumps(dump)
 
 
+def _long_records_after_one_full_of_record_ends(dump: dict[str, Any]) -> bytes:
+    # After it, 200 records longer than the batches it left: batches grow again.
+    dump = json.loads(_a_record_full_of_record_ends(dump))
+    for action in dump["actions"][1501:1701]:
+        action["title"] = "x" * 40_000
+    return orjson.dumps(dump)
+
+
+def _twenty_notes_each(dump: dict[str, Any]) -> bytes:
+    # Objects in every record ("},{" between its notes), laid out: the end of a batch
+    # mostly falls among them.
+    dump = json.loads(json.dumps(dump))
+    for action in dump["actions"]:
+        action["notes"] = [{"at": NOW, "text": f"nota {n}", "level": "internal"} for n in range(20)]
+    return laid_out(dump)
+
+
 @pytest.mark.parametrize(
-    "write", [orjson.dumps, _spaced_and_record_ends_in_titles, _a_record_full_of_record_ends]
+    "write",
+    [
+        orjson.dumps,
+        _spaced_and_record_ends_in_titles,
+        _a_record_full_of_record_ends,
+        _long_records_after_one_full_of_record_ends,
+        _twenty_notes_each,
+    ],
 )
 def test_the_records_of_a_list_are_parsed_a_batch_at_a_time_whatever_surrounds_their_commas(
     generated: dict[str, Any], tmp_path: Path, write: Callable[[dict[str, Any]], bytes]

@@ -478,21 +478,23 @@ class _Text:
 
     def records(self) -> tuple[int, int, list[Any]]:
         """The records of a list that come next, parsed, and where their text starts
-        and ends: those up to the last "}" before a comma in the next batch of text, or
-        one of the two before it (the last may lie inside a record), if their text is
-        a list's there; else the next record alone. A batch that is not makes the next
-        one smaller (down to a window), one that is makes it larger."""
+        and ends: those up to the last place in the next batch of text where a record
+        may end (``_record_ends``), or one of the two before it (the last may lie inside
+        a record), if their text is a list's there; else the next record alone. A batch
+        that is not a list's makes the next one smaller (down to a window), one that is,
+        or that holds no end (a longer record), makes it larger."""
         self.peek()
         while len(self.text) - self.at < self.batch and not self.ended:
             self.more()
-        start = self.at
+        start, tried = self.at, False
         for end in self._record_ends(start, start + self.batch):
             records = self._list(start, end)
             if records is not None:
                 self.batch = min(2 * self.batch, _BATCH)
                 break
+            tried = True
         else:
-            self.batch = max(self.batch // 4, _WINDOW)
+            self.batch = max(self.batch // 4, _WINDOW) if tried else min(2 * self.batch, _BATCH)
             start, end = self.value()
             records = self._list(start, end)
             if records is None:
@@ -502,19 +504,29 @@ class _Text:
 
     def _record_ends(self, start: int, stop: int) -> Iterator[int]:
         """Up to ``_TRIES`` places between ``start`` and ``stop`` where a record of a
-        list may end (after a "}" that comes before a comma), the last first; the last
-        64 "}" are looked at."""
-        tries, end = _TRIES, stop
-        for _ in range(64):
-            end = self.text.rfind(b"}", start, end)
-            if end < 0:
+        list may end, the last first, among the last 1,024 "}": after a "}" before a
+        comma and the text the record at ``start`` opens with, to its first key (the
+        records of a list are written alike; an object in a record, a note say, opens
+        with another), or failing any, after a "}" before a comma."""
+        colon = self.text.find(b":", start, start + 64)
+        first = self.text[start : colon + 1] if colon > start else b""
+        for opening in dict.fromkeys((first, b"")):
+            end, tries = stop, _TRIES
+            for _ in range(1024):
+                end = self.text.rfind(b"}", start, end)
+                if end < 0:
+                    break
+                after = _SPACE.match(self.text, end + 1).end()  # type: ignore[union-attr]
+                if self.text[after : after + 1] == b"," and self.text.startswith(
+                    opening,
+                    _SPACE.match(self.text, after + 1).end(),  # type: ignore[union-attr]
+                ):
+                    yield end + 1
+                    tries -= 1
+                    if not tries:
+                        return
+            if tries < _TRIES:
                 return
-            after = _SPACE.match(self.text, end + 1).end()  # type: ignore[union-attr]
-            if self.text[after : after + 1] == b",":
-                yield end + 1
-                tries -= 1
-                if not tries:
-                    return
 
     def _list(self, start: int, end: int) -> list[Any] | None:
         """The values the text from ``start`` to ``end`` lists (between commas), or None
