@@ -396,12 +396,13 @@ def parse_dump(raw: bytes, source: str) -> Dump:
 # A dump in a file is read a block of text at a time (``_Text``), and its sections a
 # record at a time, twice: to check it, then to merge it. The text around the records
 # is parsed whole, with a place holder where each record stood. Where a list's records
-# end is found with orjson's own parser: the records up to the last "}" before a comma
-# in the next 256 KB parse as a list when that is where one ends (``_Text.records``);
-# a single value's end is where orjson, given a window of text from its start, stops
-# before the window's end, if the text up to there parses (a window twice as large is
-# tried while it stops at the end). Any other error, and any dump with a problem, is
-# read whole, which names the problem.
+# end is found with orjson's own parser: the records up to the last place in the next
+# 256 KB where one may end parse as a list when that is where one ends (a "}" before a
+# comma and the text the first record opens with: ``_Text.records``); a single value's
+# end is where orjson, given a window of text from its start, stops before the
+# window's end, if the text up to there parses (a window twice as large is tried while
+# it stops at the end). Any other error, and any dump with a problem, is read whole,
+# which names the problem.
 _READ_BYTES = 1 << 22
 _BATCH = 1 << 18
 _WINDOW = 1 << 12
@@ -510,7 +511,7 @@ class _Text:
         with another), or failing any, after a "}" before a comma."""
         colon = self.text.find(b":", start, start + 64)
         first = self.text[start : colon + 1] if colon > start else b""
-        for opening in dict.fromkeys((first, b"")):
+        for opening in (first, b"") if first else (b"",):
             end, tries = stop, _TRIES
             for _ in range(1024):
                 end = self.text.rfind(b"}", start, end)
