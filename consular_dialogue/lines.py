@@ -332,19 +332,38 @@ class LineTable:
         # The lines as the console would write their segments, each styled cell between
         # its style's codes: one segment, without a Segment per cell (20,000 lines on a
         # terminal took 120 ms of segments).
+        yield Segment("".join(self._coded_lines(options.max_width, codes)))
+
+    def _coded_lines(
+        self, max_width: int, codes: Callable[[str | Style], tuple[str, str]]
+    ) -> Iterator[str]:
+        """``plain_lines`` with each non-empty styled cell between its style's codes,
+        a column at a time (a cell at a time, the rows of L's list took 0.1 s more)."""
+
+        def coded(texts: Sequence[str], styles: Sequence[str | Style | None]) -> list[str]:
+            found = {style: codes(style) for style in set(styles) if style}
+            return [
+                f"{found[style][0]}{text}{found[style][1]}" if style and text else text
+                for text, style in zip(texts, styles, strict=True)
+            ]
+
+        header, rule, fitted = self._fitted(max_width)
         gap = self.GAP
-        lines = []
-        for cells in self.layout(options.max_width):
-            parts = []
-            for text, style in cells:
-                if style and text:
-                    before, after = codes(style)
-                    parts.append(before + text + after)
-                else:
-                    parts.append(text)
-            lines.append(gap.join(parts))
-        lines.append("")
-        yield Segment("\n".join(lines))
+        yield gap.join(coded(*zip(*header, strict=True))) + "\n"
+        yield rule + "\n"
+        columns = [
+            coded(texts, styles) if any(styles) else texts
+            for texts, styles in zip(fitted, self.styles, strict=True)
+        ]
+        lines = map(gap.join, zip(*columns, strict=True))
+        done = 0  # rows written
+        for at, (text, style) in self.separators:
+            if at > done:
+                yield "\n".join(islice(lines, at - done)) + "\n"
+            yield coded([_fit(text, max_width, pad=False)], [style])[0] + "\n"
+            done = at
+        if len(self) > done:
+            yield "\n".join(lines) + "\n"
 
     def _segments(self, console: Console, max_width: int) -> Iterator[Segment]:
         """The lines as segments: one per styled cell and per run of plain ones between
