@@ -290,20 +290,36 @@ class LineTable:
         for texts, styles in rows:
             yield list(zip(texts, styles, strict=True))
 
-    def plain_lines(self, max_width: int) -> Iterator[str]:
+    def plain_lines(
+        self, max_width: int, codes: Callable[[str | Style], tuple[str, str]] | None = None
+    ) -> Iterator[str]:
         """The lines as Rich draws them without colour, each ending in a newline: the
         layout's, joined in C a row at a time and the rows between two separators at
-        once (no cell is paired with its style). A string may hold several lines."""
+        once (no cell is paired with its style). A string may hold several lines.
+        With ``codes`` (what the console writes before and after a text of each style),
+        each non-empty styled cell is between its style's codes, a column at a time (a
+        cell at a time, the rows of L's list took 0.1 s more)."""
+
+        def coded(texts: Sequence[str], styles: Sequence[str | Style | None]) -> Sequence[str]:
+            if codes is None or not any(styles):
+                return texts
+            found = {style: codes(style) for style in set(styles) if style}
+            return [
+                f"{found[style][0]}{text}{found[style][1]}" if style and text else text
+                for text, style in zip(texts, styles, strict=True)
+            ]
+
         header, rule, fitted = self._fitted(max_width)
         gap = self.GAP
-        yield gap.join([text for text, _ in header]) + "\n"
+        yield gap.join(coded(*zip(*header, strict=True))) + "\n"
         yield rule + "\n"
-        lines = map(gap.join, zip(*fitted, strict=True))
+        columns = map(coded, fitted, self.styles)
+        lines = map(gap.join, zip(*columns, strict=True))
         done = 0  # rows written
-        for at, (text, _) in self.separators:
+        for at, (text, style) in self.separators:
             if at > done:
                 yield "\n".join(islice(lines, at - done)) + "\n"
-            yield _fit(text, max_width, pad=False) + "\n"
+            yield coded([_fit(text, max_width, pad=False)], [style])[0] + "\n"
             done = at
         if len(self) > done:
             yield "\n".join(lines) + "\n"
@@ -332,38 +348,7 @@ class LineTable:
         # The lines as the console would write their segments, each styled cell between
         # its style's codes: one segment, without a Segment per cell (20,000 lines on a
         # terminal took 120 ms of segments).
-        yield Segment("".join(self._coded_lines(options.max_width, codes)))
-
-    def _coded_lines(
-        self, max_width: int, codes: Callable[[str | Style], tuple[str, str]]
-    ) -> Iterator[str]:
-        """``plain_lines`` with each non-empty styled cell between its style's codes,
-        a column at a time (a cell at a time, the rows of L's list took 0.1 s more)."""
-
-        def coded(texts: Sequence[str], styles: Sequence[str | Style | None]) -> list[str]:
-            found = {style: codes(style) for style in set(styles) if style}
-            return [
-                f"{found[style][0]}{text}{found[style][1]}" if style and text else text
-                for text, style in zip(texts, styles, strict=True)
-            ]
-
-        header, rule, fitted = self._fitted(max_width)
-        gap = self.GAP
-        yield gap.join(coded(*zip(*header, strict=True))) + "\n"
-        yield rule + "\n"
-        columns = [
-            coded(texts, styles) if any(styles) else texts
-            for texts, styles in zip(fitted, self.styles, strict=True)
-        ]
-        lines = map(gap.join, zip(*columns, strict=True))
-        done = 0  # rows written
-        for at, (text, style) in self.separators:
-            if at > done:
-                yield "\n".join(islice(lines, at - done)) + "\n"
-            yield coded([_fit(text, max_width, pad=False)], [style])[0] + "\n"
-            done = at
-        if len(self) > done:
-            yield "\n".join(lines) + "\n"
+        yield Segment("".join(self.plain_lines(options.max_width, codes)))
 
     def _segments(self, console: Console, max_width: int) -> Iterator[Segment]:
         """The lines as segments: one per styled cell and per run of plain ones between
