@@ -795,6 +795,23 @@ def test_a_long_list_in_colour_is_written_as_rich_writes_its_cells_segments(
     assert "\x1b" not in html and "font-weight: bold" in html
 
 
+def test_a_long_list_in_colour_codes_only_its_cells_with_text() -> None:
+    """A style on empty cells alone (a header, a separator, a row) is never looked up,
+    as Rich looks up no style for an empty segment; a list of no columns draws its
+    empty header and rule."""
+    from consular_dialogue.render import _Console
+
+    table = LineTable(["id", ""], [False, False])
+    table.headers[1] = ("", "no-such-style")
+    table.add_separator(("", "no-such-style"))
+    table.add_row("1", ("", "no-such-style"))
+    for shown in (table, LineTable([], [])):
+        buffer = io.StringIO()
+        _Console(file=buffer, width=40, force_terminal=True, color_system="256").print(shown)
+        drawn = re.sub(r"\x1b\[[0-9;]*m", "", buffer.getvalue())
+        assert drawn == "".join(shown.plain_lines(40))
+
+
 def test_a_long_list_is_written_as_one_string_only_when_printed_alone() -> None:
     """Inside a panel, beside one, restyled, realigned, into a pager, or while another
     thread prints a list alone, the tool's console writes what Rich's own writes."""
