@@ -797,7 +797,7 @@ def test_a_long_list_in_colour_is_written_as_rich_writes_its_cells_segments(
 
 def test_a_long_list_in_colour_codes_only_its_cells_with_text() -> None:
     """A style on empty cells alone (a header, a separator, a row) is never looked up,
-    as Rich looks up no style for an empty segment; a list of no columns draws its
+    as it was not when cells were coded one at a time; a list of no columns draws its
     empty header and rule."""
     from consular_dialogue.render import _Console
 
