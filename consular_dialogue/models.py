@@ -641,6 +641,30 @@ def meeting_title(record: dict[str, Any]) -> tuple[int, str]:
     return record["id"], record["title"]
 
 
+class MeetingLine(NamedTuple):
+    """What a row naming a meeting shows of it (its title, kind, dates and status), built
+    from its stored record without its delegations: an action timeline names 5,000
+    meetings. Its values are those of ``Meeting.from_record``."""
+
+    id: int
+    title: str
+    kind: MeetingKind
+    date: PartialDate
+    end_date: PartialDate | None
+    status: MeetingStatus
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> MeetingLine:
+        return cls(
+            record["id"],
+            record["title"],
+            _member(MeetingKind, record["kind"]),
+            PartialDate.from_iso(record["date"]),
+            _date(record.get("end_date")),
+            _member(MeetingStatus, record["status"]),
+        )
+
+
 class ItemLine(NamedTuple):
     """What a list of agenda items shows of an item and filters and orders it on, built
     from its stored record without the rest: a list of 20,000 items would otherwise build

@@ -28,6 +28,7 @@ from .models import (
     AgendaStatus,
     Dialogue,
     Meeting,
+    MeetingLine,
     MeetingStatus,
     Topic,
 )
@@ -320,8 +321,23 @@ class TopicTimeline(NamedTuple):
     entries: tuple[TopicRow | TodayMarker, ...]
 
 
+class DueAction(NamedTuple):
+    """An unfinished action as the action timeline shows it: made from its list line,
+    which has no notes and no priority."""
+
+    action_id: int
+    title: str
+    party: str
+    party_name: str
+    owner: str | None
+    due: str | None
+    status: str
+    status_name: str
+    overdue: bool
+
+
 class ActionRow(NamedTuple):
-    action: ActionView
+    action: DueAction
     day: dt.date | None
     meeting: MeetingRef
 
@@ -369,23 +385,17 @@ class _Data:
         actions_where: Callable[[dict[str, Any]], bool] | None = None,
         unfinished_only: bool = False,
         parts: Callable[[dict[str, Any]], bool] | None = None,
-        with_items: bool = True,
     ) -> _Data:
         """The records of ``key`` (default: the dialogue's); all records when neither is given.
 
         ``actions_where`` (a test on the stored action) keeps a report from building the
         thousands of finished actions it never shows; ``unfinished_only`` says the test
         passes no finished action, so their part files are not even read, and
-        ``parts`` which part files may hold one (see ``Repository.select``). Without
-        ``with_items`` no agenda item is read (the action timeline names none).
+        ``parts`` which part files may hold one (see ``Repository.select``).
         """
         key = key or (dialogue.key if dialogue is not None else None)
         meetings = {m.id: m for m in _meetings_of(repo, key)}
-        items = (
-            {i.id: i for i in repo.all(AgendaItem) if i.meeting_id in meetings}
-            if with_items
-            else {}
-        )
+        items = {i.id: i for i in repo.all(AgendaItem) if i.meeting_id in meetings}
         actions = (
             repo.all(Action)
             if actions_where is None
@@ -497,17 +507,7 @@ class _Data:
         dialogue refers to 5,000 meetings 13,000 times)."""
         ref = self.refs.get(meeting.id)
         if ref is None:
-            kind, status = meeting.kind._value_, meeting.status._value_
-            ref = self.refs[meeting.id] = MeetingRef(
-                meeting_id=meeting.id,
-                title=meeting.title,
-                kind=kind,
-                kind_name=status_name(kind, self.lang),
-                date=meeting.date.iso,
-                when=span_words(meeting.date, meeting.end_date, self.lang),
-                status=status,
-                status_name=status_name(status, self.lang),
-            )
+            ref = self.refs[meeting.id] = _meeting_ref(meeting, self.lang)
         return ref
 
     def meeting_header(self, meeting: Meeting) -> MeetingHeader:
@@ -567,6 +567,20 @@ def _dialogue_for(repo: Repository, key: str | None, *, required: bool) -> Dialo
 
 
 _unfinished = Action.stored_unfinished
+
+
+def _meeting_ref(meeting: Meeting | MeetingLine, lang: str) -> MeetingRef:
+    kind, status = meeting.kind._value_, meeting.status._value_
+    return MeetingRef(
+        meeting_id=meeting.id,
+        title=meeting.title,
+        kind=kind,
+        kind_name=status_name(kind, lang),
+        date=meeting.date.iso,
+        when=span_words(meeting.date, meeting.end_date, lang),
+        status=status,
+        status_name=status_name(status, lang),
+    )
 
 
 def _meetings_of(repo: Repository, key: str | None) -> list[Meeting]:
@@ -917,36 +931,55 @@ def build_action_timeline(
     start: dt.date | None = None,
     end: dt.date | None = None,
 ) -> ActionTimeline:
-    """Unfinished actions on a due-date axis (overdue ones before today); undated apart."""
+    """Unfinished actions on a due-date axis (overdue ones before today); undated apart.
+
+    Made from the actions' list lines and the meetings' lines: a row shows no note,
+    priority or delegation, so no action or meeting is built (at L, 19,857 and 5,000).
+    """
     _check_range(start, end)
-    data = _Data.read(
-        repo,
-        _dialogue_for(repo, dialogue_key, required=False),
-        today,
-        lang,
-        actions_where=_unfinished,
-        unfinished_only=True,
-        with_items=False,
-    )
+    dialogue = _dialogue_for(repo, dialogue_key, required=False)
+    key = dialogue.key if dialogue is not None else None
+    meetings = {
+        m.id: m
+        for m in repo.select_as(
+            Meeting, MeetingLine.from_record, lambda raw: key is None or raw["dialogue"] == key
+        )
+    }
+    refs: dict[int, MeetingRef] = {}
     dated: list[ActionRow] = []
     undated: list[ActionRow] = []
-    for action in sorted(data.actions, key=lambda a: (a.due or dt.date.max, a.id)):
-        if action.status.is_finished:
-            continue
-        row = ActionRow(
-            action=data.action_view(action),
-            day=action.due,
-            meeting=data.meeting_ref(data.meetings[action.meeting_id]),
+    dated_only = start is not None or end is not None  # a range asks for dates
+    shown = [
+        a
+        for a in repo.unfinished_lines(_unfinished)
+        if a.meeting_id in meetings
+        and (not dated_only if a.due is None else _in_range(a.due, a.due, start, end))
+    ]
+    status_names = {s: (s._value_, status_name(s._value_, lang)) for s in ActionStatus}
+    party_names: dict[str, str] = {}
+    for action in sorted(shown, key=lambda a: (a.due or dt.date.max, a.id)):
+        ref = refs.get(action.meeting_id)
+        if ref is None:
+            ref = refs[action.meeting_id] = _meeting_ref(meetings[action.meeting_id], lang)
+        party, due = action.party, action.due
+        party_name = party_names.get(party)
+        if party_name is None:
+            party_name = party_names[party] = _party_name(party, lang)
+        view = DueAction(
+            action.id,
+            action.title,
+            party,
+            party_name,
+            action.owner,
+            None if due is None else due.isoformat(),
+            *status_names[action.status],
+            action.is_overdue(today),
         )
-        if action.due is None:
-            if start is None and end is None:
-                undated.append(row)
-        elif _in_range(action.due, action.due, start, end):
-            dated.append(row)
+        (undated if due is None else dated).append(ActionRow(view, due, ref))
     return ActionTimeline(
         lang=lang,
         today=today,
-        parties=tuple(data.dialogue.parties) if data.dialogue else (),
+        parties=tuple(dialogue.parties) if dialogue else (),
         entries=_with_today(dated, today, start, end),
         undated=tuple(undated),
     )

@@ -456,6 +456,7 @@ def action_timeline(timeline: ActionTimeline) -> Axis:
     owner_of = cache(lambda owner: plain(owner, style="dim"))
     status_of = cache(lambda status, name: Styled(name, style=STATUS_STYLES.get(status, "")))
     due_of = cache(lambda due, overdue: Styled(due or "", style="bold red" if overdue else ""))
+    under_of = cache(_joined)  # by the very texts owner_of and status_of gave
 
     def cells(row: ActionRow, wide: bool) -> Cells:
         a = row.action
@@ -464,22 +465,28 @@ def action_timeline(timeline: ActionTimeline) -> Axis:
         status = status_of(a.status, a.status_name)
         result = {
             "mark": mark_of(a.overdue, a.party),
-            "id": Styled(str(a.action_id)),
             "due": due_of(a.due, a.overdue),
             "party": party_of(a.party, a.party_name),
-            "action": title,
-            "owner": owner,
-            "status": status,
-            "meeting": meeting_of(row.meeting.date, row.meeting.kind_name, row.meeting.meeting_id),
         }
-        if not wide:
-            result["action"] = _lines(title, _joined(owner, status))
+        if not wide:  # the columns drawn only when wide are left out
+            result["action"] = _lines(title, under_of(owner, status))
+            return result
+        meeting = row.meeting
+        result["id"] = Styled(str(a.action_id))
+        result["action"] = title
+        result["owner"] = owner
+        result["status"] = status
+        result["meeting"] = meeting_of(meeting.date, meeting.kind_name, meeting.meeting_id)
         return result
+
+    @cache
+    def month_words(year: int, month: int) -> str:
+        return date_words(PartialDate(year, month), lang)
 
     def month(row: ActionRow) -> str:
         if row.day is None:
             return label("no_due_date", lang)
-        return date_words(PartialDate(row.day.year, row.day.month), lang)
+        return month_words(row.day.year, row.day.month)
 
     columns = [
         Column("mark", ""),

@@ -14,7 +14,8 @@ import orjson
 import pytest
 from conftest import Result
 
-from consular_dialogue.models import Action
+from consular_dialogue.models import Action, Meeting
+from consular_dialogue.reports import build_action_timeline
 from consular_dialogue.services.actions import ActionFilter, list_action_lines
 from consular_dialogue.services.agenda import list_items
 from consular_dialogue.services.topics import topic_counts
@@ -121,6 +122,7 @@ def test_lists_made_from_the_lines_are_those_made_from_the_actions(tracked: Run,
         ("action", "list", "--json"),
         ("topic", "list"),
         ("timeline",),
+        ("timeline", "--actions"),
         ("agenda", "list"),
         ("meeting", "list"),
         ("report", "1"),
@@ -149,6 +151,12 @@ def test_a_read_parses_the_unfinished_actions_only_when_it_needs_them(
     second = next(line for line in lines if line.id == 2)
     assert second.title == "Estadísticas H-2" and second.item_id == 1
     assert repo.unparsed is not None  # only their lines were read
+    timeline = build_action_timeline(repo, None, TODAY, "en")
+    assert [row.action.action_id for row in timeline.entries if hasattr(row, "action")] == [1, 5]
+    assert [row.action.action_id for row in timeline.undated] == [2, 3]
+    assert timeline.undated[0].meeting.title == "Intermedia 2023"
+    # Neither an action nor a meeting was built: a timeline needs their lines.
+    assert repo.unparsed is not None and not {Action.TABLE, Meeting.TABLE} & set(repo._cache)
     assert repo.get(Action, 2).notes[0].text == "Waiting on the figures."
     assert repo.unparsed is None
     assert repo.loaded["actions"]["2"]["notes"][0]["text"] == "Waiting on the figures."
