@@ -17,6 +17,7 @@ import ast
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import re
@@ -29,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import base_env
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -759,6 +761,129 @@ def test_ics_actions_are_todos_and_undated_ones_are_left_out() -> None:
     assert (
         "- 2024-05-02: Sede propuesta: Houston.\nFechas tentativas: 14–15 de octubre."
         in description
+    )
+
+
+def ics_values(payload: bytes, component: str) -> list[dict[str, str]]:
+    """Each component's properties, read as RFC 5545 says: lines unfolded, then each
+    TEXT escape undone left to right (the icalendar library's reader reads ``\\n`` as
+    a backslash and a line break, and ``\\N`` as ``\n``)."""
+    unfolded = payload.decode("utf-8").replace("\r\n ", "")
+    found: list[dict[str, str]] = []
+    for line in unfolded.split("\r\n"):
+        if line == f"BEGIN:{component}":
+            found.append({})
+        elif found and ":" in line and not line.startswith(("BEGIN:", "END:")):
+            name, value = line.split(":", 1)
+            found[-1].setdefault(name, re.sub(r"\\(.)", _unescaped, value))
+    return found
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    char = match.group(1)
+    return "\n" if char in "nN" else char
+
+
+def assert_folded(payload: bytes) -> None:
+    r"""Lines of at most 75 octets, each a whole UTF-8 text (no character cut in two),
+    and no escape (``\;``, ``\n``, ``\\``) cut in two."""
+    folded: list[list[str]] = []  # each content line, as the pieces it was cut into
+    for line in payload.split(b"\r\n"):
+        assert len(line) <= 75
+        text = line.decode("utf-8")
+        if text.startswith(" "):
+            folded[-1].append(text[1:])
+        else:
+            folded.append([text])
+    for pieces in folded:
+        unfolded = "".join(pieces)
+        inside: set[int] = set()  # the places between an escape's two characters
+        i = unfolded.find("\\")
+        while i >= 0:
+            inside.add(i + 1)
+            i = unfolded.find("\\", i + 2)
+        cuts = set(itertools.accumulate(len(piece) for piece in pieces[:-1]))
+        assert not cuts & inside, pieces
+
+
+@given(
+    title=st.text(min_size=1, max_size=200),
+    note=st.text(max_size=300),
+    owner=st.text(alphabet="\\,;\n:é€😀 a", max_size=120),
+)
+def test_ics_text_reads_back_as_it_was_written_in_lines_of_75_octets(
+    title: str, note: str, owner: str
+) -> None:
+    data = realistic_dataset()
+    action = data.actions[0]
+    action.title, action.owner = title, owner or None
+    action.notes = [Note("2024-01-01T00:00:00+00:00", note)] if note else []
+    payload = export_actions("ics", [action], data.context("en")).data
+    assert_folded(payload)
+    (todo,) = ics_values(payload, "VTODO")
+    assert todo["SUMMARY"] == clean(title)
+    description = todo["DESCRIPTION"]
+    assert (f"Owner: {clean(owner)}" in description) == bool(owner)
+    assert not note or f"- 2024-01-01: {clean(note)}".rstrip("\n") in description
+
+
+def test_ics_folds_between_characters_and_never_after_a_backslash() -> None:
+    data = realistic_dataset()
+    action = data.actions[0]
+    for title, expected in [
+        ("😀" * 40, ["SUMMARY:" + "😀" * 16, " " + "😀" * 18, " " + "😀" * 6]),
+        ("x" * 65 + ";", ["SUMMARY:" + "x" * 65, " \\;"]),  # not SUMMARY:x…x\ / ;
+        ("x" * 64 + "\\y", ["SUMMARY:" + "x" * 64 + "\\\\", " y"]),  # the escape kept whole
+        ("y" * 66, ["SUMMARY:" + "y" * 66]),  # 74 octets: one line
+        ("y" * 67, ["SUMMARY:" + "y" * 66, " y"]),
+    ]:
+        action.title = title
+        text = export_actions("ics", [action], data.context("en")).data.decode("utf-8")
+        lines = text.split("\r\n")
+        first = lines.index(expected[0])
+        assert lines[first : first + len(expected)] == expected
+        assert lines[first + len(expected)].startswith("UID:")
+
+
+def test_ics_is_written_without_the_icalendar_library(cdt: Any, db: Path) -> None:
+    assert cdt("dialogue", "add", "Diálogo", "--key", "d", "--parties", "MX,US").code == 0
+    assert (
+        cdt("meeting", "add", "Intermedia", "--kind", "intermediate", "--date", "2023-04-17").code
+        == 0
+    )
+    assert cdt("action", "add", "Guía", "--meeting", "1", "--due", "2023-05-10").code == 0
+    blocked, usual = db.with_name("blocked.ics"), db.with_name("usual.ics")
+    run = run_without("icalendar", db, ["export", "actions", "--format", "ics", "-o", str(blocked)])
+    assert run.returncode == 0, run.stderr
+    assert cdt("export", "actions", "--format", "ics", "-o", str(usual)).code == 0
+    assert blocked.read_bytes() == usual.read_bytes()
+    assert [t["SUMMARY"] for t in ics_values(blocked.read_bytes(), "VTODO")] == ["Guía"]
+
+
+def test_xlsx_without_openpyxl_is_a_one_line_error_naming_the_install(cdt: Any, db: Path) -> None:
+    assert cdt("dialogue", "add", "Diálogo", "--key", "d", "--parties", "MX,US").code == 0
+    before = db.read_bytes()
+    target = db.with_name("acciones.xlsx")
+    result = run_without(
+        "openpyxl", db, ["export", "actions", "--format", "xlsx", "-o", str(target)]
+    )
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        "Error: The xlsx format needs openpyxl, which is not installed: "
+        "pip install 'consular-dialogue[xlsx]' (or choose --format csv).\n"
+    )
+    assert not target.exists() and db.read_bytes() == before
+
+
+def run_without(library: str, db: Path, args: list[str]) -> subprocess.CompletedProcess[bytes]:
+    """The installed cdt in a process where ``library`` cannot be imported."""
+    code = (
+        f"import sys; sys.modules[{library!r}] = None; "
+        "from consular_dialogue.cli import entry; "
+        f"sys.argv = ['cdt', *{args!r}]; entry()"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, env=base_env(db), check=False, timeout=60
     )
 
 

@@ -59,6 +59,8 @@ class ExportFormat:
     #: Binary formats are never written to a terminal.
     binary: bool
     render: Callable[[Sequence[Any], ExportContext], Rendered]
+    #: The library the format needs beyond the tool's own, and the extra that installs it.
+    needs: tuple[str, str] | None = None
 
 
 # Each renderer imports its module on first use (see the module docstring).
@@ -127,7 +129,15 @@ FORMATS: dict[tuple[Kind, str], ExportFormat] = {
         ExportFormat(
             "actions", "ics", f"{_ICS} (dated actions as to-dos)", ".ics", False, _actions_ics
         ),
-        ExportFormat("actions", "xlsx", "an Excel workbook", ".xlsx", True, _actions_xlsx),
+        ExportFormat(
+            "actions",
+            "xlsx",
+            "an Excel workbook",
+            ".xlsx",
+            True,
+            _actions_xlsx,
+            needs=("openpyxl", "xlsx"),
+        ),
         ExportFormat("meetings", "csv", _CSV, ".csv", False, _meetings_csv),
         ExportFormat("meetings", "json", _JSON, ".json", False, _meetings_json),
         ExportFormat("meetings", "ics", f"{_ICS} (all-day events)", ".ics", False, _meetings_ics),
@@ -147,6 +157,15 @@ def get_format(kind: Kind, name: str) -> ExportFormat:
         raise InputError(
             f"{kind.capitalize()} cannot be exported as {name!r}; use one of: {choices}."
         )
+    if found.needs is not None:
+        from importlib.util import find_spec
+
+        library, extra = found.needs
+        if find_spec(library) is None:
+            raise InputError(
+                f"The {found.name} format needs {library}, which is not installed: "
+                f"pip install 'consular-dialogue[{extra}]' (or choose --format csv)."
+            )
     return found
 
 
