@@ -195,7 +195,7 @@ class Timing:
         text = f"{fmt_ms(statistics.median(walls))} ({fmt_ms(min(walls))}–{fmt_ms(max(walls))})"
         if len(walls) != runs:
             text += f" n={len(walls)}"
-        text += f" · cpu {fmt_ms(self.cpu_ms or 0)} · {self.rss_mb:.0f} MB"
+        text += f" · cpu {fmt_ms(self.cpu_ms or 0)} · {self.rss_mb:.0f} MiB"
         if self.status == "FAIL":
             text = f"FAIL {text}"
         return text
@@ -222,8 +222,8 @@ def fmt_ms(ms: float) -> str:
 
 
 def fmt_bytes(n: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024  # type: ignore[assignment]
     return str(n)
@@ -367,6 +367,11 @@ COMMANDS = [
         "list_all_json",
         "`action list --status all --json`",
         lambda d, r: ["action", "list", "--status", "all", "--json"],
+    ),
+    Command(
+        "export_ics",
+        "`export actions --format ics`",
+        lambda d, r: ["export", "actions", "--format", "ics"],
     ),
     Command("check", "`check` (every record and part)", lambda d, r: ["check"]),
     Command("add", "`action add` (write)", _add_args),
@@ -582,7 +587,7 @@ def bench_import(data: SizeData, runs: int, result: SizeResult, budget_end: floa
         sample = run_once([*cdt_argv(), "import", str(data.dump_path)], cdt_env(db))
         timing.add(sample)
         log(
-            f"[{data.name}] import run {run + 1}: {sample.wall:.2f} s, {sample.rss_kb / 1024:.0f} MB, rc {sample.rc}"
+            f"[{data.name}] import run {run + 1}: {sample.wall:.2f} s, {sample.rss_kb / 1024:.0f} MiB, rc {sample.rc}"
         )
         if sample.rc != 0:
             result.notes.append(f"import failed: {sample.err.strip()[-300:]}")
