@@ -934,7 +934,8 @@ def build_action_timeline(
     """Unfinished actions on a due-date axis (overdue ones before today); undated apart.
 
     Made from the actions' list lines and the meetings' lines: a row shows no note,
-    priority or delegation, so no action or meeting is built (at L, 19,857 and 5,000).
+    priority or delegation, so it builds no action or meeting (at L, 19,857 and 5,000;
+    ``--max-level`` builds them all to filter them).
     """
     _check_range(start, end)
     dialogue = _dialogue_for(repo, dialogue_key, required=False)

@@ -1475,10 +1475,11 @@ class Repository:
         return self._build_as(cls, cls.from_record, record)
 
     def _build_as(self, cls: type[Record], build: Callable[[V], T], stored: V) -> T:
-        """``build(stored)``; a record it cannot read is a damaged file."""
+        """``build(stored)``; a record it cannot read is a damaged file (a stored date
+        that is no date too, which ``PartialDate.from_iso`` says as an input error)."""
         try:
             return build(stored)
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        except (KeyError, ValueError, TypeError, AttributeError, InputError) as exc:
             raise self._damaged(cls, exc) from None
 
     def _damaged(self, cls: type[Record], exc: Exception) -> CorruptFileError:

@@ -277,3 +277,24 @@ def test_a_field_of_the_wrong_type_that_fails_a_command_is_named_as_damage_not_a
     assert "meeting 2 is malformed (title is int, not text)" in result.stderr
     assert "cdt check" in result.stderr and str(db) in result.stderr
     assert db.read_bytes() == before
+
+
+@pytest.mark.parametrize("field", ["date", "end_date"])
+@pytest.mark.parametrize(
+    "args", [["meeting", "list"], ["timeline"], ["timeline", "--actions"], ["report", "2"]]
+)
+def test_a_stored_meeting_date_that_is_no_date_is_named_as_damage(
+    cdt: Callable[..., Result], db: Path, field: str, args: list[str]
+) -> None:
+    assert cdt("demo", "--db", str(db)).code == 0
+    data = read_whole(db)
+    data["meetings"]["2"][field] = "notadate"
+    write_whole(db, data)
+    before = db.read_bytes()
+
+    result = cdt(*args)
+
+    assert result.code == 3, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "damaged meeting record" in result.stderr and "notadate" in result.stderr
+    assert "cdt check" in result.stderr and db.read_bytes() == before

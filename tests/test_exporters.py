@@ -845,6 +845,34 @@ def test_ics_folds_between_characters_and_never_after_a_backslash() -> None:
         assert lines[first + len(expected)].startswith("UID:")
 
 
+def test_ics_keeps_text_the_icalendar_library_lost_and_a_uuid_on_its_one_line() -> None:
+    data = realistic_dataset()
+    action = data.actions[0]
+    action.title = "\ufeffGuardar en C:\\Nuevo\\Acuerdos"
+    action.uuid = "u1\r\nX-INJECTED:1"  # a hand edit
+    payload = export_actions("ics", [action], data.context("en")).data
+    assert b"SUMMARY:\xef\xbb\xbfGuardar en C:\\\\Nuevo\\\\Acuerdos\r\n" in payload
+    (todo,) = ics_values(payload, "VTODO")
+    assert todo["SUMMARY"] == action.title
+    assert todo["UID"] == "u1\nX-INJECTED:1@consular-dialogue"  # CRLF read as one break
+    assert b"\r\nX-INJECTED" not in payload
+
+
+def test_ics_leaves_out_stored_times_and_an_end_outside_the_calendar() -> None:
+    data = realistic_dataset()
+    action = data.actions[0]
+    action.created = "0001-01-01T00:00:00+01:00"  # before year 1 in UTC
+    meeting = data.meetings[0]
+    meeting.date, meeting.end_date = PartialDate(9999, 12, 30), PartialDate(9999, 12, 31)
+    (todo,) = ics_values(export_actions("ics", [action], data.context("en")).data, "VTODO")
+    assert "CREATED" not in todo and "LAST-MODIFIED" in todo
+    (event,) = ics_values(export_meetings("ics", [meeting], data.context("en")).data, "VEVENT")
+    assert event["DTSTART;VALUE=DATE"] == "99991230" and "DTEND;VALUE=DATE" not in event
+    meeting.end_date = PartialDate(9999, 12, 30)
+    (event,) = ics_values(export_meetings("ics", [meeting], data.context("en")).data, "VEVENT")
+    assert event["DTEND;VALUE=DATE"] == "99991231"
+
+
 def test_ics_is_written_without_the_icalendar_library(cdt: Any, db: Path) -> None:
     assert cdt("dialogue", "add", "Diálogo", "--key", "d", "--parties", "MX,US").code == 0
     assert (

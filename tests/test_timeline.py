@@ -429,3 +429,28 @@ def test_the_meeting_timeline_counts_items_by_their_meeting_alone(
     assert unreadable.code == 3 and "damaged agenda item record" in unreadable.stderr
     assert "Traceback" not in unreadable.stderr
     assert db.read_bytes() == before
+
+
+def test_the_action_timeline_of_a_dialogue_shows_only_its_meetings_actions(
+    cdt: Callable[..., Result],
+) -> None:
+    for args in [
+        ("dialogue", "add", "Diálogo Consular", "--key", "consular", "--parties", "MX,US"),
+        ("dialogue", "add", "Grupo Técnico", "--key", "gt", "--parties", "MX,GT"),
+        ("meeting", "add", "Intermedia", "--kind", "intermediate", "--date", "2023-04-17",
+         "--dialogue", "consular"),
+        ("meeting", "add", "Técnica", "--kind", "working-group", "--date", "2023-05-02",
+         "--dialogue", "gt"),
+        ("action", "add", "Guía consular", "--meeting", "1", "--due", "2023-05-10"),
+        ("action", "add", "Ficha técnica", "--meeting", "2", "--due", "2023-05-11"),
+        ("action", "add", "Sin fecha técnica", "--meeting", "2"),
+    ]:  # fmt: skip
+        assert cdt(*args).code == 0, args
+    shown = {}
+    for key in ("consular", "gt"):
+        result = cdt("timeline", "--actions", "--dialogue", key)
+        assert result.code == 0, result.stderr
+        shown[key] = result.stdout
+    assert "Guía consular" in shown["consular"] and "técnica" not in shown["consular"]
+    assert "Ficha técnica" in shown["gt"] and "Sin fecha técnica" in shown["gt"]
+    assert "Guía consular" not in shown["gt"]

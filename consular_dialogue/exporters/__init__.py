@@ -7,7 +7,7 @@ One module per format (``csv_format``, ``json_format``, ``markdown``, ``ics``,
 and one entry in ``FORMATS``.
 
 Nothing here imports Typer, Rich or TinyDB, and the format modules (and
-icalendar/openpyxl) are only imported when a format is used, so importing the
+openpyxl) are only imported when a format is used, so importing the
 registry costs nothing at start-up.
 
     rendered = export_actions("csv", actions, ExportContext(today=today, now=now))

@@ -1,7 +1,8 @@
 """iCalendar (RFC 5545): meetings as all-day events, dated actions as to-dos.
 
 * A meeting known to the day is a VEVENT with ``DTSTART;VALUE=DATE`` and an
-  exclusive ``DTEND`` (the day after its last day). A meeting known only to the
+  exclusive ``DTEND`` (the day after its last day; none after 9999-12-31, where an
+  event without one lasts its one day). A meeting known only to the
   month (or year) has no day to put in a calendar: it is left out, and returned
   in ``left_out`` so the caller can say so. A day-precise start with a
   month-precise end is shown on its first day only.
@@ -17,9 +18,12 @@
 
 The lines are written here rather than by the icalendar library, which builds an
 object per property and folds a line a character at a time: L's 19,857 open actions
-took about six times as long with it. Properties come in the order it wrote them,
-and lines are folded where it folded them, except next to a backslash or a ``^`` (it
-could cut an escaped backslash in two). The tests read every file back with it.
+took about six times as long with it. Properties come in the order it wrote them, and
+lines are folded where it folded them but next to a backslash or a ``^`` (it could cut
+an escaped backslash in two). Two more differences, where it lost text: it read
+``\\N`` in a text as a line break (``C:\\Nuevo`` came back ``C:`` and ``uevo``), and
+dropped a byte-order mark (U+FEFF) that began one. The tests read every file back
+with it.
 """
 
 from __future__ import annotations
@@ -75,25 +79,20 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 
 def _stored_time(text: str | None) -> dt.datetime | None:
-    """A stored ISO time in UTC, or None when absent or unreadable."""
+    """A stored ISO time in UTC, or None when absent or unreadable (or out of range in
+    UTC: 0001-01-01T00:00+01:00)."""
     if not text:
         return None
     try:
         return _utc(dt.datetime.fromisoformat(text))
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
 
 
 def _text(value: str) -> str:
-    """A TEXT value (RFC 5545 3.3.11)."""
-    return (
-        value.replace("\\", "\\\\")
-        .replace(";", "\\;")
-        .replace(",", "\\,")
-        .replace("\r\n", "\\n")
-        .replace("\n", "\\n")
-        .replace("\r", "\\n")
-    )
+    """A TEXT value (RFC 5545 3.3.11) of text ``clean`` made inert, or of our own: it
+    holds no CR (``clean`` reads one as a line break)."""
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
 def _day(day: dt.date) -> str:
@@ -168,6 +167,9 @@ def _description(lines: list[tuple[str, str | None]], lang: str) -> str:
     return "\n".join(f"{text_label(key, lang)}: {value}" for key, value in lines if value)
 
 
+_DAY = dt.timedelta(days=1)
+
+
 def meeting_event(meeting: Meeting, ctx: ExportContext) -> list[str]:
     lang = ctx.lang
     start = meeting.date.first_day()
@@ -192,9 +194,9 @@ def meeting_event(meeting: Meeting, ctx: ExportContext) -> list[str]:
         [
             ("SUMMARY", _text(clean(meeting.title))),
             ("DTSTART;VALUE=DATE", _day(start)),
-            ("DTEND;VALUE=DATE", _day(last + dt.timedelta(days=1))),
+            *([] if last == dt.date.max else [("DTEND;VALUE=DATE", _day(last + _DAY))]),
             ("DTSTAMP", _stamp(ctx.now)),
-            ("UID", _text(uid(meeting))),
+            ("UID", _text(clean(uid(meeting)))),
             ("CATEGORIES", _text(kind)),
             ("CLASS", ACCESS_CLASS[meeting.level]),
             ("DESCRIPTION", _text(clean(description))),
@@ -236,7 +238,7 @@ def action_todo(action: Action, ctx: ExportContext) -> list[str]:
             ("PRIORITY", str(TODO_PRIORITY[action.priority])),
             ("STATUS", TODO_STATUS[action.status]),
             ("SUMMARY", _text(clean(action.title))),
-            ("UID", _text(uid(action))),
+            ("UID", _text(clean(uid(action)))),
         ],
     )
 
