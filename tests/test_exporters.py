@@ -56,6 +56,7 @@ from consular_dialogue.models import (
     Level,
     Meeting,
     MeetingKind,
+    MeetingLine,
     MeetingStatus,
     Note,
     Priority,
@@ -1067,3 +1068,27 @@ def test_the_views_an_export_reads_hold_what_the_models_hold(topic: str | None) 
         del stored_item["topic"]
     built = AgendaItem.from_record(stored_item)
     assert item_topic(stored_item) == (built.id, built.topic)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [{}, {"kind": "bogus"}, {"status": 5}, {"date": "notadate"}, {"end_date": "2023-13"},
+     {"title": "DEL"}, {"date": 2024}],
+)  # fmt: skip
+def test_a_meeting_s_line_holds_what_its_model_holds_and_refuses_what_it_refuses(
+    damage: dict[str, Any],
+) -> None:
+    """The action timeline names a meeting by its line, built without the model."""
+    for meeting in realistic_dataset().meetings:
+        stored = {**meeting.to_record(), **damage}
+        if damage.get("title") == "DEL":
+            del stored["title"]
+        try:
+            model = Meeting.from_record(stored)
+        except Exception as refused:
+            with pytest.raises(type(refused)):
+                MeetingLine.from_record(stored)
+            continue
+        assert not damage  # (each damage above is one the model refuses)
+        line = MeetingLine.from_record(stored)
+        assert line == tuple(getattr(model, name) for name in MeetingLine._fields)

@@ -140,6 +140,7 @@ Properties = list[tuple[str, str]]
 def _component(name: str, properties: Properties) -> list[str]:
     """A component's lines; ``properties`` are (name, value as written)."""
     lines = [f"{key}:{value}" for key, value in properties]
+    # Most lines are short ASCII (a stamp, a status, a date): they need no _fold call.
     return [
         f"BEGIN:{name}",
         *[line if len(line) <= _FOLDED and line.isascii() else _fold(line) for line in lines],
