@@ -15,6 +15,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .dates import PartialDate
@@ -1402,29 +1403,20 @@ def _text_grid(grid: Grid, width: int, indent: str) -> list[str]:
     """
     gap = "  "
     columns = list(zip(grid.headers, *(row.cells for row in grid.rows), strict=True))
-    texts = [{cell: clean(cell) for cell in column} for column in columns]
+    texts = [{cell: clean(cell) for cell in dict.fromkeys(column)} for column in columns]
     widths = [max(map(_longest_line, column.values())) for column in texts]
     floors = [max(map(_longest_word, column.values())) for column in texts]
     widths = _fit(widths, floors, width - len(indent) - len(gap) * (len(widths) - 1))
-    padded: list[list[list[str]]] = []
+    wrapped: list[list[list[str]]] = []
     for column, cleaned, size in zip(columns, texts, widths, strict=True):
-        lines_of = {
-            cell: [line.ljust(size) for line in _wrap(text, size)] for cell, text in cleaned.items()
-        }
-        padded.append(list(map(lines_of.__getitem__, column)))
-    blanks = [" " * size for size in widths]
+        lines_of = {cell: _wrap(text, size) for cell, text in cleaned.items()}
+        wrapped.append(list(map(lines_of.__getitem__, column)))
+    # Each line of a row, its cells padded to their columns (a cell of fewer lines than
+    # its row's deepest is blank below); user text is an argument, never the template.
+    line = (indent + gap.join(f"{{:<{size}}}" for size in widths)).format
     lines: list[str] = []
-    for number, row in enumerate(zip(*padded, strict=True)):
-        depth = max(map(len, row))
-        if depth == 1:
-            lines.append((indent + gap.join([cell[0] for cell in row])).rstrip())
-        else:
-            for d in range(depth):
-                parts = [
-                    cell[d] if d < len(cell) else blank
-                    for cell, blank in zip(row, blanks, strict=True)
-                ]
-                lines.append((indent + gap.join(parts)).rstrip())
+    for number, row in enumerate(zip(*wrapped, strict=True)):
+        lines += [line(*parts).rstrip() for parts in zip_longest(*row, fillvalue="")]
         if number == 0:
             lines.append(indent + gap.join("-" * size for size in widths))
     return lines

@@ -892,7 +892,17 @@ def test_wrapping_a_cell_gives_what_textwrap_gives_short_and_long_cells_included
     assert reports._wrap(text, width) == expected
 
 
-_CELLS = st.text(alphabet="ab é\n\x1b", max_size=30)
+_CELLS = st.text(alphabet="ab é\n\x1b{}", max_size=30)
+
+
+def test_a_text_table_prints_braces_in_its_cells_as_typed() -> None:
+    """A row's lines come from a format template: a cell is its argument, never part of it."""
+    grid = reports.Grid(("Id", "Title"), (reports.Row(("{0}", "{:>30} {title!r}")),))
+    assert reports._text_grid(grid, 80, "  ") == [
+        "  Id   Title",
+        "  ---  ----------------",
+        "  {0}  {:>30} {title!r}",
+    ]
 
 
 @given(
