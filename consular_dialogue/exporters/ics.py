@@ -137,15 +137,16 @@ def _fold(line: str) -> str:
 Properties = list[tuple[str, str]]
 
 
+def _line(name: str, value: str) -> str:
+    """A content line, folded when it must be: most (a stamp, a status, a date) are short
+    ASCII, and need no ``_fold`` call."""
+    line = f"{name}:{value}"
+    return line if len(line) <= _FOLDED and line.isascii() else _fold(line)
+
+
 def _component(name: str, properties: Properties) -> list[str]:
     """A component's lines; ``properties`` are (name, value as written)."""
-    lines = [f"{key}:{value}" for key, value in properties]
-    # Most lines are short ASCII (a stamp, a status, a date): they need no _fold call.
-    return [
-        f"BEGIN:{name}",
-        *[line if len(line) <= _FOLDED and line.isascii() else _fold(line) for line in lines],
-        f"END:{name}",
-    ]
+    return [f"BEGIN:{name}", *[_line(key, value) for key, value in properties], f"END:{name}"]
 
 
 def _calendar(name: str, components: list[str], ctx: ExportContext) -> str:
@@ -208,40 +209,54 @@ def meeting_event(meeting: Meeting, ctx: ExportContext) -> list[str]:
     )
 
 
+_TODO_FIELDS = ("party", "owner", "meeting", "topic", "completed")
+
+
+@functools.lru_cache(maxsize=2)
+def _todo_labels(lang: str) -> tuple[tuple[str, ...], str]:
+    """A to-do description's labels, and its notes' label, in ``lang``."""
+    return tuple(text_label(key, lang) for key in _TODO_FIELDS), text_label("notes", lang)
+
+
 def action_todo(action: Action, ctx: ExportContext) -> list[str]:
+    """An action's VTODO, its properties by name as the icalendar library wrote them.
+
+    Its lines are written one by one rather than through ``_component``: an export
+    writes thousands, and only the description, the summary and the UID can be long.
+    """
     assert action.due is not None, "undated actions are left out before this"
     lang = ctx.lang
-    notes = "".join(f"\n- {note.at[:10]}: {note.text}" for note in action.notes)
-    description = _description(
-        [
-            ("party", status_name(action.party, lang)),
-            ("owner", action.owner),
-            ("meeting", ctx.meeting_titles.get(action.meeting_id)),
-            ("topic", ctx.topic_name(action)),
-            ("completed", action.completed.isoformat() if action.completed else None),
-        ],
-        lang,
+    labels, notes_label = _todo_labels(lang)
+    values = (
+        status_name(action.party, lang),
+        action.owner,
+        ctx.meeting_titles.get(action.meeting_id),
+        ctx.topic_name(action),
+        action.completed.isoformat() if action.completed else None,
     )
-    if notes:
-        description += f"\n{text_label('notes', lang)}:{notes}"
-    done = action.status == ActionStatus.DONE
-    # By name, as the icalendar library wrote a to-do's properties.
-    return _component(
-        "VTODO",
-        [
-            ("CLASS", ACCESS_CLASS[action.level]),
-            *_time("CREATED", _stored_time(action.created)),
-            ("DESCRIPTION", _text(clean(description.strip("\n")))),
-            ("DTSTAMP", _stamp(ctx.now)),
-            ("DUE;VALUE=DATE", _day(action.due)),
-            *_time("LAST-MODIFIED", _stored_time(action.updated)),
-            *([("PERCENT-COMPLETE", "100")] if done else []),
-            ("PRIORITY", str(TODO_PRIORITY[action.priority])),
-            ("STATUS", TODO_STATUS[action.status]),
-            ("SUMMARY", _text(clean(action.title))),
-            ("UID", _text(clean(uid(action)))),
-        ],
+    description = "\n".join(
+        [f"{key}: {value}" for key, value in zip(labels, values, strict=True) if value]
     )
+    if action.notes:
+        notes = "".join([f"\n- {note.at[:10]}: {note.text}" for note in action.notes])
+        description += f"\n{notes_label}:{notes}"
+    created = _stored_time(action.created)
+    updated = _stored_time(action.updated)
+    return [
+        "BEGIN:VTODO",
+        f"CLASS:{ACCESS_CLASS[action.level]}",
+        *([] if created is None else [f"CREATED:{_moment(created)}"]),
+        _line("DESCRIPTION", _text(clean(description.strip("\n")))),
+        f"DTSTAMP:{_stamp(ctx.now)}",
+        f"DUE;VALUE=DATE:{_day(action.due)}",
+        *([] if updated is None else [f"LAST-MODIFIED:{_moment(updated)}"]),
+        *(["PERCENT-COMPLETE:100"] if action.status == ActionStatus.DONE else []),
+        f"PRIORITY:{TODO_PRIORITY[action.priority]}",
+        f"STATUS:{TODO_STATUS[action.status]}",
+        _line("SUMMARY", _text(clean(action.title))),
+        _line("UID", _text(clean(uid(action)))),
+        "END:VTODO",
+    ]
 
 
 def meetings_ics(meetings: Sequence[Meeting], ctx: ExportContext) -> IcsExport:
