@@ -1413,10 +1413,10 @@ def _text_grid(grid: Grid, width: int, indent: str) -> list[str]:
         wrapped.append(list(map(lines_of.__getitem__, column)))
     # Each line of a row, its cells padded to their columns (a cell of fewer lines than
     # its row's deepest is blank below); user text is an argument, never the template.
-    line = (indent + gap.join(f"{{:<{size}}}" for size in widths)).format
+    fill_row = (indent + gap.join(f"{{:<{size}}}" for size in widths)).format
     lines: list[str] = []
     for number, row in enumerate(zip(*wrapped, strict=True)):
-        lines += [line(*parts).rstrip() for parts in zip_longest(*row, fillvalue="")]
+        lines += [fill_row(*parts).rstrip() for parts in zip_longest(*row, fillvalue="")]
         if number == 0:
             lines.append(indent + gap.join("-" * size for size in widths))
     return lines

@@ -811,13 +811,14 @@ def assert_folded(payload: bytes) -> None:
     title=st.text(min_size=1, max_size=200),
     note=st.text(max_size=300),
     owner=st.text(alphabet="\\,;\n:é€😀 a", max_size=120),
+    uuid=st.text(alphabet="\\,;\n:é😀-a0", min_size=60, max_size=100),  # hand-edited, long
 )
 def test_ics_text_reads_back_as_it_was_written_in_lines_of_75_octets(
-    title: str, note: str, owner: str
+    title: str, note: str, owner: str, uuid: str
 ) -> None:
     data = realistic_dataset()
     action = data.actions[0]
-    action.title, action.owner = title, owner or None
+    action.title, action.owner, action.uuid = title, owner or None, uuid
     action.notes = [Note("2024-01-01T00:00:00+00:00", note)] if note else []
     payload = export_actions("ics", [action], data.context("en")).data
     assert_folded(payload)
@@ -826,6 +827,7 @@ def test_ics_text_reads_back_as_it_was_written_in_lines_of_75_octets(
     description = todo["DESCRIPTION"]
     assert (f"Owner: {clean(owner)}" in description) == bool(owner)
     assert not note or f"- 2024-01-01: {clean(note)}".rstrip("\n") in description
+    assert todo["UID"] == f"{clean(uuid)}@consular-dialogue"
 
 
 def test_ics_folds_between_characters_and_never_after_a_backslash() -> None:
@@ -857,6 +859,27 @@ def test_ics_keeps_text_the_icalendar_library_lost_and_a_uuid_on_its_one_line() 
     assert todo["SUMMARY"] == action.title
     assert todo["UID"] == "u1\nX-INJECTED:1@consular-dialogue"  # CRLF read as one break
     assert b"\r\nX-INJECTED" not in payload
+
+
+def test_ics_description_of_notes_alone_starts_with_its_notes() -> None:
+    """With no side, owner, meeting or topic to name, the description is the notes:
+    no empty first line, and none after a note that ends in a line break."""
+    data = realistic_dataset()
+    action = data.actions[0]
+    action.party, action.owner, action.meeting_id, action.item_id = "", None, 999, None
+    action.completed = None
+    action.notes = [Note("2024-01-01T00:00:00+00:00", "Llamar al consulado\n")]
+    (todo,) = ics_values(export_actions("ics", [action], data.context("es")).data, "VTODO")
+    assert todo["DESCRIPTION"] == "Notas:\n- 2024-01-01: Llamar al consulado"
+
+
+def test_ics_reads_a_stored_time_without_an_offset_as_utc() -> None:
+    """A hand-edited time without an offset, or a date alone, is taken as UTC."""
+    data = realistic_dataset()
+    action = data.actions[0]
+    action.created, action.updated = "2023-04-24T10:30:00", "2023-04-25"
+    (todo,) = ics_values(export_actions("ics", [action], data.context("en")).data, "VTODO")
+    assert (todo["CREATED"], todo["LAST-MODIFIED"]) == ("20230424T103000Z", "20230425T000000Z")
 
 
 def test_ics_leaves_out_stored_times_and_an_end_outside_the_calendar() -> None:
