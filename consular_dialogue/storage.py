@@ -1161,6 +1161,7 @@ def _part_problems(
     records: dict[str, Any],
     folder: Path,
     data_file: Path,
+    checked: Container[str] = (),
 ) -> list[str]:
     """What a part's entry in the list of parts, or its search index, says that its
     records do not (see ``Repository.stored_records``)."""
@@ -1179,7 +1180,7 @@ def _part_problems(
     index = folder / search_name(entry["file"])
     with contextlib.suppress(OSError):  # none (or unreadable): search reads the part
         head, _, body = index.read_bytes().partition(b"\n")
-        if body != search_index(table, records) and not _other_stamp(head):
+        if body != search_index(table, records, checked) and not _other_stamp(head):
             problems.append(
                 f"The search index {index} does not match its part "
                 f"{entry['file']} (edited by hand?); delete it, and searches "
@@ -1436,7 +1437,7 @@ class Repository:
         return self.data
 
     def stored_records(
-        self, table: str, part_problems: list[str] | None = None
+        self, table: str, part_problems: list[str] | None = None, checked: set[str] | None = None
     ) -> Iterator[tuple[str, Any]]:
         """Every stored record of ``table`` by key, as ``whole`` merges them (those in
         memory first: the data file's, and those of parts read already; then those of
@@ -1447,12 +1448,17 @@ class Repository:
         What a part's entry in the list of parts, or its search index, says that its
         records do not (a part edited by hand) is added to ``part_problems``: reports,
         the timeline and search trust these to skip parts, count items and find text.
-        What an older version's list left out is not asked of it.
+        What an older version's list left out is not asked of it. The caller may add to
+        ``checked`` the key of each record it has found in its stored form before it
+        asks for the next record (``cdt check`` does): the check of the part's search
+        index then does not build it again. The set is emptied as each part is done.
         """
         own = self._own(table)
         yield from own.items()
         if table not in PARTITIONS:
             return
+        checked = set() if checked is None else checked
+        checked.clear()  # the data file's records: no part's index holds them
         partition = PARTITIONS[table]
         folder = parts_dir(resolve_target(self.path), self.meta)
         loaded = self._parts.get(table, {})
@@ -1463,12 +1469,16 @@ class Repository:
             records = loaded.get(key)
             if records is None:
                 records = read_part(folder, entry["file"], table, self.path)
-            if part_problems is not None:
-                part_problems += _part_problems(partition, entry, records, folder, self.path)
             for record_id, record in records.items():
                 if record_id not in seen:
                     seen.add(record_id)
                     yield record_id, record
+            # The caller has seen the part's records now, and said which it checked.
+            if part_problems is not None:
+                part_problems += _part_problems(
+                    partition, entry, records, folder, self.path, checked
+                )
+            checked.clear()
 
     # ---- reading -------------------------------------------------------
     def _build(self, cls: type[R], record: dict[str, Any]) -> R:

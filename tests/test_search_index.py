@@ -12,8 +12,9 @@ import pytest
 from conftest import Result
 from test_search import MOMENT, build
 
-from consular_dialogue.models import Level, fold_text
+from consular_dialogue.models import Action, Level, fold_text
 from consular_dialogue.services.actions import add_action, complete_actions
+from consular_dialogue.services.integrity import check_repository
 from consular_dialogue.services.search import search
 from consular_dialogue.services.sensitivity import restrict
 from consular_dialogue.storage import (
@@ -186,6 +187,34 @@ def test_check_names_a_search_index_its_part_was_edited_away_from(searched: Run,
     assert found(searched, "guia de acceso") == []
     (parts_of(db) / search_name(part)).unlink()
     assert searched("check").code == 0
+
+
+def test_check_builds_a_record_once_and_still_says_a_damaged_one_s_index_does_not_match(
+    searched: Run, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check of a part's search index does not build again the records the check of
+    records found in their stored form (a tenth of ``cdt check`` at L); a record that
+    does not read is built again there, and its part's index said not to match."""
+    built: list[int] = []
+    build = Action.from_record.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[Action], record: dict[str, object]) -> Action:
+        built.append(int(str(record["id"])))
+        return build(cls, record)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(Action, "from_record", classmethod(counted))
+    assert check_repository(open_for_reading(db)) == []
+    assert sorted(built) == [1, 2, 3]  # 1 and 2 in a part with an index, 3 in the file
+
+    [part] = named(db, "actions")
+    records = json.loads((parts_of(db) / part).read_bytes())
+    records["2"]["priority"] = "urgentísima"
+    (parts_of(db) / part).write_text(json.dumps(records), encoding="utf-8")
+    built.clear()
+    problems = check_repository(open_for_reading(db))
+    assert sorted(built) == [1, 2, 2, 3]
+    assert problems[0].startswith("action 2 is malformed")
+    assert search_name(part) in problems[1] and "does not match" in problems[1]
 
 
 def test_a_damaged_record_a_search_finds_is_refused_as_before_and_one_it_passes_by_is_not(

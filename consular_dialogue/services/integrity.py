@@ -171,10 +171,15 @@ def check_tables(data: Tables) -> list[str]:
     return check_records(lambda table: data.get(table, {}).items())
 
 
-def check_records(records_of: Callable[[str], Iterable[tuple[str, Any]]]) -> list[str]:
+def check_records(
+    records_of: Callable[[str], Iterable[tuple[str, Any]]],
+    checked: dict[str, set[str]] | None = None,
+) -> list[str]:
     """``check_tables`` of the records ``records_of`` gives for each table, by key: each
     is built to be checked and then let go, keeping only its uuid and what it says of
-    other records (``Links``), so that the tables may be read a part at a time."""
+    other records (``Links``), so that the tables may be read a part at a time. The
+    key of each record found in its stored form is added to ``checked[table]``, if
+    given, before the next record is asked for (see ``Repository.stored_records``)."""
     problems: list[str] = []
     links = Links()
     uuids: dict[str, str] = {}
@@ -182,10 +187,12 @@ def check_records(records_of: Callable[[str], Iterable[tuple[str, Any]]]) -> lis
         for key, raw in records_of(cls.TABLE):
             where = f"{cls.KIND} {key}"
             try:
-                record = load_record(cls, raw)
+                record, as_stored = load_stored(cls, raw)
             except ValueError as exc:
                 problems.append(f"{where} is malformed ({exc}).")
                 continue
+            if as_stored and checked is not None:
+                checked[cls.TABLE].add(key)
             if str(record.id) != key:
                 problems.append(f"{where} says its id is {record.id}.")
             if record.uuid in uuids:
@@ -203,13 +210,14 @@ def check_repository(repo: Repository) -> list[str]:
     are read one at a time."""
     lines_problem = repo.lines_problem()
     part_problems: dict[str, list[str]] = {table: [] for table in PARTITIONS}
+    checked: dict[str, set[str]] = {cls.TABLE: set() for cls in KINDS.values()}
     walked: set[str] = set()
 
     def records_of(table: str) -> Iterator[tuple[str, Any]]:
         walked.add(table)
-        return repo.stored_records(table, part_problems.get(table))
+        return repo.stored_records(table, part_problems.get(table), checked.get(table))
 
-    problems = check_records(records_of)
+    problems = check_records(records_of, checked)
     for table in PARTITIONS.keys() - walked:  # tables of no records to check (sync bases)
         for _ in repo.stored_records(table, part_problems[table]):
             pass
