@@ -1448,17 +1448,22 @@ class Repository:
         What a part's entry in the list of parts, or its search index, says that its
         records do not (a part edited by hand) is added to ``part_problems``: reports,
         the timeline and search trust these to skip parts, count items and find text.
-        What an older version's list left out is not asked of it. The caller may add to
-        ``checked`` the key of each record it has found in its stored form before it
-        asks for the next record (``cdt check`` does): the check of the part's search
-        index then does not build it again. The set is emptied as each part is done.
+        What an older version's list left out is not asked of it. A part's problems are
+        added once the caller has asked for the record after its last one: the list is
+        whole when the records have run out.
+
+        The caller may add to ``checked`` the key of each record it has found in its
+        stored form before it asks for the next one (``cdt check`` does): the check of
+        a part's search index does not build again those of the records the part gave
+        (a copy of a key given before, from the data file or an earlier part, is built).
+        The set is emptied as the data file's records and each part are done.
         """
         own = self._own(table)
         yield from own.items()
         if table not in PARTITIONS:
             return
         checked = set() if checked is None else checked
-        checked.clear()  # the data file's records: no part's index holds them
+        checked.clear()
         partition = PARTITIONS[table]
         folder = parts_dir(resolve_target(self.path), self.meta)
         loaded = self._parts.get(table, {})
@@ -1469,15 +1474,14 @@ class Repository:
             records = loaded.get(key)
             if records is None:
                 records = read_part(folder, entry["file"], table, self.path)
-            for record_id, record in records.items():
-                if record_id not in seen:
-                    seen.add(record_id)
-                    yield record_id, record
+            given = [record_id for record_id in records if record_id not in seen]
+            seen.update(given)
+            for record_id in given:
+                yield record_id, records[record_id]
             # The caller has seen the part's records now, and said which it checked.
             if part_problems is not None:
-                part_problems += _part_problems(
-                    partition, entry, records, folder, self.path, checked
-                )
+                built = checked.intersection(given)
+                part_problems += _part_problems(partition, entry, records, folder, self.path, built)
             checked.clear()
 
     # ---- reading -------------------------------------------------------

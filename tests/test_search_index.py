@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Result
+from test_parts import three_parts_of_done_actions
 from test_search import MOMENT, build
 
 from consular_dialogue.models import Action, Level, fold_text
@@ -18,10 +19,12 @@ from consular_dialogue.services.integrity import check_repository
 from consular_dialogue.services.search import search
 from consular_dialogue.services.sensitivity import restrict
 from consular_dialogue.storage import (
+    index_file,
     list_backups,
     open_for_reading,
     open_for_writing,
     read_file,
+    search_index,
     search_name,
 )
 
@@ -215,6 +218,45 @@ def test_check_builds_a_record_once_and_still_says_a_damaged_one_s_index_does_no
     assert sorted(built) == [1, 2, 2, 3]
     assert problems[0].startswith("action 2 is malformed")
     assert search_name(part) in problems[1] and "does not match" in problems[1]
+
+
+def damage_a_copy_in(part: Path, key: str, record: dict[str, object]) -> None:
+    """Put into ``part`` a damaged copy of ``record`` under ``key``, with a search index
+    made as if it read: only building the copy tells the index from its part."""
+    records = json.loads(part.read_bytes())
+    records[key] = {**record, "priority": "urgentísima"}
+    part.write_text(json.dumps(records), encoding="utf-8")
+    body = search_index("actions", records, set(records))
+    assert body is not None
+    (part.parent / search_name(part.name)).write_bytes(index_file(part, body))
+
+
+def index_said_not_to_match(db: Path, part: str) -> bool:
+    problems = check_repository(open_for_reading(db))
+    return any(search_name(part) in p and "does not match" in p for p in problems)
+
+
+def test_check_builds_a_damaged_copy_in_a_part_of_a_record_the_data_file_holds(
+    searched: Run, db: Path
+) -> None:
+    """No command reads such a copy (the data file's record comes first), but the part's
+    search index holds it: the check builds it, though it checked a record of its key."""
+    [part] = named(db, "actions")
+    data = read_file(db)
+    assert data is not None
+    damage_a_copy_in(parts_of(db) / part, "3", data["actions"]["3"])
+    assert index_said_not_to_match(db, part)
+
+
+def test_check_builds_a_damaged_copy_in_a_part_of_a_record_an_earlier_part_gave(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "tracker.json"
+    three_parts_of_done_actions(db)
+    first, second, _ = named(db, "actions")  # ids 1-999, 1000-1999, 2000-2010
+    earlier = json.loads((parts_of(db) / first).read_bytes())
+    damage_a_copy_in(parts_of(db) / second, "999", earlier["999"])
+    assert index_said_not_to_match(db, second)
 
 
 def test_a_damaged_record_a_search_finds_is_refused_as_before_and_one_it_passes_by_is_not(

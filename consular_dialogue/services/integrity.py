@@ -178,12 +178,14 @@ def check_records(
     """``check_tables`` of the records ``records_of`` gives for each table, by key: each
     is built to be checked and then let go, keeping only its uuid and what it says of
     other records (``Links``), so that the tables may be read a part at a time. The
-    key of each record found in its stored form is added to ``checked[table]``, if
-    given, before the next record is asked for (see ``Repository.stored_records``)."""
+    key of each record found in its stored form (a precaution: any record read has
+    been built) is added to ``checked[table]``, where ``checked`` has the table, before
+    the next record is asked for (see ``Repository.stored_records``)."""
     problems: list[str] = []
     links = Links()
     uuids: dict[str, str] = {}
     for cls in KINDS.values():
+        stored_keys = checked.get(cls.TABLE) if checked is not None else None
         for key, raw in records_of(cls.TABLE):
             where = f"{cls.KIND} {key}"
             try:
@@ -191,8 +193,8 @@ def check_records(
             except ValueError as exc:
                 problems.append(f"{where} is malformed ({exc}).")
                 continue
-            if as_stored and checked is not None:
-                checked[cls.TABLE].add(key)
+            if as_stored and stored_keys is not None:
+                stored_keys.add(key)
             if str(record.id) != key:
                 problems.append(f"{where} says its id is {record.id}.")
             if record.uuid in uuids:
@@ -210,7 +212,7 @@ def check_repository(repo: Repository) -> list[str]:
     are read one at a time."""
     lines_problem = repo.lines_problem()
     part_problems: dict[str, list[str]] = {table: [] for table in PARTITIONS}
-    checked: dict[str, set[str]] = {cls.TABLE: set() for cls in KINDS.values()}
+    checked: dict[str, set[str]] = {table: set() for table in PARTITIONS}
     walked: set[str] = set()
 
     def records_of(table: str) -> Iterator[tuple[str, Any]]:
