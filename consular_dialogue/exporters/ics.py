@@ -165,8 +165,22 @@ def _time(name: str, moment: dt.datetime | None) -> Properties:
     return [] if moment is None else [(name, _moment(moment))]
 
 
-def _description(lines: list[tuple[str, str | None]], lang: str) -> str:
-    return "\n".join(f"{text_label(key, lang)}: {value}" for key, value in lines if value)
+_EVENT_FIELDS = ("kind", "status", "host", "delegations", "ref", "summary")
+_TODO_FIELDS = ("party", "owner", "meeting", "topic", "completed")
+
+
+@functools.lru_cache(maxsize=4)
+def _labels(fields: tuple[str, ...], lang: str) -> tuple[str, ...]:
+    return tuple(text_label(key, lang) for key in fields)
+
+
+def _description(fields: tuple[str, ...], values: tuple[str | None, ...], lang: str) -> str:
+    """A ``Label: value`` line for each field with a value; the labels are looked up
+    once per language (an export describes thousands of to-dos)."""
+    labels = _labels(fields, lang)
+    return "\n".join(
+        [f"{key}: {value}" for key, value in zip(labels, values, strict=True) if value]
+    )
 
 
 _DAY = dt.timedelta(days=1)
@@ -179,14 +193,15 @@ def meeting_event(meeting: Meeting, ctx: ExportContext) -> list[str]:
     last = end.first_day() if end is not None and end.precision == Precision.DAY else start
     kind = status_name(meeting.kind.value, lang)
     description = _description(
-        [
-            ("kind", kind),
-            ("status", status_name(meeting.status.value, lang)),
-            ("host", meeting.host),
-            ("delegations", delegations_text(meeting)),
-            ("ref", meeting.ref_text),
-            ("summary", meeting.summary),
-        ],
+        _EVENT_FIELDS,
+        (
+            kind,
+            status_name(meeting.status.value, lang),
+            meeting.host,
+            delegations_text(meeting),
+            meeting.ref_text,
+            meeting.summary,
+        ),
         lang,
     )
     location = [("LOCATION", _text(clean(meeting.location)))] if meeting.location else []
@@ -209,15 +224,6 @@ def meeting_event(meeting: Meeting, ctx: ExportContext) -> list[str]:
     )
 
 
-_TODO_FIELDS = ("party", "owner", "meeting", "topic", "completed")
-
-
-@functools.lru_cache(maxsize=2)
-def _todo_labels(lang: str) -> tuple[tuple[str, ...], str]:
-    """A to-do description's labels, and its notes' label, in ``lang``."""
-    return tuple(text_label(key, lang) for key in _TODO_FIELDS), text_label("notes", lang)
-
-
 def action_todo(action: Action, ctx: ExportContext) -> list[str]:
     """An action's VTODO, its properties by name as the icalendar library wrote them.
 
@@ -226,20 +232,20 @@ def action_todo(action: Action, ctx: ExportContext) -> list[str]:
     """
     assert action.due is not None, "undated actions are left out before this"
     lang = ctx.lang
-    labels, notes_label = _todo_labels(lang)
-    values = (
-        status_name(action.party, lang),
-        action.owner,
-        ctx.meeting_titles.get(action.meeting_id),
-        ctx.topic_name(action),
-        action.completed.isoformat() if action.completed else None,
-    )
-    description = "\n".join(
-        [f"{key}: {value}" for key, value in zip(labels, values, strict=True) if value]
+    description = _description(
+        _TODO_FIELDS,
+        (
+            status_name(action.party, lang),
+            action.owner,
+            ctx.meeting_titles.get(action.meeting_id),
+            ctx.topic_name(action),
+            action.completed.isoformat() if action.completed else None,
+        ),
+        lang,
     )
     if action.notes:
         notes = "".join([f"\n- {note.at[:10]}: {note.text}" for note in action.notes])
-        description += f"\n{notes_label}:{notes}"
+        description += f"\n{text_label('notes', lang)}:{notes}"
     created = _stored_time(action.created)
     updated = _stored_time(action.updated)
     return [
