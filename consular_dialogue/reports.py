@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import zip_longest
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -358,8 +358,7 @@ class ActionTimeline(NamedTuple):
 # ---- building the models ---------------------------------------------------------------
 
 
-@dataclass
-class _Data:
+class _Data(NamedTuple):
     """One read of the records a report needs, with the lookups every builder uses."""
 
     repo: Repository
@@ -372,7 +371,7 @@ class _Data:
     topics: dict[str, Topic]
     #: Items that were carried into a later meeting (their newer link speaks for them).
     carried_on: set[int]
-    refs: dict[int, MeetingRef] = field(default_factory=dict)
+    refs: dict[int, MeetingRef]  # each meeting's, made when first asked for
 
     @classmethod
     def read(
@@ -412,6 +411,7 @@ class _Data:
             actions=[a for a in actions if a.meeting_id in meetings],
             topics={t.slug: t for t in repo.all(Topic)},
             carried_on={i.carried_from for i in items.values() if i.carried_from is not None},
+            refs={},
         )
 
     @classmethod
@@ -447,6 +447,7 @@ class _Data:
             actions=actions,
             topics={t.slug: t for t in repo.all(Topic)},
             carried_on=set(),
+            refs={},
         )
 
     def sorted_meetings(self) -> list[Meeting]:

@@ -28,11 +28,10 @@ import zlib
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Collection, Container, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from functools import partial
 from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import orjson
 
@@ -125,8 +124,7 @@ def _empty_data() -> Data:
     return data
 
 
-@dataclass(frozen=True)
-class Partition:
+class Partition(NamedTuple):
     """A table whose cold records live in part files, each keyed by the first id it holds.
 
     A part holds ``ids_per_part`` consecutive ids, or, with ``bytes_per_part``, new
@@ -596,8 +594,7 @@ def file_bytes(data: Data) -> bytes:
     )
 
 
-@dataclass
-class Unparsed:
+class Unparsed(NamedTuple):
     """A data file's unfinished actions, not parsed yet: the file's bytes, and where
     their lines and their table lie in them."""
 
@@ -1199,8 +1196,7 @@ def _make_parts_dir(folder: Path, like: os.stat_result | None) -> None:
     fsync_folder(folder.parent)
 
 
-@dataclass
-class Commit:
+class Commit(NamedTuple):
     """What is left to do once the data file is replaced."""
 
     folder: Path
@@ -1301,8 +1297,7 @@ def _stays(partition: Partition, record: dict[str, Any]) -> bool:
         return True
 
 
-@dataclass
-class ChangeEntry:
+class ChangeEntry(NamedTuple):
     """One record's change inside a command, kept in the file's history."""
 
     kind: str
@@ -1317,51 +1312,59 @@ def _change(c: ChangeEntry) -> dict[str, Any]:
     return {"kind": c.kind, "id": c.record_id, "uuid": c.uuid, "before": c.before, "after": c.after}
 
 
-@dataclass
 class Repository:
     """Typed access to the records of one data file, in memory for one command."""
 
-    path: Path
-    # The data file's tables as read; a read-only copy may leave its unfinished actions
-    # unparsed (``unparsed``) until ``data``, or a look at their table, asks for them.
-    loaded: Data
-    unparsed: Unparsed | None = None
-    writable: bool = False
-    is_new: bool = False
-    pending: list[ChangeEntry] = field(default_factory=list)
-    dirty: bool = False
-    _cache: dict[str, dict[int, Record]] = field(default_factory=dict, repr=False)
-    _hidden: dict[str, dict[int, Record]] = field(default_factory=dict, repr=False)
-    _counted: set[str] = field(default_factory=set, repr=False)
-    _single: dict[str, dict[int, Record]] = field(default_factory=dict, repr=False)
-    # Part files read so far: table -> part key -> the records as read; and which
-    # part each record read from one came from (it is written back there).
-    _parts: dict[str, dict[int, dict[str, Any]]] = field(default_factory=dict, repr=False)
-    _origin: dict[str, dict[str, int]] = field(default_factory=dict, repr=False)
-    _whole: set[str] = field(default_factory=set, repr=False)
-    _digests: dict[tuple[int, str], bytes] = field(default_factory=dict, repr=False)
-    # The keys, by table, of the stored dicts a model's ``to_record`` made in this
-    # command: a part's search index need not build them again to see that they read.
-    _built: dict[str, set[str]] = field(default_factory=dict, repr=False)
-    # Spilling (see ``spill``): whether this repository may; the first id this command
-    # gave out, by table; the key below which parts are written; what was written; the
-    # changes packed already.
-    spills: bool = False
-    # A dry run's copy: the records it added that ``spill`` would write are let go of
-    # instead (nothing is written, and nothing reads them again), with the changes
-    # recorded so far.
-    discards: bool = False
-    _fresh: dict[str, int] = field(default_factory=dict, repr=False)
-    _spilled: dict[str, int] = field(default_factory=dict, repr=False)
-    _spilled_parts: list[str] = field(default_factory=list, repr=False)
-    _spilled_lists: list[Path] = field(default_factory=list, repr=False)
-    # Parts the list named that this command's spills replaced: those the data file
-    # named (retired by the commit), and those a spill wrote (deleted by it).
-    _replaced: list[str] = field(default_factory=list, repr=False)
-    _rewritten: list[str] = field(default_factory=list, repr=False)
-    _packed: list[str] = field(default_factory=list, repr=False)
-    _made_folder: bool = field(default=False, repr=False)
-    _keys: dict[str, list[int]] = field(default_factory=dict, repr=False)  # parts' keys
+    def __init__(
+        self,
+        path: Path,
+        loaded: Data,
+        unparsed: Unparsed | None = None,
+        writable: bool = False,
+        is_new: bool = False,
+    ) -> None:
+        self.path = path
+        # The data file's tables as read; a read-only copy may leave its unfinished
+        # actions unparsed (``unparsed``) until ``data``, or a look at their table, asks
+        # for them.
+        self.loaded = loaded
+        self.unparsed = unparsed
+        self.writable = writable
+        self.is_new = is_new
+        self.pending: list[ChangeEntry] = []
+        self.dirty = False
+        self._cache: dict[str, dict[int, Record]] = {}
+        self._hidden: dict[str, dict[int, Record]] = {}
+        self._counted: set[str] = set()
+        self._single: dict[str, dict[int, Record]] = {}
+        # Part files read so far: table -> part key -> the records as read; and which
+        # part each record read from one came from (it is written back there).
+        self._parts: dict[str, dict[int, dict[str, Any]]] = {}
+        self._origin: dict[str, dict[str, int]] = {}
+        self._whole: set[str] = set()
+        self._digests: dict[tuple[int, str], bytes] = {}
+        # The keys, by table, of the stored dicts a model's ``to_record`` made in this
+        # command: a part's search index need not build them again to see that they read.
+        self._built: dict[str, set[str]] = {}
+        # Spilling (see ``spill``): whether this repository may; the first id this
+        # command gave out, by table; the key below which parts are written; what was
+        # written; the changes packed already.
+        self.spills = False
+        # A dry run's copy: the records it added that ``spill`` would write are let go
+        # of instead (nothing is written, and nothing reads them again), with the
+        # changes recorded so far.
+        self.discards = False
+        self._fresh: dict[str, int] = {}
+        self._spilled: dict[str, int] = {}
+        self._spilled_parts: list[str] = []
+        self._spilled_lists: list[Path] = []
+        # Parts the list named that this command's spills replaced: those the data
+        # file named (retired by the commit), and those a spill wrote (deleted by it).
+        self._replaced: list[str] = []
+        self._rewritten: list[str] = []
+        self._packed: list[str] = []
+        self._made_folder = False
+        self._keys: dict[str, list[int]] = {}  # parts' keys
 
     @property
     def data(self) -> Data:
@@ -2664,8 +2667,7 @@ def _record_lines_parsed(text: bytes | memoryview, count: int) -> dict[str, Any]
     return records
 
 
-@dataclass
-class _Lines:
+class _Lines(NamedTuple):
     """Where the records of one table lie in a laid-out backup: each line's offset
     (and the end of the last), its record's id and the CRC-32 of its bytes."""
 
@@ -2674,7 +2676,6 @@ class _Lines:
     crcs: Any  # array('L')
 
 
-@dataclass
 class Backup:
     """A backup to restore: its tables in its order, and those parsed. Of the others,
     a laid-out backup knows where their records lie in the file it keeps open (read
@@ -2682,16 +2683,26 @@ class Backup:
     that stands on parts, the parts its tables hold beyond the records it holds itself
     (read one at a time, their bytes checked too)."""
 
-    path: Path
-    order: list[str]
-    parsed: Data
-    lines: dict[str, _Lines] = field(default_factory=dict)
-    handle: Any = None  # BinaryIO
-    parts: dict[str, list[str]] = field(default_factory=dict)  # table -> its part files
-    folder: Path = Path()
-    _digests: dict[str, bytes] = field(default_factory=dict)
-    # table -> each record's id, the part it comes from (-1: the file itself) and key
-    _located: dict[str, list[tuple[int, int, str]]] = field(default_factory=dict)
+    def __init__(
+        self,
+        path: Path,
+        order: list[str],
+        parsed: Data,
+        lines: dict[str, _Lines] | None = None,
+        handle: Any = None,  # BinaryIO
+        parts: dict[str, list[str]] | None = None,  # table -> its part files
+        folder: Path | None = None,
+    ) -> None:
+        self.path = path
+        self.order = order
+        self.parsed = parsed
+        self.lines = {} if lines is None else lines
+        self.handle = handle
+        self.parts = {} if parts is None else parts
+        self.folder = Path() if folder is None else folder
+        self._digests: dict[str, bytes] = {}
+        # table -> each record's id, the part it comes from (-1: the file itself) and key
+        self._located: dict[str, list[tuple[int, int, str]]] = {}
 
     def __enter__(self) -> Backup:
         return self

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from functools import cache
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .dates import PartialDate
 from .i18n import label, status_name
@@ -54,8 +53,7 @@ PARTY_STYLES = ("green", "blue")
 TODAY_STYLE = "bold magenta"
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     key: str
     header: str
     #: 0: as wide as its widest cell; otherwise its share of the width left over.

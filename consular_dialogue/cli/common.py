@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import sys
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -30,14 +29,14 @@ DAY_ONLY = frozenset({Precision.DAY})
 OPENED: list[Path] = []
 
 
-@dataclass
 class State:
     """Built once per run by ``new_state`` and kept as the root context's ``obj``."""
 
-    settings: Settings
-    command_line: str
-    _out: Console | None = field(default=None, repr=False)
-    _err: Console | None = field(default=None, repr=False)
+    def __init__(self, settings: Settings, command_line: str) -> None:
+        self.settings = settings
+        self.command_line = command_line
+        self._out: Console | None = None
+        self._err: Console | None = None
 
     @property
     def out(self) -> Console:

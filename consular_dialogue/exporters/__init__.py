@@ -18,8 +18,7 @@ registry costs nothing at start-up.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ..errors import InputError
 from ..models import Action, Meeting, Record
@@ -40,8 +39,7 @@ __all__ = [
 Kind = Literal["actions", "meetings"]
 
 
-@dataclass(frozen=True)
-class Rendered:
+class Rendered(NamedTuple):
     """An export ready to write: its bytes, and what had to be left out, and why."""
 
     data: bytes
@@ -50,8 +48,7 @@ class Rendered:
     left_out_reason: str = ""
 
 
-@dataclass(frozen=True)
-class ExportFormat:
+class ExportFormat(NamedTuple):
     kind: Kind
     name: str
     description: str

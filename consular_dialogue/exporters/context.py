@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from ..models import Action, Topic
 
+_NONE: Mapping[Any, Any] = MappingProxyType({})  # a default no export can change
 
-@dataclass(frozen=True)
-class ExportContext:
+
+class ExportContext(NamedTuple):
     """The run's facts an export depends on; never the clock, never the data file.
 
     ``today`` decides what is overdue; ``now`` stamps files that need a time
@@ -22,9 +24,9 @@ class ExportContext:
     now: dt.datetime
     lang: str = "en"
     #: Each meeting's title, and each agenda item's topic (its slug), by id.
-    meeting_titles: Mapping[int, str] = field(default_factory=dict)
-    item_topics: Mapping[int, str | None] = field(default_factory=dict)
-    topics: Mapping[str, Topic] = field(default_factory=dict)
+    meeting_titles: Mapping[int, str] = _NONE
+    item_topics: Mapping[int, str | None] = _NONE
+    topics: Mapping[str, Topic] = _NONE
 
     def topic_name(self, action: Action) -> str | None:
         """The name of the topic of the agenda item an action arose from, if any."""

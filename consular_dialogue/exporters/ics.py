@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..dates import Precision
 from ..i18n import status_name
@@ -62,8 +62,7 @@ TODO_PRIORITY = {Priority.HIGH: 1, Priority.NORMAL: 5, Priority.LOW: 9}
 ACCESS_CLASS = {Level.PUBLIC: "PUBLIC", Level.INTERNAL: "PRIVATE", Level.RESTRICTED: "CONFIDENTIAL"}
 
 
-@dataclass(frozen=True)
-class IcsExport:
+class IcsExport(NamedTuple):
     """The calendar text, and the records that could not be put in it."""
 
     text: str

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from operator import attrgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..dates import PartialDate
 from ..i18n import label, status_name
@@ -39,15 +38,13 @@ def text_label(key: str, lang: str) -> str:
     return label(key, lang)
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     key: str
     #: Columns for machines (ids for re-import) are left out of reports for people.
     machine: bool = False
 
 
-@dataclass(frozen=True)
-class Table:
+class Table(NamedTuple):
     """A header row and typed cells, ready for any tabular format.
 
     The cells are kept a column at a time: an export of 20,000 actions fills each
@@ -122,8 +119,7 @@ def delegations_text(meeting: Meeting) -> str | None:
     return "; ".join(parts) or None
 
 
-@dataclass(frozen=True)
-class Cells:
+class Cells(NamedTuple):
     """How a column's cells come from the records: what each record holds under the
     attribute ``read`` (under each, for several; or what a function of it gives), then
     ``convert`` of each different value read (20,000 actions have six statuses)."""

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from ..errors import InputError
 from ..models import (
@@ -91,8 +90,7 @@ def _set_status(action: Action, status: ActionStatus, now: dt.datetime) -> None:
         action.completed = None
 
 
-@dataclass
-class ActionFields:
+class ActionFields(NamedTuple):
     """Values given for an action; None means "keep the current value"."""
 
     status: ActionStatus | None = None
@@ -184,8 +182,7 @@ def delete_action(repo: Repository, action_id: int) -> Action:
     return action
 
 
-@dataclass
-class ActionFilter:
+class ActionFilter(NamedTuple):
     """Which actions a list, report or export shows."""
 
     status: ActionStatus | None = None

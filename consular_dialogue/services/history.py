@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import CorruptFileError, InputError
 from ..storage import SYNC_TABLE, Repository, damaged_history
-from .exchange import sync_bases
 
 REVERSIBLE = {"undo", "redo"}
 # Changes an undo or redo reverts, of one entry or several, between writing the parts
@@ -25,8 +23,7 @@ SPILL_EVERY = 10_000  # (or it holds PARTS_HELD parts: 10,000 changes all over L
 HIDDEN_FIELDS = {"updated"}
 
 
-@dataclass(frozen=True)
-class LogLine:
+class LogLine(NamedTuple):
     txn: int
     at: str
     user: str
@@ -189,8 +186,12 @@ def _revert(repo: Repository, entry: dict[str, Any]) -> None:
                 "changed since in a way history does not explain; run cdt check."
             )
         repo.put_raw(change["kind"], change["id"], change["before"])
-    moved = entry.get("sync") or {}
-    bases = sync_bases(repo) if moved else {}
+    moved = entry.get("sync")
+    if not moved:
+        return
+    from .exchange import sync_bases  # (here, so that ``log`` need not import it)
+
+    bases = sync_bases(repo)
     for uuid, (before, _after) in moved.items():
         if before is None:
             bases.pop(uuid, None)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..dates import PartialDate
 from ..errors import InputError
@@ -45,8 +44,7 @@ def _check_party(party: str | None, parties: list[str], what: str) -> str | None
     return party
 
 
-@dataclass
-class MeetingFields:
+class MeetingFields(NamedTuple):
     """Values given for a meeting; None means "not given" (keep the current value)."""
 
     title: str | None = None

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..errors import InputError
 from ..models import Action, AgendaItem, Meeting, fold_text
 from ..storage import Repository
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     kind: str
     record_id: int
     meeting_id: int
