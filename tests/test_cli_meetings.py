@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import NOW, Result
+from conftest import NOW, Result, base_env, cdt_executable, read_until
 
 from consular_dialogue.cli import main
 from consular_dialogue.dates import PartialDate
@@ -127,6 +128,42 @@ def test_meeting_add_without_a_terminal_and_a_missing_value_is_a_usage_error(
     result = cdt("meeting", "add", *args, stdin="")
     assert_refused(result, EXIT_USAGE, db, before)
     assert missing in result.stderr
+
+
+def test_meeting_add_on_a_terminal_asks_for_each_missing_value_until_it_reads(
+    db: Path, cdt: Run
+) -> None:
+    add_consular(db)
+    terminal, its_end = os.openpty()
+    proc = subprocess.Popen(
+        [cdt_executable(), "meeting", "add", "--host", "MX"],
+        stdin=its_end,
+        stdout=its_end,
+        stderr=subprocess.PIPE,
+        env=base_env(db),
+    )
+    os.close(its_end)
+    try:
+        assert proc.stderr is not None
+        asked = [b"Title:", b"Kind (", b"Kind (", b"Date ("]
+        answers = ["Reunión Intermedia 2024", "trimestral", "intermediate", "17/04/2024"]
+        said = b""
+        for question, answer in zip(asked, answers, strict=True):
+            said += read_until(proc.stderr.fileno(), question)
+            os.write(terminal, answer.encode() + b"\n")
+        assert proc.wait(timeout=120) == 0
+    finally:
+        os.close(terminal)
+        if proc.poll() is None:
+            proc.kill()
+    assert b"Unknown kind 'trimestral'" in said
+    [meeting] = cdt("meeting", "list", "--json").json()
+    assert (meeting["title"], meeting["kind"], meeting["date"], meeting["host"]) == (
+        "Reunión Intermedia 2024",
+        "intermediate",
+        "2024-04-17",
+        "MX",
+    )
 
 
 # ---------------------------------------------------------------- dates

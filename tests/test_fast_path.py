@@ -648,12 +648,11 @@ def test_a_read_defines_no_dataclass_but_the_records(line: str, listed: Path) ->
     """Python writes and compiles each dataclass's methods as the class is defined (1 ms
     for each, 1.5 ms frozen): the tool's other value types are named tuples or plain
     classes, which every command would otherwise pay for as it starts."""
-    listing = (
-        "import dataclasses\n"
-        "modules = [m for n, m in list(sys.modules.items()) if n.startswith('consular_')]\n"
-        "print(*{v.__qualname__ for m in modules for v in vars(m).values()\n"
-        "        if isinstance(v, type) and dataclasses.is_dataclass(v)\n"
-        "        and v.__module__ == m.__name__}, file=sys.stderr)\n"
+    listing = (  # every class of the package's, nested ones too
+        "import dataclasses, gc\n"
+        "print(*{o.__qualname__ for o in gc.get_objects() if isinstance(o, type)\n"
+        "        and o.__module__.startswith('consular_') and dataclasses.is_dataclass(o)},\n"
+        "      file=sys.stderr)\n"
     )
     made = set(_after(line, listed, listing).split())
     assert {"Action", "PartialDate"} <= made  # (the probe sees the records' dataclasses)

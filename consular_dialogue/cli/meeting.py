@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -18,6 +18,9 @@ from .common import (
     state,
     writing,
 )
+
+if TYPE_CHECKING:
+    from ..services.meetings import MeetingFields
 
 app = typer.Typer(help="Log, list, show, edit and delete meetings.", no_args_is_help=True)
 
@@ -65,7 +68,7 @@ def _fields(
     ref: str | None,
     summary: str | None,
     level: str | None,
-) -> Any:
+) -> MeetingFields:
     from ..services.meetings import MeetingFields
 
     return MeetingFields(
@@ -125,11 +128,15 @@ def add(
         level=level,
     )
     if fields.title is None:
-        fields.title = _ask("Title", lambda a: a)
+        fields = fields._replace(title=_ask("Title", lambda a: a))
     if fields.kind is None:
-        fields.kind = _ask(f"Kind ({KINDS})", lambda a: parse_choice(MeetingKind, a, "kind"))
+        fields = fields._replace(
+            kind=_ask(f"Kind ({KINDS})", lambda a: parse_choice(MeetingKind, a, "kind"))
+        )
     if fields.date is None:
-        fields.date = _ask(f"Date ({ACCEPTED_FORMS})", lambda a: parse_user_date(ctx, a))
+        fields = fields._replace(
+            date=_ask(f"Date ({ACCEPTED_FORMS})", lambda a: parse_user_date(ctx, a))
+        )
     with writing(ctx) as repo:
         meeting = record_meeting(repo, fields, dialogue_key=dialogue, now=settings.now)
         result = meeting.to_record()

@@ -56,8 +56,9 @@ class Table(NamedTuple):
     headers: tuple[str, ...]
     columns: tuple[tuple[Cell, ...], ...]
 
-    def __len__(self) -> int:
-        """The rows (the header not counted)."""
+    @property
+    def row_count(self) -> int:
+        """The rows (the header not counted); not ``len``, a named tuple's own."""
         return len(self.columns[0]) if self.columns else 0
 
     @property

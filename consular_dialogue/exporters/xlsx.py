@@ -85,7 +85,7 @@ def _fill(sheet: Worksheet, table: Table) -> None:
         sheet.column_dimensions[letter].width = min(max(width + 2, MIN_WIDTH), MAX_WIDTH)
     sheet.freeze_panes = "A2"
     last = get_column_letter(len(table.headers))
-    sheet.auto_filter.ref = f"A1:{last}{len(table) + 1}"
+    sheet.auto_filter.ref = f"A1:{last}{table.row_count + 1}"
 
 
 def _zip_time(now: dt.datetime) -> tuple[int, int, int, int, int, int]:
