@@ -876,16 +876,9 @@ def _indexed_mentions(
     if "\x00" in needle:  # it parts the records' texts: none holds it
         return []
     found: list[Mention] = []
-    row, counted = 0, 0  # the record the text up to ``counted`` is in
-    at = folded.find(needle)
-    while at != -1:
-        row += folded.count("\x00", counted, at)
-        counted = at
-        line = lines[row]
-        end = folded.find("\x00", at)
-        at = -1 if end == -1 else folded.find(needle, end + 1)
+    for row in _rows_holding(folded, needle):
         try:
-            mention = orjson.loads(line)
+            mention = orjson.loads(lines[row])
         except orjson.JSONDecodeError:
             return None
         # What a search uses of it must read (the file may have been edited).
@@ -907,6 +900,61 @@ def _indexed_mentions(
             return None
         found.append((mention[0], mention[1], [(field, value) for field, value in mention[2]]))
     return found
+
+
+def _rows_holding(folded: str, needle: str) -> list[int]:
+    """The rows whose text holds ``needle`` in ``folded``, the rows' texts joined by
+    NULs (none of which ``needle`` holds), each row once, in order."""
+    rows: list[int] = []
+    row, counted = 0, 0  # the row the text up to ``counted`` is in
+    at = folded.find(needle)
+    while at != -1:
+        row += folded.count("\x00", counted, at)
+        counted = at
+        rows.append(row)
+        end = folded.find("\x00", at)
+        at = -1 if end == -1 else folded.find(needle, end + 1)
+    return rows
+
+
+def _rows_mentioning(
+    records: Sequence[dict[str, Any]],
+    fields: tuple[str, ...],
+    fold: Callable[[str], str],
+    needle: str,
+) -> list[int] | None:
+    """The rows of ``records`` with a searched text (``searched_texts``) that holds
+    ``needle`` once folded by ``fold``: each field's texts of every record joined and
+    folded at once (L's 19,857 unfinished actions took 98 ms one record at a time).
+    None where it cannot tell: a needle that parts texts, a text that is not one or
+    holds a NUL itself (a hand edit); the caller then looks at every record."""
+    if "\x00" in needle or "\x1f" in needle:
+        return None
+    rows: set[int] = set()
+    try:
+        for name in fields:
+            owners: list[int] | None = None
+            if name == "notes":
+                pairs = [
+                    (n, text)
+                    for n, record in enumerate(records)
+                    for note in record.get("notes") or ()
+                    if (text := note.get("text"))
+                ]
+                owners = [n for n, _ in pairs]
+                texts = [text for _, text in pairs]
+            else:
+                texts = [record.get(name) or "" for record in records]
+            if not texts:
+                continue
+            folded = fold("\x00".join(texts))
+            if folded.count("\x00") != len(texts) - 1:
+                return None
+            found = _rows_holding(folded, needle)
+            rows.update(found if owners is None else [owners[n] for n in found])
+    except (TypeError, AttributeError):  # a damaged record: named as it is looked at
+        return None
+    return sorted(rows)
 
 
 def _other_stamp(raw: bytes) -> bool:
@@ -1750,7 +1798,9 @@ class Repository:
 
         def passing(records: Iterable[dict[str, Any]]) -> list[Mention]:
             found = []
-            for record in records:
+            every_one = list(records)
+            rows = _rows_mentioning(every_one, fields, first, needle)
+            for record in every_one if rows is None else map(every_one.__getitem__, rows):
                 texts = searched_texts(record, fields)
                 if needle in first("\x1f".join([text for _, text in texts])) and any(
                     needle in fold_text(text) for _, text in texts

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import NOW, Result
@@ -13,13 +15,13 @@ from hypothesis import strategies as st
 
 from consular_dialogue.dates import PartialDate
 from consular_dialogue.errors import EXIT_INPUT, InputError
-from consular_dialogue.models import MeetingKind
+from consular_dialogue.models import MeetingKind, fold_text
 from consular_dialogue.services.actions import add_action, add_note
 from consular_dialogue.services.agenda import add_item
 from consular_dialogue.services.dialogues import add_dialogue
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
 from consular_dialogue.services.search import search
-from consular_dialogue.storage import open_for_reading, open_for_writing
+from consular_dialogue.storage import Repository, open_for_reading, open_for_writing
 
 MOMENT = dt.datetime.fromisoformat(NOW)
 HIT_KEYS = {"kind", "id", "meeting_id", "field", "text"}
@@ -245,3 +247,76 @@ def test_the_ascii_first_pass_keeps_every_ascii_query_the_folded_text_holds(text
     folded, first = fold_text(text), fold_to_ascii(text)
     queries = {folded[i:j] for i in range(len(folded)) for j in range(i + 1, len(folded) + 1)}
     assert all(q in first for q in queries if q.isascii())
+
+
+_TEXTS = st.text(alphabet="aAsSñóßİ\u0301\u2013中 \x00\x1f", max_size=8)
+
+
+@given(
+    st.lists(
+        st.fixed_dictionaries(
+            {
+                "title": _TEXTS,
+                "notes": st.lists(st.fixed_dictionaries({"text": _TEXTS}), max_size=2),
+            }
+        ),
+        max_size=6,
+    ),
+    st.text(alphabet="asñó\u2013ß\x00\x1f", min_size=1, max_size=3),
+)
+def test_records_folded_at_once_are_those_that_hold_the_query_one_by_one(
+    records: list[dict[str, Any]], query: str
+) -> None:
+    """The data file's records are folded a field at a time, every record at once
+    (``storage._rows_mentioning``): the rows are those a fold of each record gives."""
+    from consular_dialogue.models import fold_text, fold_to_ascii, searched_texts
+    from consular_dialogue.storage import _rows_mentioning
+
+    fields = ("title", "notes")
+    needle = fold_text(query)
+    texts = [[text for _, text in searched_texts(r, fields)] for r in records]
+    for fold in (fold_text, fold_to_ascii):
+        one_by_one = [n for n, each in enumerate(texts) if needle in fold("\x1f".join(each))]
+        rows = _rows_mentioning(records, fields, fold, needle)
+        if "\x00" in needle + "".join(map("".join, texts)) or "\x1f" in needle:
+            assert rows is None  # each record is looked at instead
+        else:
+            assert rows == one_by_one
+
+
+def add_actions(repo: Repository, titles: list[str]) -> list[int]:
+    """An action of meeting 1 for the MX side by each title; their ids."""
+    return [
+        add_action(
+            repo, title=title, meeting_id=1, item_id=None, party="MX", owner=None,
+            due=None, priority=None, level=None, now=MOMENT,
+        ).id
+        for title in titles
+    ]  # fmt: skip
+
+
+def actions_found(db: Path, query: str, ids: list[int]) -> list[tuple[int, str]]:
+    hits = search(open_for_reading(db), query)
+    return [(h.record_id, h.field) for h in hits if h.kind == "action" and h.record_id in ids]
+
+
+def test_a_search_of_many_unfinished_actions_finds_each_as_one_at_a_time(db: Path) -> None:
+    build(db)
+    titles = ["Visa H-2A", "Guía", "Visas — H-2B", "VISA", "vísa 中文", "Niñez", "Straße"]
+    titles += ["Adopción", "visa y visa", "Vi\u0301sa"]
+    with open_for_writing(db) as repo:
+        ids = add_actions(repo, titles)
+        add_note(repo, ids[1], "La visa llegó", level=None, now=MOMENT)
+        add_note(repo, ids[5], "Sin novedad", level=None, now=MOMENT)
+    holding = [(ids[n], "title") for n, t in enumerate(titles) if "visa" in fold_text(t)]
+    expected = sorted([*holding, (ids[1], "note")])
+    assert expected[:2] == [(ids[0], "title"), (ids[1], "note")]  # first, and a note's
+    assert actions_found(db, "visa", ids) == expected
+    # A text edited by hand to hold a NUL cannot be told apart from the others once
+    # they are joined: every record is then looked at, and found as before.
+    data = json.loads(db.read_text(encoding="utf-8"))
+    data["actions"][str(ids[1])]["title"] = "Gu\x00ía"
+    db.write_text(json.dumps(data), encoding="utf-8")
+    assert actions_found(db, "visa", ids) == expected
+    found_gu = [h.text for h in search(open_for_reading(db), "gu") if h.kind == "action"]
+    assert found_gu == ["Gu\x00ía"]

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import Result
 from test_parts import three_parts_of_done_actions
-from test_search import MOMENT, build
+from test_search import MOMENT, add_actions, build
 
 from consular_dialogue.models import Action, Level, fold_text
-from consular_dialogue.services.actions import add_action, complete_actions
+from consular_dialogue.services.actions import complete_actions
 from consular_dialogue.services.integrity import check_repository
 from consular_dialogue.services.search import search
 from consular_dialogue.services.sensitivity import restrict
@@ -377,13 +377,7 @@ def test_an_index_finds_each_record_that_holds_the_query_wherever_it_stands(
     titles = ["Visa H-2A", "Guía", "Visas H-2B", "VISA", "vísa", "Niñez", "Adopción"]
     titles += ["Capacitación", "Visa y visa", "Doble nacionalidad", "Sustracción", "Visa"]
     with open_for_writing(db) as repo:
-        ids = [
-            add_action(
-                repo, title=title, meeting_id=1, item_id=None, party="MX", owner=None,
-                due=None, priority=None, level=None, now=MOMENT,
-            ).id
-            for title in titles
-        ]  # fmt: skip
+        ids = add_actions(repo, titles)
         complete_actions(repo, ids, now=MOMENT)  # done: kept in a part
     [part] = named(db, "actions")
     index_path = parts_of(db) / search_name(part)
