@@ -635,8 +635,9 @@ def lead_text(lead: str | None, lang: str) -> str:
 def under_title(item: AgendaItem | ItemLine) -> str:
     """What a list shows under (or after) an item's title: its topic slug and the item
     it was carried from (``h2-visas ← 7``)."""
+    topic = clean(item.topic)
     carried = f"← {reference_text(item.carried_from)}" if item.carried_from else ""
-    return " ".join(part for part in (clean(item.topic), carried) if part)
+    return f"{topic} {carried}" if topic and carried else topic or carried
 
 
 def agenda_table(

@@ -683,16 +683,25 @@ class ItemLine(NamedTuple):
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> ItemLine:
         get = record.get
-        return cls(
-            record["id"],
-            record["meeting_id"],
-            record["position"],
-            record["title"],
-            get("topic"),
-            _member(AgendaStatus, record["status"]),
-            get("outcome"),
-            get("lead"),
-            get("carried_from"),
+        status = record["status"]
+        try:
+            status = _AGENDA_STATUSES[status]
+        except (KeyError, TypeError):  # a damaged value: the enum says what is wrong
+            status = _member(AgendaStatus, status)
+        # The tuple made at once: the class's own ``__new__`` is one more call per item.
+        return tuple.__new__(
+            cls,
+            (
+                record["id"],
+                record["meeting_id"],
+                record["position"],
+                record["title"],
+                get("topic"),
+                status,
+                get("outcome"),
+                get("lead"),
+                get("carried_from"),
+            ),
         )
 
 
@@ -875,6 +884,7 @@ def _notes(stored: Any) -> list[Note]:
 
 
 _ACTION_STATUSES = {member.value: member for member in ActionStatus}
+_AGENDA_STATUSES = {member.value: member for member in AgendaStatus}
 _PRIORITIES = {member.value: member for member in Priority}
 _LEVELS = {member.value: member for member in Level}
 _from_iso = dt.date.fromisoformat
