@@ -62,8 +62,6 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from mmap import mmap
-
     from tinydb.storages import Storage
 
 SCHEMA_VERSION = 5
@@ -487,7 +485,7 @@ def _unusable(path: Path, reason: str, advice: bool) -> CorruptFileError:
     return error
 
 
-def parse_file(raw: bytes | mmap, path: Path, *, advice: bool = True) -> Data:
+def parse_file(raw: bytes, path: Path, *, advice: bool = True) -> Data:
     """Check and migrate the file's contents; refuse anything that is not ours.
 
     ``advice`` adds how to restore this file from its backups to the message (not
@@ -501,11 +499,11 @@ def parse_file(raw: bytes | mmap, path: Path, *, advice: bool = True) -> Data:
     return data
 
 
-def _parse_whole(raw: bytes | mmap, path: Path, advice: bool) -> Data:
-    if not len(raw):
+def _parse_whole(raw: bytes, path: Path, advice: bool) -> Data:
+    if not raw:
         raise _unusable(path, "is empty (0 bytes)", advice)
     try:
-        data: Data = orjson.loads(memoryview(raw))
+        data: Data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise _unusable(path, f"is damaged (not valid JSON: {exc})", advice) from None
     if isinstance(data, dict):  # made again by every write (see ``file_bytes``)
@@ -600,7 +598,7 @@ class Unparsed(NamedTuple):
     """A data file's unfinished actions, not parsed yet: the file's bytes, and where
     their lines and their table lie in them."""
 
-    raw: bytes | mmap
+    raw: bytes
     lines: slice
     actions: slice
 
@@ -628,16 +626,16 @@ class Unparsed(NamedTuple):
         return _parse_whole(self.raw, path, advice)[_HOT_TABLE]
 
 
-def _apart(raw: bytes | mmap) -> tuple[Data, Unparsed] | None:
+def _apart(raw: bytes) -> tuple[Data, Unparsed] | None:
     """The file's tables but its unfinished actions, and those unparsed, when it is laid
     out as ``file_bytes`` writes it and sound as ``parse_file`` would find it; None
     when it must be read whole."""
     first = raw.find(b"\n")
-    lines_start = first + len(_LINES_MARK)
-    if first < 1 or raw[first - 1 : lines_start] != b"," + _LINES_MARK:
+    if first < 1 or raw[first - 1 : first] != b"," or not raw.startswith(_LINES_MARK, first):
         return None
+    lines_start = first + len(_LINES_MARK)
     second = raw.find(b"\n", lines_start)
-    if raw[second - 2 : second + len(_HOT_MARK)] != b"}," + _HOT_MARK:
+    if raw[second - 2 : second] != b"}," or not raw.startswith(_HOT_MARK, second):
         return None
     lines, actions = slice(lines_start, second - 2), slice(second + len(_HOT_MARK), -1)
     if raw[-1:] != b"}":
@@ -1045,20 +1043,9 @@ def read_file(path: Path) -> Data | None:
     return None if raw is None else parse_file(raw, path)
 
 
-def _file_raw(path: Path) -> bytes | mmap | None:
-    """The file's bytes; on POSIX mapped into memory rather than read, so that only
-    the pages parsed or checked are touched, none copied: L's 14 MB took 42 ms to read
-    and check, 14 ms mapped. (A writer replaces the file, never changes it in place:
-    the mapping keeps the file as it was.)"""
+def _file_raw(path: Path) -> bytes | None:
     try:
-        with path.open("rb") as file:
-            if os.name == "posix":
-                import mmap
-
-                # An empty file cannot be mapped, nor can some special files: read.
-                with contextlib.suppress(ValueError, OSError):
-                    return mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-            raw = file.read()
+        raw = path.read_bytes()
     except FileNotFoundError:
         return None
     except IsADirectoryError:

@@ -162,23 +162,6 @@ def test_a_read_parses_the_unfinished_actions_only_when_it_needs_them(
     assert repo.loaded["actions"]["2"]["notes"][0]["text"] == "Waiting on the figures."
 
 
-def test_a_read_keeps_the_file_as_it_opened_it_while_a_writer_replaces_it(
-    tracked: Run, db: Path
-) -> None:
-    # A read maps the file rather than copying it (``storage._file_raw``): what it has
-    # not parsed yet must still be the file it opened once a command has replaced it.
-    repo = open_for_reading(db)
-    assert repo.unparsed is not None
-    before = db.stat().st_ino
-    added = tracked("action", "add", "Añadida después", "--meeting", "1", "--party", "MX")
-    assert added.code == 0, added.stderr
-    assert db.stat().st_ino != before  # replaced, not written in place
-    lines = list_action_lines(repo, ActionFilter(), today=TODAY)
-    assert sorted(line.id for line in lines) == [1, 2, 3, 5]
-    assert sorted(repo.data["actions"]) == ["1", "2", "3", "5"]
-    assert "6" in open_for_reading(db).data["actions"]  # a read opened now sees it
-
-
 @pytest.mark.parametrize("where", ["actions", "lines"])
 def test_a_file_edited_where_its_actions_or_lines_lie_is_read_whole(
     tracked: Run, db: Path, where: str
