@@ -683,25 +683,17 @@ class ItemLine(NamedTuple):
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> ItemLine:
         get = record.get
-        status = record["status"]
+        # Read in the order of the fields: a record damaged twice is named by its first
+        # fault.
+        first = record["id"], record["meeting_id"], record["position"], record["title"]
+        topic, status = get("topic"), record["status"]
         try:
             status = _AGENDA_STATUSES[status]
         except (KeyError, TypeError):  # a damaged value: the enum says what is wrong
             status = _member(AgendaStatus, status)
         # The tuple made at once: the class's own ``__new__`` is one more call per item.
         return tuple.__new__(
-            cls,
-            (
-                record["id"],
-                record["meeting_id"],
-                record["position"],
-                record["title"],
-                get("topic"),
-                status,
-                get("outcome"),
-                get("lead"),
-                get("carried_from"),
-            ),
+            cls, (*first, topic, status, get("outcome"), get("lead"), get("carried_from"))
         )
 
 

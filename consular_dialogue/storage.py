@@ -869,12 +869,11 @@ def _indexed_mentions(
     if needle not in folded:
         return []
     lines = records.split(b"\n")
-    if folded.count("\x00") + 1 != len(lines):
+    rows = folded.split("\x00")
+    if len(rows) != len(lines):
         return None
-    if "\x00" in needle:  # it parts the records' texts: none holds it
-        return []
     found: list[Mention] = []
-    for row in _rows_holding(folded, needle):
+    for row in _rows_holding(rows, needle):
         try:
             mention = orjson.loads(lines[row])
         except orjson.JSONDecodeError:
@@ -900,19 +899,9 @@ def _indexed_mentions(
     return found
 
 
-def _rows_holding(folded: str, needle: str) -> list[int]:
-    """The rows whose text holds ``needle`` in ``folded``, the rows' texts joined by
-    NULs (none of which ``needle`` holds), each row once, in order."""
-    rows: list[int] = []
-    row, counted = 0, 0  # the row the text up to ``counted`` is in
-    at = folded.find(needle)
-    while at != -1:
-        row += folded.count("\x00", counted, at)
-        counted = at
-        rows.append(row)
-        end = folded.find("\x00", at)
-        at = -1 if end == -1 else folded.find(needle, end + 1)
-    return rows
+def _rows_holding(rows: list[str], needle: str) -> list[int]:
+    """The numbers of the rows that hold ``needle``, in order."""
+    return [n for n, row in enumerate(rows) if needle in row]
 
 
 def _rows_mentioning(
@@ -922,11 +911,12 @@ def _rows_mentioning(
     needle: str,
 ) -> list[int] | None:
     """The rows of ``records`` with a searched text (``searched_texts``) that holds
-    ``needle`` once folded by ``fold``: each field's texts of every record joined and
-    folded at once (L's 19,857 unfinished actions took 98 ms one record at a time).
-    None where it cannot tell: a needle that parts texts, a text that is not one or
-    holds a NUL itself (a hand edit); the caller then looks at every record."""
-    if "\x00" in needle or "\x1f" in needle:
+    ``needle`` once folded by ``fold``: each field's texts of every record joined by
+    NULs and folded at once (a fold works a character at a time, and a NUL stays
+    itself), then cut apart again. None where it cannot tell: a needle holding a NUL,
+    or a text that is not one or holds a NUL itself (a hand edit); the caller then
+    looks at every record, as it did before."""
+    if "\x00" in needle:
         return None
     rows: set[int] = set()
     try:
@@ -945,8 +935,8 @@ def _rows_mentioning(
                 texts = [record.get(name) or "" for record in records]
             if not texts:
                 continue
-            folded = fold("\x00".join(texts))
-            if folded.count("\x00") != len(texts) - 1:
+            folded = fold("\x00".join(texts)).split("\x00")
+            if len(folded) != len(texts):
                 return None
             found = _rows_holding(folded, needle)
             rows.update(found if owners is None else [owners[n] for n in found])
@@ -1786,10 +1776,14 @@ class Repository:
         def passing(records: Iterable[dict[str, Any]]) -> list[Mention]:
             found = []
             every_one = list(records)
+            # The rows whose texts ``first`` finds the query in, folded a field at a
+            # time; else each record's texts are folded and tested here.
             rows = _rows_mentioning(every_one, fields, first, needle)
-            for record in every_one if rows is None else map(every_one.__getitem__, rows):
+            for record in every_one if rows is None else [every_one[n] for n in rows]:
                 texts = searched_texts(record, fields)
-                if needle in first("\x1f".join([text for _, text in texts])) and any(
+                if (
+                    rows is not None or needle in first("\x1f".join([t for _, t in texts]))
+                ) and any(
                     needle in fold_text(text) for _, text in texts
                 ):  # the first test lets a few more through: only a true find is read
                     self._build(cls, record)
