@@ -665,6 +665,40 @@ class MeetingLine(NamedTuple):
         )
 
 
+class TimelineMeeting(NamedTuple):
+    """What the meeting timeline shows of a meeting and filters it on (its dialogue),
+    built from its stored record: L's 5,000 meetings took 43 ms more to build as models
+    than their parts took to read. Its values are those of ``Meeting.from_record``; a
+    head is a delegation's (party, head, title)."""
+
+    id: int
+    dialogue: str
+    title: str
+    kind: MeetingKind
+    date: PartialDate
+    end_date: PartialDate | None
+    location: str | None
+    host: str | None
+    status: MeetingStatus
+    heads: tuple[tuple[str, str | None, str | None], ...]
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> TimelineMeeting:
+        get = record.get
+        return cls(
+            record["id"],
+            record["dialogue"],
+            record["title"],
+            _member(MeetingKind, record["kind"]),
+            PartialDate.from_iso(record["date"]),
+            _date(get("end_date")),
+            get("location"),
+            get("host"),
+            _member(MeetingStatus, record["status"]),
+            tuple([(d["party"], d.get("head"), d.get("title")) for d in get("delegations") or []]),
+        )
+
+
 class ItemLine(NamedTuple):
     """What a list of agenda items shows of an item and filters and orders it on, built
     from its stored record without the rest: a list of 20,000 items would otherwise build

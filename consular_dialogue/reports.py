@@ -31,6 +31,7 @@ from .models import (
     Meeting,
     MeetingLine,
     MeetingStatus,
+    TimelineMeeting,
     Topic,
 )
 from .services.agenda import ancestors
@@ -816,6 +817,11 @@ def _with_today(
     return (*before, TodayMarker(today), *rows[len(before) :])
 
 
+def _by_day(meeting: TimelineMeeting) -> tuple[dt.date, int]:
+    """``Meeting.sort_key`` of a meeting's view."""
+    return (meeting.date.first_day(), meeting.id)
+
+
 def _check_range(start: dt.date | None, end: dt.date | None) -> None:
     if start is not None and end is not None and start > end:
         raise InputError(f"--from {start.isoformat()} is after --to {end.isoformat()}.")
@@ -833,9 +839,13 @@ def build_meeting_timeline(
     """The dialogue's meetings in date order, with the today marker in its place."""
     _check_range(start, end)
     dialogue = _dialogue_for(repo, dialogue_key, required=False)
-    meetings = _meetings_of(repo, dialogue.key if dialogue is not None else None)
-    # Only how many items a meeting has counts here (the list of parts says), and an
-    # action's meeting, status and due date: its line, not the action.
+    key = dialogue.key if dialogue is not None else None
+    # What the timeline shows of each meeting, not the meeting; only how many items a
+    # meeting has counts here (the list of parts says), and an action's meeting, status
+    # and due date: its line, not the action.
+    meetings = repo.select_as(
+        Meeting, TimelineMeeting.from_record, lambda raw: key is None or raw["dialogue"] == key
+    )
     items = repo.meeting_counts(AgendaItem)
     open_actions: dict[int, int] = {}
     overdue: dict[int, int] = {}
@@ -845,7 +855,7 @@ def build_meeting_timeline(
         if action.is_overdue(today):
             overdue[meeting_id] = overdue.get(meeting_id, 0) + 1
     rows = []
-    for m in sorted(meetings, key=Meeting.sort_key):
+    for m in sorted(meetings, key=_by_day):
         day = m.date.first_day()
         if not _in_range(day, (m.end_date or m.date).last_day(), start, end):
             continue
@@ -862,7 +872,7 @@ def build_meeting_timeline(
                 title=m.title,
                 location=m.location,
                 host=m.host,
-                heads=tuple([DelegationView(d.party, d.head, d.title) for d in m.delegations]),
+                heads=tuple([DelegationView(*head) for head in m.heads]),
                 items=items.get(m.id, 0),
                 open_actions=open_actions.get(m.id, 0),
                 overdue_actions=overdue.get(m.id, 0),

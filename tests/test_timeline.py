@@ -454,3 +454,25 @@ def test_the_action_timeline_of_a_dialogue_shows_only_its_meetings_actions(
     assert "Guía consular" in shown["consular"] and "técnica" not in shown["consular"]
     assert "Ficha técnica" in shown["gt"] and "Sin fecha técnica" in shown["gt"]
     assert "Guía consular" not in shown["gt"]
+
+
+def test_the_meeting_timeline_reads_of_each_meeting_what_its_model_says(
+    cdt: Callable[..., Result], db: Path
+) -> None:
+    from consular_dialogue.models import TimelineMeeting
+    from consular_dialogue.storage import every
+
+    assert cdt("demo", "--db", str(db)).code == 0
+    with open_for_writing(db) as repo:  # a meeting with no delegation and an end date
+        meeting = repo.get(Meeting, 1)
+        meeting.delegations = [Delegation("MX", head=None, title="Directora"), Delegation("US")]
+        meeting.end_date = meeting.date
+        repo.update(meeting)
+    views = open_for_reading(db).select_as(Meeting, TimelineMeeting.from_record, every)
+    models = open_for_reading(db).all(Meeting)
+    assert len(views) == len(models) > 1
+    for view, model in zip(views, models, strict=True):
+        heads = tuple((d.party, d.head, d.title) for d in model.delegations)
+        fields = [name for name in TimelineMeeting._fields if name != "heads"]
+        assert view == (*(getattr(model, name) for name in fields), heads)
+    assert views[0].heads == (("MX", None, "Directora"), ("US", None, None))
