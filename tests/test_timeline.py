@@ -476,3 +476,30 @@ def test_the_meeting_timeline_reads_of_each_meeting_what_its_model_says(
         fields = [name for name in TimelineMeeting._fields if name != "heads"]
         assert view == (*(getattr(model, name) for name in fields), heads)
     assert views[0].heads == (("MX", None, "Directora"), ("US", None, None))
+
+
+def test_the_meeting_timeline_of_a_dialogue_shows_its_meetings_only_equal_days_by_id(
+    tmp_path: Path,
+) -> None:
+    from consular_dialogue.dates import PartialDate
+    from consular_dialogue.services.meetings import MeetingFields, record_meeting
+
+    path = tmp_path / "tracker.json"
+    with open_for_writing(path) as repo:
+        for key, other in (("mx-us", "US"), ("mx-gt", "GT")):
+            dialogues.add_dialogue(repo, name=key, key=key, parties=["MX", other],
+                                   established=None, notes=None, now=NOW)  # fmt: skip
+        for key, date in [("mx-us", "2023-04"), ("mx-gt", "2023-04-01"), ("mx-us", "2023-04-01"),
+                          ("mx-us", "2023"), ("mx-gt", "2022")]:  # fmt: skip
+            fields = MeetingFields(
+                title=f"{key} {date}", kind=MeetingKind.OTHER, date=PartialDate.from_iso(date)
+            )
+            record_meeting(repo, fields, dialogue_key=key, now=NOW)
+
+    def shown(key: str) -> list[int]:
+        built = reports.build_meeting_timeline(open_for_reading(path), key, TODAY, "en")
+        return [row.meeting_id for row in built.entries if isinstance(row, reports.MeetingRow)]
+
+    # 2023 and 2023-04 count from their first days: 2023-01-01, then 2023-04-01 twice.
+    assert shown("mx-us") == [4, 1, 3]
+    assert shown("mx-gt") == [5, 2]
