@@ -778,7 +778,9 @@ SEARCH_SUFFIX = ".search"
 # texts (NUL between records), then each record's id, meeting id and texts. Only the
 # records whose folded texts hold the query are parsed.
 SEARCH_FORMAT = 3  # 2 had no part stamp, 1 was one JSON object
-Mention = tuple[int, int, list[tuple[str, str]]]  # id, meeting id, (field, text) pairs
+# A record's id, its meeting's id, and (field, text) of each of its texts that a search
+# finds the query in.
+Mention = tuple[int, int, list[tuple[str, str]]]
 
 
 def search_name(part: str) -> str:
@@ -847,10 +849,10 @@ def index_file(part: Path, body: bytes) -> bytes:
 def _indexed_mentions(
     path: Path, table: str, part: os.stat_result, needle: str
 ) -> list[Mention] | None:
-    """The records of a search index whose folded texts hold ``needle``; None when
-    there is no usable index (the part is read instead): none, another format or
-    Unicode tables, a part changed since (``part`` is its stat), or anything that
-    does not read."""
+    """The records of a search index with a folded text that holds ``needle``, each
+    with those texts; None when there is no usable index (the part is read instead):
+    none, another format or Unicode tables, a part changed since (``part`` is its
+    stat), or anything that does not read."""
     try:
         raw = path.read_bytes()
     except OSError:
@@ -895,7 +897,15 @@ def _indexed_mentions(
             )
         ):
             return None
-        found.append((mention[0], mention[1], [(field, value) for field, value in mention[2]]))
+        texts = mention[2]
+        folded_texts = rows[row].split("\x1f")
+        if len(folded_texts) != len(texts):  # a text holds the separator: fold them here
+            folded_texts = [fold_text(text) for _, text in texts]
+        held = [
+            (f, t) for (f, t), folded in zip(texts, folded_texts, strict=True) if needle in folded
+        ]
+        if held:  # (none where the query spans two of the record's texts)
+            found.append((mention[0], mention[1], held))
     return found
 
 
@@ -1762,13 +1772,14 @@ class Repository:
             raise self._damaged(cls, exc) from None
 
     def mentioning(self, cls: type[Record], needle: str) -> list[Mention]:
-        """The id, meeting id and searched texts of the records of ``cls`` that may hold
-        ``needle`` (a folded query), in id order; the caller tells which texts do. A
-        record whose texts are read here (the data file's, a part's without a usable
-        index) is kept where one of its texts holds the query, and read as its model
-        reads it (a damaged one is refused). A read-only copy reads a part's search
-        index instead of the part while the part is as it was when the index was
-        written (its size and modification time; a part edited by hand is read)."""
+        """The id, meeting id and texts that hold ``needle`` (a folded query) of each
+        record of ``cls`` with such a text, in id order. A record whose texts are read
+        here (the data file's, a part's without a usable index) is kept where one of its
+        texts holds the query, and read as its model reads it (a damaged one is
+        refused); an index's texts are tested as it folded them. A read-only copy
+        reads a part's search index instead of the part while the part is as it was
+        when the index was written (its size and modification time; a part edited by
+        hand is read)."""
         table = cls.TABLE
         fields = SEARCHED[table]
         first = fold_to_ascii if needle.isascii() else fold_text
@@ -1781,13 +1792,13 @@ class Repository:
             rows = _rows_mentioning(every_one, fields, first, needle)
             for record in every_one if rows is None else [every_one[n] for n in rows]:
                 texts = searched_texts(record, fields)
-                if (
-                    rows is not None or needle in first("\x1f".join([t for _, t in texts]))
-                ) and any(
-                    needle in fold_text(text) for _, text in texts
-                ):  # the first test lets a few more through: only a true find is read
+                if rows is None and needle not in first("\x1f".join([t for _, t in texts])):
+                    continue
+                # The first test lets a few more through: only a true find is read.
+                held = [(f, text) for f, text in texts if needle in fold_text(text)]
+                if held:
                     self._build(cls, record)
-                    found.append(_mention(table, record, texts))
+                    found.append(_mention(table, record, held))
             return found
 
         try:

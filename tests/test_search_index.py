@@ -14,7 +14,7 @@ from test_parts import three_parts_of_done_actions
 from test_search import MOMENT, add_actions, build
 
 from consular_dialogue.models import Action, Level, fold_text
-from consular_dialogue.services.actions import complete_actions
+from consular_dialogue.services.actions import add_note, complete_actions
 from consular_dialogue.services.integrity import check_repository
 from consular_dialogue.services.search import search
 from consular_dialogue.services.sensitivity import restrict
@@ -391,3 +391,45 @@ def test_an_index_finds_each_record_that_holds_the_query_wherever_it_stands(
     via_index = actions_found()
     index_path.unlink()
     assert via_index == actions_found() == holding
+
+
+def test_an_index_gives_only_the_texts_that_hold_the_query_even_with_a_separator_in_one(
+    tmp_path: Path,
+) -> None:
+    """A search lists each text of a record that holds the query, and no other: as
+    the index's folded texts say, or, where a text holds the index's separator itself
+    (U+001F), as the texts folded again say. The hits are the part's own."""
+    db = tmp_path / "tracker.json"
+    build(db)
+    titles = ["Visa H-2A", "Guía\x1fvisa", "Niñez", "Vi\x1fsa", "Adopción\x1fH-2"]
+    notes = {1: "La visa llegó", 2: "Sin novedad", 3: "otra vísa", 4: "visa\x1fH-2"}
+    with open_for_writing(db) as repo:
+        ids = add_actions(repo, titles)
+        for n, text in notes.items():
+            add_note(repo, ids[n], text, level=None, now=MOMENT)
+        complete_actions(repo, ids, now=MOMENT)  # done: kept in a part
+    [part] = named(db, "actions")
+    index_path = parts_of(db) / search_name(part)
+    assert index_path.exists()
+
+    def hits() -> list[tuple[int, str, str]]:
+        found = search(open_for_reading(db), "visa")
+        return [
+            (h.record_id, h.field, h.text)
+            for h in found
+            if h.kind == "action" and h.record_id in ids
+        ]
+
+    via_index = hits()
+    index_path.unlink()
+    assert (
+        via_index
+        == hits()
+        == [
+            (ids[0], "title", "Visa H-2A"),
+            (ids[1], "title", "Guía\x1fvisa"),
+            (ids[1], "note", "La visa llegó"),
+            (ids[3], "note", "otra vísa"),
+            (ids[4], "note", "visa\x1fH-2"),
+        ]
+    )

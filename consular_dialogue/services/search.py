@@ -31,16 +31,9 @@ def search(repo: Repository, query: str) -> list[Hit]:
     needle = fold_text(query.strip())
     if not needle:
         raise InputError("The search text is empty; give a word to look for.")
-    hits: list[Hit] = []
-
-    def look(kind: str, record_id: int, meeting_id: int, field: str, text: str) -> None:
-        if needle in fold_text(text):
-            hits.append(Hit(kind, record_id, meeting_id, field, text))
-
-    for kind, cls in (("meeting", Meeting), ("agenda", AgendaItem), ("action", Action)):
-        # The records that may hold the query come back with their texts; look says
-        # which texts do (an index's test may let a query span two of a record's texts).
-        for record_id, meeting_id, texts in repo.mentioning(cls, needle):
-            for field, text in texts:
-                look(kind, record_id, meeting_id, field, text)
-    return hits
+    return [
+        Hit(kind, record_id, meeting_id, field, text)
+        for kind, cls in (("meeting", Meeting), ("agenda", AgendaItem), ("action", Action))
+        for record_id, meeting_id, texts in repo.mentioning(cls, needle)
+        for field, text in texts
+    ]
