@@ -412,6 +412,8 @@ LINES = [
     "log -n 3",
     "log --record action:7 --json",
     "log --record bogus",
+    "check",
+    "--db {missing} check",
     "--db {missing} log",
 ]
 
@@ -497,6 +499,30 @@ def _copy(listed: Path, folder: Path) -> Path:
 
     shutil.copytree(listed.parent, folder)
     return folder / listed.name
+
+
+def test_check_names_the_same_problems_of_a_damaged_file_with_or_without_typer(
+    listed: Path, tmp_path: Path
+) -> None:
+    db = _copy(listed, tmp_path / "copy")
+    data = json.loads(db.read_bytes())
+    first, second = sorted(data["actions"], key=int)[:2]
+    data["actions"][first]["due"] = "2023-13-01"
+    data["actions"][second]["meeting_id"] = 999
+    db.write_text(json.dumps(data), encoding="utf-8")
+    assert plain_command(["check"]) is not None
+    ended = [
+        subprocess.run(command, env=base_env(db), capture_output=True, text=True)
+        for command in _both_ways(["check"])
+    ]
+    assert [(e.returncode, e.stdout, e.stderr) for e in ended] == [
+        (
+            1,
+            f"action {first} is malformed (ValueError: month must be in 1..12).\n"
+            f"action {second} names a missing meeting 999.\n",
+            f"2 problems found in {db}\n",
+        )
+    ] * 2
 
 
 def test_a_change_with_its_stderr_closed_writes_only_its_data_with_or_without_typer(

@@ -209,6 +209,7 @@ FAST_COMMANDS: dict[tuple[str, ...], FastCommand] = {
         required=1,
         defaults={"output_format": "text"},
     ),
+    ("check",): FastCommand("check", {}),
     ("timeline",): FastCommand(
         "timeline",
         {

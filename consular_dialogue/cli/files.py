@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ..errors import InputError
-from .common import check_target, confirm, reading, say, state
+from .common import check_target, confirm, say, state
 
 if TYPE_CHECKING:
     from ..storage import Backup
@@ -103,17 +103,6 @@ def check_command(ctx: typer.Context) -> None:
 
     Example: cdt check
     """
-    from ..services.integrity import check_repository
+    from .reads import check
 
-    st = state(ctx)
-    with reading(ctx) as repo:
-        problems = check_repository(repo)
-    from ..render import plain
-
-    for problem in problems:
-        st.out.print(plain(problem))
-    if problems:
-        noun = "problem" if len(problems) == 1 else "problems"
-        say(ctx, f"{len(problems)} {noun} found in {st.settings.db_path}")
-        raise typer.Exit(1)
-    say(ctx, f"{st.settings.db_path} is sound")
+    check(ctx)

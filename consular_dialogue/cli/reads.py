@@ -251,6 +251,25 @@ def log(ctx: Invocation, *, number: int | None, record: str | None, json_out: bo
         say(ctx, "No changes recorded.")
 
 
+def check(ctx: Invocation) -> None:
+    """``cdt check``: every problem of the data file, one a line; exit 1 if any."""
+    from ..services.integrity import check_repository
+
+    st = state(ctx)
+    with reading(ctx) as repo:
+        problems = check_repository(repo)
+    if not problems:
+        say(ctx, f"{st.settings.db_path} is sound")
+        return
+    from ..render import plain
+
+    for problem in problems:
+        st.out.print(plain(problem))
+    noun = "problem" if len(problems) == 1 else "problems"
+    say(ctx, f"{len(problems)} {noun} found in {st.settings.db_path}")
+    raise SystemExit(1)
+
+
 def search(ctx: Invocation, *, text: str, json_out: bool) -> None:
     """``cdt search``."""
     from ..services.search import search as find
