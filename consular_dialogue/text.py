@@ -24,9 +24,11 @@ def clean(text: str | None) -> str:
     """User text with control and bidi characters made visible (``\\x1b``, ``\\u202e``)."""
     if not text:
         return ""
-    if text.isprintable():
+    if text.isprintable() or text.replace("\n", " ").replace("\t", " ").isprintable():
         # Every character matched above (and CR) is a control or a format character,
-        # which str.isprintable refuses: such text has nothing to change (most titles).
+        # which str.isprintable refuses: such text has nothing to change (most titles),
+        # and neither has one whose only such characters are line breaks and tabs, which
+        # are kept (notes; an export's description).
         return text
     return _UNSAFE.sub(_visible, text.replace("\r\n", "\n").replace("\r", "\n"))
 

@@ -327,17 +327,18 @@ def test_a_columns_value_rich_cannot_read_is_ignored(cdt: Run, one_action: Run) 
 
 
 def test_clean_leaves_no_control_or_bidi_character_of_any_code_point_and_keeps_the_rest() -> None:
-    # Every code point, alone between two letters: clean's shortcut for printable text
-    # must never let through what its rule makes visible, nor change anything else.
+    # Every code point, alone between two letters and beside a line break and a tab:
+    # clean's shortcuts for printable text, and for printable text with line breaks and
+    # tabs, must never let through what its rule makes visible, nor change anything else.
     unsafe = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\r]")
     for code in range(0x110000):
         if 0xD800 <= code <= 0xDFFF:
             continue  # surrogates are not text
-        text = f"a{chr(code)}b"
-        cleaned = clean(text)
-        assert not unsafe.search(cleaned), hex(code)
-        if not unsafe.search(text):
-            assert cleaned == text, hex(code)
+        for text in (f"a{chr(code)}b", f"a\n{chr(code)}\tb"):
+            cleaned = clean(text)
+            assert not unsafe.search(cleaned), hex(code)
+            if not unsafe.search(text):
+                assert cleaned == text, hex(code)
 
 
 HOSTILE_REFERENCE = "7\x1b[2J\u202e"

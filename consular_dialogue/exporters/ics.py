@@ -77,13 +77,13 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _stored_time(text: str | None) -> dt.datetime | None:
-    """A stored ISO time in UTC, or None when absent or unreadable (or out of range in
-    UTC: 0001-01-01T00:00+01:00)."""
+def _stored_moment(text: str | None) -> str | None:
+    """A stored ISO time in UTC, in the ``Z`` form (``_moment``); None when absent or
+    unreadable (or out of range in UTC: 0001-01-01T00:00+01:00)."""
     if not text:
         return None
     try:
-        return _utc(dt.datetime.fromisoformat(text))
+        return _moment(dt.datetime.fromisoformat(text))
     except (ValueError, OverflowError):
         return None
 
@@ -99,9 +99,10 @@ def _day(day: dt.date) -> str:
 
 
 def _moment(moment: dt.datetime) -> str:
-    """A time in UTC (the ``Z`` form)."""
-    m = _utc(moment)
-    return f"{m.year:04}{m.month:02}{m.day:02}T{m.hour:02}{m.minute:02}{m.second:02}Z"
+    """A time in UTC (the ``Z`` form), to the second."""
+    # ISO's first 19 characters are YYYY-MM-DDTHH:MM:SS at every year (0001-9999).
+    iso = _utc(moment).isoformat(timespec="seconds")[:19]
+    return iso.replace("-", "").replace(":", "") + "Z"
 
 
 _stamp = functools.lru_cache(maxsize=1)(_moment)  # every entry's DTSTAMP: the export's now
@@ -160,8 +161,8 @@ def _calendar(name: str, components: list[str], ctx: ExportContext) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def _time(name: str, moment: dt.datetime | None) -> Properties:
-    return [] if moment is None else [(name, _moment(moment))]
+def _time(name: str, moment: str | None) -> Properties:
+    return [] if moment is None else [(name, moment)]
 
 
 _EVENT_FIELDS = ("kind", "status", "host", "delegations", "ref", "summary")
@@ -216,7 +217,7 @@ def meeting_event(meeting: Meeting, ctx: ExportContext) -> list[str]:
             ("CATEGORIES", _text(kind)),
             ("CLASS", ACCESS_CLASS[meeting.level]),
             ("DESCRIPTION", _text(clean(description))),
-            *_time("LAST-MODIFIED", _stored_time(meeting.updated)),
+            *_time("LAST-MODIFIED", _stored_moment(meeting.updated)),
             *location,
             ("STATUS", EVENT_STATUS[meeting.status]),
         ],
@@ -245,16 +246,16 @@ def action_todo(action: Action, ctx: ExportContext) -> list[str]:
     if action.notes:
         notes = "".join([f"\n- {note.at[:10]}: {note.text}" for note in action.notes])
         description += f"\n{text_label('notes', lang)}:{notes}"
-    created = _stored_time(action.created)
-    updated = _stored_time(action.updated)
+    created = _stored_moment(action.created)
+    updated = _stored_moment(action.updated)
     return [
         "BEGIN:VTODO",
         f"CLASS:{ACCESS_CLASS[action.level]}",
-        *([] if created is None else [f"CREATED:{_moment(created)}"]),
+        *([] if created is None else [f"CREATED:{created}"]),
         _line("DESCRIPTION", _text(clean(description.strip("\n")))),
         f"DTSTAMP:{_stamp(ctx.now)}",
         f"DUE;VALUE=DATE:{_day(action.due)}",
-        *([] if updated is None else [f"LAST-MODIFIED:{_moment(updated)}"]),
+        *([] if updated is None else [f"LAST-MODIFIED:{updated}"]),
         *(["PERCENT-COMPLETE:100"] if action.status == ActionStatus.DONE else []),
         f"PRIORITY:{TODO_PRIORITY[action.priority]}",
         f"STATUS:{TODO_STATUS[action.status]}",
