@@ -3,7 +3,7 @@
 Importing Typer and letting it build a command costs about 45 ms of every run here,
 a quarter of ``cdt action list`` on 10,000 actions: the difference between keeping
 pace with Taskwarrior or not. So the commands of ``FAST_COMMANDS`` (the lists, pages,
-reports, searches and exports people run every day, and the commonest changes:
+reports, searches and exports people run every day, ``check``, and the commonest changes:
 ``action list``, ``meeting show``, ``report``, ``log``, ``action add``, ``action
 done``...) are read here when every word of their line is one of their options, each
 given once in its plain form (``--party MX``, ``--overdue``, ``-f html``), or one of
