@@ -778,8 +778,8 @@ SEARCH_SUFFIX = ".search"
 # texts (NUL between records), then each record's id, meeting id and texts. Only the
 # records whose folded texts hold the query are parsed.
 SEARCH_FORMAT = 3  # 2 had no part stamp, 1 was one JSON object
-# A record's id, its meeting's id, and (field, text) of each of its texts that a search
-# finds the query in.
+# A record's id, its meeting's id, and (field, text) pairs of its texts: every searched
+# text in an index's line, those that hold the query in what ``mentioning`` gives.
 Mention = tuple[int, int, list[tuple[str, str]]]
 
 
@@ -800,7 +800,7 @@ def _stamp_of(index: object) -> tuple[Any, Any] | None:
 
 
 def _mention(table: str, record: dict[str, Any], texts: list[tuple[str, str]]) -> Mention:
-    """A stored record's id, meeting id (a meeting's own) and searched texts."""
+    """A stored record's id, meeting id (a meeting's own) and ``texts``."""
     record_id = record["id"]
     return record_id, record_id if table == Meeting.TABLE else record["meeting_id"], texts
 
@@ -902,7 +902,9 @@ def _indexed_mentions(
         if len(folded_texts) != len(texts):  # a text holds the separator: fold them here
             folded_texts = [fold_text(text) for _, text in texts]
         held = [
-            (f, t) for (f, t), folded in zip(texts, folded_texts, strict=True) if needle in folded
+            (field, text)
+            for (field, text), fold in zip(texts, folded_texts, strict=True)
+            if needle in fold
         ]
         if held:  # (none where the query spans two of the record's texts)
             found.append((mention[0], mention[1], held))

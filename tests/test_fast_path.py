@@ -628,6 +628,11 @@ def test_a_plain_line_runs_without_importing_typer(
     assert done.stdout
 
 
+def test_a_check_of_a_sound_file_loads_neither_typer_nor_rich(listed: Path) -> None:
+    loaded = "print('typer' in sys.modules, 'rich.console' in sys.modules, file=sys.stderr)\n"
+    assert _after("check", listed, loaded) == "False False"
+
+
 @pytest.mark.parametrize(
     ("line", "tinydb_loaded"),
     [
