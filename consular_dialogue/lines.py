@@ -149,11 +149,16 @@ def plain_width(file: IO[str]) -> int | None:
             return None
     except (AttributeError, ValueError):
         return None
-    # As ``rich.console.Console.size``: COLUMNS, else the first standard stream that is
-    # a terminal (a pipe's reader may be one), else 80.
-    columns = environ.get("COLUMNS", "")
+    return _rich_width() or 80
+
+
+def _rich_width() -> int:
+    """As ``rich.console.Console.size`` on Linux: COLUMNS, else the first standard
+    stream that is a terminal (a pipe's reader may be one), else 80; 0 for
+    ``COLUMNS=0``."""
+    columns = os.environ.get("COLUMNS", "")
     if columns.isdecimal():
-        return int(columns) or 80
+        return int(columns)
     for descriptor in (0, 1, 2):
         try:
             width = os.get_terminal_size(descriptor).columns
@@ -161,6 +166,49 @@ def plain_width(file: IO[str]) -> int | None:
             continue
         return width or 80
     return 80
+
+
+# What Rich writes before a text of each style a long list draws (and ``\x1b[0m``
+# after it), on a terminal of each colour system but Windows' own: these colours are
+# among the first eight, which all of them write alike. A test compares each with Rich.
+_SGR = {
+    "bold": "1",
+    "dim": "2",
+    "red": "31",
+    "green": "32",
+    "yellow": "33",
+    "blue": "34",
+    "magenta": "35",
+    "cyan": "36",
+    "bold red": "1;31",
+    "bold magenta": "1;35",
+    "strike dim": "2;9",
+}
+
+
+def terminal_width(file: IO[str]) -> int | None:
+    """The width Rich would draw at on ``file`` when it is a terminal that Rich writes
+    the codes of ``_SGR`` on (not a dumb one); None where Rich may decide otherwise:
+    Windows, anything set of ``FORCE_COLOR``, ``NO_COLOR``, ``TTY_COMPATIBLE`` and
+    ``TTY_INTERACTIVE``, ``COLUMNS=0``. Rich draws there."""
+    environ = os.environ
+    if sys.platform == "win32" or any(
+        name in environ for name in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
+    ):
+        return None
+    if environ.get("TERM", "").lower() in ("dumb", "unknown"):
+        return None
+    try:
+        if not file.isatty():
+            return None
+    except (AttributeError, ValueError):
+        return None
+    return _rich_width() or None
+
+
+def _terminal_codes(style: str | Style) -> tuple[str, str]:
+    """``_SGR``'s codes around a text of ``style`` (``KeyError`` for any other)."""
+    return f"\x1b[{_SGR[style]}m", "\x1b[0m"  # type: ignore[index]
 
 
 class LineTable:
@@ -295,6 +343,16 @@ class LineTable:
         layout's, joined in C a row at a time and the rows between two separators at
         once (no cell is paired with its style). A string may hold several lines."""
         return self._lines(max_width, None)
+
+    def terminal_lines(self, max_width: int) -> Iterator[str] | None:
+        """The lines as the tool's console prints this table alone on a terminal (see
+        ``__rich_console__``), without Rich: each styled cell between the codes of
+        ``_SGR``; None when a style is not one of them (Rich draws it)."""
+        used = {style for styles in self.styles for style in set(styles) if style}
+        used.update(style for _, (_, style) in self.separators if style)
+        if self.cut_to_width or not used.union(["bold"]) <= _SGR.keys():
+            return None
+        return self._lines(max_width, _terminal_codes)
 
     def _lines(
         self, max_width: int, codes: Callable[[str | Style], tuple[str, str]] | None

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import base_env, cdt_executable
+from conftest import base_env, cdt_executable, run_cdt
 
 from consular_dialogue.cli import build_app
 from consular_dialogue.cli.fast import FAST_COMMANDS, ROOT, plain_command
@@ -799,8 +799,9 @@ def test_a_report_or_export_written_to_a_file_is_the_same_with_or_without_typer(
     assert written[0][0] == 0 and written[0][2] and written[0][3] == second
 
 
-def _on_terminal(command: list[str], db: Path) -> tuple[int, bytes]:
-    """Run ``command`` on a 72-column terminal: its exit code and what the terminal got."""
+def _on_terminal(command: list[str], db: Path, **environ: str) -> tuple[int, bytes]:
+    """Run ``command`` on a 72-column terminal (TERM=xterm unless ``environ`` says
+    otherwise): its exit code and what the terminal got."""
     import fcntl
     import os
     import pty
@@ -810,8 +811,9 @@ def _on_terminal(command: list[str], db: Path) -> tuple[int, bytes]:
     parent, child = pty.openpty()
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 72, 0, 0))
     env = {k: v for k, v in base_env(db).items() if k not in ("COLUMNS", "NO_COLOR")}
-    process = subprocess.Popen(command, env={**env, "TERM": "xterm"}, stdout=child,
-                               stderr=child, stdin=child)  # fmt: skip
+    env = {**env, "TERM": "xterm", **environ}
+    process = subprocess.Popen(command, env=env, stdout=child, stderr=child,
+                               stdin=child)  # fmt: skip
     os.close(child)
     chunks = []
     while True:
@@ -836,6 +838,89 @@ def test_a_command_on_a_terminal_draws_the_same_with_or_without_typer(
     assert drawn[0] == drawn[1]
     lines = strip_styles(drawn[0][1]).splitlines()
     assert drawn[0][0] == 0 and 60 < max(map(len, lines)) <= 72  # the terminal's width
+
+
+@pytest.fixture(scope="module")
+def styled(listed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``listed``, with actions of every status (each its own style) among the open."""
+    db = _copy(listed, tmp_path_factory.mktemp("styled") / "copy")
+    for action_id, status in ((3, "done"), (4, "blocked"), (5, "cancelled"), (6, "in-progress")):
+        done = run_cdt(["action", "set", str(action_id), "--status", status], base_env(db))
+        assert done.code == 0, done.stderr
+    return db
+
+
+# ``cdt`` ARGS, then whether Rich's console was loaded, written to $RICH_FLAG.
+RICH_PROBE = (
+    "import os, sys\n"
+    "from consular_dialogue.cli import main\n"
+    "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+    "open(os.environ['RICH_FLAG'], 'w').write(str('rich.console' in sys.modules))\n"
+)
+TERMINALS = [
+    {},
+    {"TERM": "xterm-256color", "COLORTERM": "truecolor"},
+    {"TERM": "xterm-kitty"},
+    {"TERM": ""},
+    {"COLUMNS": "57"},
+    {"COLUMNS": "300"},
+    {"CDT_LANG": "es"},
+]
+
+
+@pytest.mark.parametrize(
+    "line", ["action list", "action list --status all", "search notificacion", "search consular"]
+)
+@pytest.mark.parametrize("terminal", TERMINALS, ids=str)
+def test_a_long_list_on_a_terminal_is_what_rich_draws_there_without_loading_rich(
+    line: str, terminal: dict[str, str], styled: Path, tmp_path: Path
+) -> None:
+    flag = tmp_path / "rich-loaded"
+    command = [sys.executable, "-c", RICH_PROBE, *line.split()]
+    env = {**terminal, "RICH_FLAG": str(flag)}
+    drawn = _on_terminal(command, styled, **env)
+    loaded = flag.read_text()
+    # TTY_COMPATIBLE=1 tells Rich it is a terminal, as the terminal does: Rich draws.
+    by_rich = _on_terminal(command, styled, **env, TTY_COMPATIBLE="1")
+    assert (loaded, flag.read_text()) == ("False", "True")
+    assert drawn == by_rich
+    assert drawn[0] == 0 and b"\x1b[1m" in drawn[1]  # styled: its header is bold
+    if line == "action list --status all":
+        for code in (b"\x1b[32m", b"\x1b[31m", b"\x1b[2;9m", b"\x1b[1;31m"):
+            assert code in drawn[1]  # done, blocked, cancelled, overdue
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [{"NO_COLOR": "1"}, {"NO_COLOR": ""}, {"FORCE_COLOR": "1"}, {"TTY_INTERACTIVE": "0"},
+     {"TERM": "dumb"}, {"TERM": "unknown"}, {"COLUMNS": "0"}],
+    ids=str,
+)  # fmt: skip
+def test_a_long_list_is_left_to_rich_on_a_terminal_rich_may_draw_otherwise(
+    environ: dict[str, str], styled: Path, tmp_path: Path
+) -> None:
+    flag = tmp_path / "rich-loaded"
+    command = [sys.executable, "-c", RICH_PROBE, "action", "list"]
+    drawn = _on_terminal(command, styled, **environ, RICH_FLAG=str(flag))
+    assert drawn[0] == 0 and flag.read_text() == "True"
+
+
+def test_each_code_a_long_list_writes_on_a_terminal_is_richs_for_every_colour_system() -> None:
+    from rich.color import ColorSystem
+    from rich.style import Style
+
+    from consular_dialogue.lines import _SGR, STATUS_STYLES, _terminal_codes
+    from consular_dialogue.timeline import PARTY_STYLES, TODAY_STYLE
+
+    for style in _SGR:
+        for system in (ColorSystem.STANDARD, ColorSystem.EIGHT_BIT, ColorSystem.TRUECOLOR):
+            before, _, after = (
+                Style.parse(style).render("\x00", color_system=system).partition("\x00")
+            )
+            assert _terminal_codes(style) == (before, after), (style, system)
+    # Every style a long list or timeline uses has its codes here (else Rich draws it).
+    used = {*STATUS_STYLES.values(), *PARTY_STYLES, TODAY_STYLE, "bold", "bold red", "dim"}
+    assert used <= _SGR.keys()
 
 
 def test_an_export_refuses_to_write_xlsx_to_a_terminal_with_or_without_typer(

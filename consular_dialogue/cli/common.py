@@ -49,14 +49,17 @@ class State:
 
     def show(self, renderable: Any) -> None:
         """Print on stdout. A long list or timeline going to a pipe or a file is written
-        as plain lines without loading Rich: the lines Rich would write there (see
-        ``lines``)."""
-        from ..lines import plain_width
+        as plain lines without loading Rich, and a long list on a terminal as its styled
+        lines: the lines Rich would write there (see ``lines``)."""
+        from ..lines import plain_width, terminal_width
 
         plain_lines = getattr(renderable, "plain_lines", None)
         if plain_lines is not None and self._out is None:
             width = plain_width(sys.stdout)
             lines = None if width is None else plain_lines(width)
+            if lines is None and hasattr(renderable, "terminal_lines"):
+                width = terminal_width(sys.stdout)
+                lines = None if width is None else renderable.terminal_lines(width)
             if lines is not None:
                 sys.stdout.write("".join(lines))
                 sys.stdout.flush()
