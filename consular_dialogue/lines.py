@@ -1,10 +1,13 @@
-"""Long lists, one line per record, drawn without Rich when the output is plain text.
+"""Long lists, one line per record, drawn without Rich where Rich would draw them one
+way only.
 
 A list of more than ``LONG_LIST`` records is a ``LineTable``: every cell is cut to its
-column's width with an ellipsis instead of wrapping. Rich draws it on a terminal (for
-its colours); when stdout is a pipe or a file, ``plain_width`` says so and the lines
-are written as they are, so ``cdt action list | grep`` never imports Rich. Both ways
-draw the same ``layout``, which is what keeps them identical.
+column's width with an ellipsis instead of wrapping. When stdout is a pipe or a file,
+``plain_width`` says so and the lines are written as they are, so ``cdt action list |
+grep`` never imports Rich; on a terminal where Rich would write each style's codes
+around its cells (``terminal_width``), the lines are written with those codes
+(``LineTable.terminal_lines``); Rich draws it anywhere else. Every way draws the same
+``layout``, which is what keeps them identical.
 
 Nothing here imports Rich at module level; ``rich.cells`` is imported only to measure
 text that is not ASCII, and ``render`` (Rich's tables) only for a short list.

@@ -41,8 +41,12 @@ def cdt_executable() -> str:
     return found
 
 
+# What would make Rich draw otherwise than the tests expect, set where they run.
+_FORCING = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "COLORTERM")
+
+
 def base_env(db: Path, now: str | None = NOW, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CDT_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CDT_") and k not in _FORCING}
     env.update({"CDT_DB": str(db), "NO_COLOR": "1", "COLUMNS": "100", "CDT_LOCK_TIMEOUT": "30"})
     if now is not None:
         env["CDT_NOW"] = now

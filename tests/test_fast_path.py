@@ -19,7 +19,7 @@ from consular_dialogue.cli.fast import FAST_COMMANDS, ROOT, plain_command
 from consular_dialogue.dates import PartialDate
 from consular_dialogue.exporters import format_names
 from consular_dialogue.lines import LONG_LIST
-from consular_dialogue.models import Level, MeetingKind
+from consular_dialogue.models import AgendaStatus, Level, MeetingKind
 from consular_dialogue.services.actions import add_action
 from consular_dialogue.services.agenda import add_item, carry_agenda
 from consular_dialogue.services.dialogues import add_dialogue
@@ -847,6 +847,11 @@ def styled(listed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     for action_id, status in ((3, "done"), (4, "blocked"), (5, "cancelled"), (6, "in-progress")):
         done = run_cdt(["action", "set", str(action_id), "--status", status], base_env(db))
         assert done.code == 0, done.stderr
+    with open_for_writing(db) as repo:  # a long agenda, of every status
+        for n in range(LONG_LIST):
+            status = tuple(AgendaStatus)[n % len(AgendaStatus)]
+            add_item(repo, 2, title=f"Punto {n}", topic=None, status=status, outcome=None,
+                     lead="MX" if n % 2 else None, level=None, now=NOW)  # fmt: skip
     return db
 
 
@@ -854,8 +859,11 @@ def styled(listed: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 RICH_PROBE = (
     "import os, sys\n"
     "from consular_dialogue.cli import main\n"
-    "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+    "code = 0\n"
+    "try:\n    main(sys.argv[1:])\nexcept SystemExit as end:\n    code = end.code\n"
     "open(os.environ['RICH_FLAG'], 'w').write(str('rich.console' in sys.modules))\n"
+    "sys.stdout.flush()\n"
+    "sys.exit(code)\n"
 )
 TERMINALS = [
     {},
@@ -869,8 +877,10 @@ TERMINALS = [
 
 
 @pytest.mark.parametrize(
-    "line", ["action list", "action list --status all", "search notificacion", "search consular"]
-)
+    "line",
+    ["action list", "action list --status all", "search notificacion", "search consular",
+     "agenda list"],
+)  # fmt: skip
 @pytest.mark.parametrize("terminal", TERMINALS, ids=str)
 def test_a_long_list_on_a_terminal_is_what_rich_draws_there_without_loading_rich(
     line: str, terminal: dict[str, str], styled: Path, tmp_path: Path
@@ -893,7 +903,7 @@ def test_a_long_list_on_a_terminal_is_what_rich_draws_there_without_loading_rich
 @pytest.mark.parametrize(
     "environ",
     [{"NO_COLOR": "1"}, {"NO_COLOR": ""}, {"FORCE_COLOR": "1"}, {"TTY_INTERACTIVE": "0"},
-     {"TERM": "dumb"}, {"TERM": "unknown"}, {"COLUMNS": "0"}],
+     {"TERM": "dumb"}, {"TERM": "unknown"}, {"TERM": "DUMB"}, {"COLUMNS": "0"}],
     ids=str,
 )  # fmt: skip
 def test_a_long_list_is_left_to_rich_on_a_terminal_rich_may_draw_otherwise(
@@ -903,6 +913,48 @@ def test_a_long_list_is_left_to_rich_on_a_terminal_rich_may_draw_otherwise(
     command = [sys.executable, "-c", RICH_PROBE, "action", "list"]
     drawn = _on_terminal(command, styled, **environ, RICH_FLAG=str(flag))
     assert drawn[0] == 0 and flag.read_text() == "True"
+
+
+def test_a_long_list_on_a_terminal_takes_richs_width_from_stdin_first(
+    styled: Path, tmp_path: Path
+) -> None:
+    """Rich asks stdin, stdout and stderr for the terminal's size, in that order: stdin
+    on a terminal of 50 columns draws at 50 on stdout's of 72, as Rich does."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    drawn = []
+    for extra in ({}, {"TTY_COMPATIBLE": "1"}):
+        flag = tmp_path / f"flag{len(drawn)}"
+        parent, child = pty.openpty()
+        stdin_parent, stdin_child = pty.openpty()
+        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 72, 0, 0))
+        fcntl.ioctl(stdin_child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 50, 0, 0))
+        env = {k: v for k, v in base_env(styled).items() if k not in ("COLUMNS", "NO_COLOR")}
+        env.update(TERM="xterm", RICH_FLAG=str(flag), **extra)
+        command = [sys.executable, "-c", RICH_PROBE, "action", "list"]
+        process = subprocess.Popen(command, env=env, stdout=child, stderr=child,
+                                   stdin=stdin_child)  # fmt: skip
+        os.close(child)
+        os.close(stdin_child)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(parent, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(parent)
+        os.close(stdin_parent)
+        drawn.append((process.wait(timeout=60), b"".join(chunks), flag.read_text()))
+    assert drawn[0][:2] == drawn[1][:2] and (drawn[0][2], drawn[1][2]) == ("False", "True")
+    lines = strip_styles(drawn[0][1]).splitlines()
+    assert drawn[0][0] == 0 and max(map(len, lines)) == 50
 
 
 def test_each_code_a_long_list_writes_on_a_terminal_is_richs_for_every_colour_system() -> None:

@@ -57,9 +57,10 @@ class State:
         if plain_lines is not None and self._out is None:
             width = plain_width(sys.stdout)
             lines = None if width is None else plain_lines(width)
-            if lines is None and hasattr(renderable, "terminal_lines"):
+            terminal_lines = getattr(renderable, "terminal_lines", None)
+            if lines is None and terminal_lines is not None:
                 width = terminal_width(sys.stdout)
-                lines = None if width is None else renderable.terminal_lines(width)
+                lines = None if width is None else terminal_lines(width)
             if lines is not None:
                 sys.stdout.write("".join(lines))
                 sys.stdout.flush()
