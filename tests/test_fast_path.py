@@ -799,9 +799,12 @@ def test_a_report_or_export_written_to_a_file_is_the_same_with_or_without_typer(
     assert written[0][0] == 0 and written[0][2] and written[0][3] == second
 
 
-def _on_terminal(command: list[str], db: Path, **environ: str) -> tuple[int, bytes]:
+def _on_terminal(
+    command: list[str], db: Path, stdin_columns: int | None = None, **environ: str
+) -> tuple[int, bytes]:
     """Run ``command`` on a 72-column terminal (TERM=xterm unless ``environ`` says
-    otherwise): its exit code and what the terminal got."""
+    otherwise), its stdin on a terminal of its own of ``stdin_columns`` if given: its exit
+    code and what the terminal got."""
     import fcntl
     import os
     import pty
@@ -810,11 +813,15 @@ def _on_terminal(command: list[str], db: Path, **environ: str) -> tuple[int, byt
 
     parent, child = pty.openpty()
     fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 72, 0, 0))
+    stdin_parent, stdin_child = pty.openpty() if stdin_columns else (None, child)
+    if stdin_columns:
+        fcntl.ioctl(stdin_child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, stdin_columns, 0, 0))
     env = {k: v for k, v in base_env(db).items() if k not in ("COLUMNS", "NO_COLOR")}
     env = {**env, "TERM": "xterm", **environ}
     process = subprocess.Popen(command, env=env, stdout=child, stderr=child,
-                               stdin=child)  # fmt: skip
-    os.close(child)
+                               stdin=stdin_child)  # fmt: skip
+    for fd in {child, stdin_child}:
+        os.close(fd)
     chunks = []
     while True:
         try:
@@ -824,7 +831,9 @@ def _on_terminal(command: list[str], db: Path, **environ: str) -> tuple[int, byt
         if not chunk:
             break
         chunks.append(chunk)
-    os.close(parent)
+    for fd in (parent, stdin_parent):
+        if fd is not None:
+            os.close(fd)
     return process.wait(timeout=60), b"".join(chunks)
 
 
@@ -920,38 +929,13 @@ def test_a_long_list_on_a_terminal_takes_richs_width_from_stdin_first(
 ) -> None:
     """Rich asks stdin, stdout and stderr for the terminal's size, in that order: stdin
     on a terminal of 50 columns draws at 50 on stdout's of 72, as Rich does."""
-    import fcntl
-    import os
-    import pty
-    import struct
-    import termios
-
     drawn = []
-    for extra in ({}, {"TTY_COMPATIBLE": "1"}):
-        flag = tmp_path / f"flag{len(drawn)}"
-        parent, child = pty.openpty()
-        stdin_parent, stdin_child = pty.openpty()
-        fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 72, 0, 0))
-        fcntl.ioctl(stdin_child, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 50, 0, 0))
-        env = {k: v for k, v in base_env(styled).items() if k not in ("COLUMNS", "NO_COLOR")}
-        env.update(TERM="xterm", RICH_FLAG=str(flag), **extra)
+    for n, extra in enumerate(({}, {"TTY_COMPATIBLE": "1"})):
+        flag = tmp_path / f"flag{n}"
         command = [sys.executable, "-c", RICH_PROBE, "action", "list"]
-        process = subprocess.Popen(command, env=env, stdout=child, stderr=child,
-                                   stdin=stdin_child)  # fmt: skip
-        os.close(child)
-        os.close(stdin_child)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(parent, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        os.close(parent)
-        os.close(stdin_parent)
-        drawn.append((process.wait(timeout=60), b"".join(chunks), flag.read_text()))
+        drawn.append(
+            (*_on_terminal(command, styled, 50, RICH_FLAG=str(flag), **extra), flag.read_text())
+        )
     assert drawn[0][:2] == drawn[1][:2] and (drawn[0][2], drawn[1][2]) == ("False", "True")
     lines = strip_styles(drawn[0][1]).splitlines()
     assert drawn[0][0] == 0 and max(map(len, lines)) == 50

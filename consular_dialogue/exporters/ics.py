@@ -161,8 +161,9 @@ def _calendar(name: str, components: list[str], ctx: ExportContext) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def _time(name: str, moment: str | None) -> Properties:
-    return [] if moment is None else [(name, moment)]
+def _time(name: str, stamp: str | None) -> Properties:
+    """A property of a time in the ``Z`` form (``_stored_moment``), if there is one."""
+    return [] if stamp is None else [(name, stamp)]
 
 
 _EVENT_FIELDS = ("kind", "status", "host", "delegations", "ref", "summary")
