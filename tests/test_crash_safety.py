@@ -18,6 +18,7 @@ from consular_dialogue.models import Meeting, MeetingKind
 from consular_dialogue.services.dialogues import add_dialogue
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
 from consular_dialogue.storage import (
+    lines_name,
     list_backups,
     open_for_reading,
     open_for_writing,
@@ -88,11 +89,11 @@ def stray_temps(folder: Path) -> list[str]:
 
 def unaccounted_parts(db: Path) -> list[str]:
     """Files in the parts folder the data file neither stands on nor keeps for a backup
-    (a part's search index counts with its part)."""
+    (a part's search index and lines count with its part)."""
     meta = read_file(db)["_meta"]["1"]  # type: ignore[index]
     known = {e["file"] for index in meta["parts"].values() for e in index.values()}
     known |= set(meta["retired"])
-    known |= {search_name(name) for name in known}
+    known |= {beside(name) for name in known for beside in (search_name, lines_name)}
     folder = db.with_name(db.name + ".parts")
     present = folder.iterdir() if folder.exists() else iter(())
     return sorted(p.name for p in present if p.name not in known)

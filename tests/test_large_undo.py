@@ -60,7 +60,8 @@ def leftovers(db: Path) -> list[str]:
     return sorted(
         p.name
         for p in folder.iterdir()
-        if p.name.replace(".search", ".json") not in named or p.name.startswith(".")
+        if p.name.replace(".search", ".json").replace(".lines", ".json") not in named
+        or p.name.startswith(".")
     )
 
 
@@ -139,7 +140,8 @@ def test_spill_changes_writes_the_changed_parts_and_reads_them_again_when_reache
 
         assert "6" not in repo.data["actions"] and not repo._parts.get("actions")
         written = {p.name for p in folder.iterdir()} - first
-        assert len([n for n in written if n.startswith("actions-")]) == 2 * 2  # and indexes
+        # Two parts, each with its search index and lines.
+        assert len([n for n in written if n.startswith("actions-")]) == 2 * 3
         assert any(n.startswith(".pending-") for n in written)
         assert db.read_bytes() == raw  # (the data file still names the parts it did)
         again = repo.stored("actions", 6)  # read from the part just written
@@ -151,7 +153,8 @@ def test_spill_changes_writes_the_changed_parts_and_reads_them_again_when_reache
     assert titles[6] == "Segunda" and 1201 not in titles and len(titles) == ACTIONS - 1
     assert leftovers(db) == []
     written = {p.name for p in folder.iterdir()} - first
-    assert len([n for n in written if n.startswith("actions-0-")]) == 2  # the last, and its index
+    # The last, with its index and lines.
+    assert len([n for n in written if n.startswith("actions-0-")]) == 3
     cdt_ok(db, "check")
 
 

@@ -1147,10 +1147,12 @@ def test_check_part_by_part_names_what_a_check_of_the_merged_file_names(cdt: Run
     assert "action 2005 has the same uuid as action 3." in whole
     assert not any("action 7 " in problem for problem in whole)
     assert checked.stdout.splitlines()[: len(whole)] == whole
-    # Then what the second part's entry in the list and its search index say wrongly.
-    listed, indexed = checked.stdout.splitlines()[len(whole) :]
+    # Then what the second part's entry in the list, its search index and its lines (of
+    # action 1500, now of meeting 99) say wrongly.
+    listed, indexed, lined = checked.stdout.splitlines()[len(whole) :]
     assert listed.startswith(f"The list of parts misdescribes the actions part {second.name}")
     assert indexed.startswith(f"The search index {parts_of(db) / second.stem}.search does not")
+    assert lined.startswith(f"The lines {parts_of(db) / second.stem}.lines do not match")
 
 
 def test_a_record_a_hand_edit_put_in_two_parts_is_listed_once(cdt: Run, db: Path) -> None:

@@ -217,9 +217,7 @@ def list_action_lines(
 
     def select(where: Where, hot: bool, listed: Listed[ActionLine]) -> list[ActionLine]:
         if not as_json:
-            if hot:
-                return repo.unfinished_lines(where)
-            return repo.select_as(Action, ActionLine.from_record, where)
+            return repo.unfinished_lines(where) if hot else repo.action_lines(where)
         if hot:
             # The data file's records stay in memory: a line keeps its stored dict, and
             # the JSON of those listed is made at the end, 500 at a time.

@@ -1,0 +1,280 @@
+"""The lines written beside each part of actions: a list of finished actions reads them
+instead of the part."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shlex
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from conftest import Result
+from test_search_index import named, parts_of
+
+from consular_dialogue.models import LINE_KEYS, Action, ActionLine, Level
+from consular_dialogue.services.actions import ActionFilter, list_action_lines
+from consular_dialogue.services.sensitivity import restrict
+from consular_dialogue.storage import (
+    lines_file,
+    lines_name,
+    list_backups,
+    open_for_reading,
+    open_for_writing,
+    part_lines,
+    search_name,
+)
+
+Run = Callable[..., Result]
+ALL = ("action", "list", "--status", "all")
+
+
+def listed(cdt: Run, *args: str) -> str:
+    result = cdt(*ALL, *args, COLUMNS="200")
+    assert result.code == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture
+def finished(cdt: Run) -> Run:
+    """A meeting, an agenda item and four actions: three finished (kept in a part),
+    one of them with a note and one cancelled; the fourth open, in the data file."""
+    for line in [
+        "dialogue add 'Diálogo Consular' --key consular --parties MX,US",
+        "meeting add 'Reunión Intermedia' --kind intermediate --date 2023-04",
+        "agenda add 1 'Acceso consular' --topic consular-access",
+        "action add 'Guía de acceso consular' --meeting 1 --item 1",
+        "action add 'Estadísticas H-2' --meeting 1 --party US --owner CA/VO --due 2023-06-30",
+        "action add 'Capacitación' --meeting 1 --party MX",
+        "action add 'Taller de [bold]niñez[/bold]' --meeting 1 --due 2023-05-02",
+        "action note 2 'Notificación enviada a la Embajada'",
+        "action done 1 2",
+        "action set 4 --status cancelled",
+    ]:
+        result = cdt(*shlex.split(line))
+        assert result.code == 0, (line, result.stderr)
+    return cdt
+
+
+def stored_actions(db: Path, part: str) -> dict[str, dict[str, object]]:
+    records: dict[str, dict[str, object]] = json.loads((parts_of(db) / part).read_bytes())
+    return records
+
+
+def test_a_part_of_actions_has_its_actions_lines_beside_it(finished: Run, db: Path) -> None:
+    [part] = named(db, "actions")
+    head, body = (parts_of(db) / lines_name(part)).read_bytes().split(b"\n")
+    stat = (parts_of(db) / part).stat()
+    # A part changed since (another size or time) is read: the lines are not used.
+    assert json.loads(head) == {"format": 1, "part": [stat.st_size, stat.st_mtime_ns]}
+    records = stored_actions(db, part)
+    rows = json.loads(body)
+    assert sorted(row[0] for row in rows) == [1, 2, 4]
+    assert rows == [[record[key] for key in LINE_KEYS] for record in records.values()]
+    assert [ActionLine.from_values(row) for row in rows] == [
+        ActionLine.from_record(record) for record in records.values()
+    ]
+    for table in ("meetings", "agenda_items"):  # no list of them reads lines
+        for name in named(db, table):
+            assert (parts_of(db) / search_name(name)).exists()
+            assert not (parts_of(db) / lines_name(name)).exists()
+
+
+def test_a_list_of_finished_actions_reads_the_lines_and_never_the_parts(
+    finished: Run, db: Path
+) -> None:
+    before = {status: listed(finished, "--status", status) for status in ("done", "cancelled")}
+    whole = listed(finished)
+    assert "Guía de acceso consular" in whole and "Capacitación" in whole
+    assert "Taller de [bold]niñez[/bold]" in before["cancelled"]  # text, not markup
+    [part] = named(db, "actions")
+    path = parts_of(db) / part
+    stat = path.stat()
+    path.write_bytes(b" " * stat.st_size)  # unreadable, but of the same size and time
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    assert listed(finished) == whole
+    assert {s: listed(finished, "--status", s) for s in ("done", "cancelled")} == before
+    assert finished(*ALL, "--json").code == 3  # the JSON is the records': as read, damaged
+
+
+def test_filters_of_a_list_read_the_lines_as_they_read_the_actions(finished: Run, db: Path) -> None:
+    filters = [
+        ("--party", "US"),
+        ("--owner", "ca/vo"),
+        ("--meeting", "1"),
+        ("--topic", "consular-access"),
+        ("--due-before", "2023-06-01"),
+        ("--overdue",),
+    ]
+    through_lines = [listed(finished, *f) for f in filters]
+    [part] = named(db, "actions")
+    (parts_of(db) / lines_name(part)).unlink()
+    assert [listed(finished, *f) for f in filters] == through_lines
+    assert "Estadísticas H-2" in through_lines[0] and "Guía" not in through_lines[0]
+    assert "Guía de acceso consular" in through_lines[3] and "H-2" not in through_lines[3]
+
+
+def test_a_part_changed_since_its_lines_were_written_is_read_instead(
+    finished: Run, db: Path
+) -> None:
+    [part] = named(db, "actions")
+    path = parts_of(db) / part
+    size = path.stat().st_size
+    path.write_bytes(path.read_bytes().replace(b"acceso", b"salida"))
+    assert path.stat().st_size == size
+    assert "Guía de salida consular" in listed(finished)
+    damaged = path.read_bytes().replace(b'"status":"done"', b'"status":"dxne"', 1)
+    path.write_bytes(damaged)
+    refused = finished(*ALL)
+    assert refused.code == 3 and "damaged action record" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+UNUSABLE = {
+    # How the lines are damaged, and whether cdt check judges them.
+    "deleted": False,
+    "not JSON": True,
+    "another format": False,
+    "an older part's size": True,
+    "a line one value short": True,
+    "an id that is not a whole number": True,
+    "a status that does not read": True,
+    "a due date that does not read": True,
+}
+
+
+@pytest.mark.parametrize("damage", UNUSABLE)
+def test_a_part_whose_lines_are_missing_or_unusable_is_read_instead(
+    finished: Run, db: Path, damage: str
+) -> None:
+    whole = listed(finished)
+    [part] = named(db, "actions")
+    path = parts_of(db) / lines_name(part)
+    head, rows = map(json.loads, path.read_bytes().split(b"\n"))
+    rows[0][3] = "Título que solo las líneas dicen"  # a list that trusted them shows it
+    if damage == "deleted":
+        path.unlink()
+    elif damage == "not JSON":
+        path.write_bytes(json.dumps(head).encode() + b"\n[[1, 1, ")
+    else:
+        if damage == "another format":
+            head["format"] = 2
+        elif damage == "an older part's size":
+            head["part"][0] -= 1
+        elif damage == "a line one value short":
+            rows[1] = rows[1][:-1]
+        elif damage == "an id that is not a whole number":
+            rows[1][0] = str(rows[1][0])
+        elif damage == "a status that does not read":
+            rows[1][7] = "dxne"
+        elif damage == "a due date that does not read":
+            rows[1][6] = "2023-02-30"
+        path.write_text(f"{json.dumps(head)}\n{json.dumps(rows)}", encoding="utf-8")
+    assert listed(finished) == whole
+    # Lines of another format are not this version's to judge; the rest do not match.
+    checked = finished("check", COLUMNS="400")
+    assert checked.code == (1 if UNUSABLE[damage] else 0), checked.stdout
+    if UNUSABLE[damage]:
+        assert f"The lines {path} do not match their part {part}" in checked.stdout
+
+
+def test_check_names_lines_their_part_was_edited_away_from(finished: Run, db: Path) -> None:
+    [part] = named(db, "actions")
+    records = stored_actions(db, part)
+    records["1"]["title"] = "Guía revisada a mano"
+    (parts_of(db) / part).write_text(json.dumps(records), encoding="utf-8")
+
+    checked = finished("check", COLUMNS="400")
+
+    assert checked.code == 1
+    assert lines_name(part) in checked.stdout and "delete them" in checked.stdout
+    assert "Guía revisada a mano" in listed(finished)  # another size: the part is read
+    (parts_of(db) / lines_name(part)).unlink()
+    (parts_of(db) / search_name(part)).unlink()
+    assert finished("check").code == 0
+
+
+def test_a_record_the_data_file_holds_too_is_listed_once_as_the_data_file_has_it(
+    finished: Run, db: Path
+) -> None:
+    """A hand edit that copies an unfinished action into a part, its lines made again
+    to match: the list shows the data file's action, once, as a list of the records
+    does."""
+    [part] = named(db, "actions")
+    path = parts_of(db) / part
+    records = stored_actions(db, part)
+    open_action = open_for_reading(db).get(Action, 3).to_record()
+    records["3"] = {**open_action, "title": "Copia en la parte", "status": "done"}
+    path.write_text(json.dumps(records), encoding="utf-8")
+    body = part_lines("actions", records)
+    assert body is not None
+    (parts_of(db) / lines_name(part)).write_bytes(lines_file(path, body))
+
+    through_lines = listed(finished)
+    (parts_of(db) / lines_name(part)).unlink()
+    assert listed(finished) == through_lines
+    assert through_lines.count("Capacitación") == 1 and "Copia en la parte" not in through_lines
+
+
+def test_a_list_leaves_out_what_a_level_hides_though_lines_hold_no_level(
+    finished: Run, db: Path
+) -> None:
+    assert finished("action", "set", "2", "--level", "restricted").code == 0
+    flt = ActionFilter(all_statuses=True)
+    today = dt.date(2026, 6, 15)
+    every = [line.id for line in list_action_lines(open_for_reading(db), flt, today=today)]
+    repo = open_for_reading(db)
+    restrict(repo, Level.INTERNAL)
+    assert 2 in every
+    assert [line.id for line in list_action_lines(repo, flt, today=today)] == [
+        n for n in every if n != 2
+    ]
+
+
+def test_a_part_that_is_let_go_takes_its_lines_with_it(finished: Run, db: Path) -> None:
+    [first] = named(db, "actions")
+    for backup in list_backups(db):  # none stands on that part any more
+        backup.unlink()
+    whole = listed(finished)
+    for verb in ("reopen", "done", "reopen", "done"):  # each write rewrites that part
+        assert finished("action", verb, "1", CDT_BACKUPS="0").code == 0
+        present = {p.name for p in parts_of(db).iterdir()}
+        # Deleted with its part, not left for the next write to sweep.
+        assert {n for n in present if n.endswith(".lines")} == {
+            lines_name(n) for n in present if n.startswith("actions-") and n.endswith(".json")
+        }
+    assert first not in present and lines_name(first) not in present
+    [now] = named(db, "actions")
+    assert lines_name(now) in present
+    assert listed(finished) == whole
+
+
+def test_a_write_deletes_lines_whose_part_is_gone(finished: Run, db: Path) -> None:
+    stray = parts_of(db) / "actions-0-0123456789ab.lines"  # an earlier version's leftover
+    stray.write_bytes(b"{}")
+    kept = {p.name for p in parts_of(db).iterdir() if p.suffix == ".lines"} - {stray.name}
+    assert kept
+    assert finished("action", "note", "3", "Otra nota").code == 0
+    left = {p.name for p in parts_of(db).iterdir() if p.suffix == ".lines"}
+    assert stray.name not in left and kept <= left
+
+
+def test_a_part_whose_actions_lack_a_field_of_a_line_gets_no_lines(db: Path) -> None:
+    records = {"1": {"id": 1, "meeting_id": 1, "title": "Sin estado", "party": "MX"}}
+    assert part_lines("actions", records) is None
+    assert part_lines("meetings", {}) is None
+
+
+def test_a_list_in_a_command_that_changes_actions_shows_them_as_changed(
+    finished: Run, db: Path
+) -> None:
+    flt = ActionFilter(all_statuses=True)
+    with open_for_writing(db) as repo:
+        action = repo.get(Action, 3)  # unfinished: the data file's lines hold it
+        action.title = "Capacitación revisada"
+        repo.update(action)
+        lines = list_action_lines(repo, flt, today=dt.date(2026, 6, 15))
+    assert [line.title for line in lines if line.id == 3] == ["Capacitación revisada"]
