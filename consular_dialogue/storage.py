@@ -559,8 +559,8 @@ def _checked_version(data: Any, path: Path, advice: bool) -> int:
 # That is still one JSON object (TinyDB's format: compact JSON holds no line break, nor
 # does a string in it), which an earlier version reads whole, "_lines" and "_lines_of"
 # as tables it does not use. A read parses the first line; the lines when it lists
-# unfinished actions (``action list``, ``topic list``, the timeline); the actions when a
-# command first needs them. Both lengths and checksums are checked on every read, so a
+# actions (``action list`` but with ``--json``, ``topic list``, the timeline); the
+# actions when a command first needs them. Both lengths and checksums are checked on every read, so a
 # file damaged or edited there is read whole, as before (and refused as before when it
 # is not JSON). At L: 2.7 MB of lines, against 11.2 MB of actions with their notes.
 
@@ -1297,8 +1297,8 @@ def _part_problems(
     data_file: Path,
     checked: Container[str] = (),
 ) -> list[str]:
-    """What a part's entry in the list of parts, or its search index, says that its
-    records do not (see ``Repository.stored_records``)."""
+    """What a part's entry in the list of parts, its search index or its lines say
+    that its records do not (see ``Repository.stored_records``)."""
     problems = []
     table = partition.table
     said = entry.get("about", {})
@@ -1386,9 +1386,9 @@ def _delete_parts(folder: Path, names: list[str]) -> None:
 
 
 def _sweep_leftovers(folder: Path, meta: dict[str, Any]) -> None:
-    """Delete what killed writers left in the parts folder, and the search indexes
-    of parts that are gone (an earlier version deletes a part without its index);
-    nothing else.
+    """Delete what killed writers left in the parts folder, and the search indexes and
+    lines of parts that are gone (an earlier version deletes a part without its index,
+    or without its lines); nothing else.
 
     A writer lists the parts it is about to write or delete in a pending file first:
     those the data file neither names nor keeps as retired are a killed writer's (not
@@ -1591,9 +1591,10 @@ class Repository:
         a time and letting each go: ``cdt check`` of 100,000 actions holds one part of
         them, not all.
 
-        What a part's entry in the list of parts, or its search index, says that its
-        records do not (a part edited by hand) is added to ``part_problems``: reports,
-        the timeline and search trust these to skip parts, count items and find text.
+        What a part's entry in the list of parts, its search index or its lines say
+        that its records do not (a part edited by hand) is added to ``part_problems``:
+        reports, the timeline, search and lists trust these to skip parts, count items,
+        find text and list actions.
         What an older version's list left out is not asked of it. A part's problems are
         added once the caller has asked for the record after its last one: the list is
         whole when the records have run out.
@@ -1775,21 +1776,21 @@ class Repository:
         the data file's lines of its actions and each part's lines file (``part_lines``)
         while the part is as it was; a part without usable lines is read. A list of all
         100,000 actions of L reads 14 MB of lines, not 60 MB of actions with their notes.
-        Where the actions may be in memory (a writable copy, a part read, the table read
-        whole, as it is to be built and perhaps hidden in part: ``restrict``) or the data
-        file's lines are unusable, ``select_as`` reads them."""
+        Where the data file's actions are parsed (``unparsed`` is None: a writable copy,
+        a part of actions read, the table read whole as ``restrict`` reads it, or lines
+        that are unusable), they may be in memory, changed or hidden: ``select_as``
+        reads them."""
         table = Action.TABLE
         hot = None if self.unparsed is None else self.unparsed.parse_lines()
-        if hot is None or self.writable or table in self._whole or self._parts.get(table):
+        if hot is None:
             return self.select_as(Action, ActionLine.from_record, where)
         folder = parts_dir(resolve_target(self.path), self.meta)
         index = self._index(table)
         try:
-            chosen_lines = [v for v in hot if where({"status": v[7], "due": v[6]})]
             taken = {v[0] for v in hot}  # ids listed already: the data file's first
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except TypeError as exc:
             raise self._damaged(Action, exc) from None
-        built = self._build_as(Action, partial(_each, ActionLine.from_values), chosen_lines)
+        built: list[ActionLine] = []
         for key in sorted(map(int, index)):
             name = index[str(key)]["file"]
             lines = _lines_in(folder / lines_name(name), folder / name)
@@ -1807,6 +1808,13 @@ class Repository:
                 raise self._damaged(Action, exc) from None
             taken.update(r["id"] for r in records.values())
             built += self._build_as(Action, partial(_each, ActionLine.from_record), chosen)
+        # The data file's are built last, as _stream builds them: of a damaged action
+        # there and one in a part, the part's is named.
+        try:
+            chosen_lines = [v for v in hot if where({"status": v[7], "due": v[6]})]
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise self._damaged(Action, exc) from None
+        built = self._build_as(Action, partial(_each, ActionLine.from_values), chosen_lines) + built
         built.sort(key=_FIRST)
         return built
 
@@ -1822,7 +1830,7 @@ class Repository:
                 for v in lines
                 if v[0] not in taken and where({"status": v[7], "due": v[6]})
             ]
-        except (KeyError, TypeError, ValueError, AttributeError, ConsularDialogueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             return None
 
     def lines_problem(self) -> str | None:
@@ -2302,9 +2310,9 @@ class Repository:
 
     def _changed_parts(self, tables: Collection[str] = tuple(PARTITIONS)) -> list[NewPart]:
         """The parts of ``tables`` this command changed, made anew (``_new_part``) and
-        entered in the list of parts, leaving only hot records in ``self.data``; the parts they replace go to ``_replaced`` (retired by the
-        commit), or, when this command wrote them (``spill_changes``), to ``_rewritten``
-        (deleted by it)."""
+        entered in the list of parts, leaving only hot records in ``self.data``; the
+        parts they replace go to ``_replaced`` (retired by the commit), or, when this
+        command wrote them (``spill_changes``), to ``_rewritten`` (deleted by it)."""
         all_parts = self.meta.setdefault("parts", {})
         writes: list[NewPart] = []
         for table, partition in PARTITIONS.items():

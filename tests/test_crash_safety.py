@@ -15,6 +15,12 @@ from conftest import NOW, base_env, read_whole, run_cdt
 
 from consular_dialogue.dates import PartialDate
 from consular_dialogue.models import Meeting, MeetingKind
+from consular_dialogue.services.actions import (
+    ActionFilter,
+    add_action,
+    complete_actions,
+    list_action_lines,
+)
 from consular_dialogue.services.dialogues import add_dialogue
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
 from consular_dialogue.storage import (
@@ -30,12 +36,14 @@ MOMENT = dt.datetime.fromisoformat(NOW)
 TRIALS = 50
 TEMP_PREFIX = ".tracker.json.tmp-"
 
-# Writes as fast as it can, one meeting per locked command, until killed.
+# Writes as fast as it can, one meeting per locked command, until killed; each command
+# also retitles a finished action, so that its part (with its search index and lines) is
+# written again, and the one it replaces retired.
 WRITER = """
 import datetime as dt, sys
 from pathlib import Path
 from consular_dialogue.dates import PartialDate
-from consular_dialogue.models import MeetingKind
+from consular_dialogue.models import Action, MeetingKind
 from consular_dialogue.services.meetings import MeetingFields, record_meeting
 from consular_dialogue.storage import open_for_writing
 
@@ -55,13 +63,17 @@ while True:
             dialogue_key=None,
             now=now,
         )
+        action = repo.get(Action, 1)
+        action.title = f"Escrita {number}"
+        repo.update(action)
         # The history goes to part files: kills also land between a part and the file.
         repo.record_history(now=now, command="crash test", action="meeting add")
 """
 
 
 def build(path: Path, meetings: int) -> None:
-    """A real file, big enough (about 45 kB) that a write takes a few milliseconds."""
+    """A real file, big enough (about 45 kB) that a write takes a few milliseconds, with
+    a finished action (kept in a part)."""
     with open_for_writing(path) as repo:
         add_dialogue(
             repo,
@@ -81,6 +93,17 @@ def build(path: Path, meetings: int) -> None:
                 dialogue_key=None,
                 now=MOMENT,
             )
+        add_action(
+            repo, title="Escrita 0", meeting_id=1, item_id=None, party="MX", owner=None,
+            due=None, priority=None, level=None, now=MOMENT,
+        )  # fmt: skip
+        complete_actions(repo, [1], now=MOMENT)
+
+
+def listed_titles(db: Path) -> list[str]:
+    flt = ActionFilter(all_statuses=True)
+    lines = list_action_lines(open_for_reading(db), flt, today=MOMENT.date())
+    return [line.title for line in lines]
 
 
 def stray_temps(folder: Path) -> list[str]:
@@ -135,6 +158,11 @@ def test_writer_killed_at_random_moments_never_leaves_an_unreadable_file_or_stra
         counts.append(len(ids))
         for backup in list_backups(db):  # every kept backup still has all its parts
             assert read_whole(backup)["meetings"], f"{where}: {backup.name}"
+        # The list reads the lines beside the part it stands on, as the part says.
+        meta = read_file(db)["_meta"]["1"]  # type: ignore[index]
+        [part] = [e["file"] for e in meta["parts"]["actions"].values()]
+        assert (db.with_name(db.name + ".parts") / lines_name(part)).exists(), where
+        assert listed_titles(db) == [data["actions"]["1"]["title"]], where
 
         if stray_temps(tmp_path):
             kills_with_a_temp += 1

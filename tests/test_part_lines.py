@@ -18,11 +18,13 @@ from consular_dialogue.models import LINE_KEYS, Action, ActionLine, Level
 from consular_dialogue.services.actions import ActionFilter, list_action_lines
 from consular_dialogue.services.sensitivity import restrict
 from consular_dialogue.storage import (
+    file_bytes,
     lines_file,
     lines_name,
     list_backups,
     open_for_reading,
     open_for_writing,
+    parse_file,
     part_lines,
     search_name,
 )
@@ -278,3 +280,48 @@ def test_a_list_in_a_command_that_changes_actions_shows_them_as_changed(
         repo.update(action)
         lines = list_action_lines(repo, flt, today=dt.date(2026, 6, 15))
     assert [line.title for line in lines if line.id == 3] == ["Capacitación revisada"]
+
+
+def test_a_record_a_hand_edit_put_in_two_parts_is_listed_once_as_the_first_has_it(
+    finished: Run, db: Path
+) -> None:
+    """The part of actions copied under another key, action 1 retitled there, the copy's
+    lines made to match: the list shows the first part's action 1, once."""
+    data = parse_file(db.read_bytes(), db)
+    entries = data["_meta"]["1"]["parts"]["actions"]
+    ((key, entry),) = entries.items()
+    twin = dict(entry, file=entry["file"].replace(f"-{key}-", "-4000-"))
+    records = stored_actions(db, entry["file"])
+    records["1"] = {**records["1"], "title": "Copia en la otra parte"}
+    path = parts_of(db) / twin["file"]
+    path.write_text(json.dumps(records), encoding="utf-8")
+    body = part_lines("actions", records)
+    assert body is not None
+    (parts_of(db) / lines_name(twin["file"])).write_bytes(lines_file(path, body))
+    entries["4000"] = twin
+    db.write_bytes(file_bytes(data))
+
+    through_lines = listed(finished)
+    assert through_lines.count("Guía de acceso consular") == 1
+    assert "Copia en la otra parte" not in through_lines
+    (parts_of(db) / lines_name(entry["file"])).unlink()  # the first part is read instead
+    assert listed(finished) == through_lines
+
+
+def test_of_a_damaged_action_in_the_data_file_and_one_in_a_part_the_part_s_is_named(
+    finished: Run, db: Path
+) -> None:
+    """As a list that reads the records names them (the data file's are built last)."""
+    data = parse_file(db.read_bytes(), db)
+    data["actions"]["3"]["due"] = "2023-02-30"
+    db.write_bytes(file_bytes(data))  # (its lines made again: they say so too)
+    [part] = named(db, "actions")
+    path = parts_of(db) / part
+    path.write_bytes(path.read_bytes().replace(b'"status":"done"', b'"status":"dxne"', 1))
+    refused = finished(*ALL)
+    assert refused.code == 3 and "dxne" in refused.stderr, refused.stderr
+    (parts_of(db) / part).write_bytes(
+        path.read_bytes().replace(b'"status":"dxne"', b'"status":"done"', 1)
+    )
+    refused = finished(*ALL)
+    assert refused.code == 3 and "dxne" not in refused.stderr, refused.stderr

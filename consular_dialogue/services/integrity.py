@@ -208,8 +208,8 @@ def check_records(
 
 def check_repository(repo: Repository) -> list[str]:
     """Every problem of a data file and its parts: ``check_tables``, then what the list
-    of parts, a search index or the lines of the unfinished actions get wrong. The parts
-    are read one at a time."""
+    of parts, a search index, a part's lines or the lines of the unfinished actions get
+    wrong. The parts are read one at a time."""
     lines_problem = repo.lines_problem()
     part_problems: dict[str, list[str]] = {table: [] for table in PARTITIONS}
     checked: dict[str, set[str]] = {table: set() for table in PARTITIONS}
