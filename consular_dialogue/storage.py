@@ -560,9 +560,10 @@ def _checked_version(data: Any, path: Path, advice: bool) -> int:
 # does a string in it), which an earlier version reads whole, "_lines" and "_lines_of"
 # as tables it does not use. A read parses the first line; the lines when it lists
 # actions (``action list`` but with ``--json``, ``topic list``, the timeline); the
-# actions when a command first needs them. Both lengths and checksums are checked on every read, so a
-# file damaged or edited there is read whole, as before (and refused as before when it
-# is not JSON). At L: 2.7 MB of lines, against 11.2 MB of actions with their notes.
+# actions when a command first needs them. Both lengths and checksums are checked on
+# every read, so a file damaged or edited there is read whole, as before (and refused
+# as before when it is not JSON). At L: 2.7 MB of lines, against 11.2 MB of actions
+# with their notes.
 
 LINES_TABLE = "_lines"
 _LINES_OF = "_lines_of"
