@@ -986,7 +986,7 @@ def lines_name(part: str) -> str:
 def part_lines(table: str, records: dict[str, dict[str, Any]]) -> bytes | None:
     """The lines of a part's actions, but for their first line (``lines_file``); None
     for another table, or where an action lacks a field of its line."""
-    if table != _HOT_TABLE:
+    if table != Action.TABLE:
         return None
     try:
         return orjson.dumps(list(map(_line_values, records.values())))
@@ -1026,16 +1026,6 @@ def _lines_in(path: Path, part: Path) -> list[list[Any]] | None:
     return lines
 
 
-def _other_lines_format(raw: bytes) -> bool:
-    """Whether the first line of a part's lines says they were written in another
-    format: lists do not use them, and they are not this version's to judge."""
-    try:
-        stamp = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(stamp, dict) and stamp.get("format") != LINES_FORMAT
-
-
 # What each file beside a part holds and how its first line is made.
 _SIDECARS: dict[str, Callable[[Path, bytes], bytes]] = {
     SEARCH_SUFFIX: index_file,
@@ -1045,14 +1035,15 @@ _SIDECARS: dict[str, Callable[[Path, bytes], bytes]] = {
 NewPart = tuple[str, bytes, list[tuple[str, bytes]]]
 
 
-def _other_stamp(raw: bytes) -> bool:
-    """Whether an index's first line says it was written in another format or with
-    other Unicode tables: search does not use it, and it is not this version's to judge."""
+def _other_stamp(raw: bytes, written: dict[str, Any]) -> bool:
+    """Whether the first line of a search index or of a part's lines says it was written
+    otherwise than ``written`` says (another format, other Unicode tables): searches and
+    lists do not use it, and it is not this version's to judge."""
     try:
-        stamp = _stamp_of(orjson.loads(raw))
+        head = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return False
-    return stamp is not None and stamp != _SEARCH_STAMP
+    return isinstance(head, dict) and any(head.get(k) != v for k, v in written.items())
 
 
 def read_part(folder: Path, name: str, table: str, data_file: Path) -> dict[str, Any]:
@@ -1315,7 +1306,8 @@ def _part_problems(
     index = folder / search_name(entry["file"])
     with contextlib.suppress(OSError):  # none (or unreadable): search reads the part
         head, _, body = index.read_bytes().partition(b"\n")
-        if body != search_index(table, records, checked) and not _other_stamp(head):
+        written = {"format": SEARCH_FORMAT, "unicode": unicodedata.unidata_version}
+        if body != search_index(table, records, checked) and not _other_stamp(head, written):
             problems.append(
                 f"The search index {index} does not match its part "
                 f"{entry['file']} (edited by hand?); delete it, and searches "
@@ -1324,7 +1316,8 @@ def _part_problems(
     lines = folder / lines_name(entry["file"])
     with contextlib.suppress(OSError):  # none (or unreadable): lists read the part
         head, _, body = lines.read_bytes().partition(b"\n")
-        if body != part_lines(table, records) and not _other_lines_format(head):
+        written = {"format": LINES_FORMAT}
+        if body != part_lines(table, records) and not _other_stamp(head, written):
             problems.append(
                 f"The lines {lines} do not match their part {entry['file']} (edited by "
                 "hand?); delete them, and lists read the part instead."

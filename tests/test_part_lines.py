@@ -128,11 +128,6 @@ def test_a_part_changed_since_its_lines_were_written_is_read_instead(
     path.write_bytes(path.read_bytes().replace(b"acceso", b"salida"))
     assert path.stat().st_size == size
     assert "Guía de salida consular" in listed(finished)
-    damaged = path.read_bytes().replace(b'"status":"done"', b'"status":"dxne"', 1)
-    path.write_bytes(damaged)
-    refused = finished(*ALL)
-    assert refused.code == 3 and "damaged action record" in refused.stderr
-    assert "Traceback" not in refused.stderr
 
 
 UNUSABLE = {
@@ -320,6 +315,7 @@ def test_of_a_damaged_action_in_the_data_file_and_one_in_a_part_the_part_s_is_na
     path.write_bytes(path.read_bytes().replace(b'"status":"done"', b'"status":"dxne"', 1))
     refused = finished(*ALL)
     assert refused.code == 3 and "dxne" in refused.stderr, refused.stderr
+    assert "damaged action record" in refused.stderr and "Traceback" not in refused.stderr
     (parts_of(db) / part).write_bytes(
         path.read_bytes().replace(b'"status":"dxne"', b'"status":"done"', 1)
     )
