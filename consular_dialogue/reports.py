@@ -24,6 +24,7 @@ from .i18n import label, month_name, status_name
 from .models import (
     JOINT,
     Action,
+    ActionLine,
     ActionStatus,
     AgendaItem,
     AgendaStatus,
@@ -934,6 +935,10 @@ def build_topic_timeline(
     )
 
 
+def _due_or_last(action: ActionLine) -> dt.date:
+    return action.due or dt.date.max
+
+
 def build_action_timeline(
     repo: Repository,
     dialogue_key: str | None,
@@ -970,7 +975,9 @@ def build_action_timeline(
     ]
     status_names = {s: (s._value_, status_name(s._value_, lang)) for s in ActionStatus}
     party_names: dict[str, str] = {}
-    for action in sorted(shown, key=lambda a: (a.due or dt.date.max, a.id)):
+    days: dict[dt.date | None, str | None] = {None: None}  # each due date's ISO text
+    shown.sort(key=_due_or_last)  # stable: the lines come in id order
+    for action in shown:
         ref = refs.get(action.meeting_id)
         if ref is None:
             ref = refs[action.meeting_id] = _meeting_ref(meetings[action.meeting_id], lang)
@@ -978,13 +985,16 @@ def build_action_timeline(
         party_name = party_names.get(party)
         if party_name is None:
             party_name = party_names[party] = _party_name(party, lang)
+        day = days.get(due)
+        if day is None and due is not None:
+            day = days[due] = due.isoformat()
         view = DueAction(
             action.id,
             action.title,
             party,
             party_name,
             action.owner,
-            None if due is None else due.isoformat(),
+            day,
             *status_names[action.status],
             action.is_overdue(today),
         )

@@ -66,6 +66,9 @@ Cells = dict[str, Styled]
 LONG_WIDE = 120
 
 
+_DOT, _NEWLINE = Styled(" · "), Styled("\n")  # never changed: only joined with
+
+
 def plain(text: str | None, style: str = "") -> Styled:
     """User text as ``Styled`` text: never read as markup, its controls made visible."""
     return Styled(clean(text), style)
@@ -75,13 +78,13 @@ def _widest_line(text: Styled) -> int:
     return max((cell_width(line) for line in text.plain.split("\n")), default=0)
 
 
-def _joined(*parts: Styled | None, sep: str = " · ") -> Styled:
-    present = [p for p in parts if p is not None and p.plain]
-    return Styled(sep).join(present)
+def _joined(*parts: Styled | None, sep: Styled = _DOT) -> Styled:
+    """The parts that have text, ``sep`` between them."""
+    return sep.join([p for p in parts if p is not None and p.plain])
 
 
 def _lines(*parts: Styled | None) -> Styled:
-    return _joined(*parts, sep="\n")
+    return _joined(*parts, sep=_NEWLINE)
 
 
 class Axis:

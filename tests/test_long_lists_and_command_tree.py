@@ -915,13 +915,15 @@ def test_a_column_of_latin_text_is_cut_and_padded_as_rich_measures_it() -> None:
         return text + " " * (width - cell_len(text)) if pad else text
 
     column = ["Notificación consular", "", "Protección", "ñandú " * 9, "SRE", "Œuvre ß ø"]
-    for texts in (column, [*column, "領事局"], [*column, "dos\nlíneas"]):
+    two_lines = ["dos\nlíneas", "two\nlines"]  # a timeline's action cells: on one line
+    for texts in (column, [*column, "領事局"], [*column, *two_lines], two_lines[1:]):
         for width in range(45):
             for pad in (True, False):
                 expected = [rich_fit(t.replace("\n", " "), width, pad) for t in texts]
                 joined = "".join(texts)
-                flat = "\n" not in joined and _one_cell_each(joined)
-                assert _fit_column(texts, width, pad=pad, flat=flat) == expected, (texts, width)
+                one_cell = _one_cell_each(joined)
+                fitted = _fit_column(texts, width, pad=pad, joined=joined, one_cell=one_cell)
+                assert fitted == expected, (texts, width)
 
 
 def _agenda_as_rich_cells(
