@@ -950,9 +950,10 @@ def build_action_timeline(
 ) -> ActionTimeline:
     """Unfinished actions on a due-date axis (overdue ones before today); undated apart.
 
-    Made from the actions' list lines and the meetings' lines: a row shows no note,
-    priority or delegation, so it builds no action or meeting (at L, 19,857 and 5,000;
-    ``--max-level`` builds them all to filter them).
+    Made from the actions' list lines and the meetings' lines (the lines beside their
+    parts, where they serve): a row shows no note, priority or delegation, so it builds
+    no action or meeting (at L, 19,857 and 5,000; ``--max-level`` builds them all to
+    filter them).
     """
     _check_range(start, end)
     dialogue = _dialogue_for(repo, dialogue_key, required=False)
@@ -960,7 +961,10 @@ def build_action_timeline(
     meetings = {
         m.id: m
         for m in repo.select_as(
-            Meeting, MeetingLine.from_record, lambda raw: key is None or raw["dialogue"] == key
+            Meeting,
+            MeetingLine.from_record,
+            lambda raw: key is None or raw["dialogue"] == key,
+            lines=True,
         )
     }
     refs: dict[int, MeetingRef] = {}

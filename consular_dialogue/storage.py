@@ -15,8 +15,9 @@ happens. A part no longer named is deleted only once the rotating backups that
 may name it are gone (``retired``), so every kept backup stays restorable.
 Inside the data file, the unfinished actions come last, after their list lines
 (``file_bytes``): a read parses them only when it needs them. Beside a part, its
-search index (``search_index``) and, for actions, its list lines (``part_lines``)
-spare a search or a list of finished actions reading it.
+search index (``search_index``) and, for actions, meetings and agenda items, its
+records' lines (``part_lines``) spare a search, or a read that needs no more of each
+record than its line, reading it.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from .errors import (
 from .models import (
     KINDS,
     LINE_KEYS,
+    PART_LINE_KEYS,
     RECORD_TYPES,
     SEARCHED,
     Action,
@@ -965,17 +967,20 @@ def _rows_mentioning(
     return sorted(rows)
 
 
-# ---- lines of a part of actions ------------------------------------------------------
-# Beside each part of actions, written and deleted with it as its search index is: the
-# lines of its actions (the values of ``LINE_KEYS``, as the data file's lines of its
-# unfinished actions), so that a list of finished actions reads these rather than the
-# parts (a fifth of their size, without notes and change logs). A part without them
-# (written before, or whose actions lack a field of a line) is read instead.
+# ---- lines of a part ------------------------------------------------------------------
+# Beside each part of actions, meetings and agenda items, written and deleted with it as
+# its search index is: a line of each of its records, the values of its table's
+# ``PART_LINE_KEYS`` (an action's are those of the data file's lines of its unfinished
+# actions). A read that needs no more of a record reads these rather than the part: a
+# list of finished actions (a fifth of their size, without notes and change logs), the
+# meetings an action timeline names, the titles and topics an export names. A part
+# without them (written before, or whose records lack a field of a line) is read instead.
 
 LINES_SUFFIX = ".lines"
 # Two lines of JSON: what they were written with and from (as a search index's first
-# line: the part's size and modification time), then the list of lines.
-LINES_FORMAT = 1
+# line: the part's size and modification time), then the list of lines. Format 1 was
+# of actions alone: a version that knew only it does not judge the lines of meetings.
+LINES_FORMAT = 2
 
 
 def lines_name(part: str) -> str:
@@ -984,12 +989,13 @@ def lines_name(part: str) -> str:
 
 
 def part_lines(table: str, records: dict[str, dict[str, Any]]) -> bytes | None:
-    """The lines of a part's actions, but for their first line (``lines_file``); None
-    for another table, or where an action lacks a field of its line."""
-    if table != Action.TABLE:
+    """The lines of a part's records, but for their first line (``lines_file``); None
+    for a table without lines, or where a record lacks a field of its line."""
+    keys = PART_LINE_KEYS.get(table)
+    if keys is None:
         return None
     try:
-        return orjson.dumps(list(map(_line_values, records.values())))
+        return orjson.dumps(list(map(itemgetter(*keys), records.values())))
     except (KeyError, TypeError):
         return None
 
@@ -1001,11 +1007,11 @@ def lines_file(part: Path, body: bytes) -> bytes:
     return orjson.dumps(stamp) + b"\n" + body
 
 
-def _lines_in(path: Path, part: Path) -> list[list[Any]] | None:
-    """The lines of the part ``part`` in its lines file ``path``, each a list of the
-    values of ``LINE_KEYS`` with a whole number for an id; None when there are no
-    usable lines (the part is read instead): none, another format, a part changed
-    since or missing, or anything that does not read so."""
+def _lines_in(path: Path, part: Path, table: str) -> list[list[Any]] | None:
+    """The lines of the part ``part`` of ``table`` in its lines file ``path``, each a
+    list of the values of its ``PART_LINE_KEYS`` with a whole number for an id; None
+    when there are no usable lines (the part is read instead): none, another format, a
+    part changed since or missing, or anything that does not read so."""
     try:
         stamp = {"format": LINES_FORMAT, "part": _part_stamp(part.stat())}
         raw = path.read_bytes()
@@ -1018,7 +1024,7 @@ def _lines_in(path: Path, part: Path) -> list[list[Any]] | None:
         lines = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-    width = len(LINE_KEYS)
+    width = len(PART_LINE_KEYS[table])
     if type(lines) is not list or not all(
         type(v) is list and len(v) == width and type(v[0]) is int for v in lines
     ):
@@ -1704,13 +1710,24 @@ class Repository:
         hot: bool = False,
         parts: Callable[[dict[str, Any]], bool] | None = None,
         keep_parts: bool | None = None,
+        lines: bool = False,
     ) -> list[T]:
         """``select``, each stored dict that passes built by ``build`` instead: a view
         that needs less of the record than its model does (a list line of an action,
         without its notes). Views are never kept; the parts read are kept by a writable
-        copy (which may change their records) unless ``keep_parts`` says otherwise."""
+        copy (which may change their records) unless ``keep_parts`` says otherwise.
+
+        ``lines`` says that ``where`` and ``build`` read no field of a record but its
+        table's ``PART_LINE_KEYS``: a part whose lines are usable is not read, and they
+        are given each record's line as a dict of those fields (``_lines_or_part``)."""
         return self.select_all_as(
-            cls, partial(_each, build), where, hot=hot, parts=parts, keep_parts=keep_parts
+            cls,
+            partial(_each, build),
+            where,
+            hot=hot,
+            parts=parts,
+            keep_parts=keep_parts,
+            lines=lines,
         )
 
     def select_all_as(
@@ -1722,6 +1739,7 @@ class Repository:
         hot: bool = False,
         parts: Callable[[dict[str, Any]], bool] | None = None,
         keep_parts: bool | None = None,
+        lines: bool = False,
     ) -> list[T]:
         """``select_as``, with ``build_all`` building the views of a list of stored dicts
         at once, a view for each: those of the data file, then those of each part read
@@ -1739,7 +1757,7 @@ class Repository:
                 chosen = [raw for raw in self.table(cls.TABLE).values() if where(raw)]
             else:
                 keep = self.writable if keep_parts is None else keep_parts
-                built = self._stream(cls, build_all, where, parts, keep=keep)
+                built = self._stream(cls, build_all, where, parts, keep=keep, lines=lines)
                 built.sort(key=_FIRST)
                 return [view for _, view in built]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
@@ -1787,7 +1805,7 @@ class Repository:
         built: list[ActionLine] = []
         for key in sorted(map(int, index)):
             name = index[str(key)]["file"]
-            lines = _lines_in(folder / lines_name(name), folder / name)
+            lines = _lines_in(folder / lines_name(name), folder / name, table)
             from_lines = None if lines is None else self._lines_passing(where, lines, taken)
             if lines is not None and from_lines is not None:
                 built += from_lines
@@ -1877,11 +1895,13 @@ class Repository:
         parts: Callable[[dict[str, Any]], bool] | None,
         *,
         keep: bool,
+        lines: bool = False,
     ) -> list[tuple[int, T]]:
         """Each stored record of a partitioned table that passes ``where``, by its id and
         built by ``build_all``, reading only the parts that may hold one; without ``keep`` it
         reads them one at a time, builds what passes and lets each go (a list of 100,000
-        actions holds their lines, not their records with notes and change logs)."""
+        actions holds their lines, not their records with notes and change logs), or
+        with ``lines`` reads their lines where it can (``select_as``)."""
         table_name = cls.TABLE
         loaded = self._parts.setdefault(table_name, {})
         folder = parts_dir(resolve_target(self.path), self.meta)
@@ -1895,7 +1915,7 @@ class Repository:
             if keep:
                 self._load_part(table_name, key)
             else:
-                records = read_part(folder, entry["file"], table_name, self.path)
+                records = self._lines_or_part(folder, entry["file"], table_name, lines)
                 # A record the data file holds too is the data file's, and one in two parts
                 # (a hand edit) the first part's, as _load_part has them.
                 kept = self._own(table_name)
@@ -1907,6 +1927,20 @@ class Repository:
         table = self._own(table_name)  # with the parts just loaded
         chosen = [raw for raw in table.values() if where(raw)]
         return self._with_ids(cls, build_all, chosen) + streamed
+
+    def _lines_or_part(
+        self, folder: Path, name: str, table: str, lines: bool
+    ) -> dict[str, dict[str, Any]]:
+        """The records of the part ``name`` by id; with ``lines``, while the part has
+        usable lines, each record's line instead, as a dict of the fields of its
+        ``PART_LINE_KEYS`` (at L, the meetings an action timeline names are 0.6 MB of
+        lines, not 4 MB of meetings with their delegations)."""
+        if lines:
+            found = _lines_in(folder / lines_name(name), folder / name, table)
+            if found is not None:
+                keys = PART_LINE_KEYS[table]
+                return {str(values[0]): dict(zip(keys, values, strict=True)) for values in found}
+        return read_part(folder, name, table, self.path)
 
     def _with_ids(
         self,
@@ -2076,12 +2110,18 @@ class Repository:
         return single[record_id]  # type: ignore[return-value]
 
     def found_as(
-        self, cls: type[Record], build: Callable[[dict[str, Any]], T], record_ids: Iterable[Any]
+        self,
+        cls: type[Record],
+        build: Callable[[dict[str, Any]], T],
+        record_ids: Iterable[Any],
+        *,
+        lines: bool = False,
     ) -> list[T]:
         """The records of these ids that exist, each built by ``build`` (a view, as for
-        ``select_as``): an export of 2,000 actions needs their meetings' titles, not
-        the dialogue's 5,000 meetings. An id that is not a whole number (a hand-edited
-        reference, ``true`` included) finds nothing, as it would in a dict by id."""
+        ``select_as``, and from a part's lines with ``lines``): an export of 2,000 actions
+        needs their meetings' titles, not the dialogue's 5,000 meetings. An id that is
+        not a whole number (a hand-edited reference, ``true`` included) finds nothing, as
+        it would in a dict by id."""
         wanted = list(dict.fromkeys(i for i in record_ids if type(i) is int))
         if cls.TABLE in self._cache or self._single.get(cls.TABLE):
             # Models handed out already may have changed in memory, or be hidden.
@@ -2090,10 +2130,14 @@ class Repository:
         if self.writable or cls.TABLE not in PARTITIONS or cls.TABLE in self._whole:
             stored = (self.stored(cls.TABLE, record_id) for record_id in wanted)
             return [self._build_as(cls, build, raw) for raw in stored if raw is not None]
-        return self._found_in_parts(cls, build, wanted)
+        return self._found_in_parts(cls, build, wanted, lines)
 
     def _found_in_parts(
-        self, cls: type[Record], build: Callable[[dict[str, Any]], T], wanted: list[int]
+        self,
+        cls: type[Record],
+        build: Callable[[dict[str, Any]], T],
+        wanted: list[int],
+        lines: bool,
     ) -> list[T]:
         """``found_as`` for a read-only copy: each part that holds a wanted record is read
         once, its views built and the part let go, as ``_stream`` does (an export of
@@ -2114,7 +2158,7 @@ class Repository:
                 by_part.setdefault(keys[holder], []).append(record_id)
         folder = parts_dir(resolve_target(self.path), self.meta)
         for key in sorted(by_part):
-            records = read_part(folder, index[str(key)]["file"], name, self.path)
+            records = self._lines_or_part(folder, index[str(key)]["file"], name, lines)
             for record_id in by_part[key]:
                 raw = records.get(str(record_id))
                 if raw is not None:

@@ -1,5 +1,6 @@
-"""The lines written beside each part of actions: a list of finished actions reads them
-instead of the part."""
+"""The lines written beside each part of actions, meetings and agenda items: a list of
+finished actions, the meetings an action timeline names, an export's titles and topics,
+a list of agenda items and the topic counts read them instead of the part."""
 
 from __future__ import annotations
 
@@ -14,7 +15,17 @@ import pytest
 from conftest import Result
 from test_search_index import named, parts_of
 
-from consular_dialogue.models import LINE_KEYS, Action, ActionLine, Level
+from consular_dialogue.models import (
+    LINE_KEYS,
+    PART_LINE_KEYS,
+    Action,
+    ActionLine,
+    ItemLine,
+    Level,
+    MeetingLine,
+    item_topic,
+    meeting_title,
+)
 from consular_dialogue.services.actions import ActionFilter, list_action_lines
 from consular_dialogue.services.sensitivity import restrict
 from consular_dialogue.storage import (
@@ -26,6 +37,7 @@ from consular_dialogue.storage import (
     open_for_writing,
     parse_file,
     part_lines,
+    read_part,
     search_name,
 )
 
@@ -43,7 +55,8 @@ def listed(cdt: Run, *args: str) -> str:
 def finished(cdt: Run) -> Run:
     """A meeting, an agenda item and four actions: three finished (kept in a part),
     one of them with a note and one cancelled; the fourth open, in the data file."""
-    for line in [
+    return run_each(
+        cdt,
         "dialogue add 'Diálogo Consular' --key consular --parties MX,US",
         "meeting add 'Reunión Intermedia' --kind intermediate --date 2023-04",
         "agenda add 1 'Acceso consular' --topic consular-access",
@@ -54,13 +67,17 @@ def finished(cdt: Run) -> Run:
         "action note 2 'Notificación enviada a la Embajada'",
         "action done 1 2",
         "action set 4 --status cancelled",
-    ]:
+    )
+
+
+def run_each(cdt: Run, *lines: str) -> Run:
+    for line in lines:
         result = cdt(*shlex.split(line))
         assert result.code == 0, (line, result.stderr)
     return cdt
 
 
-def stored_actions(db: Path, part: str) -> dict[str, dict[str, object]]:
+def stored(db: Path, part: str) -> dict[str, dict[str, object]]:
     records: dict[str, dict[str, object]] = json.loads((parts_of(db) / part).read_bytes())
     return records
 
@@ -70,18 +87,29 @@ def test_a_part_of_actions_has_its_actions_lines_beside_it(finished: Run, db: Pa
     head, body = (parts_of(db) / lines_name(part)).read_bytes().split(b"\n")
     stat = (parts_of(db) / part).stat()
     # A part changed since (another size or time) is read: the lines are not used.
-    assert json.loads(head) == {"format": 1, "part": [stat.st_size, stat.st_mtime_ns]}
-    records = stored_actions(db, part)
+    assert json.loads(head) == {"format": 2, "part": [stat.st_size, stat.st_mtime_ns]}
+    records = stored(db, part)
     rows = json.loads(body)
     assert sorted(row[0] for row in rows) == [1, 2, 4]
     assert rows == [[record[key] for key in LINE_KEYS] for record in records.values()]
     assert [ActionLine.from_values(row) for row in rows] == [
         ActionLine.from_record(record) for record in records.values()
     ]
-    for table in ("meetings", "agenda_items"):  # no list of them reads lines
-        for name in named(db, table):
-            assert (parts_of(db) / search_name(name)).exists()
-            assert not (parts_of(db) / lines_name(name)).exists()
+
+
+@pytest.mark.parametrize("table", ["meetings", "agenda_items"])
+def test_a_part_of_meetings_or_items_has_their_lines_beside_it(
+    finished: Run, db: Path, table: str
+) -> None:
+    [part] = named(db, table)
+    head, body = (parts_of(db) / lines_name(part)).read_bytes().split(b"\n")
+    stat = (parts_of(db) / part).stat()
+    assert json.loads(head) == {"format": 2, "part": [stat.st_size, stat.st_mtime_ns]}
+    records = stored(db, part)
+    assert json.loads(body) == [
+        [record[key] for key in PART_LINE_KEYS[table]] for record in records.values()
+    ]
+    assert "Reunión Intermedia" in body.decode() or "Acceso consular" in body.decode()
 
 
 def test_a_list_of_finished_actions_reads_the_lines_and_never_the_parts(
@@ -134,7 +162,8 @@ UNUSABLE = {
     # How the lines are damaged, and whether cdt check judges them.
     "deleted": False,
     "not JSON": True,
-    "another format": False,
+    "an earlier format": False,
+    "a later format": False,
     "an older part's size": True,
     "a line one value short": True,
     "an id that is not a whole number": True,
@@ -157,8 +186,10 @@ def test_a_part_whose_lines_are_missing_or_unusable_is_read_instead(
     elif damage == "not JSON":
         path.write_bytes(json.dumps(head).encode() + b"\n[[1, 1, ")
     else:
-        if damage == "another format":
-            head["format"] = 2
+        if damage == "an earlier format":  # of actions alone: the same lines
+            head["format"] = 1
+        elif damage == "a later format":
+            head["format"] = 3
         elif damage == "an older part's size":
             head["part"][0] -= 1
         elif damage == "a line one value short":
@@ -178,22 +209,6 @@ def test_a_part_whose_lines_are_missing_or_unusable_is_read_instead(
         assert f"The lines {path} do not match their part {part}" in checked.stdout
 
 
-def test_check_names_lines_their_part_was_edited_away_from(finished: Run, db: Path) -> None:
-    [part] = named(db, "actions")
-    records = stored_actions(db, part)
-    records["1"]["title"] = "Guía revisada a mano"
-    (parts_of(db) / part).write_text(json.dumps(records), encoding="utf-8")
-
-    checked = finished("check", COLUMNS="400")
-
-    assert checked.code == 1
-    assert lines_name(part) in checked.stdout and "delete them" in checked.stdout
-    assert "Guía revisada a mano" in listed(finished)  # another size: the part is read
-    (parts_of(db) / lines_name(part)).unlink()
-    (parts_of(db) / search_name(part)).unlink()
-    assert finished("check").code == 0
-
-
 def test_a_record_the_data_file_holds_too_is_listed_once_as_the_data_file_has_it(
     finished: Run, db: Path
 ) -> None:
@@ -202,7 +217,7 @@ def test_a_record_the_data_file_holds_too_is_listed_once_as_the_data_file_has_it
     does."""
     [part] = named(db, "actions")
     path = parts_of(db) / part
-    records = stored_actions(db, part)
+    records = stored(db, part)
     open_action = open_for_reading(db).get(Action, 3).to_record()
     records["3"] = {**open_action, "title": "Copia en la parte", "status": "done"}
     path.write_text(json.dumps(records), encoding="utf-8")
@@ -241,7 +256,9 @@ def test_a_part_that_is_let_go_takes_its_lines_with_it(finished: Run, db: Path) 
         present = {p.name for p in parts_of(db).iterdir()}
         # Deleted with its part, not left for the next write to sweep.
         assert {n for n in present if n.endswith(".lines")} == {
-            lines_name(n) for n in present if n.startswith("actions-") and n.endswith(".json")
+            lines_name(n)
+            for n in present
+            if n.endswith(".json") and n.rsplit("-", 2)[0] in PART_LINE_KEYS
         }
     assert first not in present and lines_name(first) not in present
     [now] = named(db, "actions")
@@ -259,10 +276,12 @@ def test_a_write_deletes_lines_whose_part_is_gone(finished: Run, db: Path) -> No
     assert stray.name not in left and kept <= left
 
 
-def test_a_part_whose_actions_lack_a_field_of_a_line_gets_no_lines(db: Path) -> None:
+def test_a_part_whose_records_lack_a_field_of_a_line_gets_no_lines(db: Path) -> None:
     records = {"1": {"id": 1, "meeting_id": 1, "title": "Sin estado", "party": "MX"}}
     assert part_lines("actions", records) is None
-    assert part_lines("meetings", {}) is None
+    assert part_lines("meetings", {"1": {"id": 1, "title": "Sin fecha"}}) is None
+    assert part_lines("meetings", {}) == b"[]"
+    assert part_lines("history", {}) is None  # no read needs lines of it
 
 
 def test_a_list_in_a_command_that_changes_actions_shows_them_as_changed(
@@ -286,7 +305,7 @@ def test_a_record_a_hand_edit_put_in_two_parts_is_listed_once_as_the_first_has_i
     entries = data["_meta"]["1"]["parts"]["actions"]
     ((key, entry),) = entries.items()
     twin = dict(entry, file=entry["file"].replace(f"-{key}-", "-4000-"))
-    records = stored_actions(db, entry["file"])
+    records = stored(db, entry["file"])
     records["1"] = {**records["1"], "title": "Copia en la otra parte"}
     path = parts_of(db) / twin["file"]
     path.write_text(json.dumps(records), encoding="utf-8")
@@ -321,3 +340,124 @@ def test_of_a_damaged_action_in_the_data_file_and_one_in_a_part_the_part_s_is_na
     )
     refused = finished(*ALL)
     assert refused.code == 3 and "dxne" not in refused.stderr, refused.stderr
+
+
+# ---- lines of meetings and agenda items ----------------------------------------------
+# Each read below needs of a meeting or an item no more than its line: the meetings an
+# action timeline names, an export's meeting titles and item topics, a list of agenda
+# items, the topic counts.
+
+READS = {
+    "meetings": [
+        ("timeline", "--actions"),
+        ("export", "actions", "--format", "csv", "--status", "all"),
+        ("export", "actions", "--format", "ics", "--status", "all"),
+    ],
+    "agenda_items": [
+        ("agenda", "list"),
+        ("topic", "list"),
+        ("export", "actions", "--format", "csv", "--status", "all"),
+    ],
+}
+
+
+@pytest.fixture
+def lined(finished: Run) -> Run:
+    """``finished``, with every field of a line set somewhere: a second meeting with an
+    end date, the first item's outcome and lead, the item carried there, and an action
+    on the carried item."""
+    return run_each(
+        finished,
+        "meeting add 'Reunión Anual' --kind annual --date 2023-10-16 --end 2023-10-17",
+        "agenda set 1 --outcome 'Guía acordada' --lead joint",
+        "agenda carry 1 2",
+        "action add 'Seguimiento de la guía' --meeting 2 --item 2 --due 2023-11-30",
+    )
+
+
+def read(cdt: Run, args: tuple[str, ...]) -> str:
+    result = cdt(*args, COLUMNS="200")
+    assert result.code == 0, (args, result.stderr)
+    return result.stdout
+
+
+@pytest.mark.parametrize("table", READS)
+def test_reads_of_meetings_and_items_show_through_lines_what_the_parts_show(
+    lined: Run, db: Path, table: str
+) -> None:
+    through_lines = [read(lined, args) for args in READS[table]]
+    shown = {  # what each shows of the lines: a meeting's date, kind, title; an item's
+        "meetings": ["2023-10-16 Annual [2]", "Reunión Anual", "Reunión Intermedia"],
+        "agenda_items": ["Guía acordada", "consular-access ← 1", "Consular access"],
+    }
+    assert all(text in "".join(through_lines) for text in shown[table])
+    for part in named(db, table):
+        (parts_of(db) / lines_name(part)).unlink()
+    assert [read(lined, args) for args in READS[table]] == through_lines
+
+
+@pytest.mark.parametrize("table", READS)
+def test_reads_of_meetings_and_items_never_open_a_part_whose_lines_serve(
+    lined: Run, db: Path, table: str
+) -> None:
+    before = [read(lined, args) for args in READS[table]]
+    for part in named(db, table):
+        path = parts_of(db) / part
+        stat = path.stat()
+        path.write_bytes(b" " * stat.st_size)  # unreadable, but of the same size and time
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    assert [read(lined, args) for args in READS[table]] == before
+    refused = lined("agenda", "history", "2")  # reads the meetings and items whole
+    assert refused.code == 3 and "Traceback" not in refused.stderr, refused.stderr
+
+
+def test_what_reads_through_lines_reads_of_a_record_is_in_its_line(lined: Run, db: Path) -> None:
+    """The views built from lines read no field a line lacks: from a line, a missing
+    field would read as empty rather than as the record has it."""
+
+    class Reads(dict[str, object]):
+        def __init__(self, record: dict[str, object]) -> None:
+            super().__init__(record)
+            self.read: set[str] = set()
+
+        def __getitem__(self, key: str) -> object:
+            self.read.add(key)
+            return super().__getitem__(key)
+
+        def get(self, key: str, default: object = None) -> object:
+            self.read.add(key)
+            return super().get(key, default)
+
+    views = {"meetings": [MeetingLine.from_record, meeting_title], "agenda_items": [
+        ItemLine.from_record, item_topic]}  # fmt: skip
+    for table, builds in views.items():
+        [part] = named(db, table)
+        for record in read_part(parts_of(db), part, table, db).values():
+            for build in builds:
+                seen = Reads(record)
+                build(seen)
+                assert seen.read <= set(PART_LINE_KEYS[table]), (build, seen.read)
+
+
+@pytest.mark.parametrize(
+    ("table", "record", "reading"),
+    [("actions", "1", ALL), ("meetings", "2", READS["meetings"][1]), ("agenda_items", "1",
+     READS["agenda_items"][0])],
+)  # fmt: skip
+def test_check_names_lines_their_part_was_edited_away_from(
+    lined: Run, db: Path, table: str, record: str, reading: tuple[str, ...]
+) -> None:
+    [part] = named(db, table)
+    records = stored(db, part)
+    records[record]["title"] = "Retitulado a mano"
+    (parts_of(db) / part).write_text(json.dumps(records), encoding="utf-8")
+
+    checked = lined("check", COLUMNS="400")
+
+    assert checked.code == 1
+    assert lines_name(part) in checked.stdout and "delete them" in checked.stdout
+    assert "Retitulado a mano" in read(lined, reading)  # another size: the part is read
+    (parts_of(db) / lines_name(part)).unlink()
+    (parts_of(db) / search_name(part)).unlink()
+    assert lined("check").code == 0

@@ -426,9 +426,9 @@ def export_actions(
             now=settings.now,
             lang=settings.lang,
             meeting_titles=dict(
-                repo.found_as(Meeting, meeting_title, (a.meeting_id for a in records))
+                repo.found_as(Meeting, meeting_title, (a.meeting_id for a in records), lines=True)
             ),
-            item_topics=dict(repo.found_as(AgendaItem, item_topic, item_ids)),
+            item_topics=dict(repo.found_as(AgendaItem, item_topic, item_ids, lines=True)),
             topics={t.slug: t for t in repo.all(Topic)},
         )
     rendered = fmt.render(records, export_ctx)

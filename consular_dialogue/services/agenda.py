@@ -95,7 +95,7 @@ def list_item_lines(
     if topic is not None:
         get_topic(repo, topic)
     dates = repo.meeting_dates()
-    candidates = repo.select_as(AgendaItem, ItemLine.from_record, every)
+    candidates = repo.select_as(AgendaItem, ItemLine.from_record, every, lines=True)
     return _chosen(candidates, dates, topic, status, open_only), dates
 
 

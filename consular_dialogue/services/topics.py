@@ -86,7 +86,7 @@ def topic_counts(repo: Repository) -> list[tuple[Topic, int, int]]:
     Only an item's topic and an open action's item are read: neither finished actions
     nor any model of the 100,000 actions a ministry may hold are built.
     """
-    topics = dict(repo.select_as(AgendaItem, item_topic, every))
+    topics = dict(repo.select_as(AgendaItem, item_topic, every, lines=True))
     agenda: dict[str, int] = {}
     for slug in topics.values():
         if slug:
