@@ -96,7 +96,11 @@ _MODEL_ID = attrgetter("id")
 
 R = TypeVar("R", bound=Record)
 T = TypeVar("T")
+U = TypeVar("U")
 V = TypeVar("V")
+# What a stored value that does not read raises as a model or a view reads it (a stored
+# date that is no date too, which ``PartialDate.from_iso`` says as an input error).
+_UNREADABLE = (KeyError, ValueError, TypeError, AttributeError, InputError)
 Data = dict[str, dict[str, Any]]
 
 
@@ -973,14 +977,17 @@ def _rows_mentioning(
 # ``PART_LINE_KEYS`` (an action's are those of the data file's lines of its unfinished
 # actions). A read that needs no more of a record reads these rather than the part: a
 # list of finished actions (a fifth of their size, without notes and change logs), the
-# meetings an action timeline names, the titles and topics an export names. A part
-# without them (written before, or whose records lack a field of a line) is read instead.
+# meetings an action timeline names, the titles and topics an export names, a list of
+# agenda items and the topic counts. A part without them (written before, or whose
+# records lack a field of a line) is read instead, as is one whose lines do not read.
 
 LINES_SUFFIX = ".lines"
 # Two lines of JSON: what they were written with and from (as a search index's first
-# line: the part's size and modification time), then the list of lines. Format 1 was
-# of actions alone: a version that knew only it does not judge the lines of meetings.
-LINES_FORMAT = 2
+# line: the part's size and modification time), then the list of lines. The lines of
+# actions are of format 1, as first written; those of meetings and items of format 2,
+# which a version that knew the lines of actions alone does not judge (its check would
+# call them a mismatch).
+LINES_FORMATS = {Action.TABLE: 1, Meeting.TABLE: 2, AgendaItem.TABLE: 2}
 
 
 def lines_name(part: str) -> str:
@@ -1003,8 +1010,14 @@ def part_lines(table: str, records: dict[str, dict[str, Any]]) -> bytes | None:
 def lines_file(part: Path, body: bytes) -> bytes:
     """A part's lines: their first line, then ``body`` (``part_lines``) of ``part``,
     which is written already: they are used only while the part is unchanged."""
-    stamp = {"format": LINES_FORMAT, "part": _part_stamp(part.stat())}
+    stamp = {"format": _lines_format(part.name), "part": _part_stamp(part.stat())}
     return orjson.dumps(stamp) + b"\n" + body
+
+
+def _lines_format(part: str) -> int:
+    """The format of the lines of the part file ``part``, by its table: the name of a
+    part of actions, meetings or items begins with it (``_new_part``)."""
+    return LINES_FORMATS[part.rsplit("-", 2)[0]]
 
 
 def _lines_in(path: Path, part: Path, table: str) -> list[list[Any]] | None:
@@ -1013,7 +1026,7 @@ def _lines_in(path: Path, part: Path, table: str) -> list[list[Any]] | None:
     when there are no usable lines (the part is read instead): none, another format, a
     part changed since or missing, or anything that does not read so."""
     try:
-        stamp = {"format": LINES_FORMAT, "part": _part_stamp(part.stat())}
+        stamp = {"format": LINES_FORMATS[table], "part": _part_stamp(part.stat())}
         raw = path.read_bytes()
     except OSError:
         return None
@@ -1320,13 +1333,13 @@ def _part_problems(
                 "read the part instead."
             )
     lines = folder / lines_name(entry["file"])
-    with contextlib.suppress(OSError):  # none (or unreadable): lists read the part
+    with contextlib.suppress(OSError):  # none (or unreadable): reads use the part
         head, _, body = lines.read_bytes().partition(b"\n")
-        written = {"format": LINES_FORMAT}
+        written = {"format": LINES_FORMATS.get(table)}
         if body != part_lines(table, records) and not _other_stamp(head, written):
             problems.append(
                 f"The lines {lines} do not match their part {entry['file']} (edited by "
-                "hand?); delete them, and lists read the part instead."
+                "hand?); delete them, and reads use the part instead."
             )
     return problems
 
@@ -1636,11 +1649,10 @@ class Repository:
         return self._build_as(cls, cls.from_record, record)
 
     def _build_as(self, cls: type[Record], build: Callable[[V], T], stored: V) -> T:
-        """``build(stored)``; a record it cannot read is a damaged file (a stored date
-        that is no date too, which ``PartialDate.from_iso`` says as an input error)."""
+        """``build(stored)``; a record it cannot read is a damaged file."""
         try:
             return build(stored)
-        except (KeyError, ValueError, TypeError, AttributeError, InputError) as exc:
+        except _UNREADABLE as exc:
             raise self._damaged(cls, exc) from None
 
     def _damaged(self, cls: type[Record], exc: Exception) -> CorruptFileError:
@@ -1908,6 +1920,14 @@ class Repository:
         index = self._index(table_name)
         streamed: list[tuple[int, T]] = []
         seen: set[str] = set()  # ids streamed from earlier parts
+        kept = self._own(table_name)  # the data file's, while no part is loaded
+
+        def views(records: dict[str, dict[str, Any]]) -> tuple[list[str], list[tuple[int, T]]]:
+            # A record the data file holds too is the data file's, and one in two parts
+            # (a hand edit) the first part's, as _load_part has them.
+            chosen = [r for i, r in records.items() if i not in kept and i not in seen and where(r)]
+            return list(records), self._with_ids(cls, build_all, chosen)
+
         for key in sorted(map(int, index)):
             entry = index[str(key)]
             if key in loaded or (parts is not None and not _may_hold(parts, entry)):
@@ -1915,32 +1935,36 @@ class Repository:
             if keep:
                 self._load_part(table_name, key)
             else:
-                records = self._lines_or_part(folder, entry["file"], table_name, lines)
-                # A record the data file holds too is the data file's, and one in two parts
-                # (a hand edit) the first part's, as _load_part has them.
-                kept = self._own(table_name)
-                chosen = [
-                    r for i, r in records.items() if i not in kept and i not in seen and where(r)
-                ]
-                seen.update(records)
-                streamed += self._with_ids(cls, build_all, chosen)
+                held, built = self._from_part(folder, entry["file"], cls, lines, views)
+                seen.update(held)
+                streamed += built
         table = self._own(table_name)  # with the parts just loaded
         chosen = [raw for raw in table.values() if where(raw)]
         return self._with_ids(cls, build_all, chosen) + streamed
 
-    def _lines_or_part(
-        self, folder: Path, name: str, table: str, lines: bool
-    ) -> dict[str, dict[str, Any]]:
-        """The records of the part ``name`` by id; with ``lines``, while the part has
-        usable lines, each record's line instead, as a dict of the fields of its
-        ``PART_LINE_KEYS`` (at L, the meetings an action timeline names are 0.6 MB of
-        lines, not 4 MB of meetings with their delegations)."""
+    def _from_part(
+        self,
+        folder: Path,
+        name: str,
+        cls: type[Record],
+        lines: bool,
+        make: Callable[[dict[str, dict[str, Any]]], U],
+    ) -> U:
+        """``make`` of the records of the part ``name``, by id. With ``lines``, while the
+        part has usable lines, ``make`` is given each record's line instead, as a dict of
+        its table's ``PART_LINE_KEYS`` (at L, the meetings an action timeline names are
+        0.6 MB of lines, not 4 MB of meetings with their delegations); where a value
+        there does not read (a hand edit), the part is read, as for a list of actions."""
+        table = cls.TABLE
         if lines:
             found = _lines_in(folder / lines_name(name), folder / name, table)
             if found is not None:
                 keys = PART_LINE_KEYS[table]
-                return {str(values[0]): dict(zip(keys, values, strict=True)) for values in found}
-        return read_part(folder, name, table, self.path)
+                try:
+                    return make({str(v[0]): dict(zip(keys, v, strict=True)) for v in found})
+                except (CorruptFileError, *_UNREADABLE):
+                    pass
+        return make(read_part(folder, name, table, self.path))
 
     def _with_ids(
         self,
@@ -2158,12 +2182,20 @@ class Repository:
                 by_part.setdefault(keys[holder], []).append(record_id)
         folder = parts_dir(resolve_target(self.path), self.meta)
         for key in sorted(by_part):
-            records = self._lines_or_part(folder, index[str(key)]["file"], name, lines)
-            for record_id in by_part[key]:
-                raw = records.get(str(record_id))
-                if raw is not None:
-                    views[record_id] = self._build_as(cls, build, raw)
+            found = partial(self._views_by_id, cls, build, by_part[key])
+            views.update(self._from_part(folder, index[str(key)]["file"], cls, lines, found))
         return [views[i] for i in wanted if i in views]
+
+    def _views_by_id(
+        self,
+        cls: type[Record],
+        build: Callable[[dict[str, Any]], T],
+        ids: list[int],
+        records: dict[str, dict[str, Any]],
+    ) -> dict[int, T]:
+        """The view of each record of ``records`` (by id) whose id ``ids`` holds."""
+        found = ((i, records.get(str(i))) for i in ids)
+        return {i: self._build_as(cls, build, raw) for i, raw in found if raw is not None}
 
     def get(self, cls: type[R], record_id: int) -> R:
         record = self.find(cls, record_id)

@@ -87,7 +87,7 @@ def test_a_part_of_actions_has_its_actions_lines_beside_it(finished: Run, db: Pa
     head, body = (parts_of(db) / lines_name(part)).read_bytes().split(b"\n")
     stat = (parts_of(db) / part).stat()
     # A part changed since (another size or time) is read: the lines are not used.
-    assert json.loads(head) == {"format": 2, "part": [stat.st_size, stat.st_mtime_ns]}
+    assert json.loads(head) == {"format": 1, "part": [stat.st_size, stat.st_mtime_ns]}
     records = stored(db, part)
     rows = json.loads(body)
     assert sorted(row[0] for row in rows) == [1, 2, 4]
@@ -97,19 +97,21 @@ def test_a_part_of_actions_has_its_actions_lines_beside_it(finished: Run, db: Pa
     ]
 
 
-@pytest.mark.parametrize("table", ["meetings", "agenda_items"])
+@pytest.mark.parametrize(("table", "title"), [("meetings", "Reunión Intermedia"),
+                                              ("agenda_items", "Acceso consular")])  # fmt: skip
 def test_a_part_of_meetings_or_items_has_their_lines_beside_it(
-    finished: Run, db: Path, table: str
+    finished: Run, db: Path, table: str, title: str
 ) -> None:
     [part] = named(db, table)
     head, body = (parts_of(db) / lines_name(part)).read_bytes().split(b"\n")
     stat = (parts_of(db) / part).stat()
+    # Of format 2, which a version that knew the lines of actions alone (format 1) does
+    # not judge.
     assert json.loads(head) == {"format": 2, "part": [stat.st_size, stat.st_mtime_ns]}
     records = stored(db, part)
-    assert json.loads(body) == [
-        [record[key] for key in PART_LINE_KEYS[table]] for record in records.values()
-    ]
-    assert "Reunión Intermedia" in body.decode() or "Acceso consular" in body.decode()
+    rows = json.loads(body)
+    assert rows == [[record[key] for key in PART_LINE_KEYS[table]] for record in records.values()]
+    assert [row[PART_LINE_KEYS[table].index("title")] for row in rows] == [title]
 
 
 def test_a_list_of_finished_actions_reads_the_lines_and_never_the_parts(
@@ -162,8 +164,7 @@ UNUSABLE = {
     # How the lines are damaged, and whether cdt check judges them.
     "deleted": False,
     "not JSON": True,
-    "an earlier format": False,
-    "a later format": False,
+    "another format": False,
     "an older part's size": True,
     "a line one value short": True,
     "an id that is not a whole number": True,
@@ -186,10 +187,8 @@ def test_a_part_whose_lines_are_missing_or_unusable_is_read_instead(
     elif damage == "not JSON":
         path.write_bytes(json.dumps(head).encode() + b"\n[[1, 1, ")
     else:
-        if damage == "an earlier format":  # of actions alone: the same lines
-            head["format"] = 1
-        elif damage == "a later format":
-            head["format"] = 3
+        if damage == "another format":  # (2: that of meetings' lines)
+            head["format"] = 2
         elif damage == "an older part's size":
             head["part"][0] -= 1
         elif damage == "a line one value short":
@@ -461,3 +460,63 @@ def test_check_names_lines_their_part_was_edited_away_from(
     (parts_of(db) / lines_name(part)).unlink()
     (parts_of(db) / search_name(part)).unlink()
     assert lined("check").code == 0
+
+
+UNREADABLE_IN_LINES = [
+    # (table, the field given a value that does not read, the value)
+    ("meetings", "status", "hxld"),
+    ("meetings", "date", "2023-02-30"),
+    ("meetings", "kind", None),
+    ("agenda_items", "status", "pxnding"),
+]
+
+
+@pytest.mark.parametrize(("table", "field", "value"), UNREADABLE_IN_LINES)
+def test_a_read_that_meets_a_value_in_lines_that_does_not_read_reads_the_part(
+    lined: Run, db: Path, table: str, field: str, value: object
+) -> None:
+    """A hand edit of the lines alone: the part is sound, so a read whose view reads that
+    value (the timeline's meetings, an agenda list's items) reads the part, where it
+    would otherwise refuse the file; a read that does not trusts the lines, as ever."""
+    before = [read(lined, args) for args in READS[table]]
+    [part] = named(db, table)
+    path = parts_of(db) / lines_name(part)
+    head, rows = map(json.loads, path.read_bytes().split(b"\n"))
+    keys = PART_LINE_KEYS[table]
+    rows[0][keys.index("title")] = "Título que solo las líneas dicen"  # shown if trusted
+    rows[-1][keys.index(field)] = value
+    path.write_text(f"{json.dumps(head)}\n{json.dumps(rows)}", encoding="utf-8")
+
+    after = [read(lined, args) for args in READS[table]]
+    assert after[0] == before[0]
+    assert "Título que solo las líneas dicen" not in after[0]
+    checked = lined("check", COLUMNS="400")
+    assert checked.code == 1 and f"The lines {path} do not match" in checked.stdout
+
+
+@pytest.mark.parametrize("table", READS)
+def test_lines_of_meetings_or_items_of_another_format_are_neither_read_nor_judged(
+    lined: Run, db: Path, table: str
+) -> None:
+    before = [read(lined, args) for args in READS[table]]
+    [part] = named(db, table)
+    path = parts_of(db) / lines_name(part)
+    head, rows = map(json.loads, path.read_bytes().split(b"\n"))
+    rows[0][PART_LINE_KEYS[table].index("title")] = "Título que solo las líneas dicen"
+    head["format"] = 1  # as a version that wrote lines of actions alone would have
+    path.write_text(f"{json.dumps(head)}\n{json.dumps(rows)}", encoding="utf-8")
+
+    assert [read(lined, args) for args in READS[table]] == before
+    assert lined("check").code == 0
+
+
+def test_a_meeting_a_level_hides_stays_hidden_while_lines_serve_its_part(
+    lined: Run, db: Path
+) -> None:
+    """Lines hold no level: a read that leaves out records above a level reads the
+    meetings whole, as it always did."""
+    assert lined("meeting", "edit", "2", "--level", "restricted").code == 0
+    shown = [read(lined, args) for args in READS["meetings"]]
+    hidden = [read(lined, (*args, "--max-level", "internal")) for args in READS["meetings"]]
+    assert all("Reunión Anual" in out or "[2]" in out for out in shown)
+    assert not any("Reunión Anual" in out or "[2]" in out for out in hidden)
