@@ -1731,7 +1731,7 @@ class Repository:
 
         ``lines`` says that ``where`` and ``build`` read no field of a record but its
         table's ``PART_LINE_KEYS``: a part whose lines are usable is not read, and they
-        are given each record's line as a dict of those fields (``_lines_or_part``)."""
+        are given each record's line as a dict of those fields (``_from_part``)."""
         return self.select_all_as(
             cls,
             partial(_each, build),
