@@ -733,6 +733,16 @@ class ItemLine(NamedTuple):
 
 # The stored fields an action's list line is made of, in its order.
 LINE_KEYS = ("id", "meeting_id", "item_id", "title", "party", "owner", "due", "status")
+# The stored fields of each record that the lines beside a part of its table hold, in
+# this order (``storage.part_lines``): all that is read of a record by an action's list
+# line; by a row naming a meeting (``MeetingLine``, its dialogue, ``meeting_title``);
+# and by an agenda item's list line (``ItemLine``, whose fields are stored under their
+# names; ``item_topic``).
+PART_LINE_KEYS: dict[str, tuple[str, ...]] = {
+    Action.TABLE: LINE_KEYS,
+    Meeting.TABLE: ("id", "dialogue", "title", "kind", "date", "end_date", "status"),
+    AgendaItem.TABLE: ItemLine._fields,
+}
 
 
 def item_topic(record: dict[str, Any]) -> tuple[int, str | None]:
@@ -920,25 +930,6 @@ _FINISHED_ACTIONS = frozenset(s.value for s in ActionStatus if s.is_finished)
 
 RECORD_TYPES: tuple[type[Record], ...] = (Dialogue, Topic, Meeting, AgendaItem, Action)
 
-# The stored fields of each record that the lines beside a part of its table hold, in
-# this order (``storage.part_lines``): all that is read of a record by an action's list
-# line; by a row naming a meeting (``MeetingLine``, its dialogue, ``meeting_title``);
-# and by an agenda item's list line (``ItemLine``, ``item_topic``).
-PART_LINE_KEYS: dict[str, tuple[str, ...]] = {
-    Action.TABLE: LINE_KEYS,
-    Meeting.TABLE: ("id", "dialogue", "title", "kind", "date", "end_date", "status"),
-    AgendaItem.TABLE: (
-        "id",
-        "meeting_id",
-        "position",
-        "title",
-        "topic",
-        "status",
-        "outcome",
-        "lead",
-        "carried_from",
-    ),
-}
 KINDS: dict[str, type[Record]] = {cls.KIND: cls for cls in RECORD_TYPES}
 
 # What a search reads of each kind of record: stored fields, and "notes" for the texts
