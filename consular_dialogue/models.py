@@ -664,6 +664,10 @@ class MeetingLine(NamedTuple):
             _member(MeetingStatus, record["status"]),
         )
 
+    def sort_key(self) -> tuple[dt.date, int]:
+        """``Meeting.sort_key`` of the meeting."""
+        return (self.date.first_day(), self.id)
+
 
 class TimelineMeeting(NamedTuple):
     """What the meeting timeline shows of a meeting and filters it on (its dialogue),

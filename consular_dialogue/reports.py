@@ -29,15 +29,17 @@ from .models import (
     AgendaItem,
     AgendaStatus,
     Dialogue,
+    ItemLine,
     Meeting,
     MeetingLine,
     MeetingStatus,
     TimelineMeeting,
     Topic,
 )
-from .services.agenda import ancestors
+from .services.agenda import carried_chain
 from .services.dialogues import find_dialogue, get_dialogue, resolve_dialogue
 from .services.topics import get_topic
+from .storage import every
 from .text import clean, escape_cell
 
 if TYPE_CHECKING:
@@ -360,6 +362,12 @@ class ActionTimeline(NamedTuple):
 # ---- building the models ---------------------------------------------------------------
 
 
+# A meeting or an agenda item as a report reads it: a model, or (for the reports of a
+# whole dialogue) the line of it that the lines beside its part hold.
+AnyMeeting = Meeting | MeetingLine
+AnyItem = AgendaItem | ItemLine
+
+
 class _Data(NamedTuple):
     """One read of the records a report needs, with the lookups every builder uses."""
 
@@ -367,8 +375,8 @@ class _Data(NamedTuple):
     lang: str
     today: dt.date
     dialogue: Dialogue | None
-    meetings: dict[int, Meeting]
-    items: dict[int, AgendaItem]
+    meetings: dict[int, AnyMeeting]
+    items: dict[int, AnyItem]
     actions: list[Action]
     topics: dict[str, Topic]
     #: Items that were carried into a later meeting (their newer link speaks for them).
@@ -387,8 +395,14 @@ class _Data(NamedTuple):
         actions_where: Callable[[dict[str, Any]], bool] | None = None,
         unfinished_only: bool = False,
         parts: Callable[[dict[str, Any]], bool] | None = None,
+        meetings: Sequence[MeetingLine] | None = None,
     ) -> _Data:
         """The records of ``key`` (default: the dialogue's); all records when neither is given.
+
+        Its meetings and their items are their lines (``MeetingLine``, ``ItemLine``): a
+        report shows no delegation or note of them, and at L they are 4 MB of lines
+        beside their parts, not 12 MB of parts. ``meetings`` are the lines of the
+        meetings of ``key`` when the caller has read them already (``_meetings_of``).
 
         ``actions_where`` (a test on the stored action) keeps a report from building the
         thousands of finished actions it never shows; ``unfinished_only`` says the test
@@ -396,8 +410,11 @@ class _Data(NamedTuple):
         ``parts`` which part files may hold one (see ``Repository.select``).
         """
         key = key or (dialogue.key if dialogue is not None else None)
-        meetings = {m.id: m for m in _meetings_of(repo, key)}
-        items = {i.id: i for i in repo.all(AgendaItem) if i.meeting_id in meetings}
+        by_id: dict[int, AnyMeeting] = {
+            m.id: m for m in (_meetings_of(repo, key) if meetings is None else meetings)
+        }
+        every_item = repo.select_as(AgendaItem, ItemLine.from_record, every, lines=True)
+        items: dict[int, AnyItem] = {i.id: i for i in every_item if i.meeting_id in by_id}
         actions = (
             repo.all(Action)
             if actions_where is None
@@ -408,9 +425,9 @@ class _Data(NamedTuple):
             lang=lang,
             today=today,
             dialogue=dialogue,
-            meetings=meetings,
+            meetings=by_id,
             items=items,
-            actions=[a for a in actions if a.meeting_id in meetings],
+            actions=[a for a in actions if a.meeting_id in by_id],
             topics={t.slug: t for t in repo.all(Topic)},
             carried_on={i.carried_from for i in items.values() if i.carried_from is not None},
             refs={},
@@ -423,8 +440,8 @@ class _Data(NamedTuple):
         ``carried_on`` is left empty: this report does not say what was carried further.
         """
         meeting = repo.get(Meeting, meeting_id)
-        items = {i.id: i for i in repo.of_meeting(AgendaItem, meeting_id)}
-        meetings = {meeting.id: meeting}
+        items: dict[int, AnyItem] = {i.id: i for i in repo.of_meeting(AgendaItem, meeting_id)}
+        meetings: dict[int, AnyMeeting] = {meeting.id: meeting}
         for item in list(items.values()):
             origin = repo.find(AgendaItem, item.carried_from) if item.carried_from else None
             source = repo.find(Meeting, origin.meeting_id) if origin is not None else None
@@ -452,8 +469,8 @@ class _Data(NamedTuple):
             refs={},
         )
 
-    def sorted_meetings(self) -> list[Meeting]:
-        return sorted(self.meetings.values(), key=Meeting.sort_key)
+    def sorted_meetings(self) -> list[AnyMeeting]:
+        return sorted(self.meetings.values(), key=_sort_key)
 
     def topic_name(self, slug: str | None) -> str | None:
         if slug is None:
@@ -461,9 +478,11 @@ class _Data(NamedTuple):
         topic = self.topics.get(slug)
         return topic.name(self.lang) if topic else slug
 
-    def ancestors(self, item: AgendaItem) -> list[AgendaItem]:
-        """The items this one was carried from, nearest first."""
-        return ancestors(self.repo, item)
+    def ancestors(self, item: AnyItem) -> list[AnyItem]:
+        """The items this one was carried from, nearest first, as far as the items read
+        go: as in ``read_meeting``, only items of the dialogue's meetings are known (a
+        carry from another dialogue, which only a hand edit makes, ends the chain)."""
+        return carried_chain(item, self.items.get)
 
     def action_view(self, action: Action) -> ActionView:
         status = action.status._value_  # not .value: Enum's property, 100,000 times
@@ -484,7 +503,7 @@ class _Data(NamedTuple):
             completed=action.completed.isoformat() if action.completed else None,
         )
 
-    def item_view(self, item: AgendaItem, actions: Iterable[Action] = ()) -> ItemView:
+    def item_view(self, item: AnyItem, actions: Iterable[Action] = ()) -> ItemView:
         origin = self.items.get(item.carried_from) if item.carried_from else None
         status = item.status._value_
         return ItemView(
@@ -506,7 +525,7 @@ class _Data(NamedTuple):
             actions=tuple(self.action_view(a) for a in actions),
         )
 
-    def meeting_ref(self, meeting: Meeting) -> MeetingRef:
+    def meeting_ref(self, meeting: AnyMeeting) -> MeetingRef:
         """The meeting as a row refers to it, built once per meeting (a report of a large
         dialogue refers to 5,000 meetings 13,000 times)."""
         ref = self.refs.get(meeting.id)
@@ -573,7 +592,7 @@ def _dialogue_for(repo: Repository, key: str | None, *, required: bool) -> Dialo
 _unfinished = Action.stored_unfinished
 
 
-def _meeting_ref(meeting: Meeting | MeetingLine, lang: str) -> MeetingRef:
+def _meeting_ref(meeting: AnyMeeting, lang: str) -> MeetingRef:
     kind, status = meeting.kind._value_, meeting.status._value_
     return MeetingRef(
         meeting_id=meeting.id,
@@ -587,9 +606,20 @@ def _meeting_ref(meeting: Meeting | MeetingLine, lang: str) -> MeetingRef:
     )
 
 
-def _meetings_of(repo: Repository, key: str | None) -> list[Meeting]:
-    """The meetings of the dialogue ``key`` (every meeting when None), in id order."""
-    return [m for m in repo.all(Meeting) if key is None or m.dialogue == key]
+def _meetings_of(repo: Repository, key: str | None) -> list[MeetingLine]:
+    """The lines of the meetings of the dialogue ``key`` (every meeting when None), in id
+    order."""
+    return repo.select_as(
+        Meeting,
+        MeetingLine.from_record,
+        lambda raw: key is None or raw["dialogue"] == key,
+        lines=True,
+    )
+
+
+def _sort_key(meeting: AnyMeeting) -> tuple[dt.date, int]:
+    """``Meeting.sort_key`` of a meeting or its line."""
+    return meeting.sort_key()
 
 
 def build_meeting_report(
@@ -597,7 +627,7 @@ def build_meeting_report(
 ) -> MeetingReport:
     """One meeting's agenda status: every item with its outcome and actions, and the totals."""
     data = _Data.read_meeting(repo, meeting_id, today, lang)
-    meeting = data.meetings[meeting_id]
+    meeting = repo.get(Meeting, meeting_id)  # the model read_meeting read, found again
     items = sorted(
         (i for i in data.items.values() if i.meeting_id == meeting_id), key=lambda i: i.position
     )
@@ -627,10 +657,10 @@ def build_meeting_report(
     )
 
 
-def _last_held(meetings: Iterable[Meeting], today: dt.date) -> Meeting | None:
+def _last_held(meetings: Iterable[AnyMeeting], today: dt.date) -> AnyMeeting | None:
     held = [
         m
-        for m in sorted(meetings, key=Meeting.sort_key)
+        for m in sorted(meetings, key=_sort_key)
         if m.status == MeetingStatus.HELD and m.date.first_day() < today
     ]
     return held[-1] if held else None
@@ -642,7 +672,8 @@ def build_standing_report(
     """A dialogue's standing: open items by topic, open actions by party, what got done."""
     dialogue = _dialogue_for(repo, dialogue_key, required=True)
     assert dialogue is not None
-    last = _last_held((m for m in repo.all(Meeting) if m.dialogue == dialogue.key), today)
+    meetings = _meetings_of(repo, dialogue.key)
+    last = _last_held(meetings, today)
     # What got done since the last meeting held: older completions stay in their parts.
     since = (last.end_date or last.date).last_day() if last is not None else None
     after = since.isoformat() if since is not None else ""
@@ -651,6 +682,7 @@ def build_standing_report(
         dialogue,
         today,
         lang,
+        meetings=meetings,
         actions_where=lambda raw: _unfinished(raw) or (raw.get("completed") or "") > after,
         parts=lambda about: (about["completed"] or "") > after,
     )
@@ -730,17 +762,16 @@ def _due_slip(data: _Data, action: Action) -> DueSlip | None:
 
 def build_briefing(repo: Repository, meeting_id: int, today: dt.date, lang: str) -> Briefing:
     """Before a meeting: items carried in, open actions, moved due dates, last outcomes."""
-    dialogue_key = repo.get(Meeting, meeting_id).dialogue
+    meeting = repo.get(Meeting, meeting_id)  # the model: its header shows the delegations
     data = _Data.read(
         repo,
-        find_dialogue(repo, dialogue_key),
+        find_dialogue(repo, meeting.dialogue),
         today,
         lang,
-        key=dialogue_key,
+        key=meeting.dialogue,
         actions_where=_unfinished,
         unfinished_only=True,
     )
-    meeting = data.meetings[meeting_id]
     agenda = sorted(
         (i for i in data.items.values() if i.meeting_id == meeting_id), key=lambda i: i.position
     )

@@ -160,6 +160,44 @@ def test_a_meeting_report_over_an_origin_with_a_text_meeting_id_prints_without_t
     assert carried[0]["title"] in result.stdout
 
 
+def test_reports_of_a_dialogue_end_a_carry_chain_a_hand_edit_led_into_another_dialogue(
+    cdt: Callable[..., Result], db: Path
+) -> None:
+    """``agenda carry`` refuses to carry between dialogues; an item whose origin a hand
+    edit put in another dialogue ends its chain there, as a meeting's report ends it."""
+    assert cdt("demo", "--db", str(db)).code == 0
+    for line in (
+        ("dialogue", "add", "Otro diálogo", "--key", "otro", "--parties", "MX,GT"),
+        (
+            "meeting",
+            "add",
+            "Reunión",
+            "--dialogue",
+            "otro",
+            "--kind",
+            "annual",
+            "--date",
+            "2012-10",
+        ),
+    ):
+        assert cdt(*line).code == 0
+    data = read_whole(db)
+    other = max(map(int, data["meetings"]))
+    assert cdt("agenda", "add", str(other), "Tema de otro diálogo").code == 0
+    data = read_whole(db)
+    stranger = max(map(int, data["agenda_items"]))
+    carried = next(i for i in data["agenda_items"].values() if i.get("carried_from"))
+    data["agenda_items"][str(carried["carried_from"])]["carried_from"] = stranger
+    write_whole(db, data)
+
+    meeting = str(carried["meeting_id"])
+    for args in (("report", "--dialogue", "consular"), ("brief", meeting), ("report", meeting)):
+        result = cdt(*args, COLUMNS="200")
+        assert result.code == 0 and "Traceback" not in result.stderr, (args, result.stderr)
+        assert carried["title"] in result.stdout, args
+        assert "Tema de otro diálogo" not in result.stdout, args
+
+
 def _sample_records() -> list[Record]:
     meeting = Meeting(id=1, dialogue="consular", title="Intermedia", location="CDMX", host="MX")
     note = Note(at="2023-04-24T10:00:00-06:00", text="Pedido")

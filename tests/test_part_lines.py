@@ -344,18 +344,24 @@ def test_of_a_damaged_action_in_the_data_file_and_one_in_a_part_the_part_s_is_na
 # ---- lines of meetings and agenda items ----------------------------------------------
 # Each read below needs of a meeting or an item no more than its line: the meetings an
 # action timeline names, an export's meeting titles and item topics, a list of agenda
-# items, the topic counts.
+# items, the topic counts, the meetings and items of a dialogue's standing, a topic's
+# timeline and (but for its own meeting's header) a briefing.
 
 READS = {
     "meetings": [
         ("timeline", "--actions"),
         ("export", "actions", "--format", "csv", "--status", "all"),
         ("export", "actions", "--format", "ics", "--status", "all"),
+        ("report",),
+        ("timeline", "--topic", "consular-access"),
     ],
     "agenda_items": [
         ("agenda", "list"),
         ("topic", "list"),
         ("export", "actions", "--format", "csv", "--status", "all"),
+        ("report",),
+        ("brief", "2"),
+        ("timeline", "--topic", "consular-access"),
     ],
 }
 
@@ -518,5 +524,7 @@ def test_a_meeting_a_level_hides_stays_hidden_while_lines_serve_its_part(
     assert lined("meeting", "edit", "2", "--level", "restricted").code == 0
     shown = [read(lined, args) for args in READS["meetings"]]
     hidden = [read(lined, (*args, "--max-level", "internal")) for args in READS["meetings"]]
-    assert all("Reunión Anual" in out or "[2]" in out for out in shown)
-    assert not any("Reunión Anual" in out or "[2]" in out for out in hidden)
+    marks = ("Reunión Anual", "[2]", "2023-10-16 Annual")  # its title, id, date and kind
+
+    assert all(any(mark in out for mark in marks) for out in shown)
+    assert not any(mark in out for out in hidden for mark in marks)

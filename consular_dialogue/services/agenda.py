@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from ..dates import PartialDate
 from ..errors import InputError
@@ -220,11 +221,21 @@ def delete_item(repo: Repository, item_id: int, *, now: dt.datetime) -> AgendaIt
 
 def ancestors(repo: Repository, item: AgendaItem) -> list[AgendaItem]:
     """The items this one was carried from, nearest first."""
-    chain: list[AgendaItem] = []
+    return carried_chain(item, lambda ref: repo.find(AgendaItem, ref))
+
+
+Carried = TypeVar("Carried", bound=AgendaItem | ItemLine)
+
+
+def carried_chain(item: Carried, find: Callable[[Any], Carried | None]) -> list[Carried]:
+    """The items ``item`` was carried from, nearest first, each found by ``find`` of the
+    id the one before was carried from; the chain ends at an id ``find`` finds nothing
+    of (None), or at an item met before."""
+    chain: list[Carried] = []
     seen = {item.id}
     current = item
     while current.carried_from is not None and current.carried_from not in seen:
-        origin = repo.find(AgendaItem, current.carried_from)
+        origin = find(current.carried_from)
         if origin is None:
             break
         chain.append(origin)
