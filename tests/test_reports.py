@@ -646,6 +646,42 @@ def test_standing_report_groups_actions_by_party_overdue_first(repo: Repository)
     ]
 
 
+def test_a_party_s_open_actions_run_overdue_then_by_due_date_then_undated_ties_by_id(
+    tmp_path: Path,
+) -> None:
+    dues = ["2023-05-10", None, "2023-04-01", "2023-05-10", "2023-03-15", None, "2023-04-01"]
+    with open_for_writing(tmp_path / "order.json") as repo:
+        dialogues.add_dialogue(
+            repo,
+            name="Diálogo",
+            key="mx-us",
+            parties=["MX", "US"],
+            established=None,
+            notes=None,
+            now=NOW,
+        )
+        meeting = _meeting(repo, "Reunión", MeetingKind.ANNUAL, "2023-10-16")
+        ids = [
+            _action(repo, f"Acción {n}", meeting_id=meeting, party="MX", due=due, when="2023-04-01")
+            for n, due in enumerate(dues)
+        ]
+    repo = open_for_reading(tmp_path / "order.json")
+    standing = reports.build_standing_report(repo, "mx-us", TODAY, "en")
+    briefing = reports.build_briefing(repo, meeting, TODAY, "en")
+    for [mx] in (standing.actions_by_party, briefing.actions_by_party):
+        shown = [(a.action_id, a.due, a.overdue) for a in mx.actions]
+        assert shown == [
+            (ids[4], "2023-03-15", True),
+            (ids[2], "2023-04-01", True),
+            (ids[6], "2023-04-01", True),
+            (ids[0], "2023-05-10", False),
+            (ids[3], "2023-05-10", False),
+            (ids[1], None, False),
+            (ids[5], None, False),
+        ]
+        assert (mx.open, mx.overdue) == (7, 3)
+
+
 def test_briefing_counts_carries_slips_and_last_outcomes(repo: Repository) -> None:
     briefing = reports.build_briefing(repo, annual_2023_id(repo), TODAY, "en")
     carried = {c.item.title: c for c in briefing.carried_in}
