@@ -25,7 +25,7 @@ from itertools import islice
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from .i18n import label, status_name
-from .models import ActionStatus, AgendaStatus
+from .models import ActionStatus, AgendaStatus, overdue_on
 from .text import clean
 
 if TYPE_CHECKING:
@@ -668,6 +668,22 @@ def due_cell(action: Action | ActionLine, today: dt.date) -> tuple[str, str]:
     return action.due.isoformat(), ""
 
 
+def due_cells(
+    actions: Sequence[Action] | Sequence[ActionLine], today: dt.date
+) -> tuple[list[str], list[str]]:
+    """``due_cell`` of each action, as its texts and its styles: each day written once
+    (100,000 actions are due on 6,000 days at L)."""
+    days = [a.due for a in actions]
+    late = list(map(overdue_on, days, [a.status for a in actions], [today] * len(days)))
+    written = each_once(_day_text, days)
+    texts = [f"{text} !" if overdue else text for text, overdue in zip(written, late, strict=True)]
+    return texts, ["bold red" if overdue else "" for overdue in late]
+
+
+def _day_text(day: dt.date | None) -> str:
+    return "" if day is None else day.isoformat()
+
+
 def actions_table(
     actions: Sequence[Action] | Sequence[ActionLine], today: dt.date, lang: str
 ) -> RenderableType:
@@ -681,11 +697,11 @@ def actions_table(
     # A long list has thousands of rows and a handful of statuses, sides and owners:
     # each is named once.
     statuses = {s: status_cell(s.value, lang) for s in ActionStatus}
-    dues = [due_cell(a, today) for a in actions]
+    due_texts, due_styles = due_cells(actions, today)
     status_cells = [statuses[a.status] for a in actions]
     texts = [
         [str(a.id) for a in actions],
-        [text for text, _ in dues],
+        due_texts,
         each_once(partial(status_name, lang=lang), [a.party for a in actions]),
         each_once(clean, [a.owner for a in actions]),
         [text for text, _ in status_cells],
@@ -694,7 +710,7 @@ def actions_table(
     ]
     plain: list[str | None] = [None] * len(actions)
     styles: list[Sequence[str | None]] = [
-        plain, [s for _, s in dues], plain, plain, [s for _, s in status_cells], plain, plain
+        plain, due_styles, plain, plain, [s for _, s in status_cells], plain, plain
     ]  # fmt: skip
     _fill(table, texts, styles)
     return table

@@ -32,6 +32,8 @@ from consular_dialogue.lines import (
     WIDE_COLUMNS,
     LineTable,
     actions_table,
+    due_cell,
+    due_cells,
     each_once,
 )
 from consular_dialogue.models import (
@@ -88,6 +90,34 @@ def test_a_long_action_list_is_one_line_per_action_within_the_width() -> None:
     at_100 = render(table, 100).splitlines()
     assert at_100[2].startswith("1 ") and "!" in at_100[2]  # overdue marked
     assert "…" in at_100[2]  # long text cut, not wrapped
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.none() | st.dates(TODAY - dt.timedelta(days=3), TODAY + dt.timedelta(days=3)),
+            st.sampled_from(ActionStatus),
+        ),
+        max_size=40,
+    )
+)
+def test_a_long_lists_due_cells_are_each_actions_due_cell(dues: list[Any]) -> None:
+    """Overdue (past due and not finished) is marked as for one action; each day is
+    written once for the whole column."""
+    actions = [
+        ActionLine(n, 1, None, "t", "MX", None, due, status)
+        for n, (due, status) in enumerate(dues, 1)
+    ]
+    texts, styles = due_cells(actions, TODAY)
+    assert list(zip(texts, styles, strict=True)) == [due_cell(a, TODAY) for a in actions]
+
+
+def test_only_done_and_cancelled_actions_are_finished_and_only_resolved_and_dropped_items_closed() -> (
+    None
+):
+    finished = {s.value for s in ActionStatus if s.is_finished}
+    closed = {s.value for s in AgendaStatus if not s.is_open}
+    assert (finished, closed) == ({"done", "cancelled"}, {"resolved", "dropped"})
 
 
 def test_a_short_action_list_keeps_the_rich_table() -> None:
