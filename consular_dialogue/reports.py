@@ -33,6 +33,7 @@ from .models import (
     Meeting,
     MeetingLine,
     MeetingStatus,
+    ReportAction,
     TimelineMeeting,
     Topic,
     overdue_on,
@@ -367,6 +368,7 @@ class ActionTimeline(NamedTuple):
 # whole dialogue) the line of it that the lines beside its part hold.
 AnyMeeting = Meeting | MeetingLine
 AnyItem = AgendaItem | ItemLine
+AnyAction = Action | ReportAction
 
 
 class _Data(NamedTuple):
@@ -378,7 +380,7 @@ class _Data(NamedTuple):
     dialogue: Dialogue | None
     meetings: dict[int, AnyMeeting]
     items: dict[int, AnyItem]
-    actions: list[Action]
+    actions: Sequence[AnyAction]
     topics: dict[str, Topic]
     #: Items that were carried into a later meeting (their newer link speaks for them).
     carried_on: set[int]
@@ -416,10 +418,12 @@ class _Data(NamedTuple):
         }
         every_item = repo.select_as(AgendaItem, ItemLine.from_record, every, lines=True)
         items: dict[int, AnyItem] = {i.id: i for i in every_item if i.meeting_id in by_id}
-        actions = (
-            repo.all(Action)
-            if actions_where is None
-            else repo.select(Action, actions_where, hot=unfinished_only, parts=parts)
+        actions = repo.select_as(
+            Action,
+            ReportAction.from_record,
+            every if actions_where is None else actions_where,
+            hot=unfinished_only,
+            parts=parts,
         )
         return cls(
             repo=repo,
@@ -485,7 +489,7 @@ class _Data(NamedTuple):
         carry from another dialogue, which only a hand edit makes, ends the chain)."""
         return carried_chain(item, self.items.get)
 
-    def action_view(self, action: Action) -> ActionView:
+    def action_view(self, action: AnyAction) -> ActionView:
         status = action.status._value_  # not .value: Enum's property, 100,000 times
         due, completed, lang = action.due, action.completed, self.lang
         # The tuple made at once, in ActionView's order: a briefing at L shows 19,857.
@@ -509,7 +513,7 @@ class _Data(NamedTuple):
             ),
         )
 
-    def item_view(self, item: AnyItem, actions: Iterable[Action] = ()) -> ItemView:
+    def item_view(self, item: AnyItem, actions: Iterable[AnyAction] = ()) -> ItemView:
         origin = self.items.get(item.carried_from) if item.carried_from else None
         status = item.status._value_
         return ItemView(
@@ -561,7 +565,7 @@ class _Data(NamedTuple):
             ),
         )
 
-    def party_groups(self, actions: Iterable[Action]) -> tuple[PartyGroup, ...]:
+    def party_groups(self, actions: Iterable[AnyAction]) -> tuple[PartyGroup, ...]:
         """Unfinished actions by party (the dialogue's order, then joint): overdue first."""
         parties = list(self.dialogue.parties) if self.dialogue is not None else []
         groups: dict[str, list[ActionView]] = {party: [] for party in [*parties, JOINT]}
@@ -639,7 +643,7 @@ def build_meeting_report(
     )
     actions = sorted((a for a in data.actions if a.meeting_id == meeting_id), key=lambda a: a.id)
     item_ids = {i.id for i in items}
-    by_item: dict[int, list[Action]] = {}
+    by_item: dict[int, list[AnyAction]] = {}
     for action in actions:
         if action.item_id in item_ids:
             by_item.setdefault(action.item_id, []).append(action)
@@ -656,7 +660,7 @@ def build_meeting_report(
         items_by_status=tuple(s for s in statuses if s.count),
         actions=ActionCounts(
             open=sum(not a.status.is_finished for a in actions),
-            overdue=sum(a.is_overdue(today) for a in actions),
+            overdue=sum(overdue_on(a.due, a.status, today) for a in actions),
             done=sum(a.status == ActionStatus.DONE for a in actions),
             cancelled=sum(a.status == ActionStatus.CANCELLED for a in actions),
         ),
@@ -753,7 +757,7 @@ def build_standing_report(
     )
 
 
-def _due_slip(data: _Data, action: Action) -> DueSlip | None:
+def _due_slip(data: _Data, action: AnyAction) -> DueSlip | None:
     changes = [c for c in action.changes if c.field == "due"]
     if not changes:
         return None

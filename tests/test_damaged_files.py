@@ -197,6 +197,30 @@ def test_reports_of_a_dialogue_end_a_carry_chain_a_hand_edit_led_into_another_di
         assert carried["title"] in result.stdout, args
 
 
+def test_the_reports_of_a_dialogue_show_an_action_whose_note_is_damaged_and_check_names_it(
+    cdt: Callable[..., Result], db: Path
+) -> None:
+    """The whole report and a briefing read of an action what they show, and no note; a
+    meeting's report, which reads its actions whole, and ``cdt check`` name the damage."""
+    assert cdt("demo", "--db", str(db)).code == 0
+    data = read_whole(db)
+    action = next(a for a in data["actions"].values() if a["status"] == "open")
+    action["notes"] = ["Pedido"]
+    write_whole(db, data)
+    before = db.read_bytes()
+    meeting = str(action["meeting_id"])
+
+    for args in (("report",), ("brief", meeting)):
+        result = cdt(*args, "--format", "markdown")
+        assert result.code == 0 and "Traceback" not in result.stderr, (args, result.stderr)
+        assert f"| {action['id']} |" in result.stdout, args
+    refused = cdt("report", meeting)
+    assert refused.code == 3 and "damaged action record" in refused.stderr, refused.stderr
+    checked = cdt("check")
+    assert checked.code == 1 and f"action {action['id']} is malformed" in checked.stdout
+    assert db.read_bytes() == before
+
+
 def _sample_records() -> list[Record]:
     meeting = Meeting(id=1, dialogue="consular", title="Intermedia", location="CDMX", host="MX")
     note = Note(at="2023-04-24T10:00:00-06:00", text="Pedido")
