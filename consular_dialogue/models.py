@@ -795,16 +795,13 @@ class ActionLine(NamedTuple):
         """``from_record`` of a stored action's values of ``LINE_KEYS``, in that order
         (the data file's lines of its unfinished actions)."""
         action_id, meeting_id, item_id, title, party, owner, due, status = values
-        return cls(
-            action_id,
-            meeting_id,
-            item_id,
-            title,
-            party,
-            owner,
-            None if due is None else _from_iso(due),
-            _action_status(status),
-        )
+        due = None if due is None else _from_iso(due)
+        # The tuple made at once, as the class would make it: a list of L has 100,000.
+        return tuple.__new__(
+            cls,
+            (action_id, meeting_id, item_id, title, party, owner, due, _action_status(status),
+             None, None),
+        )  # fmt: skip
 
     @classmethod
     def with_record(cls, record: dict[str, Any]) -> ActionLine:

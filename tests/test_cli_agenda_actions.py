@@ -372,6 +372,10 @@ LISTS = {
         [], ActionFilter(), ["h2", "blocked", "protection", "undated"],
     ),
     "overdue": (["--overdue"], ActionFilter(overdue=True), ["h2", "blocked"]),
+    "overdue-never-finished": (  # "done" is past its due date, and finished
+        ["--overdue", "--status", "all"],
+        ActionFilter(overdue=True, all_statuses=True), ["h2", "blocked"],
+    ),
     "status-all": (
         ["--status", "all"], ActionFilter(all_statuses=True),
         ["done", "h2", "blocked", "cancelled", "protection", "undated"],
