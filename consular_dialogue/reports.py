@@ -406,6 +406,7 @@ class _Data(NamedTuple):
         report shows no delegation or note of them, and at L they are 4 MB of lines
         beside their parts, not 12 MB of parts. ``meetings`` are the lines of the
         meetings of ``key`` when the caller has read them already (``_meetings_of``).
+        Its actions are ``ReportAction``s, built without their notes.
 
         ``actions_where`` (a test on the stored action) keeps a report from building the
         thousands of finished actions it never shows; ``unfinished_only`` says the test
