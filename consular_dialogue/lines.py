@@ -26,7 +26,7 @@ from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from .i18n import label, status_name
 from .models import ActionStatus, AgendaStatus, overdue_on
-from .text import clean
+from .text import clean, clean_all
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
@@ -530,7 +530,7 @@ class CutLines:
     FITS_WIDTH = True  # each line is cut at the width
 
     def __init__(self, texts: Sequence[str], style: str = "") -> None:
-        self.texts = list(map(clean, texts))
+        self.texts = clean_all(texts)
         self.style = style
 
     def _fitted(self, max_width: int) -> Iterator[str | None]:
@@ -705,7 +705,7 @@ def actions_table(
         each_once(partial(status_name, lang=lang), [a.party for a in actions]),
         each_once(clean, [a.owner for a in actions]),
         [text for text, _ in status_cells],
-        [clean(a.title) for a in actions],
+        clean_all([a.title for a in actions]),
         each_once(reference_text, [a.meeting_id for a in actions]),
     ]
     plain: list[str | None] = [None] * len(actions)
@@ -759,7 +759,7 @@ def agenda_table(
     table = LineTable([label(c, lang) for c in columns], [c in WIDE_COLUMNS for c in columns])
     statuses = {s: status_cell(s.value, lang) for s in AgendaStatus}
     status_cells = [statuses[i.status] for i in items]
-    titles = [clean(f"{i.position}. {i.title}") for i in items]
+    titles = clean_all([f"{i.position}. {i.title}" for i in items])
     unders = list(map(under_title, items))
     texts = [[str(i.id) for i in items]]
     if show_meeting:
@@ -772,7 +772,7 @@ def agenda_table(
         ],
         [text for text, _ in status_cells],
         each_once(partial(lead_text, lang=lang), [i.lead for i in items]),
-        [clean(i.outcome) for i in items],
+        clean_all([i.outcome for i in items]),
     ]
     plain: list[str | None] = [None] * len(items)
     styles = [plain] * len(texts)
@@ -792,7 +792,7 @@ def hits_table(hits: Sequence[Hit], lang: str) -> RenderableType:
         [str(h.record_id) for h in hits],
         each_once(reference_text, [h.meeting_id for h in hits]),
         [h.field for h in hits],
-        [clean(h.text) for h in hits],
+        clean_all([h.text for h in hits]),
     ]
     _fill(table, texts, [[None] * len(hits)] * len(texts))
     return table

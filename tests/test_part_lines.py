@@ -168,6 +168,8 @@ UNUSABLE = {
     "an older part's size": True,
     "a line one value short": True,
     "an id that is not a whole number": True,
+    "an id that is true, not a number": True,
+    "a line that is not a list": True,
     "a status that does not read": True,
     "a due date that does not read": True,
 }
@@ -195,6 +197,10 @@ def test_a_part_whose_lines_are_missing_or_unusable_is_read_instead(
             rows[1] = rows[1][:-1]
         elif damage == "an id that is not a whole number":
             rows[1][0] = str(rows[1][0])
+        elif damage == "an id that is true, not a number":
+            rows[1][0] = True
+        elif damage == "a line that is not a list":
+            rows[1] = dict(enumerate(rows[1]))
         elif damage == "a status that does not read":
             rows[1][7] = "dxne"
         elif damage == "a due date that does not read":

@@ -21,7 +21,7 @@ from rich.console import Console
 
 from consular_dialogue.jsonout import dump_json
 from consular_dialogue.render import plain
-from consular_dialogue.text import clean, clean_line
+from consular_dialogue.text import clean, clean_all, clean_line
 
 Run = Callable[..., Result]
 
@@ -45,6 +45,13 @@ def test_clean_reads_a_carriage_return_as_a_line_break_everywhere() -> None:
     buffer = io.StringIO()
     Console(file=buffer, width=40, color_system=None).print(plain("first\rsecond"))
     assert buffer.getvalue() == "first\nsecond\n"
+
+
+@given(st.lists(st.none() | st.text(st.sampled_from("aé —\t\n\r\x1b\u202e\x85"), max_size=4)))
+@example(["Visa H-2", "Niñez"])  # nothing to change: the texts themselves
+@example(["Visa\x1b[31m", None, ""])
+def test_a_column_cleaned_at_once_is_each_text_cleaned(texts: list[str | None]) -> None:
+    assert clean_all(texts) == [clean(text) for text in texts]
 
 
 def test_clean_line_keeps_a_message_on_one_line() -> None:

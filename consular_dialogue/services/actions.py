@@ -24,7 +24,7 @@ from ..models import (
     optional_text,
     require_text,
 )
-from ..storage import Repository
+from ..storage import Repository, every
 from .dialogues import check_side
 from .topics import get_topic
 
@@ -279,7 +279,9 @@ def _listed(
 
     # Unfinished actions are all kept in the data file itself: no part file is read.
     unfinished_only = not flt.all_statuses and (flt.status is None or not flt.status.is_finished)
-    selected = select(stored_status_fits, unfinished_only, listed)
+    # Every status, due or not: no stored action is tested (100,000 at L).
+    passes_all = flt.all_statuses and not flt.overdue and wanted is None
+    selected = select(every if passes_all else stored_status_fits, unfinished_only, listed)
     # A filter by status alone needs no test of each built action (100,000 of them for
     # --status all); overdue does: a finished action past its due date is not overdue.
     asks_more = (flt.due_before, party, owner, flt.meeting_id, flt.topic)
