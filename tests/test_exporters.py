@@ -882,6 +882,15 @@ def test_ics_reads_a_stored_time_without_an_offset_as_utc() -> None:
     assert (todo["CREATED"], todo["LAST-MODIFIED"]) == ("20230424T103000Z", "20230425T000000Z")
 
 
+def test_ics_writes_a_stored_time_with_a_fraction_of_a_second_to_its_second() -> None:
+    """A hand-edited fraction is cut, as the second it falls in (the year padded)."""
+    data = realistic_dataset()
+    action = data.actions[0]
+    action.created, action.updated = "2023-04-24T10:30:59.999999-06:00", "0999-01-02T03:04:05.5"
+    (todo,) = ics_values(export_actions("ics", [action], data.context("en")).data, "VTODO")
+    assert (todo["CREATED"], todo["LAST-MODIFIED"]) == ("20230424T163059Z", "09990102T030405Z")
+
+
 def test_ics_leaves_out_stored_times_and_an_end_outside_the_calendar() -> None:
     data = realistic_dataset()
     action = data.actions[0]

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from ..dates import Precision
@@ -94,14 +94,16 @@ def _text(value: str) -> str:
     return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
 
 
+@functools.cache  # 18,000 to-dos of L are due on 4,000 days
 def _day(day: dt.date) -> str:
     return f"{day.year:04}{day.month:02}{day.day:02}"
 
 
 def _moment(moment: dt.datetime) -> str:
     """A time in UTC (the ``Z`` form), to the second."""
-    # ISO's first 19 characters are YYYY-MM-DDTHH:MM:SS at every year (0001-9999).
-    iso = _utc(moment).isoformat(timespec="seconds")[:19]
+    # ISO's first 19 characters are YYYY-MM-DDTHH:MM:SS at every year (0001-9999), with
+    # or without microseconds after them (isoformat's own choice is the faster call).
+    iso = _utc(moment).isoformat()[:19]
     return iso.replace("-", "").replace(":", "") + "Z"
 
 
@@ -225,45 +227,63 @@ def meeting_event(meeting: Meeting, ctx: ExportContext) -> list[str]:
     )
 
 
-def action_todo(action: Action, ctx: ExportContext) -> list[str]:
-    """An action's VTODO, its properties by name as the icalendar library wrote them.
+def _todo_maker(ctx: ExportContext) -> Callable[[Action], list[str]]:
+    """An action's VTODO, its properties by name as the icalendar library wrote them,
+    for each action of one export: what is the same for all of them (the labels, the
+    stamp) is looked up once, and each side's name and due day written once.
 
     Its lines are written one by one rather than through ``_component``: an export
     writes thousands, and only the description, the summary and the UID can be long.
     """
-    assert action.due is not None, "undated actions are left out before this"
     lang = ctx.lang
-    description = _description(
-        _TODO_FIELDS,
-        (
-            status_name(action.party, lang),
-            action.owner,
-            ctx.meeting_titles.get(action.meeting_id),
-            ctx.topic_name(action),
-            action.completed.isoformat() if action.completed else None,
-        ),
-        lang,
+    party_label, owner_label, meeting_label, topic_label, completed_label = _labels(
+        _TODO_FIELDS, lang
     )
-    if action.notes:
-        notes = "".join([f"\n- {note.at[:10]}: {note.text}" for note in action.notes])
-        description += f"\n{text_label('notes', lang)}:{notes}"
-    created = _stored_moment(action.created)
-    updated = _stored_moment(action.updated)
-    return [
-        "BEGIN:VTODO",
-        f"CLASS:{ACCESS_CLASS[action.level]}",
-        *([] if created is None else [f"CREATED:{created}"]),
-        _line("DESCRIPTION", _text(clean(description.strip("\n")))),
-        f"DTSTAMP:{_stamp(ctx.now)}",
-        f"DUE;VALUE=DATE:{_day(action.due)}",
-        *([] if updated is None else [f"LAST-MODIFIED:{updated}"]),
-        *(["PERCENT-COMPLETE:100"] if action.status == ActionStatus.DONE else []),
-        f"PRIORITY:{TODO_PRIORITY[action.priority]}",
-        f"STATUS:{TODO_STATUS[action.status]}",
-        _line("SUMMARY", _text(clean(action.title))),
-        _line("UID", _text(clean(uid(action)))),
-        "END:VTODO",
-    ]
+    notes_label = f"\n{text_label('notes', lang)}:"
+    stamp = f"DTSTAMP:{_stamp(ctx.now)}"
+    parties: dict[str, str] = {}
+    meeting_titles, topic_name = ctx.meeting_titles, ctx.topic_name
+
+    def todo(action: Action) -> list[str]:
+        assert action.due is not None, "undated actions are left out before this"
+        # _description's lines: a label and its value, for each value there is.
+        party = parties.get(action.party)
+        if party is None:
+            party = parties[action.party] = status_name(action.party, lang)
+        owner, topic = action.owner, topic_name(action)
+        title = meeting_titles.get(action.meeting_id)
+        said = [f"{party_label}: {party}"] if party else []
+        if owner:
+            said.append(f"{owner_label}: {owner}")
+        if title:
+            said.append(f"{meeting_label}: {title}")
+        if topic:
+            said.append(f"{topic_label}: {topic}")
+        if action.completed:
+            said.append(f"{completed_label}: {action.completed.isoformat()}")
+        description = "\n".join(said)
+        if action.notes:
+            notes = "".join([f"\n- {note.at[:10]}: {note.text}" for note in action.notes])
+            description += notes_label + notes
+        created = _stored_moment(action.created)
+        updated = _stored_moment(action.updated)
+        return [
+            "BEGIN:VTODO",
+            f"CLASS:{ACCESS_CLASS[action.level]}",
+            *([] if created is None else [f"CREATED:{created}"]),
+            _line("DESCRIPTION", _text(clean(description.strip("\n")))),
+            stamp,
+            f"DUE;VALUE=DATE:{_day(action.due)}",
+            *([] if updated is None else [f"LAST-MODIFIED:{updated}"]),
+            *(["PERCENT-COMPLETE:100"] if action.status == ActionStatus.DONE else []),
+            f"PRIORITY:{TODO_PRIORITY[action.priority]}",
+            f"STATUS:{TODO_STATUS[action.status]}",
+            _line("SUMMARY", _text(clean(action.title))),
+            _line("UID", _text(clean(uid(action)))),
+            "END:VTODO",
+        ]
+
+    return todo
 
 
 def meetings_ics(meetings: Sequence[Meeting], ctx: ExportContext) -> IcsExport:
@@ -280,9 +300,10 @@ def meetings_ics(meetings: Sequence[Meeting], ctx: ExportContext) -> IcsExport:
 def actions_ics(actions: Sequence[Action], ctx: ExportContext) -> IcsExport:
     components: list[str] = []
     left_out: list[Record] = []
+    todo = _todo_maker(ctx)
     for action in actions:
         if action.due is None:
             left_out.append(action)
             continue
-        components += action_todo(action, ctx)
+        components += todo(action)
     return IcsExport(_calendar("actions", components, ctx), tuple(left_out))
