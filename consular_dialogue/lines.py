@@ -405,12 +405,10 @@ class LineTable:
         lines = map(gap.join, zip(*columns, strict=True))
         done = 0  # rows written
         for at, (text, style) in self.separators:
-            if at > done:
-                yield "\n".join(islice(lines, at - done)) + "\n"
+            yield from _joined(lines, at - done)
             yield one(_fit(text, max_width, pad=False), style) + "\n"
             done = at
-        if len(self) > done:
-            yield "\n".join(lines) + "\n"
+        yield from _joined(lines, len(self) - done)
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         from rich.segment import Segment
@@ -459,6 +457,18 @@ class LineTable:
                 yield Segment(text, chosen)
             run.append("\n")
             yield Segment("".join(run))
+
+
+_ROWS_AT_ONCE = 4096
+
+
+def _joined(lines: Iterator[str], count: int) -> Iterator[str]:
+    """The next ``count`` lines, each ending in a newline, joined a few thousand at a
+    time: 100,000 rows (at L) are never all held as lines and as their text at once."""
+    while count > 0:
+        taken = min(count, _ROWS_AT_ONCE)
+        yield "\n".join(islice(lines, taken)) + "\n"
+        count -= taken
 
 
 def printed_alone(console: Console, renderable: object) -> bool:

@@ -28,6 +28,7 @@ from consular_dialogue.cli import (
 from consular_dialogue.dates import PartialDate
 from consular_dialogue.jsonout import JSON_LIST_CHUNK, in_json_list
 from consular_dialogue.lines import (
+    _ROWS_AT_ONCE,
     LONG_LIST,
     WIDE_COLUMNS,
     LineTable,
@@ -666,6 +667,24 @@ def test_plain_lines_are_the_layout_joined_wherever_the_separators_are() -> None
             )
             assert "".join(table.plain_lines(width)) == expected, (shape, width)
             assert len(expected.splitlines()) == 2 + len(shape)
+
+
+def test_plain_lines_written_a_few_thousand_at_a_time_are_the_layout_joined() -> None:
+    """Runs of rows longer than the writer joins at once, with separators at, before
+    and after the ends of its runs, and none at all."""
+    many = _ROWS_AT_ONCE
+    for separators in ([], [many - 1, many, 2 * many + 1], [many + 1, 2 * many]):
+        table = LineTable(["id", "title"], [False, True])
+        for n in range(2 * many + 3):
+            if n in separators:
+                table.add_separator((f"── {n} ──", "dim"))
+            table.add_row((str(n), None), (f"Acción número {n}", "bold"))
+        expected = "".join(
+            table.GAP.join(text for text, _ in cells) + "\n" for cells in table.layout(30)
+        )
+        written = list(table.plain_lines(30))
+        assert "".join(written) == expected, separators
+        assert max(piece.count("\n") for piece in written) == many  # never all at once
 
 
 def test_a_long_list_is_drawn_as_before_whether_written_plain_or_by_rich() -> None:

@@ -85,7 +85,9 @@ def action_list(ctx: Invocation, *, json_out: bool, **words: Unpack[ActionFilter
         return
     from ..lines import actions_table
 
-    st.show(actions_table(lines, today, st.settings.lang))
+    table = actions_table(lines, today, st.settings.lang)
+    del lines  # what 100,000 lines held (at L) serves the drawing, not fresh memory
+    st.show(table)
 
 
 def meeting_list(
