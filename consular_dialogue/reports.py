@@ -42,7 +42,7 @@ from .services.agenda import carried_chain
 from .services.dialogues import find_dialogue, get_dialogue, resolve_dialogue
 from .services.topics import get_topic
 from .storage import every
-from .text import clean, escape_cell
+from .text import clean, clean_all, escape_cell
 
 if TYPE_CHECKING:
     from .storage import Repository
@@ -1434,13 +1434,14 @@ def _textwrap(text: str, width: int) -> list[str]:
     return lines
 
 
-def _fit(natural: list[int], floors: list[int], available: int) -> list[int]:
+def _fit(natural: list[int], floor: Callable[[int], int], available: int) -> list[int]:
     """Column widths within ``available`` columns of text.
 
     Columns that fit in an equal share of the room keep their width (so ids, dates and
     short names never wrap); the long ones split what is left in proportion to their
     text, which evens out how many lines each needs, but not below their longest word
-    (``floors``) while there is room. Only then are words broken.
+    (``floor`` of the column's index, asked only of those) while there is room. Only
+    then are words broken.
     """
     if sum(natural) <= available:
         return natural
@@ -1451,7 +1452,7 @@ def _fit(natural: list[int], floors: list[int], available: int) -> list[int]:
         room -= natural[pending.pop(0)]
     total = sum(natural[i] for i in pending)
     for i in pending:
-        widths[i] = max(natural[i] * room // total, floors[i])
+        widths[i] = max(natural[i] * room // total, floor(i))
     if pending and sum(widths) < available:
         widths[pending[-1]] += available - sum(widths)
     while sum(widths) > available:  # the longest words took more than there was
@@ -1470,20 +1471,21 @@ def _text_grid(grid: Grid, width: int, indent: str) -> list[str]:
     """
     gap = "  "
     columns = list(zip(grid.headers, *(row.cells for row in grid.rows), strict=True))
-    texts = [{cell: clean(cell) for cell in dict.fromkeys(column)} for column in columns]
+    distinct = [list(dict.fromkeys(column)) for column in columns]
+    texts = [dict(zip(cells, clean_all(cells), strict=True)) for cells in distinct]
     widths = [max(map(_longest_line, column.values())) for column in texts]
-    floors = [max(map(_longest_word, column.values())) for column in texts]
-    widths = _fit(widths, floors, width - len(indent) - len(gap) * (len(widths) - 1))
+    available = width - len(indent) - len(gap) * (len(widths) - 1)
+    widths = _fit(widths, lambda i: _longest_word(" ".join(texts[i].values())), available)
     wrapped: list[list[list[str]]] = []
     for column, cleaned, size in zip(columns, texts, widths, strict=True):
         lines_of = {cell: _wrap(text, size) for cell, text in cleaned.items()}
         wrapped.append(list(map(lines_of.__getitem__, column)))
     # Each line of a row, its cells padded to their columns (a cell of fewer lines than
     # its row's deepest is blank below); user text is an argument, never the template.
-    fill_row = (indent + gap.join(f"{{:<{size}}}" for size in widths)).format
+    fill_row = (indent + gap.join(f"%-{size}s" for size in widths)).__mod__
     lines: list[str] = []
     for number, row in enumerate(zip(*wrapped, strict=True)):
-        lines += [fill_row(*parts).rstrip() for parts in zip_longest(*row, fillvalue="")]
+        lines += map(str.rstrip, map(fill_row, zip_longest(*row, fillvalue="")))
         if number == 0:
             lines.append(indent + gap.join("-" * size for size in widths))
     return lines

@@ -931,14 +931,31 @@ def test_wrapping_a_cell_gives_what_textwrap_gives_short_and_long_cells_included
 _CELLS = st.text(alphabet="ab é\n\x1b{}", max_size=30)
 
 
-def test_a_text_table_prints_braces_in_its_cells_as_typed() -> None:
+def test_a_text_table_prints_braces_and_percent_signs_in_its_cells_as_typed() -> None:
     """A row's lines come from a format template: a cell is its argument, never part of it."""
-    grid = reports.Grid(("Id", "Title"), (reports.Row(("{0}", "{:>30} {title!r}")),))
+    grid = reports.Grid(
+        ("Id", "Title"),
+        (reports.Row(("{0}", "{:>30} {title!r}")), reports.Row(("%s", "%(title)s %d%% %-9s"))),
+    )
     assert reports._text_grid(grid, 80, "  ") == [
         "  Id   Title",
-        "  ---  ----------------",
+        "  ---  -------------------",
         "  {0}  {:>30} {title!r}",
+        "  %s   %(title)s %d%% %-9s",
     ]
+
+
+def test_only_the_columns_that_give_way_are_asked_their_longest_word() -> None:
+    """Ids and dates keep their width: their thousands of cells are never split in words."""
+    asked: list[int] = []
+
+    def floor(column: int) -> int:
+        asked.append(column)
+        return [5, 9, 10, 8, 16, 10][column]
+
+    widths = reports._fit([5, 27, 20, 11, 98, 10], floor, 88)
+    assert (widths, sorted(asked)) == ([5, 9, 20, 11, 33, 10], [1, 4])
+    assert reports._fit([5, 10, 20], floor, 88) == [5, 10, 20] and asked == [1, 4]
 
 
 @given(
