@@ -958,6 +958,24 @@ def test_ics_stamps_come_from_now_not_the_clock() -> None:
     assert b"DTSTAMP:20240902T153000Z" in first and b"DTSTAMP:20240902T163000Z" in moved
 
 
+def test_ics_of_no_dated_entry_needs_no_stamp_and_a_stamp_outside_utc_is_a_one_line_error() -> None:
+    """A `now` before year 1 in UTC cannot be a DTSTAMP: an export without an entry
+    writes none and succeeds; one with an entry says what to change."""
+    data = realistic_dataset()
+    early = ExportContext(
+        today=TODAY, now=dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    )
+    undated = [a for a in data.actions if a.due is None]
+    dated = [a for a in data.actions if a.due is not None]
+    assert undated and dated
+    empty = export_actions("ics", undated, early).data
+    assert b"BEGIN:VTODO" not in empty and b"DTSTAMP" not in empty
+    with pytest.raises(
+        InputError, match=r"^The time 0001-01-01T00:00:00\+01:00 is outside .*CDT_NOW"
+    ):
+        export_actions("ics", dated, early)
+
+
 # ---- XLSX -----------------------------------------------------------------------
 
 

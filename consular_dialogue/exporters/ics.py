@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from ..dates import Precision
+from ..errors import InputError
 from ..i18n import status_name
 from ..models import Action, ActionStatus, Level, Meeting, MeetingStatus, Priority, Record
 from ..text import clean
@@ -107,7 +108,16 @@ def _moment(moment: dt.datetime) -> str:
     return iso.replace("-", "").replace(":", "") + "Z"
 
 
-_stamp = functools.lru_cache(maxsize=1)(_moment)  # every entry's DTSTAMP: the export's now
+@functools.lru_cache(maxsize=1)
+def _stamp(now: dt.datetime) -> str:
+    """Every entry's DTSTAMP: the export's now, made once."""
+    try:
+        return _moment(now)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+        raise InputError(
+            f"The time {now.isoformat()} is outside the years an iCalendar file can hold "
+            "in UTC (1 to 9999); set CDT_NOW to a time within them."
+        ) from None
 
 
 _FOLDED = 74  # octets a folded line holds, before the next line's leading space
@@ -229,8 +239,8 @@ def meeting_event(meeting: Meeting, ctx: ExportContext) -> list[str]:
 
 def _todo_maker(ctx: ExportContext) -> Callable[[Action], list[str]]:
     """An action's VTODO, its properties by name as the icalendar library wrote them,
-    for each action of one export: what is the same for all of them (the labels, the
-    stamp) is looked up once, and each side's name and due day written once.
+    for each action of one export: what is the same for all of them (the labels) is
+    looked up once, and each side's name and due day written once.
 
     Its lines are written one by one rather than through ``_component``: an export
     writes thousands, and only the description, the summary and the UID can be long.
@@ -240,7 +250,6 @@ def _todo_maker(ctx: ExportContext) -> Callable[[Action], list[str]]:
         _TODO_FIELDS, lang
     )
     notes_label = f"\n{text_label('notes', lang)}:"
-    stamp = f"DTSTAMP:{_stamp(ctx.now)}"
     parties: dict[str, str] = {}
     meeting_titles, topic_name = ctx.meeting_titles, ctx.topic_name
 
@@ -272,7 +281,9 @@ def _todo_maker(ctx: ExportContext) -> Callable[[Action], list[str]]:
             f"CLASS:{ACCESS_CLASS[action.level]}",
             *([] if created is None else [f"CREATED:{created}"]),
             _line("DESCRIPTION", _text(clean(description.strip("\n")))),
-            stamp,
+            # Made by the first to-do (and cached): an export of none writes no stamp,
+            # which a `now` outside UTC's calendar could not be.
+            f"DTSTAMP:{_stamp(ctx.now)}",
             f"DUE;VALUE=DATE:{_day(action.due)}",
             *([] if updated is None else [f"LAST-MODIFIED:{updated}"]),
             *(["PERCENT-COMPLETE:100"] if action.status == ActionStatus.DONE else []),
