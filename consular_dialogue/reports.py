@@ -1573,7 +1573,8 @@ def to_markdown(report: Report) -> str:
     lines += _md_blocks(doc.blocks, 2)
     while lines and not lines[-1]:
         lines.pop()
-    return "\n".join(lines) + "\n"
+    lines.append("")  # the last newline, without copying the text to add it
+    return "\n".join(lines)
 
 
 # ---- HTML ------------------------------------------------------------------------------

@@ -170,7 +170,8 @@ def _calendar(name: str, components: list[str], ctx: ExportContext) -> str:
     ]
     lines = _component("VCALENDAR", head)
     lines[-1:-1] = components
-    return "\r\n".join(lines) + "\r\n"
+    lines.append("")  # the last line break, without copying the calendar to add it
+    return "\r\n".join(lines)
 
 
 def _time(name: str, stamp: str | None) -> Properties:

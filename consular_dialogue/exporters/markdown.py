@@ -26,7 +26,8 @@ def table_markdown(table: Table) -> str:
         "|" + "|".join("---" for _ in table.headers) + "|",
     ]
     lines.extend("| " + " | ".join(_cell(v) for v in row) + " |" for row in table.rows)
-    return "\n".join(lines) + "\n"
+    lines.append("")  # the last newline, without copying the text to add it
+    return "\n".join(lines)
 
 
 def actions_markdown(actions: Sequence[Action], ctx: ExportContext) -> str:
