@@ -749,6 +749,32 @@ def _one_meeting(db: Path) -> Iterator[Repository]:
         yield repo
 
 
+def test_a_long_list_the_output_cannot_encode_writes_nothing_and_says_so_in_one_line(
+    tmp_path: Path,
+) -> None:
+    """Written in pieces, a long list is still all encoded before any is written: an
+    ASCII output gets not even the header, and a UTF-8 one the whole list."""
+    from conftest import base_env
+
+    from consular_dialogue.services.actions import add_action
+
+    db = tmp_path / "tracker.json"
+    with _one_meeting(db) as repo:
+        for n in range(LONG_LIST + 5):
+            title = f"Action {n}" if n < LONG_LIST else f"Acción {n}"  # the last ones
+            add_action(repo, title=title, meeting_id=1, item_id=None, party="MX",
+                       owner=None, due=None, priority=None, level=None, now=NOW)  # fmt: skip
+    ascii_out = run_cdt(["action", "list"], base_env(db, PYTHONIOENCODING="ascii"))
+    assert (ascii_out.code, ascii_out.stdout) == (1, "")
+    # The header is ASCII; its rule (─) is not, nor the last titles.
+    assert ascii_out.stderr.startswith("Error: the output holds '\\u2500")
+    assert "encoding (ascii) cannot write" in ascii_out.stderr
+    assert "PYTHONIOENCODING=utf-8" in ascii_out.stderr and ascii_out.stderr.count("\n") == 1
+    utf8_out = run_cdt(["action", "list"], base_env(db, PYTHONIOENCODING="utf-8"))
+    assert utf8_out.code == 0 and len(utf8_out.stdout.splitlines()) == 2 + LONG_LIST + 5
+    assert f"Acción {LONG_LIST + 4}" in utf8_out.stdout
+
+
 def _without_rich(db: Path, *argv: str) -> tuple[Any, dict[str, str]]:
     """Run ``cdt argv`` on ``db`` in a fresh interpreter, stdout a pipe, and check that it
     never imported Rich; its finished process and environment."""
