@@ -62,7 +62,8 @@ class State:
                 width = terminal_width(sys.stdout)
                 lines = None if width is None else terminal_lines(width)
             if lines is not None:
-                _write_encoded(lines)
+                sys.stdout.write("".join(lines))
+                sys.stdout.flush()
                 return
         self.out.print(renderable)
 
@@ -73,22 +74,6 @@ class State:
 
             self._err = make_console(sys.stderr)
         return self._err
-
-
-def _write_encoded(pieces: Iterable[str]) -> None:
-    """Text on stdout, every piece encoded before any is written, as one write of their
-    join would (a character the output's encoding cannot hold fails before the first
-    line), without joining them first: a long list of L is 11 MB of text."""
-    out = sys.stdout
-    buffer = getattr(out, "buffer", None)
-    if buffer is None:
-        out.write("".join(pieces))
-    else:
-        encoded = [piece.encode(out.encoding, out.errors or "strict") for piece in pieces]
-        out.flush()
-        for chunk in encoded:
-            buffer.write(chunk)
-    out.flush()
 
 
 def new_state(*, db: str | None, lang: str | None, date_order: str | None, debug: bool) -> State:
