@@ -188,10 +188,9 @@ def _labels(fields: tuple[str, ...], lang: str) -> tuple[str, ...]:
     return tuple(text_label(key, lang) for key in fields)
 
 
-def _description(fields: tuple[str, ...], values: tuple[str | None, ...], lang: str) -> str:
-    """A ``Label: value`` line for each field with a value; the labels are looked up
-    once per language (an export describes thousands of to-dos)."""
-    labels = _labels(fields, lang)
+def _description(labels: tuple[str, ...], values: tuple[str | None, ...]) -> str:
+    """A ``Label: value`` line for each field with a value; the labels (``_labels``) are
+    looked up once per language (an export describes thousands of to-dos)."""
     return "\n".join(
         [f"{key}: {value}" for key, value in zip(labels, values, strict=True) if value]
     )
@@ -207,7 +206,7 @@ def meeting_event(meeting: Meeting, ctx: ExportContext) -> list[str]:
     last = end.first_day() if end is not None and end.precision == Precision.DAY else start
     kind = status_name(meeting.kind.value, lang)
     description = _description(
-        _EVENT_FIELDS,
+        _labels(_EVENT_FIELDS, lang),
         (
             kind,
             status_name(meeting.status.value, lang),
@@ -216,7 +215,6 @@ def meeting_event(meeting: Meeting, ctx: ExportContext) -> list[str]:
             meeting.ref_text,
             meeting.summary,
         ),
-        lang,
     )
     location = [("LOCATION", _text(clean(meeting.location)))] if meeting.location else []
     # As the icalendar library wrote an event's: these five first, then by name.
@@ -247,31 +245,22 @@ def _todo_maker(ctx: ExportContext) -> Callable[[Action], list[str]]:
     writes thousands, and only the description, the summary and the UID can be long.
     """
     lang = ctx.lang
-    party_label, owner_label, meeting_label, topic_label, completed_label = _labels(
-        _TODO_FIELDS, lang
-    )
+    labels = _labels(_TODO_FIELDS, lang)
     notes_label = f"\n{text_label('notes', lang)}:"
     parties: dict[str, str] = {}
     meeting_titles, topic_name = ctx.meeting_titles, ctx.topic_name
 
     def todo(action: Action) -> list[str]:
         assert action.due is not None, "undated actions are left out before this"
-        # _description's lines: a label and its value, for each value there is.
         party = parties.get(action.party)
         if party is None:
             party = parties[action.party] = status_name(action.party, lang)
-        owner, topic = action.owner, topic_name(action)
-        title = meeting_titles.get(action.meeting_id)
-        said = [f"{party_label}: {party}"] if party else []
-        if owner:
-            said.append(f"{owner_label}: {owner}")
-        if title:
-            said.append(f"{meeting_label}: {title}")
-        if topic:
-            said.append(f"{topic_label}: {topic}")
-        if action.completed:
-            said.append(f"{completed_label}: {action.completed.isoformat()}")
-        description = "\n".join(said)
+        completed = action.completed.isoformat() if action.completed else None
+        description = _description(
+            labels,
+            (party, action.owner, meeting_titles.get(action.meeting_id), topic_name(action),
+             completed),
+        )  # fmt: skip
         if action.notes:
             notes = "".join([f"\n- {note.at[:10]}: {note.text}" for note in action.notes])
             description += notes_label + notes
