@@ -1618,7 +1618,13 @@ class Repository:
         return self.data
 
     def stored_records(
-        self, table: str, part_problems: list[str] | None = None, checked: set[str] | None = None
+        self,
+        table: str,
+        part_problems: list[str] | None = None,
+        checked: set[str] | None = None,
+        *,
+        own: bool = True,
+        parts: bool = True,
     ) -> Iterator[tuple[str, Any]]:
         """Every stored record of ``table`` by key, as ``whole`` merges them (those in
         memory first: the data file's, and those of parts read already; then those of
@@ -1639,17 +1645,21 @@ class Repository:
         a part's search index does not build again those of the records the part gave
         (a copy of a key given before, from the data file or an earlier part, is built).
         The set is emptied as the data file's records and each part are done.
+
+        Without ``own``, the records in memory are left out; without ``parts``, those of
+        the other parts (two processes may check a table in two halves).
         """
-        own = self._own(table)
-        yield from own.items()
-        if table not in PARTITIONS:
+        in_memory = self._own(table)
+        if own:
+            yield from in_memory.items()
+        if table not in PARTITIONS or not parts:
             return
         checked = set() if checked is None else checked
         checked.clear()
         partition = PARTITIONS[table]
         folder = parts_dir(resolve_target(self.path), self.meta)
         loaded = self._parts.get(table, {})
-        seen = set(own)
+        seen = set(in_memory)
         index = self._index(table)
         for key in sorted(map(int, index)):
             entry = index[str(key)]

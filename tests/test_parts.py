@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import os
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -1153,6 +1155,90 @@ def test_check_part_by_part_names_what_a_check_of_the_merged_file_names(cdt: Run
     assert listed.startswith(f"The list of parts misdescribes the actions part {second.name}")
     assert indexed.startswith(f"The search index {parts_of(db) / second.stem}.search does not")
     assert lined.startswith(f"The lines {parts_of(db) / second.stem}.lines do not match")
+
+
+# Run in a process of its own, with no thread but its main one, where check may fork:
+# the problems of the two shares a forked check puts together, and those of one walk.
+_BOTH_WAYS = """
+import json, pathlib, sys
+from consular_dialogue.services import integrity
+from consular_dialogue.storage import open_for_reading
+repo = open_for_reading(pathlib.Path(sys.argv[1]))
+shares = integrity._shares_in_parallel(repo)
+print(json.dumps({
+    "processors": integrity._processors(),
+    "forked": None if shares is None else integrity._together(shares),
+    "one_walk": integrity._together([integrity._check_tables(repo, integrity._EVERY_TABLE)]),
+}))
+"""
+
+
+def test_check_in_two_processes_names_what_one_walk_names_in_the_same_order(
+    cdt: Run, db: Path
+) -> None:
+    three_parts_of_done_actions(db)
+    data = json.loads(db.read_bytes())
+    index = data["_meta"]["1"]["parts"]["actions"]
+    first, second, third = (
+        parts_of(db) / index[str(key)]["file"] for key in sorted(map(int, index))
+    )
+    in_first, in_second, in_third = (json.loads(p.read_bytes()) for p in (first, second, third))
+    meeting_uuid = read_whole(db)["meetings"]["1"]["uuid"]
+    # By hand, damage that spans the two halves: the data file's actions are checked with
+    # the other tables, the parts' actions on their own.
+    data["actions"]["7"] = {**in_first["7"], "status": "open", "completed": None}
+    data["actions"]["5000"] = {
+        **data["actions"]["7"],
+        "id": 5000,
+        "uuid": in_second["1500"]["uuid"],
+    }
+    data["actions"]["5001"] = {**data["actions"]["7"], "id": 5001, "uuid": "u5001", "title": 7}
+    in_third["2003"]["title"] = 5
+    in_third["2005"]["uuid"] = meeting_uuid
+    in_third["2007"]["meeting_id"] = 42
+    db.write_text(json.dumps(data), encoding="utf-8")
+    third.write_text(json.dumps(in_third), encoding="utf-8")
+
+    ran = subprocess.run(
+        [sys.executable, "-c", _BOTH_WAYS, str(db)], capture_output=True, text=True
+    )
+    checked = cdt("check", **WIDE)
+
+    assert ran.returncode == 0, ran.stderr
+    found = json.loads(ran.stdout)
+    if found["processors"] < 2:
+        pytest.skip("one processor here: cdt check runs in one process")
+    one_walk = found["one_walk"]
+    assert found["forked"] == one_walk
+    assert "action 1500 has the same uuid as action 5000." in one_walk
+    assert "action 2005 has the same uuid as meeting 1." in one_walk
+    assert "action 2007 names a missing meeting 42." in one_walk
+    assert [p for p in one_walk if p.startswith(("action 2003 is", "action 5001 is"))] == [
+        "action 5001 is malformed (title is int, not text).",
+        "action 2003 is malformed (title is int, not text).",
+    ]
+    assert not any("action 7 " in problem for problem in one_walk)
+    assert checked.code == 1 and checked.stdout.splitlines()[: len(one_walk)] == one_walk
+
+
+@pytest.mark.parametrize("table", ["actions", "meetings", "history"])
+def test_check_fails_on_an_unreadable_part_of_either_half_as_one_walk_fails(
+    tracked: Run, db: Path, table: str
+) -> None:
+    from consular_dialogue.errors import CorruptFileError
+    from consular_dialogue.services.integrity import check_repository
+
+    (part, *_) = named_parts(db, table)
+    path = parts_of(db) / part
+    path.write_bytes(path.read_bytes()[:40])
+
+    result = tracked("check", **WIDE)
+
+    with pytest.raises(CorruptFileError) as one_walk:
+        check_repository(open_for_reading(db), parallel=False)
+    assert f"stands on the part file {path}, which is damaged" in str(one_walk.value)
+    assert result.code == 3 and str(one_walk.value) in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_a_record_a_hand_edit_put_in_two_parts_is_listed_once(cdt: Run, db: Path) -> None:

@@ -200,7 +200,8 @@ def test_check_builds_a_record_once_and_still_says_a_damaged_one_s_index_does_no
 ) -> None:
     """The check of a part's search index does not build again the records the check of
     records found in their stored form (a tenth of ``cdt check`` at L); a record that
-    does not read is built again there, and its part's index said not to match."""
+    does not read is built again there, and its part's index said not to match. (Checked
+    in one process: in two, the data file's records are built in the other one.)"""
     built: list[int] = []
     build = Action.from_record.__func__  # type: ignore[attr-defined]
 
@@ -209,7 +210,7 @@ def test_check_builds_a_record_once_and_still_says_a_damaged_one_s_index_does_no
         return build(cls, record)  # type: ignore[no-any-return]
 
     monkeypatch.setattr(Action, "from_record", classmethod(counted))
-    assert check_repository(open_for_reading(db)) == []
+    assert check_repository(open_for_reading(db), parallel=False) == []
     assert sorted(built) == [1, 2, 3]  # 1 and 2 in a part with an index, 3 in the file
 
     [part] = named(db, "actions")
@@ -217,7 +218,7 @@ def test_check_builds_a_record_once_and_still_says_a_damaged_one_s_index_does_no
     records["2"]["priority"] = "urgentísima"
     (parts_of(db) / part).write_text(json.dumps(records), encoding="utf-8")
     built.clear()
-    problems = check_repository(open_for_reading(db))
+    problems = check_repository(open_for_reading(db), parallel=False)
     assert sorted(built) == [1, 2, 2, 3]
     assert problems[0].startswith("action 2 is malformed")
     assert search_name(part) in problems[1] and "does not match" in problems[1]
