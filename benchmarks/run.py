@@ -11,7 +11,8 @@ What it does, per size (S 50 meetings / 1,000 actions, M 500 / 10,000, L 5,000 /
 generates the dump (``benchmarks/generate.py``, seeded), loads it with the tool's own
 bulk import (``cdt import dump.json``, timed), then times each command as a whole
 process: median of ``--runs`` runs, min and max shown, median user+sys CPU time
-(``os.wait4``) and peak RSS of that very process (GNU ``time -f %M``). Stdout goes to
+(``os.wait4``) and peak RSS of that very process, with the children it waits for (GNU
+``time -f %M``). Stdout goes to
 a pipe that is read to the end (one row, ``action list`` on a terminal, to a
 pseudo-terminal of 120 columns); stdin is /dev/null; ``CDT_NOW`` is fixed at
 2026-06-15 so due dates and "overdue" never drift. Commands run round-robin (every command once per round) so a slow moment of
@@ -821,7 +822,9 @@ def report(
     )
     lines.append(
         f"Whole processes, stdout to a pipe, `CDT_NOW={CDT_NOW}`. Cells: median (min–max) of "
-        f"{runs} run(s) · median user+sys CPU time · peak RSS, all of that one process. "
+        f"{runs} run(s) · median user+sys CPU time · peak RSS, all of that one process "
+        "with the children it waits for (`check` forks one: its CPU time is both's, its "
+        "peak RSS the larger's). "
         f"Load average when the run started: {info['load']} (nproc {info['nproc']}); CPU "
         "time is the steadier figure when other work shares the machine."
     )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +48,7 @@ from consular_dialogue.storage import (
     open_for_writing,
     parse_file,
     read_file,
+    search_name,
 )
 
 Run = Callable[..., Result]
@@ -1169,6 +1172,7 @@ print(json.dumps({
     "processors": integrity._processors(),
     "forked": None if shares is None else integrity._together(shares),
     "one_walk": integrity._together([integrity._check_tables(repo, integrity._EVERY_TABLE)]),
+    "whole": integrity.check_repository(repo, parallel=False),
 }))
 """
 
@@ -1196,8 +1200,12 @@ def test_check_in_two_processes_names_what_one_walk_names_in_the_same_order(
     in_third["2003"]["title"] = 5
     in_third["2005"]["uuid"] = meeting_uuid
     in_third["2007"]["meeting_id"] = 42
+    data["history"]["999"] = {"txn": 5, "changes": []}
     db.write_text(json.dumps(data), encoding="utf-8")
     third.write_text(json.dumps(in_third), encoding="utf-8")
+    (meetings,) = named_parts(db, "meetings")
+    searched = parts_of(db) / search_name(meetings)
+    searched.write_bytes(searched.read_bytes() + b"[]")
 
     ran = subprocess.run(
         [sys.executable, "-c", _BOTH_WAYS, str(db)], capture_output=True, text=True
@@ -1217,28 +1225,81 @@ def test_check_in_two_processes_names_what_one_walk_names_in_the_same_order(
         "action 5001 is malformed (title is int, not text).",
         "action 2003 is malformed (title is int, not text).",
     ]
+    assert "history entry 999 is damaged (ValueError('it says it is entry 5'))." in one_walk
+    assert any(p.startswith(f"The search index {searched} does not match") for p in one_walk)
     assert not any("action 7 " in problem for problem in one_walk)
-    assert checked.code == 1 and checked.stdout.splitlines()[: len(one_walk)] == one_walk
+    assert found["whole"][: len(one_walk)] == one_walk  # then the lines the edit left behind
+    assert checked.code == 1 and checked.stdout.splitlines() == found["whole"]
 
 
-@pytest.mark.parametrize("table", ["actions", "meetings", "history"])
+@pytest.mark.parametrize(
+    "tables", [("actions",), ("meetings",), ("history",), ("actions", "meetings")]
+)
 def test_check_fails_on_an_unreadable_part_of_either_half_as_one_walk_fails(
-    tracked: Run, db: Path, table: str
+    tracked: Run, db: Path, tables: tuple[str, ...]
 ) -> None:
+    """Of two unreadable parts, one in each half, one walk names the first it reads (the
+    meetings', before the actions'), and so does a check in two processes."""
     from consular_dialogue.errors import CorruptFileError
     from consular_dialogue.services.integrity import check_repository
 
-    (part, *_) = named_parts(db, table)
-    path = parts_of(db) / part
-    path.write_bytes(path.read_bytes()[:40])
+    paths = [parts_of(db) / named_parts(db, table)[0] for table in tables]
+    for path in paths:
+        path.write_bytes(path.read_bytes()[:40])
 
     result = tracked("check", **WIDE)
 
     with pytest.raises(CorruptFileError) as one_walk:
         check_repository(open_for_reading(db), parallel=False)
-    assert f"stands on the part file {path}, which is damaged" in str(one_walk.value)
+    assert f"stands on the part file {paths[-1]}, which is damaged" in str(one_walk.value)
     assert result.code == 3 and str(one_walk.value) in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# A child of a process that is then killed: its pid, then the parent waits.
+_KILLED_PARENT = """
+import itertools, json, os, time
+from consular_dialogue.services import integrity
+streams = integrity._Child.start(lambda gone: [os.readlink(f"/proc/self/fd/{n}") for n in (0, 1, 2)])
+print(json.dumps(None if streams is None else streams.result()), flush=True)
+child = integrity._Child.start(lambda gone: list(integrity._watched(itertools.count(), gone)))
+print(0 if child is None else child.pid, flush=True)
+time.sleep(120)
+"""
+
+
+def _ended(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] in "ZX"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="no /proc to watch a child in")
+def test_the_child_of_a_check_stops_when_its_parent_is_killed_and_holds_no_output_open() -> None:
+    """The child's work here never ends by itself: only seeing its parent gone stops it.
+    Its standard output is /dev/null, so a reader of the killed command's output gets
+    its end at once."""
+    started = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_PARENT], stdout=subprocess.PIPE, cwd=Path(__file__).parent
+    )
+    assert started.stdout is not None
+    streams = json.loads(started.stdout.readline())
+    pid = int(started.stdout.readline())
+    if not pid:
+        started.kill()
+        started.wait()
+        pytest.skip("one processor here (or another thread): check runs in one process")
+    started.kill()
+    started.wait()
+    assert streams == [os.devnull] * 3
+    assert select.select([started.stdout], [], [], 30)[0]  # the end, or the child holds it
+    assert started.stdout.read() == b""
+    for _ in range(3000):  # up to 30 s
+        if _ended(pid):
+            break
+        time.sleep(0.01)
+    assert _ended(pid)
 
 
 def test_a_record_a_hand_edit_put_in_two_parts_is_listed_once(cdt: Run, db: Path) -> None:

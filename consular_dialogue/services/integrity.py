@@ -19,6 +19,7 @@ from ..storage import HISTORY_TABLE, PARTITIONS, Repository, unpack_entry
 
 Tables = dict[str, dict[str, dict[str, Any]]]
 R = typing.TypeVar("R", bound=Record)
+T = typing.TypeVar("T")
 
 
 # A check returns None, or where inside the value the problem is and what it is.
@@ -290,23 +291,26 @@ def _check_tables(
     *,
     own_of: Container[str] = _EVERY_TABLE,
     parts_of: Container[str] = _EVERY_TABLE,
+    stop: Callable[[], bool] | None = None,
 ) -> Share:
     """The share of ``check_repository`` that ``tables`` make, their parts read one at a
     time: of the tables in ``own_of``, the records in memory (the data file's), and of
-    those in ``parts_of``, those of the parts (see ``Repository.stored_records``)."""
+    those in ``parts_of``, those of the parts (see ``Repository.stored_records``). It
+    raises ``_Abandoned`` as soon as ``stop`` says so (asked every 1,024 records)."""
     parts: dict[str, list[str]] = {table: [] for table in PARTITIONS if table in tables}
     checked: dict[str, set[str]] = {table: set() for table in parts}
     walked: set[str] = set()
 
     def records_of(table: str) -> Iterator[tuple[str, Any]]:
         walked.add(table)
-        return repo.stored_records(
+        records = repo.stored_records(
             table,
             parts.get(table),
             checked.get(table),
             own=table in own_of,
             parts=table in parts_of,
         )
+        return records if stop is None else _watched(records, stop)
 
     share = _walk(records_of, tables, checked)
     for table in parts.keys() - walked:  # tables of no records to check (sync bases)
@@ -316,18 +320,33 @@ def _check_tables(
     return share
 
 
+class _Abandoned(Exception):
+    """A share of the check given up: the other side failed, or is gone."""
+
+
+def _watched(items: Iterator[T], stop: Callable[[], bool]) -> Iterator[T]:
+    """``items``, asking ``stop`` before the first and every 1,024th."""
+    for n, item in enumerate(items):
+        if not n % 1024 and stop():
+            raise _Abandoned
+        yield item
+
+
 def _shares_in_parallel(repo: Repository) -> list[Share] | None:
     """The actions of the parts checked here while a child process checks the rest (the
     data file's unfinished actions among it): about as much work each. None where there
-    is no second processor or no safe fork, or when either side fails."""
+    is no second processor or no safe fork, or when either side fails: each side gives
+    up its share as soon as it sees the other fail or go."""
     finished = {Action.TABLE}
     others = _Child.start(
-        lambda: _check_tables(repo, _EVERY_TABLE, parts_of=_EVERY_TABLE - finished)
+        lambda parent_gone: _check_tables(
+            repo, _EVERY_TABLE, parts_of=_EVERY_TABLE - finished, stop=parent_gone
+        )
     )
     if others is None:
         return None
     try:
-        mine = _check_tables(repo, finished, own_of=())
+        mine = _check_tables(repo, finished, own_of=(), stop=others.failed)
     except BaseException as exc:
         others.stop()
         if isinstance(exc, Exception):
@@ -340,15 +359,19 @@ def _shares_in_parallel(repo: Repository) -> list[Share] | None:
 class _Child:
     """A function run in a forked process, its result sent back pickled through a pipe.
 
-    The child leaves by ``os._exit``: no exit handler or buffered output of the parent's
-    runs twice, and a lock the parent holds is not let go."""
+    The child reads nothing from and writes nothing to the standard streams (they are
+    /dev/null to it: a reader of the command's output is not kept waiting by it), and
+    leaves by ``os._exit``: no exit handler or buffered output of the parent's runs
+    twice, and a lock the parent holds is not let go. It is given a function that says
+    whether its parent is gone (killed), to stop its work then."""
 
     def __init__(self, pid: int, pipe: int) -> None:
         self.pid = pid
         self.pipe = pipe
+        self.status: int | None = None  # once reaped
 
     @classmethod
-    def start(cls, work: Callable[[], Any]) -> _Child | None:
+    def start(cls, work: Callable[[Callable[[], bool]], Any]) -> _Child | None:
         """The child running ``work``; None where there is no second processor or no
         fork, or where another thread runs (a fork copies no other thread, but may copy
         a lock one holds)."""
@@ -357,24 +380,47 @@ class _Child:
             return None
         if threading is not None and threading.active_count() > 1:
             return None
-        read, write = os.pipe()
+        parent = os.getpid()
+        # An interrupt waits until each process is ready for it: the child inside the
+        # ``try`` that ends it with ``os._exit``, the parent once it knows the child.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
-            pid = os.fork()
-        except OSError:
-            os.close(read)
-            os.close(write)
-            return None
-        if pid == 0:  # the child: its result, or nothing and exit status 1
-            status = 1
             try:
+                read, write = os.pipe()
+            except OSError:
+                return None
+            try:
+                pid = os.fork()
+            except OSError:
                 os.close(read)
-                with open(write, "wb") as out:
-                    out.write(pickle.dumps(work(), pickle.HIGHEST_PROTOCOL))
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(write)
-        return cls(pid, read)
+                os.close(write)
+                return None
+            if pid == 0:  # the child: its result, or nothing and exit status 1
+                status = 1
+                try:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+                    os.close(read)
+                    devnull = os.open(os.devnull, os.O_RDWR)
+                    for stream in {0, 1, 2} - {write}:  # (a closed stream may be the pipe)
+                        os.dup2(devnull, stream)
+                    result = work(lambda: os.getppid() != parent)
+                    with open(write, "wb") as out:
+                        out.write(pickle.dumps(result, pickle.HIGHEST_PROTOCOL))
+                    status = 0
+                finally:
+                    os._exit(status)
+            os.close(write)
+            return cls(pid, read)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+    def failed(self) -> bool:
+        """Whether the child has ended without its result (asked without waiting)."""
+        if self.status is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.status = status
+        return self.status is not None and self.status != 0
 
     def result(self) -> Any | None:
         """What the child's function returned; None if it failed."""
@@ -385,17 +431,19 @@ class _Child:
         except BaseException:
             self.stop()
             raise
-        _, status = os.waitpid(self.pid, 0)
-        return pickle.loads(sent) if status == 0 and sent else None
+        if self.status is None:
+            self.status = os.waitpid(self.pid, 0)[1]
+        return pickle.loads(sent) if self.status == 0 and sent else None
 
     def stop(self) -> None:
         """End the child, whatever it is doing."""
         if self.pipe >= 0:
             os.close(self.pipe)
             self.pipe = -1
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
+        if self.status is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            self.status = os.waitpid(self.pid, 0)[1]
 
 
 def _processors() -> int:
