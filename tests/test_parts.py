@@ -7,6 +7,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -17,7 +18,15 @@ from typing import Any
 
 import orjson
 import pytest
-from conftest import Result, base_env, read_whole, run_cdt, whole_bytes, write_whole
+from conftest import (
+    Result,
+    base_env,
+    cdt_executable,
+    read_whole,
+    run_cdt,
+    whole_bytes,
+    write_whole,
+)
 
 from consular_dialogue.dates import PartialDate
 from consular_dialogue.models import (
@@ -1262,7 +1271,7 @@ import itertools, json, os, time
 from consular_dialogue.services import integrity
 streams = integrity._Child.start(lambda gone: [os.readlink(f"/proc/self/fd/{n}") for n in (0, 1, 2)])
 print(json.dumps(None if streams is None else streams.result()), flush=True)
-child = integrity._Child.start(lambda gone: list(integrity._watched(itertools.count(), gone)))
+child = integrity._Child.start(lambda gone: [_ for _ in integrity._watched(itertools.count(), gone) if 0])
 print(0 if child is None else child.pid, flush=True)
 time.sleep(120)
 """
@@ -1292,14 +1301,83 @@ def test_the_child_of_a_check_stops_when_its_parent_is_killed_and_holds_no_outpu
         pytest.skip("one processor here (or another thread): check runs in one process")
     started.kill()
     started.wait()
-    assert streams == [os.devnull] * 3
-    assert select.select([started.stdout], [], [], 30)[0]  # the end, or the child holds it
-    assert started.stdout.read() == b""
-    for _ in range(3000):  # up to 30 s
-        if _ended(pid):
-            break
-        time.sleep(0.01)
-    assert _ended(pid)
+    try:
+        assert streams == [os.devnull] * 3
+        assert select.select([started.stdout], [], [], 30)[0]  # the end, or the child holds it
+        assert started.stdout.read() == b""
+        for _ in range(3000):  # up to 30 s
+            if _ended(pid):
+                break
+            time.sleep(0.01)
+        assert _ended(pid)
+    finally:
+        if not _ended(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+# A child that fails at once, and a share of three parts of actions given up once it has.
+_FAILED_CHILD = """
+import json, pathlib, sys, time
+from consular_dialogue.services import integrity
+from consular_dialogue.storage import open_for_reading
+child = integrity._Child.start(lambda gone: 1 / 0)
+if child is None:
+    print(json.dumps(None))
+    sys.exit()
+for _ in range(3000):  # up to 30 s
+    if child.failed():
+        break
+    time.sleep(0.01)
+repo = open_for_reading(pathlib.Path(sys.argv[1]))
+try:
+    integrity._check_tables(repo, {"actions"}, own_of=(), stop=child.failed)
+    given_up = False
+except integrity._Abandoned:
+    given_up = True
+print(json.dumps({"failed": child.failed(), "result": child.result(), "given_up": given_up}))
+"""
+
+
+def test_a_share_of_the_check_is_given_up_once_the_child_has_failed(db: Path) -> None:
+    three_parts_of_done_actions(db)
+
+    ran = subprocess.run(
+        [sys.executable, "-c", _FAILED_CHILD, str(db)], capture_output=True, text=True
+    )
+
+    assert ran.returncode == 0, ran.stderr
+    found = json.loads(ran.stdout)
+    if found is None:
+        pytest.skip("one processor here: check runs in one process")
+    assert found == {"failed": True, "result": None, "given_up": True}
+
+
+def test_check_with_children_reaped_by_the_system_runs_in_one_process(
+    tracked: Run, db: Path
+) -> None:
+    """A command started with SIGCHLD ignored (which a program may pass on) has no
+    child's status to read: check runs in one process and says what it always says."""
+    path = parts_of(db) / named_parts(db, "actions")[0]
+    records = json.loads(path.read_bytes())
+    records["1"]["title"] = 5
+    path.write_text(json.dumps(records), encoding="utf-8")
+    expected = tracked("check", **WIDE)
+
+    ignored = subprocess.run(
+        [cdt_executable(), "check"],
+        env=base_env(db, **WIDE),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN),
+    )
+
+    assert expected.code == 1 and "action 1 is malformed" in expected.stdout
+    assert (ignored.returncode, ignored.stdout, ignored.stderr) == (
+        expected.code,
+        expected.stdout,
+        expected.stderr,
+    )
 
 
 def test_a_record_a_hand_edit_put_in_two_parts_is_listed_once(cdt: Run, db: Path) -> None:

@@ -363,28 +363,34 @@ class _Child:
     /dev/null to it: a reader of the command's output is not kept waiting by it), and
     leaves by ``os._exit``: no exit handler or buffered output of the parent's runs
     twice, and a lock the parent holds is not let go. It is given a function that says
-    whether its parent is gone (killed), to stop its work then."""
+    whether its parent is gone (killed), to stop its work then. Once reaped, it is
+    never sent a signal (its pid may be another process's by then)."""
 
     def __init__(self, pid: int, pipe: int) -> None:
         self.pid = pid
         self.pipe = pipe
-        self.status: int | None = None  # once reaped
+        self.status: int | None = None  # once reaped; -1 if another reaped it
 
     @classmethod
     def start(cls, work: Callable[[Callable[[], bool]], Any]) -> _Child | None:
         """The child running ``work``; None where there is no second processor or no
-        fork, or where another thread runs (a fork copies no other thread, but may copy
-        a lock one holds)."""
+        fork, where another thread runs (a fork copies no other thread, but may copy a
+        lock one holds), or where children are reaped as they end (SIGCHLD ignored: no
+        status to read)."""
         threading = sys.modules.get("threading")
         if not hasattr(os, "fork") or _processors() < 2:
             return None
         if threading is not None and threading.active_count() > 1:
             return None
+        if signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN:
+            return None
         parent = os.getpid()
         # An interrupt waits until each process is ready for it: the child inside the
-        # ``try`` that ends it with ``os._exit``, the parent once it knows the child.
-        mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        # ``try`` that ends it with ``os._exit``, the parent once it holds the child.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, ())
+        child = None
         try:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
             try:
                 read, write = os.pipe()
             except OSError:
@@ -410,14 +416,23 @@ class _Child:
                 finally:
                     os._exit(status)
             os.close(write)
-            return cls(pid, read)
+            child = cls(pid, read)
         finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            try:
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+            except BaseException:  # an interrupt held back until now
+                if child is not None:
+                    child.stop()
+                raise
+        return child
 
     def failed(self) -> bool:
         """Whether the child has ended without its result (asked without waiting)."""
         if self.status is None:
-            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped by another (SIGCHLD ignored since)
+                pid, status = self.pid, -1
             if pid:
                 self.status = status
         return self.status is not None and self.status != 0
@@ -428,11 +443,10 @@ class _Child:
         try:
             with open(pipe, "rb") as reader:
                 sent = reader.read()
+            self._reap()
         except BaseException:
             self.stop()
             raise
-        if self.status is None:
-            self.status = os.waitpid(self.pid, 0)[1]
         return pickle.loads(sent) if self.status == 0 and sent else None
 
     def stop(self) -> None:
@@ -443,7 +457,14 @@ class _Child:
         if self.status is None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
-            self.status = os.waitpid(self.pid, 0)[1]
+            self._reap()
+
+    def _reap(self) -> None:
+        if self.status is None:
+            try:
+                self.status = os.waitpid(self.pid, 0)[1]
+            except ChildProcessError:
+                self.status = -1
 
 
 def _processors() -> int:
