@@ -1267,11 +1267,13 @@ def test_check_fails_on_an_unreadable_part_of_either_half_as_one_walk_fails(
 
 # A child of a process that is then killed: its pid, then the parent waits.
 _KILLED_PARENT = """
-import itertools, json, os, time
+import collections, itertools, json, os, time
 from consular_dialogue.services import integrity
 streams = integrity._Child.start(lambda gone: [os.readlink(f"/proc/self/fd/{n}") for n in (0, 1, 2)])
 print(json.dumps(None if streams is None else streams.result()), flush=True)
-child = integrity._Child.start(lambda gone: [_ for _ in integrity._watched(itertools.count(), gone) if 0])
+# Counting for ever, keeping nothing: only ``gone`` ends it.
+count = lambda gone: collections.deque(integrity._watched(itertools.count(), gone), maxlen=0)
+child = integrity._Child.start(count)
 print(0 if child is None else child.pid, flush=True)
 time.sleep(120)
 """
