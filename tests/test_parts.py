@@ -691,7 +691,7 @@ def test_reports_read_only_the_parts_their_list_says_may_matter(tmp_path: Path) 
     assert run_cdt(["report", "1"], env).code == 3  # its actions are in that part
 
 
-def _dialogue_with_meetings(repo: Repository, *titles: str) -> None:
+def dialogue_with_meetings(repo: Repository, *titles: str) -> None:
     add_dialogue(repo, name="D", key="d", parties=["MX", "US"], established=None,
                  notes=None, now=MOMENT)  # fmt: skip
     for title in titles:
@@ -708,7 +708,7 @@ def test_meetings_and_items_live_in_parts_and_a_meeting_report_reads_only_its_it
 ) -> None:
     db = tmp_path / "tracker.json"
     with open_for_writing(db) as repo:
-        _dialogue_with_meetings(repo, "Primera", "Segunda")
+        dialogue_with_meetings(repo, "Primera", "Segunda")
         # Items 1 to ITEMS_PER_PART - 1 (part 0) are the first meeting's, the next the second's.
         for n in range(1, ITEMS_PER_PART + 5):
             meeting_id = 1 if n < ITEMS_PER_PART else 2
@@ -733,7 +733,7 @@ def test_an_item_named_by_an_action_on_another_meeting_is_not_deleted(tmp_path: 
     # where they are (cdt check names them): the item must still not go.
     db = tmp_path / "tracker.json"
     with open_for_writing(db) as repo:
-        _dialogue_with_meetings(repo, "Primera", "Segunda")
+        dialogue_with_meetings(repo, "Primera", "Segunda")
         repo.add(AgendaItem(meeting_id=1, position=1, title="Tema"))
         add_action(repo, title="Informe", meeting_id=1, item_id=1, party="MX", owner=None,
                    due=None, priority=None, level=None, now=MOMENT)  # fmt: skip
@@ -755,7 +755,7 @@ def test_an_item_named_by_an_action_on_another_meeting_is_not_deleted(tmp_path: 
 def test_deleting_an_item_reads_only_the_action_parts_that_name_it(tmp_path: Path) -> None:
     db = tmp_path / "tracker.json"
     with open_for_writing(db) as repo:
-        _dialogue_with_meetings(repo, "Primera")
+        dialogue_with_meetings(repo, "Primera")
         for n in (1, 2, 3):
             repo.add(AgendaItem(meeting_id=1, position=n, title=f"T{n}"))
         last = ACTIONS_PER_PART + 2
@@ -787,7 +787,7 @@ def test_a_part_listed_without_the_items_its_actions_name_is_read_before_a_delet
     # As an earlier version listed its parts: the delete cannot know, so it reads them.
     db = tmp_path / "tracker.json"
     with open_for_writing(db) as repo:
-        _dialogue_with_meetings(repo, "Primera")
+        dialogue_with_meetings(repo, "Primera")
         repo.add(AgendaItem(meeting_id=1, position=1, title="T1"))
         add_action(repo, title="A", meeting_id=1, item_id=None, party="MX", owner=None,
                    due=None, priority=None, level=None, now=MOMENT)  # fmt: skip
@@ -817,7 +817,7 @@ def test_a_meetings_page_and_agenda_read_only_the_parts_that_may_hold_its_record
 ) -> None:
     db = tmp_path / "tracker.json"
     with open_for_writing(db) as repo:
-        _dialogue_with_meetings(repo, "Primera", "Segunda")
+        dialogue_with_meetings(repo, "Primera", "Segunda")
         for n in range(1, ITEMS_PER_PART + 5):  # part 0 is the first meeting's
             repo.add(
                 AgendaItem(meeting_id=1 if n < ITEMS_PER_PART else 2, position=n, title=f"T{n}")
@@ -868,7 +868,7 @@ def test_an_action_export_reads_only_the_item_parts_of_the_actions_it_exports(
 ) -> None:
     db = tmp_path / "tracker.json"
     with open_for_writing(db) as repo:
-        _dialogue_with_meetings(repo, "Primera")
+        dialogue_with_meetings(repo, "Primera")
         for n in range(1, ITEMS_PER_PART + 5):  # part 0, then part ITEMS_PER_PART
             repo.add(AgendaItem(meeting_id=1, position=n, title=f"Tema {n}", topic="h2"))
         add_action(repo, title="Informe", meeting_id=1, item_id=ITEMS_PER_PART + 2, party="MX",
@@ -1048,7 +1048,7 @@ def test_the_meeting_timeline_counts_items_from_the_list_of_parts_without_readin
 ) -> None:
     db = tmp_path / "tracker.json"
     with open_for_writing(db) as repo:
-        _dialogue_with_meetings(repo, "Primera", "Segunda", "Tercera")
+        dialogue_with_meetings(repo, "Primera", "Segunda", "Tercera")
         for n in range(1, ITEMS_PER_PART + 5):  # two parts; the third meeting has none
             level = Level.RESTRICTED if n % 7 == 0 else Level.INTERNAL
             repo.add(AgendaItem(meeting_id=1 + n % 2, position=n, title=f"T{n}", level=level))
@@ -1090,7 +1090,7 @@ def test_the_meeting_timeline_counts_items_from_the_list_of_parts_without_readin
 
 def test_check_names_a_part_its_list_misdescribes(cdt: Run, db: Path, tmp_path: Path) -> None:
     with open_for_writing(db) as repo:
-        _dialogue_with_meetings(repo, "Primera", "Segunda")
+        dialogue_with_meetings(repo, "Primera", "Segunda")
         for n in range(1, 6):  # four items of the first meeting, one of the second
             repo.add(AgendaItem(meeting_id=1 if n < 5 else 2, position=n, title=f"T{n}"))
     assert cdt("check").code == 0
@@ -1115,7 +1115,7 @@ def test_check_names_a_part_its_list_misdescribes(cdt: Run, db: Path, tmp_path: 
 
 def test_check_names_an_action_part_whose_list_misnames_its_items(cdt: Run, db: Path) -> None:
     with open_for_writing(db) as repo:
-        _dialogue_with_meetings(repo, "Primera")
+        dialogue_with_meetings(repo, "Primera")
         for n in (1, 2):
             repo.add(AgendaItem(meeting_id=1, position=n, title=f"T{n}"))
         add_action(repo, title="A", meeting_id=1, item_id=1, party="MX", owner=None,
@@ -1173,12 +1173,13 @@ def test_check_part_by_part_names_what_a_check_of_the_merged_file_names(cdt: Run
 # the problems of the two shares a forked check puts together, and those of one walk.
 _BOTH_WAYS = """
 import json, pathlib, sys
+from consular_dialogue import forked
 from consular_dialogue.services import integrity
 from consular_dialogue.storage import open_for_reading
 repo = open_for_reading(pathlib.Path(sys.argv[1]))
 shares = integrity._shares_in_parallel(repo)
 print(json.dumps({
-    "processors": integrity._processors(),
+    "processors": forked.processors(),
     "forked": None if shares is None else integrity._together(shares),
     "one_walk": integrity._together([integrity._check_tables(repo, integrity._EVERY_TABLE)]),
     "whole": integrity.check_repository(repo, parallel=False),
@@ -1268,12 +1269,13 @@ def test_check_fails_on_an_unreadable_part_of_either_half_as_one_walk_fails(
 # A child of a process that is then killed: its pid, then the parent waits.
 _KILLED_PARENT = """
 import collections, itertools, json, os, time
+from consular_dialogue import forked
 from consular_dialogue.services import integrity
-streams = integrity._Child.start(lambda gone: [os.readlink(f"/proc/self/fd/{n}") for n in (0, 1, 2)])
+streams = forked.Child.start(lambda gone: [os.readlink(f"/proc/self/fd/{n}") for n in (0, 1, 2)])
 print(json.dumps(None if streams is None else streams.result()), flush=True)
 # Counting for ever, keeping nothing: only ``gone`` ends it.
 count = lambda gone: collections.deque(integrity._watched(itertools.count(), gone), maxlen=0)
-child = integrity._Child.start(count)
+child = forked.Child.start(count)
 print(0 if child is None else child.pid, flush=True)
 time.sleep(120)
 """
@@ -1320,9 +1322,10 @@ def test_the_child_of_a_check_stops_when_its_parent_is_killed_and_holds_no_outpu
 # A child that fails at once, and a share of three parts of actions given up once it has.
 _FAILED_CHILD = """
 import json, pathlib, sys, time
+from consular_dialogue import forked
 from consular_dialogue.services import integrity
 from consular_dialogue.storage import open_for_reading
-child = integrity._Child.start(lambda gone: 1 / 0)
+child = forked.Child.start(lambda gone: 1 / 0)
 if child is None:
     print(json.dumps(None))
     sys.exit()
@@ -1407,7 +1410,7 @@ def _dated_meetings(
 ) -> None:
     """A dialogue and ``count`` meetings, the n-th on ``day(n)``, every other one known only
     to the month."""
-    _dialogue_with_meetings(repo)
+    dialogue_with_meetings(repo)
     for n in range(1, count + 1):
         year, month, on = day(n)
         date = PartialDate(year, month, None if n % 2 else on)

@@ -35,6 +35,7 @@ from typing import NamedTuple
 
 from ..dates import Precision
 from ..errors import InputError
+from ..forked import halves
 from ..i18n import status_name
 from ..models import Action, ActionStatus, Level, Meeting, MeetingStatus, Priority, Record
 from ..text import clean
@@ -161,17 +162,21 @@ def _component(name: str, properties: Properties) -> list[str]:
     return [f"BEGIN:{name}", *[_line(key, value) for key, value in properties], f"END:{name}"]
 
 
-def _calendar(name: str, components: list[str], ctx: ExportContext) -> str:
+def _calendar(name: str, components: Sequence[str], ctx: ExportContext) -> str:
+    """The calendar around ``components``: texts of whole lines (``_lines_text``)."""
     head = [
         ("VERSION", "2.0"),
         ("PRODID", PRODID),
         ("CALSCALE", "GREGORIAN"),
         ("X-WR-CALNAME", _text(text_label(name, ctx.lang))),
     ]
-    lines = _component("VCALENDAR", head)
-    lines[-1:-1] = components
-    lines.append("")  # the last line break, without copying the calendar to add it
-    return "\r\n".join(lines)
+    *start, end = _component("VCALENDAR", head)
+    return "".join([_lines_text(start), *components, _lines_text([end])])
+
+
+def _lines_text(lines: list[str]) -> str:
+    """Content lines as a calendar holds them, each ended by CRLF."""
+    return "\r\n".join(lines) + "\r\n" if lines else ""
 
 
 def _time(name: str, stamp: str | None) -> Properties:
@@ -295,16 +300,29 @@ def meetings_ics(meetings: Sequence[Meeting], ctx: ExportContext) -> IcsExport:
             left_out.append(meeting)
             continue
         components += meeting_event(meeting, ctx)
-    return IcsExport(_calendar("meetings", components, ctx), tuple(left_out))
+    return IcsExport(_calendar("meetings", [_lines_text(components)], ctx), tuple(left_out))
 
 
-def actions_ics(actions: Sequence[Action], ctx: ExportContext) -> IcsExport:
-    components: list[str] = []
-    left_out: list[Record] = []
+# To-dos from which a child process writes the second half (``forked.halves``): L's
+# 18,277 took 0.35 s in one process, 0.28 s in two (each half in 0.23 s: the pages
+# both processes write are copied then).
+TODOS_IN_TWO = 4000
+
+
+def actions_ics(
+    actions: Sequence[Action], ctx: ExportContext, *, in_two_from: int = TODOS_IN_TWO
+) -> IcsExport:
+    """The dated actions as to-dos, in their order; from ``in_two_from`` of them, the
+    second half written by a child process where one can be forked."""
+    dated = [a for a in actions if a.due is not None]
     todo = _todo_maker(ctx)
-    for action in actions:
-        if action.due is None:
-            left_out.append(action)
-            continue
-        components += todo(action)
-    return IcsExport(_calendar("actions", components, ctx), tuple(left_out))
+
+    def todos(start: int, stop: int) -> str:
+        lines: list[str] = []
+        for action in dated[start:stop]:
+            lines += todo(action)
+        return _lines_text(lines)
+
+    components = halves(len(dated), todos, least=in_two_from)
+    left_out = tuple(a for a in actions if a.due is None)
+    return IcsExport(_calendar("actions", components, ctx), left_out)

@@ -1,0 +1,229 @@
+"""Work shared with a forked child (``forked.halves``), and the exports that use it.
+
+A fork is tried only in a process with no thread but its main one: pytest's workers
+have more, so each case runs in a process of its own, started here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import base_env, cdt_executable
+from test_parts import dialogue_with_meetings
+
+from consular_dialogue.exporters.ics import TODOS_IN_TWO
+from consular_dialogue.models import ActionStatus
+from consular_dialogue.services.actions import ActionFields, add_action, add_note, set_action
+from consular_dialogue.storage import open_for_writing
+
+MOMENT = dt.datetime(2023, 4, 24, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
+
+needs_two_processors = pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2 if hasattr(os, "sched_getaffinity") else True,
+    reason="one processor here (or no affinity to read): nothing is forked",
+)
+
+
+def run_script(script: str, *args: str, one_processor: bool = False) -> Any:
+    """``script``'s JSON on stdout, run in a new Python with no other thread; with
+    ``one_processor``, on the first processor this one may use alone."""
+    first = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        preexec_fn=(lambda: os.sched_setaffinity(0, {first})) if one_processor else None,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+# Each half: its range and the process that made it.
+_HALVES = """
+import json, os, sys
+from consular_dialogue.forked import halves
+count, least = int(sys.argv[1]), int(sys.argv[2])
+made = halves(count, lambda start, stop: [start, stop, os.getpid()], least=least)
+print(json.dumps({"made": made, "me": os.getpid()}))
+"""
+
+
+@needs_two_processors
+def test_halves_makes_the_second_half_in_another_process() -> None:
+    ran = run_script(_HALVES, "9", "4")
+    (first, second) = ran["made"]
+    assert first == [0, 4, ran["me"]]
+    assert second[:2] == [4, 9] and second[2] != ran["me"]
+
+
+def test_halves_makes_all_here_below_its_least_and_on_one_processor() -> None:
+    few = run_script(_HALVES, "9", "10")
+    assert few["made"] == [[0, 9, few["me"]]]
+    alone = run_script(_HALVES, "9", "4", one_processor=True)
+    assert alone["made"] == [[0, 9, alone["me"]]]
+
+
+# A work that fails in one half; which exception the caller gets, and whether any child
+# is left to reap.
+_FAILING = """
+import json, os, sys
+from consular_dialogue.forked import halves
+failing = int(sys.argv[1])
+made = []
+def work(start, stop):
+    made.append([start, stop, os.getpid()])
+    if start == failing:
+        raise ValueError(f"half from {start} is damaged")
+    return start
+try:
+    halves(10, work, least=2)
+    raised = None
+except ValueError as exc:
+    raised = str(exc)
+try:
+    left = os.waitpid(-1, os.WNOHANG)
+except ChildProcessError:
+    left = None
+print(json.dumps({"raised": raised, "made_here": made, "me": os.getpid(), "left": left}))
+"""
+
+
+@needs_two_processors
+def test_a_failing_second_half_is_made_again_here_and_raises_as_one_process_would() -> None:
+    ran = run_script(_FAILING, "5")
+    assert ran["raised"] == "half from 5 is damaged"
+    # This process made its half, then the child's again after the child failed.
+    assert ran["made_here"] == [[0, 5, ran["me"]], [5, 10, ran["me"]]]
+    assert ran["left"] is None  # the child was reaped
+
+
+@needs_two_processors
+def test_a_failing_first_half_raises_here_and_ends_the_child() -> None:
+    ran = run_script(_FAILING, "0")
+    assert ran["raised"] == "half from 0 is damaged"
+    assert ran["made_here"] == [[0, 5, ran["me"]]]
+    assert ran["left"] is None  # the child was ended and reaped
+
+
+_NONE = """
+import json
+from consular_dialogue.forked import halves
+print(json.dumps(halves(10, lambda start, stop: None, least=2)))
+"""
+
+
+@needs_two_processors
+def test_a_half_whose_result_is_none_is_not_taken_for_a_failed_child() -> None:
+    assert run_script(_NONE) == [None, None]
+
+
+# ---- the iCalendar export of many actions ---------------------------------------------
+
+HOSTILE = [
+    "Plain title",
+    "Café, niño; «comillas» — guion",
+    "Line\nbreak and \\backslash, comma; semicolon",
+    "\x1b[31mred\x1b[0m \u202eright-to-left",
+    "汉字 and emoji 🎉 that fold " * 4,
+]
+
+
+def many_dated_actions(db: Path, count: int) -> None:
+    """A meeting and ``count`` actions, each due, of every status, with notes and
+    texts that must be escaped and folded."""
+    with open_for_writing(db) as repo:
+        dialogue_with_meetings(repo, "M")
+        statuses = list(ActionStatus)
+        for n in range(count):
+            text = HOSTILE[n % len(HOSTILE)]
+            action = add_action(
+                repo, title=f"{n} {text}", meeting_id=1, item_id=None,
+                party=["MX", "US", "joint"][n % 3], owner=HOSTILE[(n + 1) % len(HOSTILE)],
+                due=dt.date(2023, 5, 1) + dt.timedelta(days=n % 700), priority=None,
+                level=None, now=MOMENT,
+            )  # fmt: skip
+            if n % 7 == 0:
+                add_note(repo, action.id, HOSTILE[(n + 2) % len(HOSTILE)], level=None, now=MOMENT)
+            status = statuses[n % len(statuses)]
+            if status != ActionStatus.OPEN:
+                set_action(repo, action.id, ActionFields(status=status), now=MOMENT)
+
+
+@needs_two_processors
+def test_an_ics_export_written_in_two_processes_is_the_one_written_in_one(
+    tmp_path: Path,
+) -> None:
+    """The whole command, run as a user runs it and again held to one processor, on
+    more dated actions than one process writes alone."""
+    db = tmp_path / "tracker.json"
+    count = TODOS_IN_TWO + 101
+    many_dated_actions(db, count)
+    args = ["export", "actions", "--format", "ics", "--status", "all"]
+    two = run_bytes([cdt_executable(), *args], db)
+    one = run_bytes([cdt_executable(), *args], db, one_processor=True)
+    assert two == one
+    assert two.count(b"BEGIN:VTODO") == count
+    assert two.startswith(b"BEGIN:VCALENDAR\r\n")
+    assert two.endswith(b"END:VTODO\r\nEND:VCALENDAR\r\n")
+
+
+def run_bytes(command: list[str], db: Path, *, one_processor: bool = False) -> bytes:
+    """The stdout of a command that must succeed; with ``one_processor``, run on the
+    first processor this one may use alone."""
+    first = min(os.sched_getaffinity(0))
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        env=base_env(db),
+        timeout=120,
+        check=False,
+        preexec_fn=(lambda: os.sched_setaffinity(0, {first})) if one_processor else None,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+# Both ways in one process of its own: the export's text, forked and not.
+_ICS_BOTH_WAYS = """
+import json, pathlib, sys
+import datetime as dt
+from consular_dialogue.exporters import ExportContext
+from consular_dialogue.exporters.ics import actions_ics
+from consular_dialogue.forked import processors
+from consular_dialogue.models import Action
+from consular_dialogue.storage import open_for_reading
+repo = open_for_reading(pathlib.Path(sys.argv[1]))
+actions = repo.all(Action)
+ctx = ExportContext(today=dt.date(2024, 9, 2), now=dt.datetime(2024, 9, 2, 15, 30,
+                    tzinfo=dt.timezone.utc), lang=sys.argv[2])
+forked = actions_ics(actions, ctx, in_two_from=2)
+alone = actions_ics(actions, ctx, in_two_from=len(actions) + 1)
+print(json.dumps({"processors": processors(), "forked": forked.text, "alone": alone.text,
+                  "left_out": [len(forked.left_out), len(alone.left_out)]}))
+"""
+
+
+@needs_two_processors
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_actions_ics_in_two_halves_is_the_text_of_one(tmp_path: Path, lang: str) -> None:
+    db = tmp_path / "tracker.json"
+    many_dated_actions(db, 61)
+    with open_for_writing(db) as repo:  # one undated action among them, left out
+        add_action(
+            repo, title="Sin fecha", meeting_id=1, item_id=None, party="MX", owner=None,
+            due=None, priority=None, level=None, now=MOMENT,
+        )  # fmt: skip
+    ran = run_script(_ICS_BOTH_WAYS, str(db), lang)
+    assert ran["processors"] >= 2
+    assert ran["forked"] == ran["alone"]
+    assert ran["forked"].count("BEGIN:VTODO") == 61
+    assert ran["left_out"] == [1, 1]
