@@ -399,6 +399,8 @@ class _Data(NamedTuple):
         unfinished_only: bool = False,
         parts: Callable[[dict[str, Any]], bool] | None = None,
         meetings: Sequence[MeetingLine] | None = None,
+        with_items: bool = True,
+        with_actions: bool = True,
     ) -> _Data:
         """The records of ``key`` (default: the dialogue's); all records when neither is given.
 
@@ -412,20 +414,25 @@ class _Data(NamedTuple):
         thousands of finished actions it never shows; ``unfinished_only`` says the test
         passes no finished action, so their part files are not even read, and
         ``parts`` which part files may hold one (see ``Repository.select``).
+        Without ``with_items`` (``with_actions``), no item (action) is read.
         """
         key = key or (dialogue.key if dialogue is not None else None)
         by_id: dict[int, AnyMeeting] = {
             m.id: m for m in (_meetings_of(repo, key) if meetings is None else meetings)
         }
-        every_item = repo.select_as(AgendaItem, ItemLine.from_record, every, lines=True)
-        items: dict[int, AnyItem] = {i.id: i for i in every_item if i.meeting_id in by_id}
-        actions = repo.select_as(
-            Action,
-            ReportAction.from_record,
-            every if actions_where is None else actions_where,
-            hot=unfinished_only,
-            parts=parts,
-        )
+        items: dict[int, AnyItem] = {}
+        if with_items:
+            every_item = repo.select_as(AgendaItem, ItemLine.from_record, every, lines=True)
+            items = {i.id: i for i in every_item if i.meeting_id in by_id}
+        actions: Sequence[AnyAction] = ()
+        if with_actions:
+            actions = repo.select_as(
+                Action,
+                ReportAction.from_record,
+                every if actions_where is None else actions_where,
+                hot=unfinished_only,
+                parts=parts,
+            )
         return cls(
             repo=repo,
             lang=lang,
@@ -678,9 +685,17 @@ def _last_held(meetings: Iterable[AnyMeeting], today: dt.date) -> AnyMeeting | N
 
 
 def build_standing_report(
-    repo: Repository, dialogue_key: str | None, today: dt.date, lang: str
+    repo: Repository,
+    dialogue_key: str | None,
+    today: dt.date,
+    lang: str,
+    *,
+    share: int | None = None,
 ) -> StandingReport:
-    """A dialogue's standing: open items by topic, open actions by party, what got done."""
+    """A dialogue's standing: open items by topic, open actions by party, what got done.
+
+    Of ``share`` 0, only the open items are made (no action is read), and of share 1
+    only the actions (no item is read): what ``to_text`` writes of each share."""
     dialogue = _dialogue_for(repo, dialogue_key, required=True)
     assert dialogue is not None
     meetings = _meetings_of(repo, dialogue.key)
@@ -696,6 +711,8 @@ def build_standing_report(
         meetings=meetings,
         actions_where=lambda raw: _unfinished(raw) or (raw.get("completed") or "") > after,
         parts=lambda about: (about["completed"] or "") > after,
+        with_items=share != 1,
+        with_actions=share != 0,
     )
     upcoming = [
         m
@@ -1529,13 +1546,30 @@ def _text_blocks(blocks: Sequence[Block], depth: int, width: int) -> list[str]:
     return lines
 
 
-def to_text(report: Report, *, width: int = TEXT_WIDTH) -> str:
-    """Plain text (no colour, no markup) with tables wrapped to ``width`` columns."""
+# The blocks of a standing report's document that its first share holds (``to_text``):
+# the header and the open items; the second holds the actions, by party and done.
+_FIRST_SHARE = 2
+
+
+def to_text(report: Report, *, width: int = TEXT_WIDTH, share: int | None = None) -> str:
+    """Plain text (no colour, no markup) with tables wrapped to ``width`` columns.
+
+    Of a standing report, ``share`` 0 is the text up to its actions, and share 1 the
+    rest: the two, one after the other, are the whole text. Each is written of a report
+    built of that share alone (``build_standing_report``)."""
     doc = to_document(report)
-    title = clean(doc.title).replace("\n", " ")
-    lines = [title, "=" * min(len(title), width), doc.subtitle, ""]
-    lines += _text_blocks(doc.blocks, 0, width)
-    lines.append("")  # the last newline, without copying the text to add it (7 MB at L)
+    blocks = doc.blocks
+    lines: list[str] = []
+    if share != 1:
+        title = clean(doc.title).replace("\n", " ")
+        lines += [title, "=" * min(len(title), width), doc.subtitle, ""]
+    if share is not None:
+        if not isinstance(report, StandingReport):
+            raise ValueError("only a standing report is written in shares")
+        blocks = blocks[:_FIRST_SHARE] if share == 0 else blocks[_FIRST_SHARE:]
+    lines += _text_blocks(blocks, 0, width)
+    if lines:
+        lines.append("")  # the last newline, without copying the text to add it (7 MB at L)
     return "\n".join(lines)
 
 

@@ -1552,6 +1552,11 @@ class Repository:
             self.unparsed = None
         return self.loaded
 
+    def unparsed_bytes(self) -> int:
+        """How many bytes of the data file (its unfinished actions) are still to parse:
+        what a read of them has yet to cost."""
+        return 0 if self.unparsed is None else len(self.unparsed.raw)
+
     def _own(self, table: str) -> dict[str, Any]:
         """The records of ``table`` the data file holds, with those of the parts read so
         far: only a look at the actions parses the unfinished ones."""

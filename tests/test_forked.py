@@ -15,13 +15,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import base_env, cdt_executable
+from conftest import NOW, base_env, cdt_executable
 from test_parts import dialogue_with_meetings
+from test_reports import build_dialogue
 
+from consular_dialogue.cli.reads import REPORT_IN_TWO_FROM
 from consular_dialogue.exporters.ics import TODOS_IN_TWO
+from consular_dialogue.i18n import label
 from consular_dialogue.models import ActionStatus
+from consular_dialogue.reports import build_standing_report, to_text
 from consular_dialogue.services.actions import ActionFields, add_action, add_note, set_action
-from consular_dialogue.storage import open_for_writing
+from consular_dialogue.storage import open_for_reading, open_for_writing
 
 MOMENT = dt.datetime(2023, 4, 24, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
 
@@ -65,11 +69,90 @@ def test_halves_makes_the_second_half_in_another_process() -> None:
     assert second[:2] == [4, 9] and second[2] != ran["me"]
 
 
-def test_halves_makes_all_here_below_its_least_and_on_one_processor() -> None:
+def test_halves_makes_both_here_below_its_least_and_on_one_processor() -> None:
     few = run_script(_HALVES, "9", "10")
-    assert few["made"] == [[0, 9, few["me"]]]
+    assert few["made"] == [[0, 4, few["me"]], [4, 9, few["me"]]]
     alone = run_script(_HALVES, "9", "4", one_processor=True)
-    assert alone["made"] == [[0, 9, alone["me"]]]
+    assert alone["made"] == [[0, 4, alone["me"]], [4, 9, alone["me"]]]
+
+
+# Two shares that tell each other their size: what each made, saw and where; and
+# which exception the caller got. argv: the step that fails in share 1, if any
+# ("make", "measure", "share"), and whether to fork.
+_IN_TWO = """
+import json, os, sys
+from consular_dialogue.forked import in_two
+failing, fork = sys.argv[1], sys.argv[2] == "fork"
+calls = []
+def make():
+    calls.append(["make", os.getpid()])
+    if failing == "make" and os.getpid() != me:
+        raise ValueError("make failed in the child")
+    return {"rows": [3, 5]}
+def measure(made, share):
+    calls.append(["measure", share])
+    if failing == "measure" and share == 1:
+        raise ValueError("share 1 cannot be measured")
+    return made["rows"][share] * 10
+def share_of(made, share, sizes):
+    calls.append(["share", share])
+    if failing == "share" and share == 1:
+        raise ValueError("share 1 cannot be made")
+    return {"share": share, "sizes": sizes, "pid": os.getpid()}
+me = os.getpid()
+try:
+    made = in_two(make, share_of, measure=measure, fork=fork)
+    raised = None
+except ValueError as exc:
+    made, raised = None, str(exc)
+try:
+    left = os.waitpid(-1, os.WNOHANG)
+except ChildProcessError:
+    left = None
+print(json.dumps({"made": made, "raised": raised, "calls": calls, "me": me, "left": left}))
+"""
+
+
+@needs_two_processors
+def test_in_two_tells_each_share_the_others_size_and_makes_the_second_in_a_child() -> None:
+    ran = run_script(_IN_TWO, "none", "fork")
+    first, second = ran["made"]
+    assert first == {"share": 0, "sizes": [30, 50], "pid": ran["me"]}
+    assert second["sizes"] == [30, 50] and second["pid"] != ran["me"]
+    # This process made and measured only its own share.
+    assert ran["calls"] == [["make", ran["me"]], ["measure", 0], ["share", 0]]
+    assert ran["left"] is None
+
+
+def test_in_two_without_a_fork_makes_both_shares_here_alike() -> None:
+    ran = run_script(_IN_TWO, "none", "one")
+    me = ran["me"]
+    assert ran["made"] == [
+        {"share": 0, "sizes": [30, 50], "pid": me},
+        {"share": 1, "sizes": [30, 50], "pid": me},
+    ]
+
+
+@needs_two_processors
+@pytest.mark.parametrize(
+    ("failing", "raised"),
+    [
+        ("make", None),  # only the child's make fails: here it does not
+        ("measure", "share 1 cannot be measured"),
+        ("share", "share 1 cannot be made"),
+    ],
+)
+def test_in_two_makes_here_what_a_failed_child_did_not_send(
+    failing: str, raised: str | None
+) -> None:
+    """Whichever step fails in the child, this process goes on from there, as it would
+    alone: it raises what one process raises, or makes both shares."""
+    ran = run_script(_IN_TWO, failing, "fork")
+    assert ran["raised"] == raised
+    assert ran["left"] is None  # the child was reaped
+    if raised is None:
+        assert [share["pid"] for share in ran["made"]] == [ran["me"], ran["me"]]
+        assert [share["sizes"] for share in ran["made"]] == [[30, 50], [30, 50]]
 
 
 # A work that fails in one half; which exception the caller gets, and whether any child
@@ -227,3 +310,40 @@ def test_actions_ics_in_two_halves_is_the_text_of_one(tmp_path: Path, lang: str)
     assert ran["forked"] == ran["alone"]
     assert ran["forked"].count("BEGIN:VTODO") == 61
     assert ran["left_out"] == [1, 1]
+
+
+# ---- the text of a large dialogue's report ----------------------------------------------
+
+
+@needs_two_processors
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_a_large_reports_text_made_in_two_processes_is_the_one_made_in_one(
+    tmp_path: Path, lang: str
+) -> None:
+    """A realistic dialogue with enough unfinished actions (and notes) for its report
+    to be made in two processes, run as a user runs it and again held to one processor,
+    on stdout and into a file."""
+    db = tmp_path / "tracker.json"
+    build_dialogue(db)
+    with open_for_writing(db) as repo:
+        for n in range(1500):
+            action = add_action(
+                repo, title=f"{n} {HOSTILE[n % len(HOSTILE)]}", meeting_id=1 + n % 3,
+                item_id=None, party=["MX", "US", "joint"][n % 3], owner=HOSTILE[n % 4],
+                due=dt.date(2023, 5, 1) + dt.timedelta(days=n % 900), priority=None,
+                level=None, now=MOMENT,
+            )  # fmt: skip
+            add_note(repo, action.id, HOSTILE[n % len(HOSTILE)] * 3, level=None, now=MOMENT)
+    assert open_for_reading(db).unparsed_bytes() >= REPORT_IN_TWO_FROM
+    args = ["--lang", lang, "report"]
+    two = run_bytes([cdt_executable(), *args], db)
+    one = run_bytes([cdt_executable(), *args], db, one_processor=True)
+    today = dt.datetime.fromisoformat(NOW).date()
+    whole = to_text(build_standing_report(open_for_reading(db), None, today, lang))
+    assert two == one == whole.encode()
+    # Both shares are there: the open items' and the actions'.
+    assert label("open_items_by_topic", lang).encode() in two
+    assert label("actions_by_party", lang).encode() in two
+    written = tmp_path / "report.txt"
+    run_bytes([cdt_executable(), *args, "-o", str(written)], db)
+    assert written.read_bytes() == one

@@ -1271,10 +1271,10 @@ _KILLED_PARENT = """
 import collections, itertools, json, os, time
 from consular_dialogue import forked
 from consular_dialogue.services import integrity
-streams = forked.Child.start(lambda gone: [os.readlink(f"/proc/self/fd/{n}") for n in (0, 1, 2)])
+streams = forked.Child.start(lambda parent: [os.readlink(f"/proc/self/fd/{n}") for n in (0, 1, 2)])
 print(json.dumps(None if streams is None else streams.result()), flush=True)
-# Counting for ever, keeping nothing: only ``gone`` ends it.
-count = lambda gone: collections.deque(integrity._watched(itertools.count(), gone), maxlen=0)
+# Counting for ever, keeping nothing: only its parent gone ends it.
+count = lambda parent: collections.deque(integrity._watched(itertools.count(), parent.gone), maxlen=0)
 child = forked.Child.start(count)
 print(0 if child is None else child.pid, flush=True)
 time.sleep(120)
@@ -1325,7 +1325,7 @@ import json, pathlib, sys, time
 from consular_dialogue import forked
 from consular_dialogue.services import integrity
 from consular_dialogue.storage import open_for_reading
-child = forked.Child.start(lambda gone: 1 / 0)
+child = forked.Child.start(lambda parent: 1 / 0)
 if child is None:
     print(json.dumps(None))
     sys.exit()

@@ -583,6 +583,33 @@ def test_text_report_wraps_to_a_narrow_width(repo: Repository) -> None:
     assert max(len(line) for line in text.splitlines()) <= 60
 
 
+@pytest.mark.parametrize("lang", ["en", "es"])
+@pytest.mark.parametrize("width", [100, 60])
+@pytest.mark.parametrize("dataset", ["repo", "hostile"])
+def test_a_standing_reports_two_shares_make_its_whole_text(
+    dataset: str, width: int, lang: str, request: pytest.FixtureRequest
+) -> None:
+    """Each share built alone (no action read for the first, no item for the second)
+    and written alone: one after the other, they are the text of the whole report."""
+    repo: Repository = request.getfixturevalue(dataset)
+    whole = reports.to_text(reports.build_standing_report(repo, None, TODAY, lang), width=width)
+    shares = [
+        reports.to_text(
+            reports.build_standing_report(repo, None, TODAY, lang, share=share),
+            width=width,
+            share=share,
+        )
+        for share in (0, 1)
+    ]
+    assert all(shares) and shares[0] + shares[1] == whole
+
+
+def test_only_a_standing_report_is_written_in_shares(repo: Repository) -> None:
+    report = reports.build_meeting_report(repo, intermediate_id(repo), TODAY, "en")
+    with pytest.raises(ValueError, match="only a standing report"):
+        reports.to_text(report, share=0)
+
+
 # ---- what the view models say ----------------------------------------------------------
 
 

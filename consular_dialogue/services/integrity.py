@@ -335,8 +335,8 @@ def _shares_in_parallel(repo: Repository) -> list[Share] | None:
     up its share as soon as it sees the other fail or go."""
     finished = {Action.TABLE}
     others = Child.start(
-        lambda parent_gone: _check_tables(
-            repo, _EVERY_TABLE, parts_of=_EVERY_TABLE - finished, stop=parent_gone
+        lambda parent: _check_tables(
+            repo, _EVERY_TABLE, parts_of=_EVERY_TABLE - finished, stop=parent.gone
         )
     )
     if others is None:
