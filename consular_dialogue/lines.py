@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import partial
 from itertools import islice
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .i18n import label, status_name
 from .models import ActionStatus, AgendaStatus, overdue_on
@@ -226,7 +226,7 @@ def terminal_width(file: IO[str]) -> int | None:
     return _rich_width() or None
 
 
-def _terminal_codes(style: str | Style) -> tuple[str, str]:
+def terminal_codes(style: str | Style) -> tuple[str, str]:
     """``_SGR``'s codes around a text of ``style`` (``KeyError`` for any other)."""
     return f"\x1b[{_SGR[style]}m", "\x1b[0m"  # type: ignore[index]
 
@@ -255,6 +255,7 @@ class LineTable:
         self.styles: list[list[str | Style | None]] = [[] for _ in headers]
         #: Full-width lines between rows, each after as many rows as it says.
         self.separators: list[tuple[int, Cell]] = []
+        self._joined_of: tuple[int, list[str], list[bool]] | None = None  # (``_joined``)
 
     def __len__(self) -> int:
         """The rows (separators not counted)."""
@@ -285,16 +286,34 @@ class LineTable:
         """A full-width line between rows (a year heading, the today rule)."""
         self.separators.append((len(self), _cell(text)))
 
-    def _widths(
-        self, columns: Sequence[Sequence[str]], one_cell: list[bool], max_width: int
-    ) -> list[int]:
-        """Each column's width; ``one_cell`` says which columns take one terminal cell
-        per character."""
+    def _joined(self) -> tuple[list[str], list[bool]]:
+        """Each column's texts joined, and whether each of its characters takes one
+        cell; made once for as many rows (rows are only ever added)."""
+        if self._joined_of is None or self._joined_of[0] != len(self):
+            joined = ["".join(texts) for texts in self.texts]
+            self._joined_of = (len(self), joined, list(map(_one_cell_each, joined)))
+        return self._joined_of[1], self._joined_of[2]
+
+    def measure(self) -> list[Measure]:
+        """What the widths of its columns need of its rows (``Measure``): the measures
+        of two tables of the same columns give the widths of one table of both's rows."""
+        measures = []
+        for texts, one_cell in zip(self.texts, self._joined()[1], strict=True):
+            longest = max(map(len, texts), default=0)
+            # As many cells as characters where each takes one (``cell_width``).
+            cells = longest if one_cell else max(map(cell_width, set(texts)), default=0)
+            measures.append(Measure(one_cell, longest, cells))
+        return measures
+
+    def _widths(self, measures: Sequence[Sequence[Measure]], max_width: int) -> list[int]:
+        """Each column's width, of the rows of tables of these columns ``measures`` are
+        of (``measure``)."""
         widths = [cell_width(h) for h, _ in self.headers]
-        for i, (texts, wide) in enumerate(zip(columns, self.wide, strict=True)):
-            longest = max(
-                map(len, texts) if one_cell[i] else map(cell_width, set(texts)), default=0
-            )
+        for i, (of_column, wide) in enumerate(
+            zip(zip(*measures, strict=True), self.wide, strict=True)
+        ):
+            one_cell = all(m.one_cell for m in of_column)
+            longest = max(m.longest if one_cell else m.cells for m in of_column)
             # A short column never takes more than NARROW_MAX: a code or a date.
             widths[i] = max(widths[i], longest if wide else min(longest, NARROW_MAX))
         room = max_width - len(self.GAP) * (len(widths) - 1)
@@ -319,17 +338,18 @@ class LineTable:
     def _line_width(self, max_width: int) -> int:
         """How wide its lines are drawn at ``max_width``: wider where columns cannot
         shrink enough."""
-        one_cell = [_one_cell_each("".join(texts)) for texts in self.texts]
-        widths = self._widths(self.texts, one_cell, max_width)
+        widths = self._widths([self.measure()], max_width)
         return sum(widths) + len(self.GAP) * (len(widths) - 1)
 
-    def _fitted(self, max_width: int) -> tuple[list[Cell], str, list[list[str]]]:
+    def _fitted(
+        self, max_width: int, measures: Sequence[Sequence[Measure]] | None = None
+    ) -> tuple[list[Cell], str, list[list[str]]]:
         """The header's fitted cells, the rule under it, and the data rows' fitted
-        texts, a column at a time."""
+        texts, a column at a time; the widths are those of its own rows, or of the
+        tables ``measures`` are of."""
         columns = self.texts
-        joined = ["".join(texts) for texts in columns]
-        one_cell = list(map(_one_cell_each, joined))
-        widths = self._widths(columns, one_cell, max_width)
+        joined, one_cell = self._joined()
+        widths = self._widths([self.measure()] if measures is None else measures, max_width)
         total = sum(widths) + len(self.GAP) * (len(widths) - 1)
         last = len(widths) - 1
         header = [
@@ -368,19 +388,46 @@ class LineTable:
         """The lines as the tool's console prints this table alone on a terminal (see
         ``__rich_console__``), without Rich: each styled cell between the codes of
         ``_SGR``; None when a style is not one of them (Rich draws it)."""
+        if not self.coded_alike():
+            return None
+        return self._lines(max_width, terminal_codes)
+
+    def coded_alike(self) -> bool:
+        """Whether ``terminal_lines`` writes it on a terminal as Rich would: each of its
+        styles is one of ``_SGR``, and its lines are not cut at the terminal's width."""
         used = {style for styles in self.styles for style in set(styles) if style}
         used.update(style for _, (_, style) in self.separators if style)
-        if self.cut_to_width or not used.union(["bold"]) <= _SGR.keys():
-            return None
-        return self._lines(max_width, _terminal_codes)
+        return not self.cut_to_width and used.union(["bold"]) <= _SGR.keys()
+
+    def share_text(
+        self,
+        max_width: int,
+        codes: Callable[[str | Style], tuple[str, str]] | None,
+        measures: Sequence[Sequence[Measure]],
+        *,
+        first: bool,
+    ) -> str:
+        """Its lines (``plain_lines``, or with ``codes`` ``terminal_lines``) as one share
+        of a table of the rows of the tables ``measures`` are of, in their order: the
+        first share with the header and its rule, the next without. A table of no
+        separator is drawn in shares."""
+        if self.separators:
+            raise ValueError("a table with separators is drawn whole")
+        lines = self._lines(max_width, codes, measures)
+        if not first:
+            next(lines), next(lines)  # the header and its rule
+        return "".join(lines)
 
     def _lines(
-        self, max_width: int, codes: Callable[[str | Style], tuple[str, str]] | None
+        self,
+        max_width: int,
+        codes: Callable[[str | Style], tuple[str, str]] | None,
+        measures: Sequence[Sequence[Measure]] | None = None,
     ) -> Iterator[str]:
         """``plain_lines``; with ``codes`` (what the console writes before and after a
         text of each style), each non-empty styled cell between its style's codes,
         coded a column at a time (a cell at a time, L's terminal list took 32–46 ms
-        of CPU more)."""
+        of CPU more). With ``measures``, at the widths of the tables they are of."""
 
         def one(text: str, style: str | Style | None) -> str:
             if codes is None or not (style and text):
@@ -397,7 +444,7 @@ class LineTable:
                 for text, style in zip(texts, styles, strict=True)
             ]
 
-        header, rule, fitted = self._fitted(max_width)
+        header, rule, fitted = self._fitted(max_width, measures)
         gap = self.GAP
         yield gap.join([one(text, style) for text, style in header]) + "\n"
         yield rule + "\n"
@@ -460,6 +507,14 @@ class LineTable:
 
 
 _ROWS_AT_ONCE = 4096
+
+
+class Measure(NamedTuple):
+    """What a column's width needs of its texts (``LineTable.measure``)."""
+
+    one_cell: bool  # whether each character of each text takes one terminal cell
+    longest: int  # the most characters of a text
+    cells: int  # the most terminal cells a text takes (``cell_width``)
 
 
 def _joined(lines: Iterator[str], count: int) -> Iterator[str]:
@@ -661,9 +716,10 @@ def _fit_column(
     ]
 
 
-def list_table(lang: str, rows: int, *columns: str) -> Table | LineTable:
-    """A Rich table for a short list, a LineTable for a long one."""
-    if rows <= LONG_LIST:
+def list_table(lang: str, rows: int, *columns: str, long: bool = False) -> Table | LineTable:
+    """A Rich table for a short list, a LineTable for a long one (or one said ``long``:
+    a share of one)."""
+    if rows <= LONG_LIST and not long:
         from .render import _table
 
         return _table(lang, *columns)
@@ -695,14 +751,19 @@ def _day_text(day: dt.date | None) -> str:
 
 
 def actions_table(
-    actions: Sequence[Action] | Sequence[ActionLine], today: dt.date, lang: str
+    actions: Sequence[Action] | Sequence[ActionLine],
+    today: dt.date,
+    lang: str,
+    *,
+    long: bool = False,
 ) -> RenderableType:
-    if not actions:
+    """The actions' list: Rich's table when short, else (or when ``long``) a LineTable."""
+    if not actions and not long:
         from .render import empty
 
         return empty("no_actions", lang)
     table = list_table(
-        lang, len(actions), "id", "due", "party", "owner", "status", "title", "meeting"
+        lang, len(actions), "id", "due", "party", "owner", "status", "title", "meeting", long=long
     )
     # A long list has thousands of rows and a handful of statuses, sides and owners:
     # each is named once.

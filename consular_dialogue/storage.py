@@ -1552,6 +1552,13 @@ class Repository:
             self.unparsed = None
         return self.loaded
 
+    def parts_bytes(self, cls: type[Record]) -> int:
+        """How many bytes the part files of ``cls``'s records hold, as listed (a size
+        that is not a whole number, by a hand edit, counts none)."""
+        entries = self._index(cls.TABLE).values()
+        sizes = (entry.get("bytes") if isinstance(entry, dict) else None for entry in entries)
+        return sum(size for size in sizes if type(size) is int)
+
     def unparsed_bytes(self) -> int:
         """How many bytes of the data file (its unfinished actions) are still to parse:
         what a read of them has yet to cost."""

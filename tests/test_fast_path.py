@@ -945,7 +945,7 @@ def test_each_code_a_long_list_writes_on_a_terminal_is_richs_for_every_colour_sy
     from rich.color import ColorSystem
     from rich.style import Style
 
-    from consular_dialogue.lines import _SGR, STATUS_STYLES, _terminal_codes
+    from consular_dialogue.lines import _SGR, STATUS_STYLES, terminal_codes
     from consular_dialogue.timeline import PARTY_STYLES, TODAY_STYLE
 
     for style in _SGR:
@@ -953,7 +953,7 @@ def test_each_code_a_long_list_writes_on_a_terminal_is_richs_for_every_colour_sy
             before, _, after = (
                 Style.parse(style).render("\x00", color_system=system).partition("\x00")
             )
-            assert _terminal_codes(style) == (before, after), (style, system)
+            assert terminal_codes(style) == (before, after), (style, system)
     # Every style a long list or timeline uses has its codes here (else Rich draws it).
     used = {*STATUS_STYLES.values(), *PARTY_STYLES, TODAY_STYLE, "bold", "bold red", "dim"}
     assert used <= _SGR.keys()

@@ -16,15 +16,25 @@ from typing import Any
 
 import pytest
 from conftest import NOW, base_env, cdt_executable
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_parts import dialogue_with_meetings
 from test_reports import build_dialogue
 
-from consular_dialogue.cli.reads import REPORT_IN_TWO_FROM
+from consular_dialogue.cli.reads import LIST_IN_TWO_FROM, REPORT_IN_TWO_FROM
 from consular_dialogue.exporters.ics import TODOS_IN_TWO
 from consular_dialogue.i18n import label
-from consular_dialogue.models import ActionStatus
+from consular_dialogue.lines import LineTable, actions_table, terminal_codes
+from consular_dialogue.models import Action, ActionLine, ActionStatus
 from consular_dialogue.reports import build_standing_report, to_text
-from consular_dialogue.services.actions import ActionFields, add_action, add_note, set_action
+from consular_dialogue.services.actions import (
+    ActionFields,
+    ActionFilter,
+    add_action,
+    add_note,
+    list_action_lines,
+    set_action,
+)
 from consular_dialogue.storage import open_for_reading, open_for_writing
 
 MOMENT = dt.datetime(2023, 4, 24, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=-6)))
@@ -347,3 +357,147 @@ def test_a_large_reports_text_made_in_two_processes_is_the_one_made_in_one(
     written = tmp_path / "report.txt"
     run_bytes([cdt_executable(), *args, "-o", str(written)], db)
     assert written.read_bytes() == one
+
+
+# ---- a long list of actions, drawn in two shares ---------------------------------------
+
+# Texts that take one cell a character, and texts that do not (wide, combining, emoji,
+# line breaks, controls made visible): a share of either kind may meet one of the other.
+LIST_TEXT = st.text(
+    alphabet=st.sampled_from([*"abc xyz-ñÁé—←", "汉", "字", "🎉", "\n", "\x1b", "\u0301"]),
+    max_size=40,
+)
+
+
+@st.composite
+def action_lines(draw: st.DrawFn) -> list[ActionLine]:
+    count = draw(st.integers(min_value=0, max_value=30))
+    return [
+        ActionLine(
+            n,
+            draw(st.integers(min_value=1, max_value=10**6)),
+            None,
+            draw(LIST_TEXT),
+            draw(st.sampled_from(["MX", "US", "joint", "CA"])),
+            draw(st.none() | LIST_TEXT),
+            draw(st.none() | st.dates(dt.date(2020, 1, 1), dt.date(2030, 12, 31))),
+            draw(st.sampled_from(list(ActionStatus))),
+        )
+        for n in range(1, count + 1)
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    lines=action_lines(),
+    cut=st.integers(min_value=0, max_value=30),
+    width=st.integers(min_value=10, max_value=160),
+    coded=st.booleans(),
+    lang=st.sampled_from(["en", "es"]),
+)
+def test_a_long_list_drawn_in_two_shares_is_the_list_drawn_whole(
+    lines: list[ActionLine], cut: int, width: int, coded: bool, lang: str
+) -> None:
+    """Each share's table of its own rows, drawn at the widths both measure, then the
+    other's: the lines of the table of every row, plain and with their codes."""
+    today = dt.date(2024, 9, 2)
+    whole = actions_table(lines, today, lang, long=True)
+    shares = [actions_table(part, today, lang, long=True) for part in (lines[:cut], lines[cut:])]
+    assert isinstance(whole, LineTable)
+    assert all(isinstance(share, LineTable) for share in shares)
+    measures = [share.measure() for share in shares]  # type: ignore[union-attr]
+    drawn = "".join(
+        share.share_text(width, terminal_codes if coded else None, measures, first=n == 0)  # type: ignore[union-attr]
+        for n, share in enumerate(shares)
+    )
+    expected = whole.terminal_lines(width) if coded else whole.plain_lines(width)
+    assert expected is not None
+    assert drawn == "".join(expected)
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        # Wide characters in one share only: the width is their cells, not characters.
+        (["汉字汉字汉字"], ["abcdefgh"]),
+        (["abcdefgh"], ["汉字汉字汉字"]),
+        # Latin text with line breaks in one share, a wide one in the other: the breaks
+        # take no cell there, as Rich counted them.
+        (["ñ\nñ\nñ\nñ\nñ"], ["汉"]),
+    ],
+)
+@pytest.mark.parametrize("coded", [False, True])
+def test_a_share_of_one_cell_a_character_and_one_of_wider_text_meet_at_the_whole_widths(
+    first: list[str], second: list[str], coded: bool
+) -> None:
+    def lines_of(titles: list[str], start: int) -> list[ActionLine]:
+        return [
+            ActionLine(start + n, 1, None, title, "MX", title, None, ActionStatus.OPEN)
+            for n, title in enumerate(titles)
+        ]
+
+    shares = [actions_table(lines_of(first, 1), dt.date(2024, 9, 2), "en", long=True),
+              actions_table(lines_of(second, 2), dt.date(2024, 9, 2), "en", long=True)]  # fmt: skip
+    whole = actions_table(lines_of(first + second, 1), dt.date(2024, 9, 2), "en", long=True)
+    assert isinstance(whole, LineTable)
+    measures = [share.measure() for share in shares]  # type: ignore[union-attr]
+    codes = terminal_codes if coded else None
+    drawn = "".join(
+        share.share_text(120, codes, measures, first=n == 0)  # type: ignore[union-attr]
+        for n, share in enumerate(shares)
+    )
+    expected = whole.terminal_lines(120) if coded else whole.plain_lines(120)
+    assert expected is not None
+    assert drawn == "".join(expected)
+    # There is room: each title of one line is whole, its column as wide as its cells.
+    assert all(title in drawn for title in first + second if "\n" not in title)
+
+
+def test_a_table_with_separators_is_not_drawn_in_shares() -> None:
+    table = LineTable(["a"], [False])
+    table.add_row("x")
+    table.add_separator("2024")
+    with pytest.raises(ValueError, match="separators"):
+        table.share_text(80, None, [table.measure()], first=True)
+
+
+def many_finished_actions(db: Path, count: int) -> None:
+    """``count`` actions, most of them finished (in parts), each with a long note, of
+    texts of every kind a list must fit."""
+    texts = [*HOSTILE, "Título con acentos — y guion", "汉字 wide"]
+    with open_for_writing(db) as repo:
+        dialogue_with_meetings(repo, "M", "N")
+        for n in range(count):
+            action = add_action(
+                repo, title=f"{n} {texts[n % len(texts)]}", meeting_id=1 + n % 2,
+                item_id=None, party=["MX", "US", "joint"][n % 3],
+                owner=texts[(n + 3) % len(texts)] if n % 4 else None,
+                due=dt.date(2023, 5, 1) + dt.timedelta(days=n % 900) if n % 5 else None,
+                priority=None, level=None, now=MOMENT,
+            )  # fmt: skip
+            add_note(repo, action.id, "nota larga " * 180, level=None, now=MOMENT)
+            status = [ActionStatus.DONE, ActionStatus.CANCELLED, ActionStatus.DONE][n % 3]
+            if n % 10:
+                set_action(repo, action.id, ActionFields(status=status), now=MOMENT)
+
+
+@needs_two_processors
+def test_a_list_of_every_action_drawn_in_two_processes_is_the_one_drawn_in_one(
+    tmp_path: Path,
+) -> None:
+    """On more bytes of finished actions than one process draws alone: as a user runs
+    it, held to one processor, and as the list's table of every action is drawn."""
+    db = tmp_path / "tracker.json"
+    many_finished_actions(db, 8000)
+    repo = open_for_reading(db)
+    assert repo.parts_bytes(Action) >= LIST_IN_TWO_FROM
+    args = [cdt_executable(), "action", "list", "--status", "all"]
+    two = run_bytes(args, db)
+    one = run_bytes(args, db, one_processor=True)
+    today = dt.datetime.fromisoformat(NOW).date()
+    listed = list_action_lines(repo, ActionFilter(all_statuses=True), today=today)
+    table = actions_table(listed, today, "en")
+    assert isinstance(table, LineTable)
+    whole = "".join(table.plain_lines(int(base_env(db)["COLUMNS"])))
+    assert two == one == whole.encode()
+    assert len(two.splitlines()) == 8000 + 2  # the header, its rule, every action

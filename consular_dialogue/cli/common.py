@@ -51,21 +51,33 @@ class State:
         """Print on stdout. A long list or timeline going to a pipe or a file is written
         as plain lines without loading Rich, and a long list on a terminal as its styled
         lines: the lines Rich would write there (see ``lines``)."""
-        from ..lines import plain_width, terminal_width
-
         plain_lines = getattr(renderable, "plain_lines", None)
-        if plain_lines is not None and self._out is None:
-            width = plain_width(sys.stdout)
-            lines = None if width is None else plain_lines(width)
+        route = self.line_route() if plain_lines is not None else None
+        if plain_lines is not None and route is not None:
+            width, coded = route
+            lines = None if coded else plain_lines(width)
             terminal_lines = getattr(renderable, "terminal_lines", None)
-            if lines is None and terminal_lines is not None:
-                width = terminal_width(sys.stdout)
-                lines = None if width is None else terminal_lines(width)
+            if lines is None and coded and terminal_lines is not None:
+                lines = terminal_lines(width)
             if lines is not None:
                 sys.stdout.write("".join(lines))
                 sys.stdout.flush()
                 return
         self.out.print(renderable)
+
+    def line_route(self) -> tuple[int, bool] | None:
+        """How ``show`` writes a long list's lines without Rich (``lines``): at what
+        width, and whether with the codes of their styles (on a terminal) or plain (to
+        a pipe or a file); None where Rich draws (or has drawn on stdout already)."""
+        from ..lines import plain_width, terminal_width
+
+        if self._out is not None:
+            return None
+        width = plain_width(sys.stdout)
+        if width is not None:
+            return width, False
+        width = terminal_width(sys.stdout)
+        return None if width is None else (width, True)
 
     @property
     def err(self) -> Console:
