@@ -1,11 +1,12 @@
 """Work shared with a forked child process, on a machine with a second processor.
 
-A command that spends most of its time on one long job of independent pieces (an
-export's to-dos, a long list's lines) hands the second half to a child and does the
-first itself (``halves``); ``cdt check`` splits its tables so (``services.integrity``).
-The results are those of one process, in the same order: where no child can be
-forked, or the child fails, this process does its half too. Only the standard library
-is used: ``os.fork``, a pipe, ``pickle``.
+A command whose output is long splits it in two shares (``in_two``): a child forked
+before anything is read makes the second while this process makes the first, as a
+report's actions and its open items, or each half of a long list or an export's
+to-dos. ``cdt check`` splits its tables so (``services.integrity``). The results are
+those of one process, in the same order: where no child can be forked, or the child
+fails, this process makes its share too. Only the standard library is used:
+``os.fork``, two pipes, ``pickle``.
 """
 
 from __future__ import annotations
@@ -22,15 +23,6 @@ from typing import Any, BinaryIO, TypeVar
 M = TypeVar("M")
 S = TypeVar("S")
 T = TypeVar("T")
-
-
-def halves(count: int, work: Callable[[int, int], T], *, least: int) -> list[T]:
-    """``[work(0, half), work(half, count)]`` of a range of ``count`` pieces, the
-    second made by a child forked now (``in_two``) when there are ``least`` or more:
-    for a work on what this process holds already."""
-    half = count // 2
-    ranges = ((0, half), (half, count))
-    return in_two(lambda: None, lambda _, share, __: work(*ranges[share]), fork=count >= least)
 
 
 def in_two(
@@ -76,11 +68,12 @@ def in_two(
         if measure is not None and len(sizes) == 1:
             sizes.append(measure(made, 1))
         mine = share_of(made, 0, sizes)
+        # In the ``try``: an interrupt may be raised as ``result`` is entered.
+        got = None if child is None else child.result()
     except BaseException:
         if child is not None:
-            child.stop()
+            child.stop()  # (a child reaped already is left alone)
         raise
-    got = None if child is None else child.result()
     return [mine, share_of(made, 1, sizes) if got is None else got[0]]
 
 

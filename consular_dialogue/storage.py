@@ -1560,9 +1560,11 @@ class Repository:
         return sum(size for size in sizes if type(size) is int)
 
     def unparsed_bytes(self) -> int:
-        """How many bytes of the data file (its unfinished actions) are still to parse:
-        what a read of them has yet to cost."""
-        return 0 if self.unparsed is None else len(self.unparsed.raw)
+        """How many bytes of the data file's unfinished actions are still to parse: what
+        a read of them has yet to cost."""
+        if self.unparsed is None:
+            return 0
+        return memoryview(self.unparsed.raw)[self.unparsed.actions].nbytes
 
     def _own(self, table: str) -> dict[str, Any]:
         """The records of ``table`` the data file holds, with those of the parts read so

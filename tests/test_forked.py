@@ -1,4 +1,4 @@
-"""Work shared with a forked child (``forked.halves``), and the exports that use it.
+"""Work shared with a forked child (``forked.in_two``), and the commands that use it.
 
 A fork is tried only in a process with no thread but its main one: pytest's workers
 have more, so each case runs in a process of its own, started here.
@@ -21,11 +21,12 @@ from hypothesis import strategies as st
 from test_parts import dialogue_with_meetings
 from test_reports import build_dialogue
 
-from consular_dialogue.cli.reads import LIST_IN_TWO_FROM, REPORT_IN_TWO_FROM
-from consular_dialogue.exporters.ics import TODOS_IN_TWO
+from consular_dialogue.cli.reads import EXPORT_IN_TWO_FROM, LIST_IN_TWO_FROM, REPORT_IN_TWO_FROM
+from consular_dialogue.exporters import ExportContext
+from consular_dialogue.exporters.ics import actions_ics
 from consular_dialogue.i18n import label
 from consular_dialogue.lines import LineTable, actions_table, terminal_codes
-from consular_dialogue.models import Action, ActionLine, ActionStatus
+from consular_dialogue.models import Action, ActionLine, ActionStatus, Topic
 from consular_dialogue.reports import build_standing_report, to_text
 from consular_dialogue.services.actions import (
     ActionFields,
@@ -61,34 +62,9 @@ def run_script(script: str, *args: str, one_processor: bool = False) -> Any:
     return json.loads(done.stdout)
 
 
-# Each half: its range and the process that made it.
-_HALVES = """
-import json, os, sys
-from consular_dialogue.forked import halves
-count, least = int(sys.argv[1]), int(sys.argv[2])
-made = halves(count, lambda start, stop: [start, stop, os.getpid()], least=least)
-print(json.dumps({"made": made, "me": os.getpid()}))
-"""
-
-
-@needs_two_processors
-def test_halves_makes_the_second_half_in_another_process() -> None:
-    ran = run_script(_HALVES, "9", "4")
-    (first, second) = ran["made"]
-    assert first == [0, 4, ran["me"]]
-    assert second[:2] == [4, 9] and second[2] != ran["me"]
-
-
-def test_halves_makes_both_here_below_its_least_and_on_one_processor() -> None:
-    few = run_script(_HALVES, "9", "10")
-    assert few["made"] == [[0, 4, few["me"]], [4, 9, few["me"]]]
-    alone = run_script(_HALVES, "9", "4", one_processor=True)
-    assert alone["made"] == [[0, 4, alone["me"]], [4, 9, alone["me"]]]
-
-
 # Two shares that tell each other their size: what each made, saw and where; and
 # which exception the caller got. argv: the step that fails in share 1, if any
-# ("make", "measure", "share"), and whether to fork.
+# ("make", "measure", "share"), or "here" (share 0 fails), and whether to fork.
 _IN_TWO = """
 import json, os, sys
 from consular_dialogue.forked import in_two
@@ -108,6 +84,8 @@ def share_of(made, share, sizes):
     calls.append(["share", share])
     if failing == "share" and share == 1:
         raise ValueError("share 1 cannot be made")
+    if failing == "here" and share == 0:
+        raise ValueError("share 0 cannot be made")
     return {"share": share, "sizes": sizes, "pid": os.getpid()}
 me = os.getpid()
 try:
@@ -150,13 +128,15 @@ def test_in_two_without_a_fork_makes_both_shares_here_alike() -> None:
         ("make", None),  # only the child's make fails: here it does not
         ("measure", "share 1 cannot be measured"),
         ("share", "share 1 cannot be made"),
+        ("here", "share 0 cannot be made"),  # and the child is ended
     ],
 )
 def test_in_two_makes_here_what_a_failed_child_did_not_send(
     failing: str, raised: str | None
 ) -> None:
     """Whichever step fails in the child, this process goes on from there, as it would
-    alone: it raises what one process raises, or makes both shares."""
+    alone: it raises what one process raises, or makes both shares. A failure here is
+    raised, and the child ended."""
     ran = run_script(_IN_TWO, failing, "fork")
     assert ran["raised"] == raised
     assert ran["left"] is None  # the child was reaped
@@ -165,57 +145,15 @@ def test_in_two_makes_here_what_a_failed_child_did_not_send(
         assert [share["sizes"] for share in ran["made"]] == [[30, 50], [30, 50]]
 
 
-# A work that fails in one half; which exception the caller gets, and whether any child
-# is left to reap.
-_FAILING = """
-import json, os, sys
-from consular_dialogue.forked import halves
-failing = int(sys.argv[1])
-made = []
-def work(start, stop):
-    made.append([start, stop, os.getpid()])
-    if start == failing:
-        raise ValueError(f"half from {start} is damaged")
-    return start
-try:
-    halves(10, work, least=2)
-    raised = None
-except ValueError as exc:
-    raised = str(exc)
-try:
-    left = os.waitpid(-1, os.WNOHANG)
-except ChildProcessError:
-    left = None
-print(json.dumps({"raised": raised, "made_here": made, "me": os.getpid(), "left": left}))
-"""
-
-
-@needs_two_processors
-def test_a_failing_second_half_is_made_again_here_and_raises_as_one_process_would() -> None:
-    ran = run_script(_FAILING, "5")
-    assert ran["raised"] == "half from 5 is damaged"
-    # This process made its half, then the child's again after the child failed.
-    assert ran["made_here"] == [[0, 5, ran["me"]], [5, 10, ran["me"]]]
-    assert ran["left"] is None  # the child was reaped
-
-
-@needs_two_processors
-def test_a_failing_first_half_raises_here_and_ends_the_child() -> None:
-    ran = run_script(_FAILING, "0")
-    assert ran["raised"] == "half from 0 is damaged"
-    assert ran["made_here"] == [[0, 5, ran["me"]]]
-    assert ran["left"] is None  # the child was ended and reaped
-
-
 _NONE = """
 import json
-from consular_dialogue.forked import halves
-print(json.dumps(halves(10, lambda start, stop: None, least=2)))
+from consular_dialogue.forked import in_two
+print(json.dumps(in_two(lambda: None, lambda made, share, sizes: None)))
 """
 
 
 @needs_two_processors
-def test_a_half_whose_result_is_none_is_not_taken_for_a_failed_child() -> None:
+def test_a_share_that_is_none_is_not_taken_for_a_failed_child() -> None:
     assert run_script(_NONE) == [None, None]
 
 
@@ -255,18 +193,33 @@ def many_dated_actions(db: Path, count: int) -> None:
 def test_an_ics_export_written_in_two_processes_is_the_one_written_in_one(
     tmp_path: Path,
 ) -> None:
-    """The whole command, run as a user runs it and again held to one processor, on
-    more dated actions than one process writes alone."""
+    """The whole command, forked, held to one processor, and as the exporter writes it
+    in one piece, on more actions than one process writes alone."""
     db = tmp_path / "tracker.json"
-    count = TODOS_IN_TWO + 101
+    count = 4101
     many_dated_actions(db, count)
+    repo = open_for_reading(db)
+    assert repo.unparsed_bytes() + repo.parts_bytes(Action) >= EXPORT_IN_TWO_FROM
     args = ["export", "actions", "--format", "ics", "--status", "all"]
-    two = run_bytes([cdt_executable(), *args], db)
+    two, forked_cpu = run_in_process(args, db)
     one = run_bytes([cdt_executable(), *args], db, one_processor=True)
-    assert two == one
+    now = dt.datetime.fromisoformat(NOW)
+    ctx = ExportContext(
+        today=now.date(),
+        now=now,
+        lang="en",
+        meeting_titles={1: "M"},
+        topics={t.slug: t for t in repo.all(Topic)},
+    )
+    whole = actions_ics(sorted_by_due(repo.all(Action)), ctx).text.encode()
+    assert forked_cpu > 0  # a child did some of it
+    assert two == one == whole
     assert two.count(b"BEGIN:VTODO") == count
-    assert two.startswith(b"BEGIN:VCALENDAR\r\n")
-    assert two.endswith(b"END:VTODO\r\nEND:VCALENDAR\r\n")
+
+
+def sorted_by_due(actions: list[Action]) -> list[Action]:
+    """As ``list_actions`` lists them: by due date, undated last, by id."""
+    return sorted(actions, key=lambda a: (a.due is None, a.due or dt.date.max, a.id))
 
 
 def run_bytes(command: list[str], db: Path, *, one_processor: bool = False) -> bytes:
@@ -285,29 +238,44 @@ def run_bytes(command: list[str], db: Path, *, one_processor: bool = False) -> b
     return done.stdout
 
 
-# Both ways in one process of its own: the export's text, forked and not.
-_ICS_BOTH_WAYS = """
-import json, pathlib, sys
-import datetime as dt
-from consular_dialogue.exporters import ExportContext
-from consular_dialogue.exporters.ics import actions_ics
-from consular_dialogue.forked import processors
-from consular_dialogue.models import Action
-from consular_dialogue.storage import open_for_reading
-repo = open_for_reading(pathlib.Path(sys.argv[1]))
-actions = repo.all(Action)
-ctx = ExportContext(today=dt.date(2024, 9, 2), now=dt.datetime(2024, 9, 2, 15, 30,
-                    tzinfo=dt.timezone.utc), lang=sys.argv[2])
-forked = actions_ics(actions, ctx, in_two_from=2)
-alone = actions_ics(actions, ctx, in_two_from=len(actions) + 1)
-print(json.dumps({"processors": processors(), "forked": forked.text, "alone": alone.text,
-                  "left_out": [len(forked.left_out), len(alone.left_out)]}))
+# The command line run by ``cli.main`` in a process of its own, its stdout into a file;
+# then the processor time its children took, on stdout.
+_MAIN = """
+import os, resource, sys
+out = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+saved = os.dup(1)
+os.dup2(out, 1)
+from consular_dialogue.cli import main
+try:
+    main(sys.argv[2:])
+finally:
+    sys.stdout.flush()
+    os.dup2(saved, 1)
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(usage.ru_utime + usage.ru_stime)
 """
 
 
-@needs_two_processors
+def run_in_process(args: list[str], db: Path) -> tuple[bytes, float]:
+    """What ``cdt args`` writes on stdout, and the processor time of the children
+    its process forked (none forked: 0)."""
+    written = db.with_name("stdout.bin")
+    done = subprocess.run(
+        [sys.executable, "-c", _MAIN, str(written), *args],
+        capture_output=True,
+        text=True,
+        env=base_env(db),
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return written.read_bytes(), float(done.stdout)
+
+
 @pytest.mark.parametrize("lang", ["en", "es"])
-def test_actions_ics_in_two_halves_is_the_text_of_one(tmp_path: Path, lang: str) -> None:
+def test_actions_ics_in_two_shares_is_the_text_of_one(tmp_path: Path, lang: str) -> None:
+    """Share 0 and share 1, one after the other, are the whole calendar; share 0
+    names every action left out, share 1 none. Of an odd count, and of one."""
     db = tmp_path / "tracker.json"
     many_dated_actions(db, 61)
     with open_for_writing(db) as repo:  # one undated action among them, left out
@@ -315,11 +283,15 @@ def test_actions_ics_in_two_halves_is_the_text_of_one(tmp_path: Path, lang: str)
             repo, title="Sin fecha", meeting_id=1, item_id=None, party="MX", owner=None,
             due=None, priority=None, level=None, now=MOMENT,
         )  # fmt: skip
-    ran = run_script(_ICS_BOTH_WAYS, str(db), lang)
-    assert ran["processors"] >= 2
-    assert ran["forked"] == ran["alone"]
-    assert ran["forked"].count("BEGIN:VTODO") == 61
-    assert ran["left_out"] == [1, 1]
+    actions = sorted_by_due(open_for_reading(db).all(Action))
+    ctx = ExportContext(today=dt.date(2024, 9, 2), now=dt.datetime(2024, 9, 2, 15, 30,
+                        tzinfo=dt.UTC), lang=lang)  # fmt: skip
+    for listed in (actions, actions[:1], actions[-1:]):
+        whole = actions_ics(listed, ctx)
+        first, second = (actions_ics(listed, ctx, share=share) for share in (0, 1))
+        assert first.text + second.text == whole.text
+        assert first.left_out == whole.left_out and second.left_out == ()
+    assert actions_ics(actions, ctx).text.count("BEGIN:VTODO") == 61
 
 
 # ---- the text of a large dialogue's report ----------------------------------------------
@@ -336,7 +308,7 @@ def test_a_large_reports_text_made_in_two_processes_is_the_one_made_in_one(
     db = tmp_path / "tracker.json"
     build_dialogue(db)
     with open_for_writing(db) as repo:
-        for n in range(1500):
+        for n in range(1800):
             action = add_action(
                 repo, title=f"{n} {HOSTILE[n % len(HOSTILE)]}", meeting_id=1 + n % 3,
                 item_id=None, party=["MX", "US", "joint"][n % 3], owner=HOSTILE[n % 4],
@@ -346,10 +318,11 @@ def test_a_large_reports_text_made_in_two_processes_is_the_one_made_in_one(
             add_note(repo, action.id, HOSTILE[n % len(HOSTILE)] * 3, level=None, now=MOMENT)
     assert open_for_reading(db).unparsed_bytes() >= REPORT_IN_TWO_FROM
     args = ["--lang", lang, "report"]
-    two = run_bytes([cdt_executable(), *args], db)
+    two, forked_cpu = run_in_process(args, db)
     one = run_bytes([cdt_executable(), *args], db, one_processor=True)
     today = dt.datetime.fromisoformat(NOW).date()
     whole = to_text(build_standing_report(open_for_reading(db), None, today, lang))
+    assert forked_cpu > 0  # a child did some of it
     assert two == one == whole.encode()
     # Both shares are there: the open items' and the actions'.
     assert label("open_items_by_topic", lang).encode() in two
@@ -491,9 +464,10 @@ def test_a_list_of_every_action_drawn_in_two_processes_is_the_one_drawn_in_one(
     many_finished_actions(db, 8000)
     repo = open_for_reading(db)
     assert repo.parts_bytes(Action) >= LIST_IN_TWO_FROM
-    args = [cdt_executable(), "action", "list", "--status", "all"]
-    two = run_bytes(args, db)
-    one = run_bytes(args, db, one_processor=True)
+    args = ["action", "list", "--status", "all"]
+    two, forked_cpu = run_in_process(args, db)
+    one = run_bytes([cdt_executable(), *args], db, one_processor=True)
+    assert forked_cpu > 0  # a child did some of it
     today = dt.datetime.fromisoformat(NOW).date()
     listed = list_action_lines(repo, ActionFilter(all_statuses=True), today=today)
     table = actions_table(listed, today, "en")

@@ -58,6 +58,9 @@ class ExportFormat(NamedTuple):
     render: Callable[[Sequence[Any], ExportContext], Rendered]
     #: The library the format needs beyond the tool's own, and the extra that installs it.
     needs: tuple[str, str] | None = None
+    #: Each of two shares of ``render``'s (0, 1): their data one after the other are its
+    #: data, and the first names what it left out (for ``forked.in_two``).
+    render_share: Callable[[Sequence[Any], ExportContext, int], Rendered] | None = None
 
 
 # Each renderer imports its module on first use (see the module docstring).
@@ -81,10 +84,12 @@ def _actions_markdown(records: Sequence[Action], ctx: ExportContext) -> Rendered
     return Rendered(actions_markdown(records, ctx).encode("utf-8"))
 
 
-def _actions_ics(records: Sequence[Action], ctx: ExportContext) -> Rendered:
+def _actions_ics(
+    records: Sequence[Action], ctx: ExportContext, share: int | None = None
+) -> Rendered:
     from .ics import actions_ics
 
-    result = actions_ics(records, ctx)
+    result = actions_ics(records, ctx, share=share)
     return Rendered(result.text.encode("utf-8"), result.left_out, "undated")
 
 
@@ -124,7 +129,13 @@ FORMATS: dict[tuple[Kind, str], ExportFormat] = {
         ExportFormat("actions", "json", _JSON, ".json", False, _actions_json),
         ExportFormat("actions", "markdown", "a Markdown table", ".md", False, _actions_markdown),
         ExportFormat(
-            "actions", "ics", f"{_ICS} (dated actions as to-dos)", ".ics", False, _actions_ics
+            "actions",
+            "ics",
+            f"{_ICS} (dated actions as to-dos)",
+            ".ics",
+            False,
+            _actions_ics,
+            render_share=_actions_ics,
         ),
         ExportFormat(
             "actions",

@@ -343,12 +343,13 @@ def _shares_in_parallel(repo: Repository) -> list[Share] | None:
         return None
     try:
         mine = _check_tables(repo, finished, own_of=(), stop=others.failed)
+        # In the ``try``: an interrupt may be raised as ``result`` is entered.
+        theirs = others.result()
     except BaseException as exc:
-        others.stop()
+        others.stop()  # (a child reaped already is left alone)
         if isinstance(exc, Exception):
             return None  # checked again in one process, which fails as it should
         raise
-    theirs = others.result()
     return None if theirs is None else [theirs, mine]
 
 
