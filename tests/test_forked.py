@@ -145,16 +145,24 @@ def test_in_two_makes_here_what_a_failed_child_did_not_send(
         assert [share["sizes"] for share in ran["made"]] == [[30, 50], [30, 50]]
 
 
+# A second share of None, and the process that made it (the last to write it down).
 _NONE = """
-import json
+import json, os, sys
 from consular_dialogue.forked import in_two
-print(json.dumps(in_two(lambda: None, lambda made, share, sizes: None)))
+def share_of(made, share, sizes):
+    if share == 1:
+        with open(sys.argv[1], "w") as made_by:
+            made_by.write(str(os.getpid()))
+print(json.dumps({"shares": in_two(lambda: None, share_of), "me": os.getpid()}))
 """
 
 
 @needs_two_processors
-def test_a_share_that_is_none_is_not_taken_for_a_failed_child() -> None:
-    assert run_script(_NONE) == [None, None]
+def test_a_share_that_is_none_is_not_taken_for_a_failed_child(tmp_path: Path) -> None:
+    made_by = tmp_path / "made_by"
+    ran = run_script(_NONE, str(made_by))
+    assert ran["shares"] == [None, None]
+    assert int(made_by.read_text()) != ran["me"]  # the child's None was kept
 
 
 # ---- the iCalendar export of many actions ---------------------------------------------
@@ -196,13 +204,21 @@ def test_an_ics_export_written_in_two_processes_is_the_one_written_in_one(
     """The whole command, forked, held to one processor, and as the exporter writes it
     in one piece, on more actions than one process writes alone."""
     db = tmp_path / "tracker.json"
-    count = 4101
+    count = 9001  # dated actions: enough bytes to fork (asserted below)
     many_dated_actions(db, count)
+    with open_for_writing(db) as repo:  # and two undated ones, left out
+        for title in ("Sin fecha", "Undated"):
+            add_action(
+                repo, title=title, meeting_id=1, item_id=None, party="MX", owner=None,
+                due=None, priority=None, level=None, now=MOMENT,
+            )  # fmt: skip
     repo = open_for_reading(db)
     assert repo.unparsed_bytes() + repo.parts_bytes(Action) >= EXPORT_IN_TWO_FROM
     args = ["export", "actions", "--format", "ics", "--status", "all"]
     two, forked_cpu = run_in_process(args, db)
     one = run_bytes([cdt_executable(), *args], db, one_processor=True)
+    said = run_said([cdt_executable(), *args], db)
+    assert said == "Left out 2 undated actions: 9002 (Sin fecha); 9003 (Undated).\n"
     now = dt.datetime.fromisoformat(NOW)
     ctx = ExportContext(
         today=now.date(),
@@ -236,6 +252,15 @@ def run_bytes(command: list[str], db: Path, *, one_processor: bool = False) -> b
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+def run_said(command: list[str], db: Path) -> str:
+    """What a command that must succeed says on stderr."""
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=base_env(db), timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stderr
 
 
 # The command line run by ``cli.main`` in a process of its own, its stdout into a file;
@@ -308,7 +333,7 @@ def test_a_large_reports_text_made_in_two_processes_is_the_one_made_in_one(
     db = tmp_path / "tracker.json"
     build_dialogue(db)
     with open_for_writing(db) as repo:
-        for n in range(1800):
+        for n in range(3600):
             action = add_action(
                 repo, title=f"{n} {HOSTILE[n % len(HOSTILE)]}", meeting_id=1 + n % 3,
                 item_id=None, party=["MX", "US", "joint"][n % 3], owner=HOSTILE[n % 4],
@@ -452,6 +477,37 @@ def many_finished_actions(db: Path, count: int) -> None:
             status = [ActionStatus.DONE, ActionStatus.CANCELLED, ActionStatus.DONE][n % 3]
             if n % 10:
                 set_action(repo, action.id, ActionFields(status=status), now=MOMENT)
+
+
+# A list drawn in two shares whose child ends after both told their sizes (as a child
+# killed then would): what the shares make, and the list drawn whole.
+_CHILD_ENDS = """
+import datetime as dt, json, os, pathlib, sys
+from consular_dialogue.cli.reads import ListShares
+from consular_dialogue.forked import in_two
+from consular_dialogue.lines import actions_table
+from consular_dialogue.services.actions import ActionFilter
+from consular_dialogue.storage import open_for_reading
+repo = open_for_reading(pathlib.Path(sys.argv[1]))
+me, today = os.getpid(), dt.date(2023, 4, 24)
+shares = ListShares(repo, ActionFilter(all_statuses=True), today, "en", (100, False))
+def share_of(lines, share, sizes):
+    if share == 1 and os.getpid() != me:
+        os._exit(1)
+    return shares.share_of(lines, share, sizes)
+first, second = in_two(shares.make, share_of, measure=shares.measure)
+whole = "".join(actions_table(shares.lines, today, "en").plain_lines(100))
+print(json.dumps({"drawn": first + second, "whole": whole}))
+"""
+
+
+@needs_two_processors
+def test_a_list_whose_child_ends_after_the_sizes_is_drawn_whole_here(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.json"
+    many_finished_actions(db, 200)
+    ran = run_script(_CHILD_ENDS, str(db))
+    assert ran["drawn"] == ran["whole"]
+    assert len(ran["drawn"].splitlines()) == 200 + 2
 
 
 @needs_two_processors

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..exporters import ExportFormat, Kind, Rendered
+    from ..lines import LineTable, Measure
     from ..models import Record
     from ..reports import Report
     from ..services.actions import ActionFilter
@@ -81,13 +82,14 @@ def action_list(ctx: Invocation, *, json_out: bool, **words: Unpack[ActionFilter
     today = st.settings.today
     with reading(ctx) as repo:
         route = None if json_out else st.line_route()
-        if route is not None and _long_list_in_two(flt, repo):
-            drawn = _drawn_in_two(repo, flt, today, st.settings.lang, route)
-            if isinstance(drawn, str):
+        if route is not None and _action_bytes(flt, repo) >= LIST_IN_TWO_FROM:
+            shares = ListShares(repo, flt, today, st.settings.lang, route)
+            drawn = shares.drawn()
+            if drawn is not None:
                 sys.stdout.write(drawn)
                 sys.stdout.flush()
                 return
-            lines = drawn
+            lines = shares.lines
         else:
             lines = list_action_lines(repo, flt, today=today, as_json=json_out)
     if json_out:
@@ -107,53 +109,80 @@ def action_list(ctx: Invocation, *, json_out: bool, **words: Unpack[ActionFilter
 LIST_IN_TWO_FROM = 16 << 20
 
 
-def _long_list_in_two(flt: ActionFilter, repo: Repository) -> bool:
-    """Whether the list may be long enough to be drawn in two processes."""
-    return _action_bytes(flt, repo) >= LIST_IN_TWO_FROM
+def _action_bytes(flt: ActionFilter, repo: Repository) -> int:
+    """The bytes of stored actions a list or an export of ``flt`` may read: the data
+    file's unfinished ones still unparsed, and the parts' too where finished ones may
+    be listed."""
+    finished = flt.all_statuses or (flt.status is not None and flt.status.is_finished)
+    return repo.unparsed_bytes() + (repo.parts_bytes(Action) if finished else 0)
 
 
-def _drawn_in_two(
-    repo: Repository, flt: ActionFilter, today: dt.date, lang: str, route: tuple[int, bool]
-) -> str | list[ActionLine]:
-    """The lines of the list of actions as ``State.show`` writes them (at the width and
-    in the way ``route`` says), each process reading every action and drawing half of
-    them at the widths of both halves; or, for a list that is not drawn so (a short
-    one, or one whose styles only Rich writes), its actions, read here."""
-    from ..forked import in_two
-    from ..lines import LONG_LIST, LineTable, Measure, actions_table, terminal_codes
-    from ..services.actions import list_action_lines
+class ListShares:
+    """The lines of a list of actions as ``State.show`` writes them (at the width and in
+    the way a ``State.line_route`` says), drawn in two shares (``forked.in_two``): each
+    process reads every action and draws half of them, at the widths both halves
+    measure. What each process made is kept for it: ``lines`` (its read), each share's
+    table (made by ``measure`` or, where the child failed after measuring, by
+    ``share_of``)."""
 
-    width, coded = route
-    listed: list[list[ActionLine]] = []  # this process's
-    tables: dict[int, LineTable] = {}  # each share's, in the process that draws it
+    def __init__(
+        self,
+        repo: Repository,
+        flt: ActionFilter,
+        today: dt.date,
+        lang: str,
+        route: tuple[int, bool],
+    ) -> None:
+        self.repo, self.flt, self.today, self.lang = repo, flt, today, lang
+        self.width, self.coded = route
+        self.lines: list[ActionLine] = []
+        self._tables: dict[int, LineTable | None] = {}
 
-    def make() -> list[ActionLine]:
-        listed.append(list_action_lines(repo, flt, today=today))
-        return listed[-1]
+    def drawn(self) -> str | None:
+        """The list's lines, or None where they are not drawn so (a short list is Rich's
+        table; a style only Rich writes): ``lines`` are then the actions, read here."""
+        from ..forked import in_two
 
-    def measure(lines: list[ActionLine], share: int) -> list[Measure] | None:
-        if len(lines) <= LONG_LIST:
-            return None  # Rich's table
-        half = len(lines) // 2
-        shown = lines[:half] if share == 0 else lines[half:]
-        table = actions_table(shown, today, lang, long=True)
-        assert isinstance(table, LineTable)
-        if coded and not table.coded_alike():
-            return None
-        tables[share] = table
-        return table.measure()
+        first, second = in_two(self.make, self.share_of, measure=self.measure)
+        return None if first is None or second is None else first + second
 
-    def share_of(_: list[ActionLine], share: int, sizes: list[list[Measure] | None]) -> str | None:
+    def make(self) -> list[ActionLine]:
+        from ..services.actions import list_action_lines
+
+        self.lines = list_action_lines(self.repo, self.flt, today=self.today)
+        return self.lines
+
+    def table(self, lines: list[ActionLine], share: int) -> LineTable | None:
+        """The table of the share's half of ``lines``; None where it is not drawn in
+        shares."""
+        if share not in self._tables:
+            from ..lines import LONG_LIST, LineTable, actions_table
+
+            half = len(lines) // 2
+            shown = lines[:half] if share == 0 else lines[half:]
+            table = None
+            if len(lines) > LONG_LIST:  # else Rich's table
+                made = actions_table(shown, self.today, self.lang, long=True)
+                assert isinstance(made, LineTable)
+                table = made if made.coded_alike() or not self.coded else None
+            self._tables[share] = table
+        return self._tables[share]
+
+    def measure(self, lines: list[ActionLine], share: int) -> list[Measure] | None:
+        table = self.table(lines, share)
+        return None if table is None else table.measure()
+
+    def share_of(
+        self, lines: list[ActionLine], share: int, sizes: list[list[Measure] | None]
+    ) -> str | None:
+        from ..lines import terminal_codes
+
+        table = self.table(lines, share)
         measures = [size for size in sizes if size is not None]
-        if len(measures) < len(sizes):
+        if table is None or len(measures) < len(sizes):
             return None
-        codes = terminal_codes if coded else None
-        return tables[share].share_text(width, codes, measures, first=share == 0)
-
-    shares = in_two(make, share_of, measure=measure)
-    if shares[0] is None or shares[1] is None:
-        return listed[0]
-    return shares[0] + shares[1]
+        codes = terminal_codes if self.coded else None
+        return table.share_text(self.width, codes, measures, first=share == 0)
 
 
 def meeting_list(
@@ -435,8 +464,9 @@ def report(
 
 # The bytes of unfinished actions from which the text of a dialogue's report is written
 # in two processes (``forked.in_two``): one reads and writes the open items, the other
-# the actions. L's 14 MB took 0.68 s in one process.
-REPORT_IN_TWO_FROM = 1 << 20
+# the actions. L's 11 MB took 0.68 s in one process, 0.53 s in two; M's 1.1 MB took
+# 115 ms either way (and a third more processor time in two).
+REPORT_IN_TWO_FROM = 2 << 20
 
 
 def _in_two_processes(output_format: str, repo: Repository) -> bool:
@@ -507,6 +537,13 @@ def _day_range(
     return first, last
 
 
+# The bytes of actions an export may read from which a format that can be written in
+# two shares (``ExportFormat.render_share``: iCalendar) is written in two processes
+# (``forked.in_two``): L's 11 MB of unfinished actions (18,277 to-dos) took 0.62 s in
+# one process, 0.55 s in two; M's 1.1 MB about 105 ms either way.
+EXPORT_IN_TWO_FROM = 2 << 20
+
+
 def export_actions(
     ctx: Invocation,
     *,
@@ -562,20 +599,6 @@ def export_actions(
             records, export_ctx = read(repo)
             rendered, count = fmt.render(records, export_ctx), len(records)
     deliver_export(ctx, "actions", rendered, count=count, output=output, force=force)
-
-
-# The bytes of actions an export may read from which a format that can be written in
-# two shares (``ExportFormat.render_share``: iCalendar) is written in two processes
-# (``forked.in_two``): L's 11 MB of unfinished actions (18,277 to-dos) took 0.62 s in
-# one process.
-EXPORT_IN_TWO_FROM = 1 << 20
-
-
-def _action_bytes(flt: ActionFilter, repo: Repository) -> int:
-    """The bytes of stored actions a list or an export of ``flt`` may read: the data
-    file's unfinished ones, and the parts' too where finished ones may be listed."""
-    finished = flt.all_statuses or (flt.status is not None and flt.status.is_finished)
-    return repo.unparsed_bytes() + (repo.parts_bytes(Action) if finished else 0)
 
 
 # ---- where an export goes (``export meetings`` too) --------------------------
