@@ -823,9 +823,9 @@ def report(
     lines.append(
         f"Whole processes, stdout to a pipe, `CDT_NOW={CDT_NOW}`. Cells: median (min–max) of "
         f"{runs} run(s) · median user+sys CPU time · peak RSS, all of that one process "
-        "with the children it waits for (`check` forks one, and so do the whole report and "
-        "the ICS export at M and L, and `action list --status all` at L: its CPU time is "
-        "both's, its peak RSS the larger's). "
+        "with the children it waits for (`check` forks one, and so do the whole report, "
+        "the ICS export and `action list --status all` at L: its CPU time is both's, its "
+        "peak RSS the larger's). "
         f"Load average when the run started: {info['load']} (nproc {info['nproc']}); CPU "
         "time is the steadier figure when other work shares the machine."
     )
