@@ -7,10 +7,14 @@ have more, so each case runs in a process of its own, started here.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
+import pty
+import struct
 import subprocess
 import sys
+import termios
 from pathlib import Path
 from typing import Any
 
@@ -531,3 +535,74 @@ def test_a_list_of_every_action_drawn_in_two_processes_is_the_one_drawn_in_one(
     whole = "".join(table.plain_lines(int(base_env(db)["COLUMNS"])))
     assert two == one == whole.encode()
     assert len(two.splitlines()) == 8000 + 2  # the header, its rule, every action
+
+
+# ``cli.main`` on the standard streams it is given; then the processor time of its
+# children, as the last line on stderr.
+_MAIN_HERE = """
+import resource, sys
+from consular_dialogue.cli import main
+try:
+    main(sys.argv[1:])
+finally:
+    sys.stdout.flush()
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(usage.ru_utime + usage.ru_stime, file=sys.stderr)
+"""
+
+
+def on_terminal(command: list[str], db: Path, *, one_processor: bool = False) -> bytes:
+    """What ``command`` writes on a terminal of 120 columns (its own pseudo-terminal,
+    colours allowed), and its stderr after a NUL byte."""
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    env = {k: v for k, v in base_env(db).items() if k not in ("NO_COLOR", "COLUMNS")}
+    env["TERM"] = "xterm"
+    first = min(os.sched_getaffinity(0))
+    proc = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=(lambda: os.sched_setaffinity(0, {first})) if one_processor else None,
+    )
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 1 << 16)
+        except OSError:  # EIO: the command closed its end
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0, err
+    return seen + b"\0" + err
+
+
+@needs_two_processors
+def test_a_list_of_every_action_on_a_terminal_is_drawn_in_two_processes_as_in_one(
+    tmp_path: Path,
+) -> None:
+    """On a terminal the list's lines carry the codes of their styles: drawn in two
+    processes, they are those of one."""
+    db = tmp_path / "tracker.json"
+    many_finished_actions(db, 8000)
+    args = ["action", "list", "--status", "all"]
+    two, _, said = on_terminal([sys.executable, "-c", _MAIN_HERE, *args], db).partition(b"\0")
+    one = on_terminal([cdt_executable(), *args], db, one_processor=True).partition(b"\0")[0]
+    today = dt.datetime.fromisoformat(NOW).date()
+    listed = list_action_lines(open_for_reading(db), ActionFilter(all_statuses=True), today=today)
+    table = actions_table(listed, today, "en")
+    assert isinstance(table, LineTable)
+    whole = table.terminal_lines(120)
+    assert whole is not None
+    # (the terminal writes each line's end as CR LF)
+    assert float(said.splitlines()[-1]) > 0  # a child did some of it
+    assert two == one == "".join(whole).encode().replace(b"\n", b"\r\n")
+    assert b"\x1b[" in two.splitlines()[-1]  # styled to the last line
+    assert two.count(b"\n") == 8000 + 2
