@@ -27,6 +27,7 @@ CORE = [
     "consular_dialogue.i18n",
     "consular_dialogue.text",
     "consular_dialogue.jsonout",
+    "consular_dialogue.forked",
 ]
 UI_AND_STORAGE_LIBRARIES = {"typer", "rich", "tinydb", "click"}
 
