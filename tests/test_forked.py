@@ -497,11 +497,12 @@ me, today = os.getpid(), dt.date(2023, 4, 24)
 shares = ListShares(repo, ActionFilter(all_statuses=True), today, "en", (100, False))
 def share_of(lines, share, sizes):
     if share == 1 and os.getpid() != me:
+        pathlib.Path(sys.argv[2]).write_text(str(os.getpid()))
         os._exit(1)
     return shares.share_of(lines, share, sizes)
 first, second = in_two(shares.make, share_of, measure=shares.measure)
 whole = "".join(actions_table(shares.lines, today, "en").plain_lines(100))
-print(json.dumps({"drawn": first + second, "whole": whole}))
+print(json.dumps({"drawn": first + second, "whole": whole, "me": me}))
 """
 
 
@@ -509,9 +510,45 @@ print(json.dumps({"drawn": first + second, "whole": whole}))
 def test_a_list_whose_child_ends_after_the_sizes_is_drawn_whole_here(tmp_path: Path) -> None:
     db = tmp_path / "tracker.json"
     many_finished_actions(db, 200)
-    ran = run_script(_CHILD_ENDS, str(db))
+    ended = tmp_path / "ended"
+    ran = run_script(_CHILD_ENDS, str(db), str(ended))
+    assert int(ended.read_text()) != ran["me"]  # a child got as far, and ended
     assert ran["drawn"] == ran["whole"]
     assert len(ran["drawn"].splitlines()) == 200 + 2
+
+
+# A list drawn by ListShares in two processes: its text, the list drawn whole, and the
+# process that drew share 1 (the last to write it down).
+_LIST_SHARES = """
+import datetime as dt, json, os, pathlib, sys
+from consular_dialogue.cli.reads import ListShares
+from consular_dialogue.lines import actions_table
+from consular_dialogue.services.actions import ActionFilter
+from consular_dialogue.storage import open_for_reading
+repo = open_for_reading(pathlib.Path(sys.argv[1]))
+today = dt.date(2023, 4, 24)
+class Told(ListShares):
+    def share_of(self, lines, share, sizes):
+        drawn = super().share_of(lines, share, sizes)
+        if share == 1:
+            pathlib.Path(sys.argv[2]).write_text(str(os.getpid()))
+        return drawn
+shares = Told(repo, ActionFilter(all_statuses=True), today, "en", (100, False))
+drawn = shares.drawn()
+whole = "".join(actions_table(shares.lines, today, "en").plain_lines(100))
+print(json.dumps({"drawn": drawn, "whole": whole, "me": os.getpid()}))
+"""
+
+
+@needs_two_processors
+def test_a_long_list_is_drawn_in_two_shares_the_second_by_the_child(tmp_path: Path) -> None:
+    db = tmp_path / "tracker.json"
+    many_finished_actions(db, 200)
+    drawn_by = tmp_path / "drawn_by"
+    ran = run_script(_LIST_SHARES, str(db), str(drawn_by))
+    assert ran["drawn"] is not None  # drawn in shares, not left to the whole
+    assert int(drawn_by.read_text()) != ran["me"]  # share 1 by the child, and kept
+    assert ran["drawn"] == ran["whole"]
 
 
 @needs_two_processors

@@ -150,6 +150,7 @@ class ListShares:
         from ..services.actions import list_action_lines
 
         self.lines = list_action_lines(self.repo, self.flt, today=self.today)
+        self._tables = {}  # (tables of lines read before, if any, are of other lines)
         return self.lines
 
     def table(self, lines: list[ActionLine], share: int) -> LineTable | None:
