@@ -483,72 +483,52 @@ def many_finished_actions(db: Path, count: int) -> None:
                 set_action(repo, action.id, ActionFields(status=status), now=MOMENT)
 
 
-# A list drawn in two shares whose child ends after both told their sizes (as a child
-# killed then would): what the shares make, and the list drawn whole.
-_CHILD_ENDS = """
-import datetime as dt, json, os, pathlib, sys
-from consular_dialogue.cli.reads import ListShares
-from consular_dialogue.forked import in_two
-from consular_dialogue.lines import actions_table
-from consular_dialogue.services.actions import ActionFilter
-from consular_dialogue.storage import open_for_reading
-repo = open_for_reading(pathlib.Path(sys.argv[1]))
-me, today = os.getpid(), dt.date(2023, 4, 24)
-shares = ListShares(repo, ActionFilter(all_statuses=True), today, "en", (100, False))
-def share_of(lines, share, sizes):
-    if share == 1 and os.getpid() != me:
-        pathlib.Path(sys.argv[2]).write_text(str(os.getpid()))
-        os._exit(1)
-    return shares.share_of(lines, share, sizes)
-first, second = in_two(shares.make, share_of, measure=shares.measure)
-whole = "".join(actions_table(shares.lines, today, "en").plain_lines(100))
-print(json.dumps({"drawn": first + second, "whole": whole, "me": me}))
-"""
-
-
-@needs_two_processors
-def test_a_list_whose_child_ends_after_the_sizes_is_drawn_whole_here(tmp_path: Path) -> None:
-    db = tmp_path / "tracker.json"
-    many_finished_actions(db, 200)
-    ended = tmp_path / "ended"
-    ran = run_script(_CHILD_ENDS, str(db), str(ended))
-    assert int(ended.read_text()) != ran["me"]  # a child got as far, and ended
-    assert ran["drawn"] == ran["whole"]
-    assert len(ran["drawn"].splitlines()) == 200 + 2
-
-
 # A list drawn by ListShares in two processes: its text, the list drawn whole, and the
-# process that drew share 1 (the last to write it down).
+# processes that set out to draw share 1, one line each. With "ends" (argv 3), the
+# child ends as it starts share 1, after both told their sizes (as a child killed
+# then would).
 _LIST_SHARES = """
 import datetime as dt, json, os, pathlib, sys
 from consular_dialogue.cli.reads import ListShares
 from consular_dialogue.lines import actions_table
 from consular_dialogue.services.actions import ActionFilter
 from consular_dialogue.storage import open_for_reading
-repo = open_for_reading(pathlib.Path(sys.argv[1]))
+repo, (made_by, mode), me = open_for_reading(pathlib.Path(sys.argv[1])), sys.argv[2:], os.getpid()
 today = dt.date(2023, 4, 24)
 class Told(ListShares):
     def share_of(self, lines, share, sizes):
-        drawn = super().share_of(lines, share, sizes)
         if share == 1:
-            pathlib.Path(sys.argv[2]).write_text(str(os.getpid()))
-        return drawn
+            with open(made_by, "a") as told:
+                told.write(f"{'here' if os.getpid() == me else 'child'}\\n")
+            if mode == "ends" and os.getpid() != me:
+                os._exit(1)
+        return super().share_of(lines, share, sizes)
 shares = Told(repo, ActionFilter(all_statuses=True), today, "en", (100, False))
 drawn = shares.drawn()
 whole = "".join(actions_table(shares.lines, today, "en").plain_lines(100))
-print(json.dumps({"drawn": drawn, "whole": whole, "me": os.getpid()}))
+print(json.dumps({"drawn": drawn, "whole": whole}))
 """
 
 
 @needs_two_processors
-def test_a_long_list_is_drawn_in_two_shares_the_second_by_the_child(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("mode", "made_by"),
+    [
+        ("kept", ["child"]),  # drawn in shares, share 1 by the child, and kept
+        ("ends", ["child", "here"]),  # the child ends: this process draws share 1
+    ],
+)
+def test_a_long_lists_second_share_is_the_childs_or_made_here_when_it_ends(
+    tmp_path: Path, mode: str, made_by: list[str]
+) -> None:
     db = tmp_path / "tracker.json"
     many_finished_actions(db, 200)
-    drawn_by = tmp_path / "drawn_by"
-    ran = run_script(_LIST_SHARES, str(db), str(drawn_by))
+    told = tmp_path / "made_by"
+    ran = run_script(_LIST_SHARES, str(db), str(told), mode)
+    assert told.read_text().split() == made_by
     assert ran["drawn"] is not None  # drawn in shares, not left to the whole
-    assert int(drawn_by.read_text()) != ran["me"]  # share 1 by the child, and kept
     assert ran["drawn"] == ran["whole"]
+    assert len(ran["drawn"].splitlines()) == 200 + 2
 
 
 @needs_two_processors
