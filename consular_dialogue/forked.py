@@ -31,11 +31,11 @@ def in_two(
     *,
     measure: Callable[[M, int], S] | None = None,
     fork: bool = True,
-) -> list[T]:
-    """``[share_of(made, 0, sizes), share_of(made, 1, sizes)]``, where ``made`` is what
-    ``make()`` gives, and ``sizes`` what ``measure(made, share)`` gives of each share
-    (none without ``measure``): what each share needs to know of the other (the
-    widths of a table's columns).
+) -> tuple[M, list[T]]:
+    """What ``make()`` gives here (``made``), and ``[share_of(made, 0, sizes),
+    share_of(made, 1, sizes)]``, where ``sizes`` are what ``measure(made, share)``
+    gives of each share (none without ``measure``): what each share needs to know of
+    the other (the widths of a table's columns).
 
     With ``fork``, a child is forked first, where one can be (``Child.start``): it makes
     its own ``made`` and share 1 while this process makes share 0, and they send each
@@ -45,14 +45,14 @@ def in_two(
     same either way, and an error in the child's is raised here as one process raises
     it. An error here ends the child."""
 
-    def in_child(parent: Parent) -> tuple[T]:
+    def in_child(parent: Parent) -> T:
         made = make()
         sizes: list[S] = []
         if measure is not None:
             size = measure(made, 1)
             parent.send(size)
             sizes = [parent.receive(), size]
-        return (share_of(made, 1, sizes),)
+        return share_of(made, 1, sizes)
 
     child = Child.start(in_child) if fork else None
     try:
@@ -74,7 +74,7 @@ def in_two(
         if child is not None:
             child.stop()  # (a child reaped already is left alone)
         raise
-    return [mine, share_of(made, 1, sizes) if got is None else got[0]]
+    return made, [mine, share_of(made, 1, sizes) if got is None else got[0]]
 
 
 class Parent:
@@ -206,9 +206,9 @@ class Child:
             self.stop()
             raise
 
-    def result(self) -> Any | None:
-        """What the child's function returned, once it has ended well; None if it
-        failed. Its side is closed then."""
+    def result(self) -> tuple[Any] | None:
+        """What the child's function returned, as ``(value,)`` once it has ended well
+        (a value may be None); None if it failed. Its side is closed then."""
         got = self.receive()
         try:
             self._close()
@@ -216,7 +216,7 @@ class Child:
         except BaseException:
             self.stop()
             raise
-        return got[0] if got is not None and self.status == 0 else None
+        return got if self.status == 0 else None
 
     def stop(self) -> None:
         """End the child, whatever it is doing."""

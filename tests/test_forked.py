@@ -15,6 +15,7 @@ import struct
 import subprocess
 import sys
 import termios
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,20 +51,24 @@ needs_two_processors = pytest.mark.skipif(
 )
 
 
-def run_script(script: str, *args: str, one_processor: bool = False) -> Any:
-    """``script``'s JSON on stdout, run in a new Python with no other thread; with
-    ``one_processor``, on the first processor this one may use alone."""
-    first = min(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+def run_script(script: str, *args: str) -> Any:
+    """``script``'s JSON on stdout, run in a new Python with no other thread."""
     done = subprocess.run(
         [sys.executable, "-c", script, *args],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
-        preexec_fn=(lambda: os.sched_setaffinity(0, {first})) if one_processor else None,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def alone_if(one_processor: bool) -> Callable[[], None] | None:
+    """What a child process runs before its command to run on the first processor
+    this one may use, alone (where nothing is forked), if ``one_processor``."""
+    first = min(os.sched_getaffinity(0))
+    return (lambda: os.sched_setaffinity(0, {first})) if one_processor else None
 
 
 # Two shares that tell each other their size: what each made, saw and where; and
@@ -93,21 +98,23 @@ def share_of(made, share, sizes):
     return {"share": share, "sizes": sizes, "pid": os.getpid()}
 me = os.getpid()
 try:
-    made = in_two(make, share_of, measure=measure, fork=fork)
+    here, made = in_two(make, share_of, measure=measure, fork=fork)
     raised = None
 except ValueError as exc:
-    made, raised = None, str(exc)
+    here, made, raised = None, None, str(exc)
 try:
     left = os.waitpid(-1, os.WNOHANG)
 except ChildProcessError:
     left = None
-print(json.dumps({"made": made, "raised": raised, "calls": calls, "me": me, "left": left}))
+print(json.dumps({"here": here, "made": made, "raised": raised, "calls": calls, "me": me,
+                  "left": left}))
 """
 
 
 @needs_two_processors
 def test_in_two_tells_each_share_the_others_size_and_makes_the_second_in_a_child() -> None:
     ran = run_script(_IN_TWO, "none", "fork")
+    assert ran["here"] == {"rows": [3, 5]}  # what this process made, given back
     first, second = ran["made"]
     assert first == {"share": 0, "sizes": [30, 50], "pid": ran["me"]}
     assert second["sizes"] == [30, 50] and second["pid"] != ran["me"]
@@ -157,7 +164,7 @@ def share_of(made, share, sizes):
     if share == 1:
         with open(sys.argv[1], "w") as made_by:
             made_by.write(str(os.getpid()))
-print(json.dumps({"shares": in_two(lambda: None, share_of), "me": os.getpid()}))
+print(json.dumps({"shares": in_two(lambda: None, share_of)[1], "me": os.getpid()}))
 """
 
 
@@ -219,9 +226,8 @@ def test_an_ics_export_written_in_two_processes_is_the_one_written_in_one(
     repo = open_for_reading(db)
     assert repo.unparsed_bytes() + repo.parts_bytes(Action) >= EXPORT_IN_TWO_FROM
     args = ["export", "actions", "--format", "ics", "--status", "all"]
-    two, forked_cpu = run_in_process(args, db)
+    two, said, forked_cpu = run_in_process(args, db)
     one = run_bytes([cdt_executable(), *args], db, one_processor=True)
-    said = run_said([cdt_executable(), *args], db)
     assert said == "Left out 2 undated actions: 9002 (Sin fecha); 9003 (Undated).\n"
     now = dt.datetime.fromisoformat(NOW)
     ctx = ExportContext(
@@ -243,32 +249,22 @@ def sorted_by_due(actions: list[Action]) -> list[Action]:
 
 
 def run_bytes(command: list[str], db: Path, *, one_processor: bool = False) -> bytes:
-    """The stdout of a command that must succeed; with ``one_processor``, run on the
-    first processor this one may use alone."""
-    first = min(os.sched_getaffinity(0))
+    """The stdout of a command that must succeed; with ``one_processor``, run on one
+    processor (``alone_if``)."""
     done = subprocess.run(
         command,
         capture_output=True,
         env=base_env(db),
         timeout=120,
         check=False,
-        preexec_fn=(lambda: os.sched_setaffinity(0, {first})) if one_processor else None,
+        preexec_fn=alone_if(one_processor),
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
-def run_said(command: list[str], db: Path) -> str:
-    """What a command that must succeed says on stderr."""
-    done = subprocess.run(
-        command, capture_output=True, text=True, env=base_env(db), timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stderr
-
-
-# The command line run by ``cli.main`` in a process of its own, its stdout into a file;
-# then the processor time its children took, on stdout.
+# The command line run by ``cli.main`` in a process of its own, its stdout into a file
+# (what it says stays on stderr); then the processor time its children took, on stdout.
 _MAIN = """
 import os, resource, sys
 out = os.open(sys.argv[1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
@@ -285,9 +281,9 @@ print(usage.ru_utime + usage.ru_stime)
 """
 
 
-def run_in_process(args: list[str], db: Path) -> tuple[bytes, float]:
-    """What ``cdt args`` writes on stdout, and the processor time of the children
-    its process forked (none forked: 0)."""
+def run_in_process(args: list[str], db: Path) -> tuple[bytes, str, float]:
+    """What ``cdt args`` writes on stdout and says on stderr, and the processor time of
+    the children its process forked (none forked: 0)."""
     written = db.with_name("stdout.bin")
     done = subprocess.run(
         [sys.executable, "-c", _MAIN, str(written), *args],
@@ -298,7 +294,7 @@ def run_in_process(args: list[str], db: Path) -> tuple[bytes, float]:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    return written.read_bytes(), float(done.stdout)
+    return written.read_bytes(), done.stderr, float(done.stdout)
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
@@ -347,7 +343,7 @@ def test_a_large_reports_text_made_in_two_processes_is_the_one_made_in_one(
             add_note(repo, action.id, HOSTILE[n % len(HOSTILE)] * 3, level=None, now=MOMENT)
     assert open_for_reading(db).unparsed_bytes() >= REPORT_IN_TWO_FROM
     args = ["--lang", lang, "report"]
-    two, forked_cpu = run_in_process(args, db)
+    two, _, forked_cpu = run_in_process(args, db)
     one = run_bytes([cdt_executable(), *args], db, one_processor=True)
     today = dt.datetime.fromisoformat(NOW).date()
     whole = to_text(build_standing_report(open_for_reading(db), None, today, lang))
@@ -504,8 +500,8 @@ class Told(ListShares):
                 os._exit(1)
         return super().share_of(lines, share, sizes)
 shares = Told(repo, ActionFilter(all_statuses=True), today, "en", (100, False))
-drawn = shares.drawn()
-whole = "".join(actions_table(shares.lines, today, "en").plain_lines(100))
+lines, drawn = shares.drawn()
+whole = "".join(actions_table(lines, today, "en").plain_lines(100))
 print(json.dumps({"drawn": drawn, "whole": whole}))
 """
 
@@ -542,7 +538,7 @@ def test_a_list_of_every_action_drawn_in_two_processes_is_the_one_drawn_in_one(
     repo = open_for_reading(db)
     assert repo.parts_bytes(Action) >= LIST_IN_TWO_FROM
     args = ["action", "list", "--status", "all"]
-    two, forked_cpu = run_in_process(args, db)
+    two, _, forked_cpu = run_in_process(args, db)
     one = run_bytes([cdt_executable(), *args], db, one_processor=True)
     assert forked_cpu > 0  # a child did some of it
     today = dt.datetime.fromisoformat(NOW).date()
@@ -575,14 +571,13 @@ def on_terminal(command: list[str], db: Path, *, one_processor: bool = False) ->
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     env = {k: v for k, v in base_env(db).items() if k not in ("NO_COLOR", "COLUMNS")}
     env["TERM"] = "xterm"
-    first = min(os.sched_getaffinity(0))
     proc = subprocess.Popen(
         command,
         stdin=subprocess.DEVNULL,
         stdout=follower,
         stderr=subprocess.PIPE,
         env=env,
-        preexec_fn=(lambda: os.sched_setaffinity(0, {first})) if one_processor else None,
+        preexec_fn=alone_if(one_processor),
     )
     os.close(follower)
     seen = b""

@@ -1272,7 +1272,7 @@ import collections, itertools, json, os, time
 from consular_dialogue import forked
 from consular_dialogue.services import integrity
 streams = forked.Child.start(lambda parent: [os.readlink(f"/proc/self/fd/{n}") for n in (0, 1, 2)])
-print(json.dumps(None if streams is None else streams.result()), flush=True)
+print(json.dumps(None if streams is None else streams.result()[0]), flush=True)
 # Counting for ever, keeping nothing: only its parent gone ends it.
 count = lambda parent: collections.deque(integrity._watched(itertools.count(), parent.gone), maxlen=0)
 child = forked.Child.start(count)

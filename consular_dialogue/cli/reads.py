@@ -83,13 +83,11 @@ def action_list(ctx: Invocation, *, json_out: bool, **words: Unpack[ActionFilter
     with reading(ctx) as repo:
         route = None if json_out else st.line_route()
         if route is not None and _action_bytes(flt, repo) >= LIST_IN_TWO_FROM:
-            shares = ListShares(repo, flt, today, st.settings.lang, route)
-            drawn = shares.drawn()
+            lines, drawn = ListShares(repo, flt, today, st.settings.lang, route).drawn()
             if drawn is not None:
                 sys.stdout.write(drawn)
                 sys.stdout.flush()
                 return
-            lines = shares.lines
         else:
             lines = list_action_lines(repo, flt, today=today, as_json=json_out)
     if json_out:
@@ -121,9 +119,8 @@ class ListShares:
     """The lines of a list of actions as ``State.show`` writes them (at the width and in
     the way a ``State.line_route`` says), drawn in two shares (``forked.in_two``): each
     process reads every action and draws half of them, at the widths both halves
-    measure. What each process made is kept for it: ``lines`` (its read), each share's
-    table (made by ``measure`` or, where the child failed after measuring, by
-    ``share_of``)."""
+    measure. Each process keeps each share's table it makes (by ``measure`` or, where
+    the child failed after measuring, by ``share_of``)."""
 
     def __init__(
         self,
@@ -135,23 +132,21 @@ class ListShares:
     ) -> None:
         self.repo, self.flt, self.today, self.lang = repo, flt, today, lang
         self.width, self.coded = route
-        self.lines: list[ActionLine] = []
         self._tables: dict[int, LineTable | None] = {}
 
-    def drawn(self) -> str | None:
-        """The list's lines, or None where they are not drawn so (a short list is Rich's
-        table; a style only Rich writes): ``lines`` are then the actions, read here."""
+    def drawn(self) -> tuple[list[ActionLine], str | None]:
+        """The actions read here, and the list's lines; None for the lines where they
+        are not drawn so (a short list is Rich's table; a style only Rich writes)."""
         from ..forked import in_two
 
-        first, second = in_two(self.make, self.share_of, measure=self.measure)
-        return None if first is None or second is None else first + second
+        lines, (first, second) = in_two(self.make, self.share_of, measure=self.measure)
+        return lines, None if first is None or second is None else first + second
 
     def make(self) -> list[ActionLine]:
         from ..services.actions import list_action_lines
 
-        self.lines = list_action_lines(self.repo, self.flt, today=self.today)
         self._tables = {}  # (tables of lines read before, if any, are of other lines)
-        return self.lines
+        return list_action_lines(self.repo, self.flt, today=self.today)
 
     def table(self, lines: list[ActionLine], share: int) -> LineTable | None:
         """The table of the share's half of ``lines``; None where it is not drawn in
@@ -456,7 +451,8 @@ def report(
                 )
                 return to_text(shown, width=width, share=share)
 
-            _deliver(ctx, "".join(in_two(lambda: None, share_text)), output, force)
+            _, shares = in_two(lambda: None, share_text)
+            _deliver(ctx, "".join(shares), output, force)
             return
         else:
             built = build_standing_report(repo, dialogue, settings.today, settings.lang)
@@ -585,17 +581,14 @@ def export_actions(
         if render_share is not None and _action_bytes(flt, repo) >= EXPORT_IN_TWO_FROM:
             from ..forked import in_two
 
-            counted: list[int] = []  # the records this process read
-
             def share_of(
                 made: tuple[list[Action], ExportContext], share: int, _: list[object]
             ) -> Rendered:
-                counted.append(len(made[0]))
                 return render_share(*made, share)
 
-            first, second = in_two(lambda: read(repo), share_of)
+            (records, _), (first, second) = in_two(lambda: read(repo), share_of)
             rendered = first._replace(data=first.data + second.data)
-            count = counted[0]
+            count = len(records)
         else:
             records, export_ctx = read(repo)
             rendered, count = fmt.render(records, export_ctx), len(records)

@@ -350,7 +350,7 @@ def _shares_in_parallel(repo: Repository) -> list[Share] | None:
         if isinstance(exc, Exception):
             return None  # checked again in one process, which fails as it should
         raise
-    return None if theirs is None else [theirs, mine]
+    return None if theirs is None else [theirs[0], mine]
 
 
 def _history_problems(history: Iterable[tuple[str, Any]]) -> list[str]:
