@@ -15,6 +15,8 @@ import uuid as uuid_module
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import chain
+from operator import itemgetter
 from typing import Any, ClassVar, NamedTuple, Self, TypeVar
 
 from .dates import PartialDate
@@ -817,19 +819,37 @@ class ActionLine(NamedTuple):
         cls,
         records: list[dict[str, Any]],
         today: dt.date,
-        listed: Callable[[ActionLine], bool] = lambda line: True,
+        listed: Callable[[ActionLine], bool] | None = None,
     ) -> list[ActionLine]:
-        """``from_record`` of each record; the lines ``listed`` keeps get their action's
-        JSON (``Action.to_json`` on ``today``), made at once, as a JSON list holds it
-        (``jsonout.in_json_list``). For records read from parts that are let go: a list
-        of 100,000 actions keeps the bytes it prints, not their dicts. Every record is
-        read as ``with_record`` reads it, listed or not."""
-        lines = list(map(cls.from_record, records))
-        stored = [_as_stored(r, line.due) for r, line in zip(records, lines, strict=True)]
-        chosen = [n for n, line in enumerate(lines) if listed(line)]
-        values = [{**stored[n], "overdue": lines[n].is_overdue(today)} for n in chosen]
-        for n, piece in zip(chosen, objects_in_json_list(values), strict=True):
-            lines[n] = tuple.__new__(cls, (*lines[n][:-1], piece))  # _replace, without its cost
+        """``from_record`` of each record; the lines ``listed`` keeps (every one, without
+        it) get their action's JSON (``Action.to_json`` on ``today``), made at once, as a
+        JSON list holds it (``jsonout.in_json_list``). For records read from parts that
+        are let go: a list of 100,000 actions keeps the bytes it prints, not their dicts.
+        Every record is read as ``with_record`` reads it, listed or not."""
+        new, dues = tuple.__new__, _written_dues(records)
+        if dues is None:  # one at least not as this tool writes it: each is read alone
+            lines = list(map(cls.from_record, records))
+            stored = [_as_stored(r, line.due) for r, line in zip(records, lines, strict=True)]
+        else:  # as with_record reads them, told of all at once (a part of 1,000 actions)
+            statuses = _ACTION_STATUSES
+            lines = [
+                new(cls, (i, m, item, title, party, owner, dues[due], statuses[status], None, None))
+                for i, m, item, title, party, owner, due, status in map(_LINE_VALUES, records)
+            ]
+            stored = records
+        if listed is None:
+            chosen: Sequence[int] = range(len(lines))
+        else:
+            chosen = [n for n, line in enumerate(lines) if listed(line)]
+            stored = [stored[n] for n in chosen]
+        # Each as ``to_json`` makes it: its stored record, then whether it is overdue, the
+        # last key, put in the record's JSON (a copy of each record would cost more).
+        pieces = objects_in_json_list(stored)
+        for n, piece in zip(chosen, pieces, strict=True):
+            line = lines[n]
+            overdue = line.due is not None and line.due < today and line.status not in _FINISHED
+            piece = piece[: -len(_LAST_LINE)] + (_OVERDUE if overdue else _NOT_OVERDUE)
+            lines[n] = new(cls, (*line[:-1], piece))  # _replace, without its cost
         return lines
 
     def is_overdue(self, today: dt.date) -> bool:
@@ -848,8 +868,9 @@ class ActionLine(NamedTuple):
         list on stdout): from each line's JSON (``all_with_json``), or else from its
         record (``with_record``), 500 at a time."""
         pieces = [line.json for line in lines if line.json is not None]
-        if len(pieces) == len(lines):
-            return join_json_list(pieces)
+        if len(pieces) == len(lines):  # joined a thousand at a time: fewer, longer writes
+            runs = range(0, len(pieces), _RUN)
+            return join_json_list(b",\n".join(pieces[start : start + _RUN]) for start in runs)
         return list(dump_json_list(line.to_json(today) for line in lines))
 
 
@@ -926,14 +947,68 @@ def _as_written(record: dict[str, Any], due: dt.date | None) -> bool:
     return True
 
 
+_RUN = 1000  # the pieces of a JSON list of actions joined for each write
+
+# What ``in_json_list`` writes last of an action's record (in a list, one level in), and
+# what ``to_json`` writes there instead: its record's keys, then whether it is overdue.
+_LAST_LINE = b"\n  }"
+_OVERDUE, _NOT_OVERDUE = (b',\n    "overdue": %s\n  }' % word for word in (b"true", b"false"))
+# An action's values of a list line, in ``ActionLine``'s order, from its stored record.
+_LINE_VALUES = itemgetter(*ActionLine._fields[:-2])
+# Its values that ``_written_dues`` tells apart, and the lists it holds.
+_CHECKED_VALUES = itemgetter("status", "priority", "level", "completed", "due")
+_HELD = ("notes", "changes")
+
+
+def _written_dues(records: list[dict[str, Any]]) -> dict[Any, dt.date | None] | None:
+    """Each stored due date of ``records`` read as a day, where ``ActionLine.with_record``
+    keeps each record as it is: it reads as a line (a status that is one, a due date that
+    is a day) and is what ``Action.to_record`` would write from it (``_as_written``).
+    Else None, and so too where a value cannot be told apart from others (a list where a
+    string is due). Told a field at a time across all the records, each different value
+    once, in C loops: a list of every action asks it of 100,000."""
+    try:
+        if not records:
+            return {}
+        if set(map(type, records)) != {dict} or set(map(tuple, records)) != {_ACTION_KEYS}:
+            return None
+        fields = zip(*map(_CHECKED_VALUES, records), strict=True)
+        statuses, priorities, levels, completed, due_values = map(set, fields)
+        notes, changes = (set(map(type, map(itemgetter(held), records))) for held in _HELD)
+        if not (
+            all(type(v) is str and v in _ACTION_STATUSES for v in statuses)
+            and all(type(v) is str and v in _PRIORITIES for v in priorities)
+            and all(map(_is_level, levels))
+            and all(v is None or _is_iso_day(v) for v in completed)
+            and all(v is None or _is_iso_day(v) for v in due_values)
+            and notes == {list}
+            and changes == {list}
+        ):
+            return None
+        for held, keys in zip(_HELD, (_NOTE_KEYS, _CHANGE_KEYS), strict=True):
+            inner = list(chain.from_iterable(map(itemgetter(held), records)))
+            if inner and (set(map(type, inner)) != {dict} or set(map(tuple, inner)) != {keys}):
+                return None
+            if held == "notes" and not all(map(_is_level, set(map(itemgetter("level"), inner)))):
+                return None
+    except TypeError:  # a value of a kind no set holds (unhashable: a list, a dict)
+        return None
+    return {v: None if v is None else _from_iso(v) for v in due_values}
+
+
 def _is_level(value: Any) -> bool:
     return type(value) is str and value in _LEVELS
 
 
 def _is_iso_day(value: Any) -> bool:
     """Whether ``value`` is a day as ``date.isoformat`` writes it."""
+    return type(value) is str and _is_iso_day_text(value)
+
+
+@functools.cache  # each text once: 100,000 actions have a few thousand different days
+def _is_iso_day_text(value: str) -> bool:
     try:
-        return type(value) is str and _from_iso(value).isoformat() == value
+        return _from_iso(value).isoformat() == value
     except ValueError:
         return False
 

@@ -33,6 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Container, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from functools import partial
+from itertools import repeat
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeGuard, TypeVar
@@ -696,6 +697,23 @@ def _usual_record(key: str, record: Any) -> bool:
     )
 
 
+def _all_usual(records: dict[str, Any]) -> bool:
+    """Whether ``_usual_record`` holds of each of a table's records, told a test at a time
+    across them all, in C loops (a part of 1,000 actions, the data file's 20,000 at L)."""
+    values = records.values()
+    if not values:
+        return True
+    if set(map(type, values)) != {dict}:
+        return False
+    ids: list[Any] = list(map(dict.get, values, repeat("id")))
+    return (
+        set(map(type, ids)) == {int}
+        and min(ids) >= 0
+        and list(map(str, ids)) == list(records)
+        and set(map(type, map(dict.get, values, repeat("uuid")))) == {str}
+    )
+
+
 def _shape_problem(data: Data) -> str | None:
     """What makes the file's skeleton unusable, or None.
 
@@ -703,7 +721,10 @@ def _shape_problem(data: Data) -> str | None:
     rewrites a file whose skeleton is broken; field-level checks are cdt check's.
     """
     for table in TABLES:
-        for key, record in data.get(table, {}).items():
+        records = data.get(table, {})
+        if _all_usual(records):
+            continue
+        for key, record in records.items():
             # The usual record in one test (an id that is a whole number >= 0 written as
             # its key, a uuid); the checks below only name what is wrong with the others.
             if _usual_record(key, record):

@@ -26,7 +26,7 @@ from consular_dialogue.cli import (
     requested_subcommand,
 )
 from consular_dialogue.dates import PartialDate
-from consular_dialogue.jsonout import JSON_LIST_CHUNK, in_json_list
+from consular_dialogue.jsonout import JSON_LIST_CHUNK, dump_json, in_json_list
 from consular_dialogue.lines import (
     _ROWS_AT_ONCE,
     LONG_LIST,
@@ -44,6 +44,7 @@ from consular_dialogue.models import (
     AgendaItem,
     AgendaStatus,
     Meeting,
+    _written_dues,
     meeting_title,
 )
 from consular_dialogue.storage import (
@@ -389,7 +390,10 @@ DEVIATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
     "a note with another key": _set("notes", [{**NOTE, "extra": 1}]),
     "a note's keys in another order": _set("notes", [dict(reversed(NOTE.items()))]),
     "a note of an unknown level": _set("notes", [{**NOTE, "level": "secret"}]),
+    "completed a list": _set("completed", ["2023-05-02"]),
+    "a note not an object": _set("notes", ["Nota"]),
     "changes null": _set("changes", None),
+    "a change not an object": _set("changes", [["status"]]),
     "a change without its new value": _set("changes", [{k: CHANGE[k] for k in list(CHANGE)[:3]}]),
     "a change's keys in another order": _set("changes", [dict(reversed(CHANGE.items()))]),
 }  # fmt: skip
@@ -421,6 +425,10 @@ def test_an_action_lines_json_is_the_json_of_the_action_built_from_the_same_reco
     assert (line.record is stored) == (deviation in ("none", "title a number"))
     # Made with others in one dump, each action's JSON is its own.
     other = Action(id=2, title="Otra", created=NOTE["at"]).to_record()
+    # Told of all three at once, they are kept as stored exactly when each is.
+    dues = _written_dues([other, stored, other])
+    assert (dues is not None) == (line.record is stored)
+    assert dues is None or dues[stored["due"]] == line.due
     lines = ActionLine.all_with_json([other, stored, other], today)
     assert [line.json for line in lines] == [
         in_json_list([Action.from_record(r).to_json(today)]) for r in (other, stored, other)
@@ -428,6 +436,28 @@ def test_an_action_lines_json_is_the_json_of_the_action_built_from_the_same_reco
     assert [line._replace(json=None) for line in lines] == [
         ActionLine.from_record(r) for r in (other, stored, other)
     ]
+
+
+def test_only_the_lines_a_json_list_keeps_get_their_json_and_more_than_a_run_join_whole() -> None:
+    today = dt.date(2023, 4, 25)
+    records = [
+        Action(
+            id=n, title=f"Acción {n}", due=dt.date(2023, 4, 1 + n % 28), created=NOTE["at"]
+        ).to_record()
+        for n in range(1, 2502)
+    ]
+    for record in records[::7]:  # some done, some overdue, some not
+        record["status"] = "done"
+    expected = [Action.from_record(r).to_json(today) for r in records]
+
+    kept = ActionLine.all_with_json(records, today, lambda line: line.id % 3 == 0)
+    assert [line.json for line in kept] == [
+        in_json_list([value]) if value["id"] % 3 == 0 else None for value in expected
+    ]
+    assert {value["overdue"] for value in expected} == {True, False}
+
+    lines = ActionLine.all_with_json(records, today)
+    assert b"".join(ActionLine.json_list(lines, today)) == dump_json(expected)
 
 
 def test_a_line_built_without_its_record_or_json_has_no_json() -> None:

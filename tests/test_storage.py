@@ -8,10 +8,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 from conftest import NOW, Result, base_env, cdt_executable, run_cdt
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import consular_dialogue
 from consular_dialogue.dates import PartialDate
@@ -47,6 +50,8 @@ from consular_dialogue.services.meetings import (
 )
 from consular_dialogue.storage import (
     SCHEMA_VERSION,
+    _all_usual,
+    _usual_record,
     open_for_reading,
     open_for_writing,
     read_file,
@@ -459,3 +464,25 @@ def test_a_writer_killed_while_holding_the_lock_does_not_block_the_next(tmp_path
     result = run_cdt(ADD_MEETING, base_env(db, CDT_LOCK_TIMEOUT="1"))
 
     assert result.code == 0, result.stderr
+
+
+# Stored records as a hand edit may leave them: ids of every kind, keys that are and are
+# not their ids, a uuid or not, a record that is not a dict.
+_ID = st.one_of(st.integers(-2, 3), st.booleans(), st.just("1"), st.just(1.0), st.none())
+_RECORD = st.one_of(
+    st.fixed_dictionaries({"id": _ID}, optional={"uuid": st.one_of(st.just("u"), st.just(1))}),
+    st.just([]),
+    st.just("x"),
+)
+
+
+@settings(max_examples=300)
+@given(st.dictionaries(st.sampled_from(["0", "1", "2", "3", "01", "-1", "x"]), _RECORD))
+@example({"-1": {"id": -1, "uuid": "u"}})
+@example({"1": {"id": True, "uuid": "u"}})
+@example({"0": {"id": 0, "uuid": "u"}, "01": {"id": 1, "uuid": "u"}})
+def test_a_table_is_told_usual_at_once_exactly_when_each_record_is(
+    records: dict[str, Any],
+) -> None:
+    each = all(_usual_record(key, record) for key, record in records.items())
+    assert _all_usual(records) == each

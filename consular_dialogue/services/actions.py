@@ -202,7 +202,7 @@ def list_actions(repo: Repository, flt: ActionFilter, *, today: dt.date) -> list
     a typo must not look like "nothing to do".
     """
 
-    def select(where: Where, hot: bool, listed: Listed[Action]) -> list[Action]:
+    def select(where: Where, hot: bool, listed: Listed[Action] | None) -> list[Action]:
         return repo.select(Action, where, hot=hot)
 
     return _listed(repo, flt, today, select)
@@ -215,7 +215,7 @@ def list_action_lines(
     ``as_json``, each listed one with what ``ActionLine.json_list`` makes its JSON
     from."""
 
-    def select(where: Where, hot: bool, listed: Listed[ActionLine]) -> list[ActionLine]:
+    def select(where: Where, hot: bool, listed: Listed[ActionLine] | None) -> list[ActionLine]:
         if not as_json:
             return repo.unfinished_lines(where) if hot else repo.action_lines(where)
         if hot:
@@ -238,7 +238,7 @@ def _listed(
     repo: Repository,
     flt: ActionFilter,
     today: dt.date,
-    select: Callable[[Where, bool, Listed[L]], list[L]],
+    select: Callable[[Where, bool, Listed[L] | None], list[L]],
 ) -> list[L]:
     """The actions ``flt`` lists, by due date: ``select`` gets the test of a stored
     dict's status (the actions it leaves out are never built), whether only the data
@@ -281,11 +281,13 @@ def _listed(
     unfinished_only = not flt.all_statuses and (flt.status is None or not flt.status.is_finished)
     # Every status, due or not: no stored action is tested (100,000 at L).
     passes_all = flt.all_statuses and not flt.overdue and wanted is None
-    selected = select(every if passes_all else stored_status_fits, unfinished_only, listed)
     # A filter by status alone needs no test of each built action (100,000 of them for
     # --status all); overdue does: a finished action past its due date is not overdue.
     asks_more = (flt.due_before, party, owner, flt.meeting_id, flt.topic)
-    if flt.overdue or any(asked is not None for asked in asks_more):
+    tested = flt.overdue or any(asked is not None for asked in asks_more)
+    where = every if passes_all else stored_status_fits
+    selected = select(where, unfinished_only, listed if tested else None)
+    if tested:
         selected = list(filter(listed, selected))
     # By due date, undated last; in id order (as selected) among equal dates.
     dated = sorted((a for a in selected if a.due is not None), key=_DUE)
