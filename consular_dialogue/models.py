@@ -12,7 +12,7 @@ import functools
 import re
 import unicodedata
 import uuid as uuid_module
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import chain
@@ -21,7 +21,7 @@ from typing import Any, ClassVar, NamedTuple, Self, TypeVar
 
 from .dates import PartialDate
 from .errors import InputError
-from .jsonout import dump_json_list, join_json_list, objects_in_json_list
+from .jsonout import join_json_list, objects_in_json_list
 
 
 class MeetingKind(StrEnum):
@@ -772,9 +772,7 @@ class ActionLine(NamedTuple):
     owner: str | None
     due: dt.date | None
     status: ActionStatus
-    #: The whole action as ``Action.to_record`` writes it, for its JSON (``with_record``).
-    record: dict[str, Any] | None = None
-    #: Or the action's JSON itself, as a JSON list holds it (``all_with_json``).
+    #: The action's JSON, as a JSON list holds it (``all_with_json``).
     json: bytes | None = None
 
     @classmethod
@@ -802,17 +800,8 @@ class ActionLine(NamedTuple):
         return tuple.__new__(
             cls,
             (action_id, meeting_id, item_id, title, party, owner, due, _action_status(status),
-             None, None),
+             None),
         )  # fmt: skip
-
-    @classmethod
-    def with_record(cls, record: dict[str, Any]) -> ActionLine:
-        """``from_record``, keeping the whole action's record: the stored dict itself
-        (not copied) when it is what ``Action.to_record`` would write from it, as a
-        record this tool wrote is; else the action is built, and refused if damaged.
-        For records that stay in memory anyway (the data file's)."""
-        line = cls.from_record(record)
-        return tuple.__new__(cls, (*line[:-2], _as_stored(record, line.due), None))
 
     @classmethod
     def all_with_json(
@@ -822,32 +811,50 @@ class ActionLine(NamedTuple):
         listed: Callable[[ActionLine], bool] | None = None,
     ) -> list[ActionLine]:
         """``from_record`` of each record; the lines ``listed`` keeps (every one, without
-        it) get their action's JSON (``Action.to_json`` on ``today``), made at once, as a
-        JSON list holds it (``jsonout.in_json_list``). For records read from parts that
-        are let go: a list of 100,000 actions keeps the bytes it prints, not their dicts.
-        Every record is read as ``with_record`` reads it, listed or not."""
-        new, dues = tuple.__new__, _written_dues(records)
+        it) get their action's JSON (``Action.to_json`` on ``today``), as a JSON list
+        holds it (``jsonout.in_json_list``): a list of 100,000 actions keeps the bytes it
+        prints, not their dicts. Each record is read as its action reads it: kept as it
+        is where it is what ``Action.to_record`` writes from it, as a record this tool
+        wrote is; else the action is built from it (and refused if damaged), listed or
+        not. ``JSON_RUN`` records at a time, each test and the dump made of them all at
+        once: so many fit in a processor's cache, which 20,000 (the data file's at L)
+        would not, as each test passes over them."""
+        lines: list[ActionLine] = []
+        for start in range(0, len(records), JSON_RUN):
+            lines += cls._run_with_json(records[start : start + JSON_RUN], today, listed)
+        return lines
+
+    @classmethod
+    def _run_with_json(
+        cls,
+        records: list[dict[str, Any]],
+        today: dt.date,
+        listed: Callable[[ActionLine], bool] | None,
+    ) -> list[ActionLine]:
+        new = tuple.__new__
+        dues = _written_dues(records)
         if dues is None:  # one at least not as this tool writes it: each is read alone
             lines = list(map(cls.from_record, records))
             stored = [_as_stored(r, line.due) for r, line in zip(records, lines, strict=True)]
-        else:  # as with_record reads them, told of all at once (a part of 1,000 actions)
+        else:  # each one as _as_stored keeps it, told of all at once
             statuses = _ACTION_STATUSES
             lines = [
-                new(cls, (i, m, item, title, party, owner, dues[due], statuses[status], None, None))
+                new(cls, (i, m, item, title, party, owner, dues[due], statuses[status], None))
                 for i, m, item, title, party, owner, due, status in map(_LINE_VALUES, records)
             ]
             stored = records
-        if listed is None:
-            chosen: Sequence[int] = range(len(lines))
-        else:
+        chosen: Sequence[int] = range(len(lines))
+        if listed is not None:
             chosen = [n for n, line in enumerate(lines) if listed(line)]
             stored = [stored[n] for n in chosen]
-        # Each as ``to_json`` makes it: its stored record, then whether it is overdue, the
-        # last key, put in the record's JSON (a copy of each record would cost more).
+        # Each as ``Action.to_json`` makes it: its stored record, then whether it is
+        # overdue, written into the record's JSON (a copy of each record would cost more).
+        # A stored record holds the keys ``to_record`` writes, never "overdue".
         pieces = objects_in_json_list(stored)
         for n, piece in zip(chosen, pieces, strict=True):
             line = lines[n]
-            overdue = line.due is not None and line.due < today and line.status not in _FINISHED
+            due, finished = line.due, line.status in _FINISHED
+            overdue = due is not None and due < today and not finished
             piece = piece[: -len(_LAST_LINE)] + (_OVERDUE if overdue else _NOT_OVERDUE)
             lines[n] = new(cls, (*line[:-1], piece))  # _replace, without its cost
         return lines
@@ -855,23 +862,17 @@ class ActionLine(NamedTuple):
     def is_overdue(self, today: dt.date) -> bool:
         return overdue_on(self.due, self.status, today)
 
-    def to_json(self, today: dt.date) -> dict[str, Any]:
-        """``Action.to_json`` of the action (a line built ``with_record``)."""
-        if self.record is None:
-            raise ValueError("this line was built without its record (with_record)")
-        return {**self.record, "overdue": self.is_overdue(today)}
-
     @staticmethod
-    def json_list(lines: Sequence[ActionLine], today: dt.date) -> Iterable[bytes]:
-        """The bytes of ``dump_json`` of the lines' actions, all made before any is
-        written (a record orjson cannot write, nested too deep by hand, leaves no half
-        list on stdout): from each line's JSON (``all_with_json``), or else from its
-        record (``with_record``), 500 at a time."""
+    def json_list(lines: Sequence[ActionLine]) -> Iterator[bytes]:
+        """The bytes of ``dump_json`` of the lines' actions, from each line's JSON
+        (``all_with_json``), made before any is written: a record orjson cannot write
+        (nested too deep by hand) leaves no half list on stdout. They are joined
+        ``JSON_RUN`` at a time as they are written: fewer, longer writes."""
         pieces = [line.json for line in lines if line.json is not None]
-        if len(pieces) == len(lines):  # joined a thousand at a time: fewer, longer writes
-            runs = range(0, len(pieces), _RUN)
-            return join_json_list(b",\n".join(pieces[start : start + _RUN]) for start in runs)
-        return list(dump_json_list(line.to_json(today) for line in lines))
+        if len(pieces) != len(lines):
+            raise ValueError("a line of this list was built without its JSON (all_with_json)")
+        runs = range(0, len(pieces), JSON_RUN)
+        return join_json_list(b",\n".join(pieces[start : start + JSON_RUN]) for start in runs)
 
 
 class ReportAction(NamedTuple):
@@ -947,26 +948,27 @@ def _as_written(record: dict[str, Any], due: dt.date | None) -> bool:
     return True
 
 
-_RUN = 1000  # the pieces of a JSON list of actions joined for each write
+JSON_RUN = 1000  # actions read and dumped at a time in a JSON list, and joined to write
 
 # What ``in_json_list`` writes last of an action's record (in a list, one level in), and
 # what ``to_json`` writes there instead: its record's keys, then whether it is overdue.
 _LAST_LINE = b"\n  }"
 _OVERDUE, _NOT_OVERDUE = (b',\n    "overdue": %s\n  }' % word for word in (b"true", b"false"))
 # An action's values of a list line, in ``ActionLine``'s order, from its stored record.
-_LINE_VALUES = itemgetter(*ActionLine._fields[:-2])
-# Its values that ``_written_dues`` tells apart, and the lists it holds.
+_LINE_VALUES = itemgetter(*ActionLine._fields[:-1])
+# Its values that ``_written_dues`` tells apart by their kind, and the lists it holds.
 _CHECKED_VALUES = itemgetter("status", "priority", "level", "completed", "due")
 _HELD = ("notes", "changes")
 
 
 def _written_dues(records: list[dict[str, Any]]) -> dict[Any, dt.date | None] | None:
-    """Each stored due date of ``records`` read as a day, where ``ActionLine.with_record``
+    """Each stored due date of ``records`` read as a day, where ``ActionLine.all_with_json``
     keeps each record as it is: it reads as a line (a status that is one, a due date that
     is a day) and is what ``Action.to_record`` would write from it (``_as_written``).
-    Else None, and so too where a value cannot be told apart from others (a list where a
-    string is due). Told a field at a time across all the records, each different value
-    once, in C loops: a list of every action asks it of 100,000."""
+    Else None, and so too where a value is one no set holds (a list where a string is
+    due: those records are read one at a time, and refused as they are). Told a field
+    at a time across all the records, each different value once, in C loops: a list of
+    every action asks it of 100,000."""
     try:
         if not records:
             return {}
@@ -1005,7 +1007,7 @@ def _is_iso_day(value: Any) -> bool:
     return type(value) is str and _is_iso_day_text(value)
 
 
-@functools.cache  # each text once: 100,000 actions have a few thousand different days
+@functools.lru_cache(maxsize=8192)  # each once: 100,000 actions have a few thousand days
 def _is_iso_day_text(value: str) -> bool:
     try:
         return _from_iso(value).isoformat() == value

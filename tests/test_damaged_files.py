@@ -340,6 +340,26 @@ def test_a_field_of_the_wrong_type_that_fails_a_command_is_named_as_damage_not_a
     assert db.read_bytes() == before
 
 
+@pytest.mark.parametrize("json_out", [[], ["--json"]])
+@pytest.mark.parametrize("statuses", [[], ["--status", "all"]])
+def test_an_owner_a_list_filters_on_stored_as_a_number_is_named_as_damage(
+    cdt: Callable[..., Result], db: Path, json_out: list[str], statuses: list[str]
+) -> None:
+    assert cdt("demo", "--db", str(db)).code == 0
+    data = read_whole(db)
+    number, action = next(iter(data["actions"].items()))  # an unfinished one
+    action["owner"] = 5
+    write_whole(db, data)
+    before = db.read_bytes()
+
+    result = cdt("action", "list", "--owner", "consulado", *statuses, *json_out)
+
+    assert result.code == 3, result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert f"action {number} is malformed (owner is int, not text)" in result.stderr
+    assert db.read_bytes() == before
+
+
 @pytest.mark.parametrize("field", ["date", "end_date"])
 @pytest.mark.parametrize(
     "args", [["meeting", "list"], ["timeline"], ["timeline", "--actions"], ["report", "2"]]

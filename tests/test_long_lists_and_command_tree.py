@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import io
 import re
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from consular_dialogue.cli import (
     requested_subcommand,
 )
 from consular_dialogue.dates import PartialDate
-from consular_dialogue.jsonout import JSON_LIST_CHUNK, dump_json, in_json_list
+from consular_dialogue.jsonout import dump_json, in_json_list
 from consular_dialogue.lines import (
     _ROWS_AT_ONCE,
     LONG_LIST,
@@ -38,12 +39,14 @@ from consular_dialogue.lines import (
     each_once,
 )
 from consular_dialogue.models import (
+    JSON_RUN,
     Action,
     ActionLine,
     ActionStatus,
     AgendaItem,
     AgendaStatus,
     Meeting,
+    _as_stored,
     _written_dues,
     meeting_title,
 )
@@ -332,8 +335,8 @@ def test_an_action_line_has_the_values_of_the_action_built_from_the_same_record(
         assert repr(also_refused.value) == repr(refused)
         return
     line = ActionLine.from_record(stored)
-    shown = [name for name in ActionLine._fields if name not in ("record", "json")]
-    assert line == (*(getattr(action, name) for name in shown), None, None)
+    shown = [name for name in ActionLine._fields if name != "json"]
+    assert line == (*(getattr(action, name) for name in shown), None)
     for today in (dt.date(2023, 4, 24), dt.date.max):
         assert line.is_overdue(today) == action.is_overdue(today)
 
@@ -391,9 +394,13 @@ DEVIATIONS: dict[str, Callable[[dict[str, Any]], None]] = {
     "a note's keys in another order": _set("notes", [dict(reversed(NOTE.items()))]),
     "a note of an unknown level": _set("notes", [{**NOTE, "level": "secret"}]),
     "completed a list": _set("completed", ["2023-05-02"]),
+    "unknown status": _set("status", "pending"),
+    "notes an object": _set("notes", {}),
     "a note not an object": _set("notes", ["Nota"]),
     "changes null": _set("changes", None),
     "a change not an object": _set("changes", [["status"]]),
+    "changes a string": _set("changes", ""),
+    "a change a list of its keys": _set("changes", [list(CHANGE)]),
     "a change without its new value": _set("changes", [{k: CHANGE[k] for k in list(CHANGE)[:3]}]),
     "a change's keys in another order": _set("changes", [dict(reversed(CHANGE.items()))]),
 }  # fmt: skip
@@ -410,25 +417,26 @@ def test_an_action_lines_json_is_the_json_of_the_action_built_from_the_same_reco
     stored.update(completed=completed, notes=[NOTE], changes=[CHANGE])
     DEVIATIONS[deviation](stored)
     today = dt.date(2023, 4, 25)
+    other = Action(id=2, title="Otra", created=NOTE["at"]).to_record()
     try:
         expected = Action.from_record(stored).to_json(today)
     except (KeyError, ValueError, TypeError, AttributeError) as refused:
-        for build in (ActionLine.with_record, lambda r: ActionLine.all_with_json([r], today)):
+        for records in ([stored], [other, stored, other]):
             with pytest.raises(type(refused)):
-                build(stored)
+                ActionLine.all_with_json(records, today)
         return
-    line = ActionLine.with_record(stored)
-    assert orjson.dumps(line.to_json(today)) == orjson.dumps(expected)  # and the key order
-    # The stored dict itself is kept exactly when the action would write it so.
+    (line,) = ActionLine.all_with_json([stored], today)
+    assert line.json == in_json_list([expected])  # and the key order
+    # The stored dict itself is kept exactly when the action would write it so...
+    kept = _as_stored(stored, ActionLine.from_record(stored).due) is stored
     rewritten = orjson.dumps(Action.from_record(stored).to_record())
-    assert (line.record is stored) == (orjson.dumps(stored) == rewritten)
-    assert (line.record is stored) == (deviation in ("none", "title a number"))
-    # Made with others in one dump, each action's JSON is its own.
-    other = Action(id=2, title="Otra", created=NOTE["at"]).to_record()
-    # Told of all three at once, they are kept as stored exactly when each is.
+    assert kept == (orjson.dumps(stored) == rewritten)
+    assert kept == (deviation in ("none", "title a number"))
+    # ... and, told of three at once, they are kept as stored exactly when each is.
     dues = _written_dues([other, stored, other])
-    assert (dues is not None) == (line.record is stored)
+    assert (dues is not None) == kept
     assert dues is None or dues[stored["due"]] == line.due
+    # Made with others in one dump, each action's JSON is its own.
     lines = ActionLine.all_with_json([other, stored, other], today)
     assert [line.json for line in lines] == [
         in_json_list([Action.from_record(r).to_json(today)]) for r in (other, stored, other)
@@ -448,7 +456,12 @@ def test_only_the_lines_a_json_list_keeps_get_their_json_and_more_than_a_run_joi
     ]
     for record in records[::7]:  # some done, some overdue, some not
         record["status"] = "done"
+    # Past the first run, one record edited by hand in each of two runs.
+    records[1500] = dict(reversed(records[1500].items()))
+    records[2200]["due"] = records[2200]["due"].replace("-", "")
     expected = [Action.from_record(r).to_json(today) for r in records]
+    as_stored = {**records[1500], "overdue": expected[1500]["overdue"]}
+    assert orjson.dumps(expected[1500]) != orjson.dumps(as_stored)  # (in another order)
 
     kept = ActionLine.all_with_json(records, today, lambda line: line.id % 3 == 0)
     assert [line.json for line in kept] == [
@@ -457,15 +470,39 @@ def test_only_the_lines_a_json_list_keeps_get_their_json_and_more_than_a_run_joi
     assert {value["overdue"] for value in expected} == {True, False}
 
     lines = ActionLine.all_with_json(records, today)
-    assert b"".join(ActionLine.json_list(lines, today)) == dump_json(expected)
+    assert b"".join(ActionLine.json_list(lines)) == dump_json(expected)
 
 
-def test_a_line_built_without_its_record_or_json_has_no_json() -> None:
+def test_a_json_list_of_actions_as_written_reads_none_of_them_one_at_a_time() -> None:
+    today = dt.date(2023, 4, 25)
+    records = [
+        Action(id=n, title=f"Acción {n}", due=dt.date(2023, 4, n), created=NOTE["at"]).to_record()
+        for n in range(1, 11)
+    ]
+    called: set[str] = set()
+
+    def calls(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            called.add(frame.f_code.co_name)
+
+    def names_called(records: list[dict[str, Any]]) -> set[str]:
+        called.clear()
+        sys.setprofile(calls)
+        try:
+            ActionLine.all_with_json(records, today)
+        finally:
+            sys.setprofile(None)
+        return called & {"from_record", "_as_stored", "_as_written"}
+
+    assert names_called(records) == set()
+    records[4] = dict(reversed(records[4].items()))  # one edited by hand: each is read alone
+    assert names_called(records) == {"from_record", "_as_stored", "_as_written"}
+
+
+def test_a_line_built_without_its_json_is_no_json_list() -> None:
     line = ActionLine.from_record(Action(id=1).to_record())
-    with pytest.raises(ValueError, match="with_record"):
-        line.to_json(dt.date(2023, 4, 25))
-    with pytest.raises(ValueError, match="with_record"):
-        ActionLine.json_list([line], dt.date(2023, 4, 25))
+    with pytest.raises(ValueError, match="all_with_json"):
+        ActionLine.json_list([line])
 
 
 def test_a_writable_copy_hands_out_one_model_per_record_whether_selected_or_found(
@@ -1124,10 +1161,9 @@ def test_a_long_agenda_list_to_a_pipe_is_drawn_without_importing_rich(tmp_path: 
 @pytest.mark.parametrize(
     ("listed", "shown", "deep_in"),
     [
-        # The data file's: their JSON is made 500 at a time, at the end.
-        ((), JSON_LIST_CHUNK + 2, "the last open action"),
-        # Their JSON is made as the data file and each part are read.
-        (("--status", "all"), JSON_LIST_CHUNK + 5, "the last open action"),
+        # Their JSON is made as the data file and each part are read, JSON_RUN at a time.
+        ((), JSON_RUN + 2, "the last open action"),
+        (("--status", "all"), JSON_RUN + 5, "the last open action"),
         (("--status", "done"), 3, "the first done action"),
     ],
 )
@@ -1135,14 +1171,14 @@ def test_a_json_list_is_written_whole_or_not_at_all(
     tmp_path: Path, listed: tuple[str, ...], shown: int, deep_in: str
 ) -> None:
     """All of it is made before any is written: an action orjson cannot write, listed
-    after the first 500 or read from a part, leaves nothing on stdout, and the error
+    after the first JSON_RUN or read from a part, leaves nothing on stdout, and the error
     names what ``cdt check`` finds wrong with it."""
     from conftest import base_env
 
     from consular_dialogue.services.actions import add_action, complete_actions
 
     db = tmp_path / "tracker.json"
-    count = JSON_LIST_CHUNK + 5
+    count = JSON_RUN + 5
     with _one_meeting(db) as repo:
         for n in range(count):
             add_action(repo, title=f"Acción {n}", meeting_id=1, item_id=None, party="MX",

@@ -481,6 +481,8 @@ _RECORD = st.one_of(
 @example({"-1": {"id": -1, "uuid": "u"}})
 @example({"1": {"id": True, "uuid": "u"}})
 @example({"0": {"id": 0, "uuid": "u"}, "01": {"id": 1, "uuid": "u"}})
+@example({"1": {"id": 2, "uuid": "u"}, "2": {"id": 1, "uuid": "u"}})
+@example({"True": {"id": True, "uuid": "u"}})
 def test_a_table_is_told_usual_at_once_exactly_when_each_record_is(
     records: dict[str, Any],
 ) -> None:

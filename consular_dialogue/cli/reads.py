@@ -91,7 +91,7 @@ def action_list(ctx: Invocation, *, json_out: bool, **words: Unpack[ActionFilter
         else:
             lines = list_action_lines(repo, flt, today=today, as_json=json_out)
     if json_out:
-        print_pieces(ActionLine.json_list(lines, today))
+        print_pieces(ActionLine.json_list(lines))
         return
     from ..lines import actions_table
 

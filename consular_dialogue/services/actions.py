@@ -212,19 +212,14 @@ def list_action_lines(
     repo: Repository, flt: ActionFilter, *, today: dt.date, as_json: bool = False
 ) -> list[ActionLine]:
     """``list_actions`` as the lines of a list: what it shows, without notes; with
-    ``as_json``, each listed one with what ``ActionLine.json_list`` makes its JSON
-    from."""
+    ``as_json``, each listed one with its JSON (``ActionLine.json_list``)."""
 
     def select(where: Where, hot: bool, listed: Listed[ActionLine] | None) -> list[ActionLine]:
         if not as_json:
             return repo.unfinished_lines(where) if hot else repo.action_lines(where)
-        if hot:
-            # The data file's records stay in memory: a line keeps its stored dict, and
-            # the JSON of those listed is made at the end, 500 at a time.
-            return repo.select_as(Action, ActionLine.with_record, where, hot=True)
-        # Those of parts are let go: a line listed keeps its JSON, made a part at a time.
+        # A line listed keeps its JSON, made as the data file and each part are read.
         build = partial(ActionLine.all_with_json, today=today, listed=listed)
-        return repo.select_all_as(Action, build, where)
+        return repo.select_all_as(Action, build, where, hot=hot)
 
     return _listed(repo, flt, today, select)
 
@@ -286,7 +281,7 @@ def _listed(
     asks_more = (flt.due_before, party, owner, flt.meeting_id, flt.topic)
     tested = flt.overdue or any(asked is not None for asked in asks_more)
     where = every if passes_all else stored_status_fits
-    selected = select(where, unfinished_only, listed if tested else None)
+    selected = select(where, unfinished_only, partial(_kept, listed) if tested else None)
     if tested:
         selected = list(filter(listed, selected))
     # By due date, undated last; in id order (as selected) among equal dates.
@@ -295,3 +290,14 @@ def _listed(
 
 
 _DUE = attrgetter("due")
+
+
+def _kept(listed: Listed[L], action: L) -> bool:
+    """``listed(action)``, or True where a damaged value stops the test: ``_listed``'s
+    own test of what ``select`` gives then fails, outside the read, and the action's
+    damage is named as a list names it (``cdt action list --owner`` of an owner stored
+    as a number)."""
+    try:
+        return listed(action)
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return True
