@@ -835,7 +835,7 @@ class ActionLine(NamedTuple):
         dues = _written_dues(records)
         if dues is None:  # one at least not as this tool writes it: each is read alone
             lines = list(map(cls.from_record, records))
-            stored = [_as_stored(r, line.due) for r, line in zip(records, lines, strict=True)]
+            stored = list(map(_as_stored, records))
         else:  # each one as _as_stored keeps it, told of all at once
             statuses = _ACTION_STATUSES
             lines = [
@@ -911,41 +911,15 @@ class ReportAction(NamedTuple):
         )  # fmt: skip
 
 
-def _as_stored(record: dict[str, Any], due: dt.date | None) -> dict[str, Any]:
+def _as_stored(record: dict[str, Any]) -> dict[str, Any]:
     """The record as ``Action.to_record`` writes it: ``record`` itself when it is so, as
     a record this tool wrote is; else the action is built (and refused if damaged)."""
-    return record if _as_written(record, due) else Action.from_record(record).to_record()
+    return record if _written_dues([record]) is not None else Action.from_record(record).to_record()
 
 
 _ACTION_KEYS = tuple(Action(uuid="").to_record())  # the order to_record writes
 _NOTE_KEYS = ("at", "text", "level")
 _CHANGE_KEYS = ("at", "field", "from", "to")
-
-
-def _as_written(record: dict[str, Any], due: dt.date | None) -> bool:
-    """Whether ``Action.from_record(record).to_record() == record``, the order of keys
-    included, told without building the action, for a record whose line was built
-    (its status is one, and ``due`` is its due date). Loops, not ``all()``: a JSON
-    list of 20,000 actions asks this of each."""
-    if tuple(record) != _ACTION_KEYS:
-        return False
-    priority, level = record["priority"], record["level"]
-    if type(priority) is not str or priority not in _PRIORITIES or not _is_level(level):
-        return False
-    completed, notes, changes = record["completed"], record["notes"], record["changes"]
-    if (due is not None and due.isoformat() != record["due"]) or (
-        completed is not None and not _is_iso_day(completed)
-    ):
-        return False
-    if type(notes) is not list or type(changes) is not list:
-        return False
-    for note in notes:
-        if type(note) is not dict or tuple(note) != _NOTE_KEYS or not _is_level(note["level"]):
-            return False
-    for change in changes:
-        if type(change) is not dict or tuple(change) != _CHANGE_KEYS:
-            return False
-    return True
 
 
 JSON_RUN = 1000  # actions read and dumped at a time in a JSON list, and joined to write
@@ -962,10 +936,10 @@ _HELD = ("notes", "changes")
 
 
 def _written_dues(records: list[dict[str, Any]]) -> dict[Any, dt.date | None] | None:
-    """Each stored due date of ``records`` read as a day, where ``ActionLine.all_with_json``
-    keeps each record as it is: it reads as a line (a status that is one, a due date that
-    is a day) and is what ``Action.to_record`` would write from it (``_as_written``).
-    Else None, and so too where a value is one no set holds (a list where a string is
+    """Each stored due date of ``records`` read as a day, where each record reads as a
+    line (a status that is one, a due date that is a day) and is what
+    ``Action.from_record(record).to_record()`` writes, the order of keys included: a
+    record this tool wrote, which ``ActionLine.all_with_json`` keeps as it is. Else None, and so too where a value is one no set holds (a list where a string is
     due: those records are read one at a time, and refused as they are). Told a field
     at a time across all the records, each different value once, in C loops: a list of
     every action asks it of 100,000."""
